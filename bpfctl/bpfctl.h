@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the command implementations (verb-*.c) share with main. */
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdint.h>
+
+#include "exit-status.h"
+
+/* Set by options that every command accepts (and that may come anywhere after it). */
+extern bool arg_json;
+extern bool arg_ask_password;
+
+/* getopt values of the options every command accepts; commands number
+ * theirs from ARG_COMMAND_FIRST on (kind options start at 0x200). */
+enum {
+        ARG_VERSION = 0x100,
+        ARG_JSON,
+        ARG_NO_ASK_PASSWORD,
+        ARG_COMMAND_FIRST,
+};
+
+#define COMMON_OPTIONS                                                          \
+        { "help",            no_argument, NULL, 'h'                 },         \
+        { "json",            no_argument, NULL, ARG_JSON            },         \
+        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD }
+
+#define COMMON_OPTIONS_HELP                                                     \
+        "      --json             Print JSON instead of text\n"                 \
+        "      --no-ask-password  Do not let polkit ask for a password\n"       \
+        "  -h, --help             Show this help\n"
+
+/* The commands. argv[0] is "bpfctl COMMAND" (for getopt's messages); each
+ * returns an ExitStatus. A usage error is logged before returning
+ * EXIT_STATUS_USAGE; main then points at COMMAND --help. */
+int verb_load(int argc, char *argv[]);
+int verb_attach(int argc, char *argv[]);
+int verb_detach(int argc, char *argv[]);
+int verb_unload(int argc, char *argv[]);
+int verb_list(int argc, char *argv[]);
+int verb_get(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);
+
+/* What a command returns after parsing its arguments returned r: < 0 a
+ * usage error (-ENOMEM aside), 0 done (--help). */
+static inline int exit_status_from_parse(int r) {
+        if (r == -ENOMEM)
+                return EXIT_STATUS_FAILURE;
+        return r < 0 ? EXIT_STATUS_USAGE : EXIT_STATUS_SUCCESS;
+}
+
+/* Parses the argv of a command that has only the common options; the
+ * arguments are then argv[optind] to argv[argc - 1]. Returns as above:
+ * < 0 usage error, 0 help shown, > 0 go on. */
+int parse_common_argv(int argc, char *argv[], void (*help)(void));
+
+/* Connects as the options say; logs failures. */
+int connect_bpfd(sd_bus **ret);
+
+/* Parses a kernel id argument; logs and returns -EINVAL if it is none. */
+int parse_id_argument(const char *what, const char *s, uint32_t *ret);

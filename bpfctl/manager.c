@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "manager.h"
+#include "polkit-agent.h"
+#include "util.h"
+
+/* The verifier can take a while on big programs, and a person may be
+ * typing a password for polkit: sd-bus's default 25 s is too short. */
+#define MUTATING_CALL_TIMEOUT_USEC (5ULL * 60 * 1000 * 1000)
+
+int bpfd_connect(bool allow_interactive, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *address = getenv(BPFD_BUS_ADDRESS_ENV);
+        int r;
+
+        if (!isempty(address)) {
+                r = sd_bus_new(&bus);
+                if (r < 0)
+                        return log_oom();
+
+                r = sd_bus_set_address(bus, address);
+                if (r < 0) {
+                        log_error("invalid bus address in $" BPFD_BUS_ADDRESS_ENV " '%s': %s", address, strerror(-r));
+                        return r;
+                }
+
+                r = sd_bus_set_bus_client(bus, true);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+                if (r < 0) {
+                        log_error("cannot connect to the bus at '%s' ($" BPFD_BUS_ADDRESS_ENV "): %s",
+                                  address, strerror(-r));
+                        return r;
+                }
+        } else {
+                r = sd_bus_open_system(&bus);
+                if (r < 0) {
+                        log_error("cannot connect to the system bus: %s", strerror(-r));
+                        return r;
+                }
+        }
+
+        (void) sd_bus_set_description(bus, "bpfctl");
+
+        r = sd_bus_set_allow_interactive_authorization(bus, allow_interactive);
+        if (r < 0) {
+                log_error("cannot set up interactive authorization: %s", strerror(-r));
+                return r;
+        }
+
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int bpfd_new_method_call(sd_bus *bus, const char *member, sd_bus_message **ret) {
+        return sd_bus_message_new_method_call(bus, ret, BPFD_BUS_NAME, BPFD_MANAGER_PATH,
+                                              BPFD_MANAGER_INTERFACE, member);
+}
+
+int bpfd_call(sd_bus *bus, sd_bus_message *m, bool mutating, sd_bus_error *error, sd_bus_message **reply) {
+        if (mutating && sd_bus_get_allow_interactive_authorization(bus) > 0)
+                polkit_agent_open();
+
+        return sd_bus_call(bus, m, mutating ? MUTATING_CALL_TIMEOUT_USEC : 0, error, reply);
+}
+
+int bpfd_call_read_value(sd_bus *bus, sd_bus_message *m, sd_bus_error *error, BusValue **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bpfd_call(bus, m, false, error, &reply);
+        if (r < 0)
+                return r;
+
+        r = bus_value_read(reply, ret);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "cannot parse the reply of %s: %s",
+                                               sd_bus_message_get_member(m), strerror(-r));
+        return 0;
+}
+
+static int get_by_id(sd_bus *bus, const char *method, uint32_t id, sd_bus_error *error, BusValue **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = bpfd_new_method_call(bus, method, &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "u", id);
+        if (r < 0)
+                return r;
+
+        return bpfd_call_read_value(bus, m, error, ret);
+}
+
+int bpfd_get_program(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **ret) {
+        return get_by_id(bus, "GetProgram", id, error, ret);
+}
+
+int bpfd_get_link(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **ret) {
+        return get_by_id(bus, "GetLink", id, error, ret);
+}

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* bpfctl load: Manager.LoadFromFd / LoadFromPath. */
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+
+#include "bpfctl.h"
+#include "json.h"
+#include "load-options.h"
+#include "manager.h"
+#include "util.h"
+
+static void help_load(void) {
+        printf("Usage: %s load FILE [OPTIONS] [KIND [KIND OPTIONS]]\n"
+               "\n"
+               "Load BPF programs from the ELF object FILE and, if a KIND is given, attach\n"
+               "one of them (load and attach are all or nothing). Prints one line per\n"
+               "program, \"Loaded program ID NAME (KIND)\", and per link, \"Attached link ID:\n"
+               "ATTACH POINT\"; with --json {\"programs\":[...],\"links\":[...]}.\n"
+               "\n"
+               "Options:\n"
+               "  -p, --program NAME        Load the BPF function NAME (repeatable; default:\n"
+               "                            the only program in FILE)\n"
+               "  -g, --global NAME=VALUE   Set global variable NAME; VALUE is hex bytes\n"
+               "                            (0a0b0c0d, 0x0a0b0c0d) or TYPE:NUMBER with TYPE\n"
+               "                            u8 u16 u32 u64 i8 i16 i32 i64 (host byte order)\n"
+               "  -m, --metadata KEY=VALUE  Store KEY=VALUE with the programs (repeatable)\n"
+               "      --by-path             Let bpfd open FILE (made absolute) as you, instead\n"
+               "                            of passing the file opened by %s\n"
+               "      --attach-program NAME With several --program: the one to attach at KIND\n"
+               COMMON_OPTIONS_HELP
+               "\n"
+               "Kinds and their options:\n"
+               ATTACH_TARGET_HELP
+               "\n"
+               "Examples:\n"
+               "  %s load trace.bpf.o tracepoint --tracepoint sched/sched_switch\n"
+               "  %s load --by-path probes.bpf.o -p on_malloc -p on_free -g verbose=u8:1 \\\n"
+               "      uprobe --target /usr/lib/x86_64-linux-gnu/libc.so.6 --fn malloc \\\n"
+               "      --attach-program on_malloc\n",
+               PROGRAM_NAME, PROGRAM_NAME, PROGRAM_NAME, PROGRAM_NAME);
+}
+
+enum {
+        ARG_BY_PATH = ARG_COMMAND_FIRST,
+        ARG_ATTACH_PROGRAM,
+};
+
+typedef struct LoadArguments {
+        const char *file;
+        bool by_path;
+        LoadOptions options;
+} LoadArguments;
+
+/* Returns < 0 on a usage error (logged), 0 if done (help shown), > 0 to go on. */
+static int parse_load_argv(int argc, char *argv[], LoadArguments *args) {
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "program",        required_argument, NULL, 'p'                },
+                { "global",         required_argument, NULL, 'g'                },
+                { "metadata",       required_argument, NULL, 'm'                },
+                { "by-path",        no_argument,       NULL, ARG_BY_PATH        },
+                { "attach-program", required_argument, NULL, ARG_ATTACH_PROGRAM },
+                ATTACH_TARGET_OPTIONS,
+                {}
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "hp:g:m:", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help_load();
+                        return 0;
+                case ARG_JSON:
+                        arg_json = true;
+                        r = 0;
+                        break;
+                case ARG_NO_ASK_PASSWORD:
+                        arg_ask_password = false;
+                        r = 0;
+                        break;
+                case 'p':
+                        r = load_options_add_program(&args->options, optarg);
+                        break;
+                case 'g':
+                        r = load_options_add_global(&args->options, optarg);
+                        break;
+                case 'm':
+                        r = load_options_add_metadata(&args->options, optarg);
+                        break;
+                case ARG_BY_PATH:
+                        args->by_path = true;
+                        r = 0;
+                        break;
+                case ARG_ATTACH_PROGRAM:
+                        if (isempty(optarg)) {
+                                log_error("--attach-program needs a function name");
+                                return -EINVAL;
+                        }
+                        free(args->options.attach_program);
+                        args->options.attach_program = strdup(optarg);
+                        r = args->options.attach_program ? 0 : log_oom();
+                        break;
+                default:
+                        if (!attach_target_is_option(c))
+                                return -EINVAL; /* getopt said what */
+                        r = attach_target_parse_option(&args->options.target, c, optarg);
+                }
+                if (r < 0)
+                        return r;
+        }
+
+        /* getopt moved FILE and KIND behind the options. */
+        if (optind >= argc) {
+                log_error("load needs a FILE");
+                return -EINVAL;
+        }
+        args->file = argv[optind++];
+
+        if (optind < argc) {
+                r = attach_target_set_kind(&args->options.target, argv[optind++]);
+                if (r < 0)
+                        return r;
+        }
+
+        if (optind < argc) {
+                log_error("unexpected argument '%s'", argv[optind]);
+                return -EINVAL;
+        }
+
+        r = load_options_verify(&args->options);
+        if (r < 0)
+                return r;
+
+        return 1;
+}
+
+/* O_NONBLOCK keeps a FIFO from hanging us; only regular files are sent. */
+static int open_object_file(const char *path, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int flags;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+                return -errno;
+
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Fetches the dictionary behind each object path: GetProgram or GetLink by the id the path ends in. */
+static int get_objects(sd_bus *bus, char **paths, bool links, sd_bus_error *error, BusValue **ret) {
+        _cleanup_bus_value_ BusValue *array = NULL;
+        int r;
+
+        r = bus_value_new_container('a', "aa{sv}", &array);
+        if (r < 0)
+                return r;
+
+        for (char **p = paths; p && *p; p++) {
+                BusValue *object;
+                uint32_t id;
+
+                r = object_path_to_id(*p, &id);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INCONSISTENT_MESSAGE,
+                                                 "bpfd returned the object path '%s', which ends in no id", *p);
+
+                r = links ? bpfd_get_link(bus, id, error, &object) : bpfd_get_program(bus, id, error, &object);
+                if (r < 0)
+                        return r;
+
+                r = bus_value_append(array, object);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(array);
+        return 0;
+}
+
+static void print_loaded(const BusValue *programs, const BusValue *links) {
+        for (size_t i = 0; i < bus_value_count(programs); i++) {
+                const BusValue *p = bus_value_item(programs, i);
+                uint64_t id = 0;
+
+                (void) bus_value_dict_get_uint(p, "id", &id);
+                printf("Loaded program %" PRIu64 " %s (%s)\n", id,
+                       strempty_dash(bus_value_dict_get_string(p, "name")),
+                       strempty_dash(bus_value_dict_get_string(p, "kind")));
+        }
+
+        for (size_t i = 0; i < bus_value_count(links); i++) {
+                const BusValue *l = bus_value_item(links, i);
+                uint64_t id = 0;
+
+                (void) bus_value_dict_get_uint(l, "id", &id);
+                printf("Attached link %" PRIu64 ": %s\n", id,
+                       strempty_dash(bus_value_dict_get_string(l, "attach_point")));
+        }
+}
+
+static int print_loaded_json(BusValue **programs, BusValue **links) {
+        _cleanup_bus_value_ BusValue *root = NULL;
+        int r;
+
+        r = bus_value_new_container('a', "a{sv}", &root);
+        if (r < 0)
+                return r;
+        r = bus_value_dict_append(root, "programs", TAKE_PTR(*programs));
+        if (r < 0)
+                return r;
+        r = bus_value_dict_append(root, "links", TAKE_PTR(*links));
+        if (r < 0)
+                return r;
+
+        json_print(stdout, root);
+        return 0;
+}
+
+static int run_load(LoadArguments *args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_bus_value_ BusValue *programs = NULL, *links = NULL;
+        _cleanup_strv_free_ char **program_paths = NULL, **link_paths = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        /* Everything local first: a typo in FILE should not wait for the bus. */
+        if (args->by_path) {
+                r = path_make_absolute_cwd(args->file, &path);
+                if (r < 0) {
+                        log_error("cannot make '%s' absolute: %s", args->file, strerror(-r));
+                        return EXIT_STATUS_BAD_OBJECT;
+                }
+        } else {
+                r = open_object_file(args->file, &fd);
+                if (r == -EBADFD) {
+                        log_error("cannot open %s: not a regular file", args->file);
+                        return EXIT_STATUS_BAD_OBJECT;
+                }
+                if (r < 0) {
+                        log_error("cannot open %s: %s", args->file, strerror(-r));
+                        return EXIT_STATUS_BAD_OBJECT;
+                }
+        }
+
+        r = connect_bpfd(&bus);
+        if (r < 0)
+                return EXIT_STATUS_UNREACHABLE;
+
+        if (!args->by_path && sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD) <= 0) {
+                log_error("this bus connection cannot pass file descriptors; use --by-path");
+                return EXIT_STATUS_FAILURE;
+        }
+
+        r = bpfd_new_method_call(bus, args->by_path ? "LoadFromPath" : "LoadFromFd", &m);
+        if (r < 0)
+                return log_bus_error(NULL, r, "cannot create the method call");
+
+        r = args->by_path ? sd_bus_message_append(m, "s", path) : sd_bus_message_append(m, "h", fd);
+        if (r >= 0)
+                r = load_options_append(m, &args->options);
+        if (r < 0)
+                return log_bus_error(NULL, r, "cannot build the load options");
+
+        r = bpfd_call(bus, m, true, &error, &reply);
+        if (r < 0)
+                return log_bus_error(&error, r, "load failed");
+
+        r = sd_bus_message_read_strv(reply, &program_paths);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(reply, &link_paths);
+        if (r < 0)
+                return log_bus_error(NULL, r, "cannot parse bpfd's reply");
+
+        /* The load happened; what follows only describes it. */
+        r = get_objects(bus, program_paths, false, &error, &programs);
+        if (r >= 0)
+                r = get_objects(bus, link_paths, true, &error, &links);
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot get the loaded programs");
+
+        if (arg_json) {
+                r = print_loaded_json(&programs, &links);
+                if (r < 0)
+                        return log_bus_error(NULL, r, "cannot print JSON");
+        } else
+                print_loaded(programs, links);
+
+        return EXIT_STATUS_SUCCESS;
+}
+
+int verb_load(int argc, char *argv[]) {
+        LoadArguments args = {};
+        int r;
+
+        r = parse_load_argv(argc, argv, &args);
+        if (r <= 0) {
+                load_options_done(&args.options);
+                return exit_status_from_parse(r);
+        }
+
+        r = run_load(&args);
+        load_options_done(&args.options);
+        return r;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+
+#include "attach.h"
+#include "errors.h"
+
+static const struct {
+        const char *name;
+        enum bpf_attach_type type;
+} cgroup_attach_types[] = {
+        { "ingress", BPF_CGROUP_INET_INGRESS },
+        { "egress", BPF_CGROUP_INET_EGRESS },
+        { "sock_create", BPF_CGROUP_INET_SOCK_CREATE },
+        { "sock_release", BPF_CGROUP_INET_SOCK_RELEASE },
+        { "sock_ops", BPF_CGROUP_SOCK_OPS },
+        { "device", BPF_CGROUP_DEVICE },
+        { "bind4", BPF_CGROUP_INET4_BIND },
+        { "bind6", BPF_CGROUP_INET6_BIND },
+        { "connect4", BPF_CGROUP_INET4_CONNECT },
+        { "connect6", BPF_CGROUP_INET6_CONNECT },
+        { "post_bind4", BPF_CGROUP_INET4_POST_BIND },
+        { "post_bind6", BPF_CGROUP_INET6_POST_BIND },
+        { "sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
+        { "sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+        { "recvmsg4", BPF_CGROUP_UDP4_RECVMSG },
+        { "recvmsg6", BPF_CGROUP_UDP6_RECVMSG },
+        { "getpeername4", BPF_CGROUP_INET4_GETPEERNAME },
+        { "getpeername6", BPF_CGROUP_INET6_GETPEERNAME },
+        { "getsockname4", BPF_CGROUP_INET4_GETSOCKNAME },
+        { "getsockname6", BPF_CGROUP_INET6_GETSOCKNAME },
+        { "sysctl", BPF_CGROUP_SYSCTL },
+        { "getsockopt", BPF_CGROUP_GETSOCKOPT },
+        { "setsockopt", BPF_CGROUP_SETSOCKOPT },
+};
+
+int cgroup_attach_type_from_string(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(cgroup_attach_types); i++)
+                if (streq(cgroup_attach_types[i].name, s))
+                        return cgroup_attach_types[i].type;
+        return -EINVAL;
+}
+
+const char *cgroup_attach_type_to_string(int type) {
+        for (size_t i = 0; i < ELEMENTSOF(cgroup_attach_types); i++)
+                if ((int) cgroup_attach_types[i].type == type)
+                        return cgroup_attach_types[i].name;
+        return NULL;
+}
+
+static int read_uint_file(const char *path, unsigned *ret) {
+        FILE *f = fopen(path, "re");
+        int r = 0;
+
+        if (!f)
+                return -errno;
+        if (fscanf(f, "%u", ret) != 1)
+                r = -EBADMSG;
+        fclose(f);
+        return r;
+}
+
+static int perf_event_open_raw(struct perf_event_attr *attr, pid_t pid) {
+        /* System-wide events are opened on cpu 0; per-process ones on any cpu. */
+        int fd = (int) syscall(SYS_perf_event_open, attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1,
+                               PERF_FLAG_FD_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static int link_perf_event(int prog_fd, int pfd, int *ret_link_fd) {
+        int fd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, NULL);
+        close(pfd);
+        if (fd < 0)
+                return fd;
+        *ret_link_fd = fd;
+        return 0;
+}
+
+static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_fd, sd_bus_error *error) {
+        struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof attr, .sample_period = 1,
+                                        .wakeup_events = 1 };
+        char path[512];
+        unsigned id;
+        int pfd, r;
+
+        snprintf(path, sizeof path, "/sys/kernel/tracing/events/%s/id", tracepoint);
+        r = read_uint_file(path, &id);
+        if (r == -ENOENT) {
+                snprintf(path, sizeof path, "/sys/kernel/debug/tracing/events/%s/id", tracepoint);
+                r = read_uint_file(path, &id);
+        }
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                                         "There is no tracepoint '%s' on this system (see /sys/kernel/tracing/events).",
+                                         tracepoint);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read the id of tracepoint '%s': %m", tracepoint);
+        attr.config = id;
+        pfd = perf_event_open_raw(&attr, -1);
+        if (pfd < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot open tracepoint '%s': %s",
+                                         tracepoint, strerror(-pfd));
+        r = link_perf_event(prog_fd, pfd, ret_link_fd);
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "The kernel refused to attach the program to tracepoint '%s': %s",
+                                         tracepoint, strerror(-r));
+        return 0;
+}
+
+int elf_function_offset(int fd, const char *function, uint64_t *ret) {
+        Elf *elf;
+        Elf_Scn *scn = NULL;
+        int r = -ENOENT;
+
+        if (elf_version(EV_CURRENT) == EV_NONE)
+                return -EIO;
+        elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+        if (!elf)
+                return -ENOEXEC;
+        if (elf_kind(elf) != ELF_K_ELF) {
+                elf_end(elf);
+                return -ENOEXEC;
+        }
+        /* Look in .symtab and .dynsym for a defined function of that name; its file offset is its address
+         * relative to the section that holds it, plus that section's offset in the file. */
+        while (r == -ENOENT && (scn = elf_nextscn(elf, scn))) {
+                GElf_Shdr shdr;
+                Elf_Data *data;
+
+                if (!gelf_getshdr(scn, &shdr) || !IN_SET2(shdr.sh_type, SHT_SYMTAB, SHT_DYNSYM))
+                        continue;
+                data = elf_getdata(scn, NULL);
+                if (!data || shdr.sh_entsize == 0)
+                        continue;
+                for (size_t i = 0; i < shdr.sh_size / shdr.sh_entsize; i++) {
+                        GElf_Sym sym;
+                        GElf_Shdr sym_shdr;
+                        Elf_Scn *sym_scn;
+                        const char *name;
+
+                        if (!gelf_getsym(data, (int) i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+                            sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
+                                continue;
+                        name = elf_strptr(elf, shdr.sh_link, sym.st_name);
+                        if (!name || !streq(name, function))
+                                continue;
+                        sym_scn = elf_getscn(elf, sym.st_shndx);
+                        if (!sym_scn || !gelf_getshdr(sym_scn, &sym_shdr))
+                                continue;
+                        *ret = sym.st_value - sym_shdr.sh_addr + sym_shdr.sh_offset;
+                        r = 0;
+                        break;
+                }
+        }
+        elf_end(elf);
+        return r;
+}
+
+static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *caller, int *ret_link_fd,
+                         sd_bus_error *error) {
+        struct perf_event_attr attr = { .size = sizeof attr };
+        _cleanup_close_ int fd = -1;
+        char fd_path[64];
+        uint64_t offset = 0;
+        unsigned type, bit = 0;
+        struct stat st;
+        int pfd, r;
+
+        r = open_as_caller(caller, t->target, O_RDONLY, &fd);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "The uprobe target '%s' does not exist.",
+                                         t->target);
+        if (r < 0)
+                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
+                                         t->target, strerror(-r));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The uprobe target '%s' is not a regular file.", t->target);
+        if (t->function) {
+                r = elf_function_offset(fd, t->function, &offset);
+                if (r == -ENOEXEC)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "The uprobe target '%s' is not an ELF file.", t->target);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                                                 "There is no function '%s' in '%s'.", t->function, t->target);
+        }
+        if (t->has_offset)
+                offset += t->offset;
+
+        r = read_uint_file("/sys/bus/event_source/devices/uprobe/type", &type);
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "This kernel has no uprobe event source.");
+        if (t->kind == KIND_URETPROBE) {
+                FILE *f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe", "re");
+                if (!f || fscanf(f, "config:%u", &bit) != 1)
+                        bit = 0;
+                if (f)
+                        fclose(f);
+                attr.config |= 1ULL << bit;
+        }
+        /* The kernel resolves the path itself; naming our descriptor pins it to the file the caller could open. */
+        snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
+        attr.type = type;
+        attr.config1 = (uint64_t) (uintptr_t) fd_path;
+        attr.config2 = offset;
+        pfd = perf_event_open_raw(&attr, t->has_pid ? t->pid : -1);
+        if (pfd == -ESRCH)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
+                                         t->pid);
+        if (pfd < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "Cannot create a uprobe on '%s' at offset 0x%" PRIx64 ": %s", t->target,
+                                         offset, strerror(-pfd));
+        r = link_perf_event(prog_fd, pfd, ret_link_fd);
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "The kernel refused to attach the program to the uprobe: %s", strerror(-r));
+        return 0;
+}
+
+static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarget *t, const Caller *caller,
+                         int *ret_link_fd, sd_bus_error *error) {
+        _cleanup_close_ int fd = -1;
+        struct statfs sfs;
+        int type = expected_attach_type, r;
+
+        if (t->attach_type) {
+                type = cgroup_attach_type_from_string(t->attach_type);
+                if (type < 0)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown cgroup attach type '%s' (e.g. ingress, egress, sock_create).",
+                                                 t->attach_type);
+        }
+        r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd);
+        if (IN_SET2(r, -ENOENT, -ENOTDIR))
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
+        if (r < 0)
+                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open cgroup '%s': %s", t->cgroup,
+                                         strerror(-r));
+        if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
+                                         t->cgroup);
+        r = bpf_link_create(prog_fd, fd, type, NULL);
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "The kernel refused to attach the program to cgroup '%s' (%s): %s", t->cgroup,
+                                         cgroup_attach_type_to_string(type) ?: "unknown attach type", strerror(-r));
+        *ret_link_fd = r;
+        return 0;
+}
+
+int attach_program(int prog_fd, int expected_attach_type, const AttachTarget *target, const Caller *caller,
+                   int *ret_link_fd, sd_bus_error *error) {
+        switch (target->kind) {
+        case KIND_TRACEPOINT:
+                return attach_tracepoint(prog_fd, target->tracepoint, ret_link_fd, error);
+        case KIND_UPROBE:
+        case KIND_URETPROBE:
+                return attach_uprobe(prog_fd, target, caller, ret_link_fd, error);
+        case KIND_CGROUP:
+                return attach_cgroup(prog_fd, expected_attach_type, target, caller, ret_link_fd, error);
+        default:
+                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                         "Attaching '%s' programs is not supported by this version of bpfd.",
+                                         kind_to_string(target->kind));
+        }
+}

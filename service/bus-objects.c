@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <bpf/bpf.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "bus-util.h"
+#include "config.h"
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+
+char *program_object_path(uint32_t id) {
+        char *s = NULL;
+        return asprintf(&s, PROGRAM_PATH_PREFIX "/%" PRIu32, id) < 0 ? NULL : s;
+}
+
+char *link_object_path(uint32_t id) {
+        char *s = NULL;
+        return asprintf(&s, LINK_PATH_PREFIX "/%" PRIu32, id) < 0 ? NULL : s;
+}
+
+static int id_from_path(const char *path, const char *prefix, uint32_t *ret) {
+        size_t n = strlen(prefix);
+        char *end;
+        unsigned long v;
+
+        if (strncmp(path, prefix, n) != 0 || path[n] != '/' || !path[n + 1])
+                return 0;
+        errno = 0;
+        v = strtoul(path + n + 1, &end, 10);
+        if (errno || *end || v == 0 || v > UINT32_MAX || path[n + 1] == '0')
+                return 0;
+        *ret = (uint32_t) v;
+        return 1;
+}
+
+/* ---- the view and its signals ---- */
+
+static void emit_counts_changed(Manager *m) {
+        (void) sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, "org.bpfd.Manager", "ProgramCount", "LinkCount",
+                                              NULL);
+}
+
+static void emit_program_links_changed(Manager *m, uint32_t program_id) {
+        _cleanup_free_ char *path = program_object_path(program_id);
+        if (path && g_hash_table_contains(m->programs, GUINT_TO_POINTER(program_id)))
+                (void) sd_bus_emit_properties_changed(m->bus, path, "org.bpfd.Program", "Links", "AttachPoints", NULL);
+}
+
+void manager_view_add_program(Manager *m, ProgramInfo *p) {
+        _cleanup_free_ char *path = program_object_path(p->id);
+
+        g_hash_table_replace(m->programs, GUINT_TO_POINTER(p->id), program_info_ref(p));
+        if (path)
+                (void) sd_bus_emit_object_added(m->bus, path);
+        emit_counts_changed(m);
+}
+
+void manager_view_add_link(Manager *m, LinkInfo *l) {
+        _cleanup_free_ char *path = link_object_path(l->id);
+
+        g_hash_table_replace(m->links, GUINT_TO_POINTER(l->id), link_info_ref(l));
+        if (path)
+                (void) sd_bus_emit_object_added(m->bus, path);
+        emit_program_links_changed(m, l->program_id);
+        emit_counts_changed(m);
+}
+
+void manager_view_remove_link(Manager *m, uint32_t id) {
+        _cleanup_free_ char *path = link_object_path(id);
+        LinkInfo *l = g_hash_table_lookup(m->links, GUINT_TO_POINTER(id));
+        uint32_t program_id;
+
+        if (!l)
+                return;
+        program_id = l->program_id;
+        /* InterfacesRemoved is built from the object as it still is. */
+        if (path)
+                (void) sd_bus_emit_object_removed(m->bus, path);
+        g_hash_table_remove(m->links, GUINT_TO_POINTER(id));
+        emit_program_links_changed(m, program_id);
+        emit_counts_changed(m);
+}
+
+void manager_view_remove_program(Manager *m, uint32_t id) {
+        _cleanup_free_ char *path = program_object_path(id);
+
+        if (!g_hash_table_contains(m->programs, GUINT_TO_POINTER(id)))
+                return;
+        if (path)
+                (void) sd_bus_emit_object_removed(m->bus, path);
+        g_hash_table_remove(m->programs, GUINT_TO_POINTER(id));
+        emit_counts_changed(m);
+}
+
+/* Links of one program, in id order. */
+static GPtrArray *program_links(Manager *m, uint32_t program_id) {
+        GPtrArray *a = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, m->links);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                if (((LinkInfo *) v)->program_id == program_id)
+                        g_ptr_array_add(a, v);
+        return a;
+}
+
+static int cmp_link_id(gconstpointer a, gconstpointer b) {
+        const LinkInfo *x = *(LinkInfo *const *) a, *y = *(LinkInfo *const *) b;
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* ---- property appenders, shared by the getters and the dictionaries ---- */
+
+static int append_links(sd_bus_message *reply, Manager *m, uint32_t program_id, bool as_paths) {
+        g_autoptr(GPtrArray) links = program_links(m, program_id);
+        int r;
+
+        g_ptr_array_sort(links, cmp_link_id);
+        r = sd_bus_message_open_container(reply, 'a', as_paths ? "o" : "s");
+        if (r < 0)
+                return r;
+        for (guint i = 0; i < links->len; i++) {
+                LinkInfo *l = g_ptr_array_index(links, i);
+                if (as_paths) {
+                        _cleanup_free_ char *path = link_object_path(l->id);
+                        r = path ? sd_bus_message_append_basic(reply, 'o', path) : -ENOMEM;
+                } else
+                        r = sd_bus_message_append_basic(reply, 's', l->attach_point);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int append_map_ids(sd_bus_message *reply, const ProgramInfo *p) {
+        int r = sd_bus_message_open_container(reply, 'a', "u");
+        for (size_t i = 0; r >= 0 && i < p->n_maps; i++)
+                r = sd_bus_message_append_basic(reply, 'u', &p->maps[i].id);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int append_maps(sd_bus_message *reply, const ProgramInfo *p) {
+        int r = sd_bus_message_open_container(reply, 'a', "(uss)");
+        for (size_t i = 0; r >= 0 && i < p->n_maps; i++)
+                r = sd_bus_message_append(reply, "(uss)", p->maps[i].id, p->maps[i].name, p->maps[i].pin_path);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int append_metadata(sd_bus_message *reply, const ProgramInfo *p) {
+        int r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        for (char **i = p->metadata; r >= 0 && i && i[0] && i[1]; i += 2)
+                r = sd_bus_message_append(reply, "{ss}", i[0], i[1]);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int append_globals(sd_bus_message *reply, const ProgramInfo *p) {
+        int r = sd_bus_message_open_container(reply, 'a', "{say}");
+        for (size_t i = 0; r >= 0 && i < p->n_globals; i++) {
+                r = sd_bus_message_open_container(reply, 'e', "say");
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(reply, 's', p->globals[i].name);
+                if (r >= 0)
+                        r = sd_bus_message_append_array(reply, 'y', p->globals[i].data, p->globals[i].size);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static void program_stats(const ProgramInfo *p, uint64_t *cnt, uint64_t *ns) {
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof info;
+
+        *cnt = *ns = 0;
+        /* Querying an fd we hold needs no capability (kernels >= 6.5 check unprivileged use at load only). */
+        if (bpf_obj_get_info_by_fd(p->fd, &info, &len) == 0) {
+                *cnt = info.run_cnt;
+                *ns = info.run_time_ns;
+        }
+}
+
+/* ---- dictionaries ---- */
+
+#define DICT(key, sig, ...)                                                                                       \
+        do {                                                                                                    \
+                r = bus_append_dict_entry(reply, key, sig, __VA_ARGS__);                                       \
+                if (r < 0)                                                                                      \
+                        return r;                                                                               \
+        } while (0)
+
+#define DICT_WITH(key, sig, appender)                                                                             \
+        do {                                                                                                    \
+                r = sd_bus_message_open_container(reply, 'e', "sv");                                           \
+                if (r >= 0)                                                                                     \
+                        r = sd_bus_message_append_basic(reply, 's', key);                                       \
+                if (r >= 0)                                                                                     \
+                        r = sd_bus_message_open_container(reply, 'v', sig);                                     \
+                if (r >= 0)                                                                                     \
+                        r = (appender);                                                                         \
+                if (r >= 0)                                                                                     \
+                        r = sd_bus_message_close_container(reply);                                              \
+                if (r >= 0)                                                                                     \
+                        r = sd_bus_message_close_container(reply);                                              \
+                if (r < 0)                                                                                      \
+                        return r;                                                                               \
+        } while (0)
+
+int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p) {
+        _cleanup_free_ char *path = program_object_path(p->id);
+        uint64_t cnt, ns;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        program_stats(p, &cnt, &ns);
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        DICT("id", "u", p->id);
+        DICT("name", "s", p->name);
+        DICT("kind", "s", kind_to_string(p->kind));
+        DICT("kernel_type", "s", p->kernel_type);
+        DICT("section", "s", p->section);
+        DICT("tag", "s", p->tag);
+        DICT("owner_uid", "u", (uint32_t) p->owner_uid);
+        DICT("load_time", "t", p->load_time_usec);
+        DICT("source", "s", p->source);
+        DICT("load_group", "u", p->load_group);
+        DICT("pin_path", "s", p->pin_path);
+        DICT_WITH("links", "ao", append_links(reply, m, p->id, true));
+        DICT_WITH("attach_points", "as", append_links(reply, m, p->id, false));
+        DICT_WITH("map_ids", "au", append_map_ids(reply, p));
+        DICT_WITH("maps", "a(uss)", append_maps(reply, p));
+        DICT_WITH("metadata", "a{ss}", append_metadata(reply, p));
+        DICT_WITH("global_data", "a{say}", append_globals(reply, p));
+        DICT("run_count", "t", cnt);
+        DICT("run_time_ns", "t", ns);
+        DICT("managed", "b", 1);
+        DICT("object_path", "o", path);
+        return sd_bus_message_close_container(reply);
+}
+
+int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        DICT("id", "u", k->id);
+        DICT("name", "s", k->name);
+        DICT("kind", "s", "");
+        DICT("kernel_type", "s", k->kernel_type);
+        DICT("tag", "s", k->tag);
+        DICT("load_time", "t", k->load_time_usec);
+        DICT_WITH("map_ids", "au", sd_bus_message_append_array(reply, 'u', k->map_ids, k->n_map_ids * sizeof(uint32_t)));
+        DICT("managed", "b", 0);
+        return sd_bus_message_close_container(reply);
+}
+
+int append_link_dict(sd_bus_message *reply, const LinkInfo *l) {
+        _cleanup_free_ char *path = link_object_path(l->id), *prog = program_object_path(l->program_id);
+        int r;
+
+        if (!path || !prog)
+                return -ENOMEM;
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        DICT("id", "u", l->id);
+        DICT("program", "o", prog);
+        DICT("program_id", "u", l->program_id);
+        DICT("kind", "s", kind_to_string(l->target.kind));
+        DICT("attach_point", "s", l->attach_point);
+        DICT_WITH("target", "a{sv}", attach_target_append(reply, &l->target));
+        DICT("owner_uid", "u", (uint32_t) l->owner_uid);
+        DICT("attach_time", "t", l->attach_time_usec);
+        DICT("pin_path", "s", l->pin_path);
+        DICT("managed", "b", 1);
+        DICT("object_path", "o", path);
+        return sd_bus_message_close_container(reply);
+}
+
+/* ---- org.bpfd.Manager properties ---- */
+
+int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", BPFD_VERSION);
+}
+
+int property_get_kinds(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        bool supported_only = streq(property, "SupportedKinds");
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+
+        for (Kind k = 0; r >= 0 && k < _KIND_MAX; k++)
+                if (!supported_only || m->supported[k])
+                        r = sd_bus_message_append_basic(reply, 's', kind_to_string(k));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int property_get_bpffs(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", engine_bpffs_path(m->engine));
+}
+
+int property_get_stats_enabled(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+        int v = 0;
+
+        if (f) {
+                if (fscanf(f, "%d", &v) != 1)
+                        v = 0;
+                fclose(f);
+        }
+        return sd_bus_message_append(reply, "b", v > 0);
+}
+
+int property_get_count(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        GHashTable *t = streq(property, "ProgramCount") ? m->programs : m->links;
+        return sd_bus_message_append(reply, "u", (uint32_t) g_hash_table_size(t));
+}
+
+/* ---- org.bpfd.Program ---- */
+
+static int program_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                        sd_bus_error *error) {
+        Manager *m = userdata;
+        ProgramInfo *p;
+        uint32_t id;
+
+        if (!id_from_path(path, PROGRAM_PATH_PREFIX, &id))
+                return 0;
+        p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(id));
+        if (!p)
+                return 0;
+        *found = p;
+        return 1;
+}
+
+static int nodes_of(GHashTable *t, char *(*path_of)(uint32_t), char ***nodes) {
+        GHashTableIter it;
+        gpointer k;
+        char **l = calloc(g_hash_table_size(t) + 1, sizeof(char *));
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        g_hash_table_iter_init(&it, t);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+                if ((l[n] = path_of(GPOINTER_TO_UINT(k))))
+                        n++;
+        *nodes = l;
+        return 1;
+}
+
+static int program_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        return nodes_of(((Manager *) userdata)->programs, program_object_path, nodes);
+}
+
+static int link_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        return nodes_of(((Manager *) userdata)->links, link_object_path, nodes);
+}
+
+#define PROGRAM_GETTER(fn, body)                                                                                  \
+        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property,             \
+                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {                            \
+                ProgramInfo *p = userdata;                                                                      \
+                body                                                                                            \
+        }
+
+PROGRAM_GETTER(program_get_kind, return sd_bus_message_append(reply, "s", kind_to_string(p->kind));)
+PROGRAM_GETTER(program_get_map_ids, return append_map_ids(reply, p);)
+PROGRAM_GETTER(program_get_maps, return append_maps(reply, p);)
+PROGRAM_GETTER(program_get_metadata, return append_metadata(reply, p);)
+PROGRAM_GETTER(program_get_globals, return append_globals(reply, p);)
+static int program_get_stats(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        uint64_t cnt, ns;
+        program_stats(userdata, &cnt, &ns);
+        return sd_bus_message_append(reply, "t", streq(property, "RunCount") ? cnt : ns);
+}
+
+/* Links and AttachPoints need the manager, which the fallback userdata is not; find it through the bus. */
+static Manager *manager_of_bus(sd_bus *bus);
+
+static int program_get_links(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        ProgramInfo *p = userdata;
+        return append_links(reply, manager_of_bus(bus), p->id, streq(property, "Links"));
+}
+
+static int program_method_unload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ProgramInfo *p = userdata;
+        return request_unload(manager_of_bus(sd_bus_message_get_bus(msg)), msg, p->id, error);
+}
+
+static int program_method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ProgramInfo *p = userdata;
+        return request_attach(manager_of_bus(sd_bus_message_get_bus(msg)), msg, p->id, error);
+}
+
+const sd_bus_vtable program_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Unload", "", "", program_method_unload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Attach", "a{sv}", SD_BUS_PARAM(target), "o", SD_BUS_PARAM(link),
+                                 program_method_attach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("Id", "u", NULL, offsetof(ProgramInfo, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Name", "s", NULL, offsetof(ProgramInfo, name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Kind", "s", program_get_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("KernelType", "s", NULL, offsetof(ProgramInfo, kernel_type), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Section", "s", NULL, offsetof(ProgramInfo, section), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Tag", "s", NULL, offsetof(ProgramInfo, tag), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("OwnerUid", "u", NULL, offsetof(ProgramInfo, owner_uid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("LoadTime", "t", NULL, offsetof(ProgramInfo, load_time_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Source", "s", NULL, offsetof(ProgramInfo, source), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("LoadGroup", "u", NULL, offsetof(ProgramInfo, load_group), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PinPath", "s", NULL, offsetof(ProgramInfo, pin_path), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Links", "ao", program_get_links, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AttachPoints", "as", program_get_links, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MapIds", "au", program_get_map_ids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Maps", "a(uss)", program_get_maps, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Metadata", "a{ss}", program_get_metadata, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("GlobalData", "a{say}", program_get_globals, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RunCount", "t", program_get_stats, 0, 0),
+        SD_BUS_PROPERTY("RunTimeNs", "t", program_get_stats, 0, 0),
+        SD_BUS_VTABLE_END
+};
+
+/* ---- org.bpfd.Link ---- */
+
+static int link_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                     sd_bus_error *error) {
+        Manager *m = userdata;
+        LinkInfo *l;
+        uint32_t id;
+
+        if (!id_from_path(path, LINK_PATH_PREFIX, &id))
+                return 0;
+        l = g_hash_table_lookup(m->links, GUINT_TO_POINTER(id));
+        if (!l)
+                return 0;
+        *found = l;
+        return 1;
+}
+
+static int link_get_program(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        LinkInfo *l = userdata;
+        _cleanup_free_ char *p = program_object_path(l->program_id);
+        return p ? sd_bus_message_append(reply, "o", p) : -ENOMEM;
+}
+
+static int link_get_kind(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        LinkInfo *l = userdata;
+        return sd_bus_message_append(reply, "s", kind_to_string(l->target.kind));
+}
+
+static int link_get_target(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        LinkInfo *l = userdata;
+        return attach_target_append(reply, &l->target);
+}
+
+static int link_method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        LinkInfo *l = userdata;
+        return request_detach(manager_of_bus(sd_bus_message_get_bus(msg)), msg, l->id, error);
+}
+
+const sd_bus_vtable link_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Detach", "", "", link_method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("Id", "u", NULL, offsetof(LinkInfo, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Program", "o", link_get_program, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ProgramId", "u", NULL, offsetof(LinkInfo, program_id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Kind", "s", link_get_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AttachPoint", "s", NULL, offsetof(LinkInfo, attach_point), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Target", "a{sv}", link_get_target, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("OwnerUid", "u", NULL, offsetof(LinkInfo, owner_uid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AttachTime", "t", NULL, offsetof(LinkInfo, attach_time_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PinPath", "s", NULL, offsetof(LinkInfo, pin_path), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_VTABLE_END
+};
+
+/* ---- registration ---- */
+
+static Manager *the_manager;
+
+static Manager *manager_of_bus(sd_bus *bus) {
+        return the_manager;
+}
+
+int manager_add_bus_objects(Manager *m) {
+        int r;
+
+        the_manager = m;
+        r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, "org.bpfd.Manager", manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the manager object: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, PROGRAM_PATH_PREFIX, "org.bpfd.Program", program_vtable,
+                                       program_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register program objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, PROGRAM_PATH_PREFIX, program_enumerate, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, LINK_PATH_PREFIX, "org.bpfd.Link", link_vtable, link_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register link objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, LINK_PATH_PREFIX, link_enumerate, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_object_manager(m->bus, NULL, MANAGER_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the object manager: %m");
+        return 0;
+}

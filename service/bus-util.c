@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
+#include "bus-util.h"
+#include "errors.h"
+
+int bus_read_options(sd_bus_message *m, const char *what, const BusOption *options, void *userdata,
+                     sd_bus_error *error) {
+        const char *seen[64];
+        size_t n_seen = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const BusOption *o;
+                const char *key, *contents;
+                char type;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                for (o = options; o->key; o++)
+                        if (streq(o->key, key))
+                                break;
+                if (!o->key)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Unknown %s option '%.64s'.",
+                                                 what, key);
+                for (size_t i = 0; i < n_seen; i++)
+                        if (streq(seen[i], o->key))
+                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                         "The %s option '%s' is given twice.", what, key);
+                if (n_seen < ELEMENTSOF(seen))
+                        seen[n_seen++] = o->key;
+
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (type != 'v' || !streq(contents, o->signature))
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "The %s option '%s' must be of type '%s', not '%s'.", what, key,
+                                                 o->signature, contents);
+                r = sd_bus_message_enter_container(m, 'v', o->signature);
+                if (r < 0)
+                        return r;
+                r = o->read(m, key, userdata, error);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+int bus_read_string_checked(sd_bus_message *m, const char *key, size_t max, char **ret, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        if (strlen(s) > max)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The value of '%s' is too long (%zu bytes, at most %zu).", key, strlen(s),
+                                         max);
+        if (!*s)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The value of '%s' is empty.", key);
+        free(*ret);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int bus_read_strv_checked(sd_bus_message *m, const char *key, char ***ret, sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = sd_bus_message_read_strv(m, &l);
+        if (r < 0)
+                return r;
+        if (strv_length(l) > BPFD_LIST_MAX)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Too many entries in '%s'.", key);
+        for (char **i = l; i && *i; i++) {
+                if (!**i)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Empty entry in '%s'.", key);
+                if (strlen(*i) > BPFD_NAME_MAX)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "An entry of '%s' is too long (at most %u bytes).", key,
+                                                 BPFD_NAME_MAX);
+        }
+        strv_free(*ret);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int bus_append_dict_entry(sd_bus_message *m, const char *key, const char *signature, ...) {
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_basic(m, 's', key);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'v', signature);
+        if (r < 0)
+                return r;
+        va_start(ap, signature);
+        r = sd_bus_message_appendv(m, signature, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}

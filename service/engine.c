@@ -1,0 +1,1317 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "attach.h"
+#include "engine.h"
+#include "errors.h"
+#include "log.h"
+
+#define OBJECT_SIZE_MAX (64U * 1024U * 1024U)
+
+typedef struct Group {
+        uint32_t id;
+        uid_t owner_uid;
+        char *source;
+        GPtrArray *programs; /* ProgramInfo* */
+        GPtrArray *links;    /* LinkInfo* */
+} Group;
+
+struct Engine {
+        char *runtime_dir;
+        char *fs_dir;
+        char *maps_dir;
+        char *state_dir;
+        GHashTable *groups;   /* group id → Group* (owned) */
+        GHashTable *programs; /* program id → Group* */
+        GHashTable *links;    /* link id → Group* */
+};
+
+/* ---- libbpf's messages: collected while a load runs, so errors can quote them ---- */
+
+static GString *libbpf_log;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap) {
+        if (libbpf_log && level != LIBBPF_DEBUG)
+                g_string_append_vprintf(libbpf_log, fmt, ap);
+        else if (level == LIBBPF_WARN) {
+                char buf[1024];
+                vsnprintf(buf, sizeof buf, fmt, ap);
+                log_debug("libbpf: %s", g_strchomp(buf));
+        }
+        return 0;
+}
+
+static void libbpf_log_begin(void) {
+        if (libbpf_log)
+                g_string_truncate(libbpf_log, 0);
+        else
+                libbpf_log = g_string_new(NULL);
+}
+
+/* The last line libbpf said, for one-line error messages. */
+static char *libbpf_log_last_line(void) {
+        char *s, *nl;
+
+        if (!libbpf_log || libbpf_log->len == 0)
+                return strdup("no details from libbpf");
+        s = g_strchomp(g_strdup(libbpf_log->str));
+        nl = strrchr(s, '\n');
+        char *r = strdup(nl ? nl + 1 : s);
+        g_free(s);
+        if (r && strncmp(r, "libbpf: ", 8) == 0)
+                memmove(r, r + 8, strlen(r + 8) + 1);
+        return r;
+}
+
+static char *libbpf_log_verifier(void) {
+        const char *b, *e;
+
+        if (!libbpf_log || !(b = strstr(libbpf_log->str, "-- BEGIN PROG LOAD LOG --")))
+                return NULL;
+        b = strchr(b, '\n');
+        if (!b)
+                return NULL;
+        b++;
+        e = strstr(b, "-- END PROG LOAD LOG --");
+        return strndup(b, e ? (size_t) (e - b) : strlen(b));
+}
+
+/* ---- small helpers ---- */
+
+void load_request_free(LoadRequest *r) {
+        if (!r)
+                return;
+        if (r->object_fd >= 0)
+                close(r->object_fd);
+        free(r->path);
+        free(r->source);
+        caller_done(&r->caller);
+        strv_free(r->programs);
+        for (size_t i = 0; i < r->n_globals; i++) {
+                free(r->globals[i].name);
+                free(r->globals[i].data);
+        }
+        free(r->globals);
+        strv_free(r->metadata);
+        for (size_t i = 0; i < r->n_targets; i++)
+                attach_target_done(&r->targets[i]);
+        free(r->targets);
+        bpf_object__close(r->obj);
+        strv_free(r->selected);
+        free(r->kinds);
+        for (size_t i = 0; i < r->n_loaded; i++)
+                program_info_unref(r->loaded[i]);
+        free(r->loaded);
+        for (size_t i = 0; i < r->n_links; i++)
+                link_info_unref(r->links[i]);
+        free(r->links);
+        free(r);
+}
+
+void kernel_programs_free(KernelProgram *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(p[i].map_ids);
+        free(p);
+}
+
+static uint64_t boottime_to_realtime_usec(uint64_t boot_ns) {
+        return now_usec(CLOCK_REALTIME) - now_usec(CLOCK_BOOTTIME) + boot_ns / 1000ULL;
+}
+
+static void tag_to_hex(const uint8_t tag[8], char out[17]) {
+        for (int i = 0; i < 8; i++)
+                snprintf(out + 2 * i, 3, "%02x", tag[i]);
+}
+
+static void group_free(Group *g) {
+        if (!g)
+                return;
+        free(g->source);
+        g_ptr_array_unref(g->programs);
+        g_ptr_array_unref(g->links);
+        free(g);
+}
+
+static Group *group_new(uint32_t id, uid_t owner, const char *source) {
+        Group *g = calloc(1, sizeof(Group));
+        if (!g)
+                return NULL;
+        g->id = id;
+        g->owner_uid = owner;
+        g->source = strdup(strempty(source));
+        g->programs = g_ptr_array_new_with_free_func(program_info_destroy);
+        g->links = g_ptr_array_new_with_free_func(link_info_destroy);
+        return g;
+}
+
+static char *path_join(const char *a, const char *fmt, ...) _printf_(2, 3);
+static char *path_join(const char *a, const char *fmt, ...) {
+        _cleanup_free_ char *b = NULL;
+        char *s = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&b, fmt, ap) < 0)
+                b = NULL;
+        va_end(ap);
+        if (!b || asprintf(&s, "%s/%s", a, b) < 0)
+                return NULL;
+        return s;
+}
+
+static int mkdir_p_one(const char *p, mode_t mode) {
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int engine_new(const char *runtime_dir, Engine **ret) {
+        Engine *e = calloc(1, sizeof(Engine));
+
+        if (!e)
+                return -ENOMEM;
+        e->runtime_dir = strdup(runtime_dir);
+        e->fs_dir = path_join(runtime_dir, "fs");
+        e->maps_dir = path_join(runtime_dir, "fs/maps");
+        e->state_dir = path_join(runtime_dir, "state");
+        e->groups = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) group_free);
+        e->programs = g_hash_table_new(NULL, NULL);
+        e->links = g_hash_table_new(NULL, NULL);
+        if (!e->runtime_dir || !e->fs_dir || !e->maps_dir || !e->state_dir) {
+                engine_free(e);
+                return -ENOMEM;
+        }
+        libbpf_set_print(libbpf_print);
+        *ret = e;
+        return 0;
+}
+
+Engine *engine_free(Engine *e) {
+        if (!e)
+                return NULL;
+        g_hash_table_unref(e->programs);
+        g_hash_table_unref(e->links);
+        g_hash_table_unref(e->groups);
+        free(e->runtime_dir);
+        free(e->fs_dir);
+        free(e->maps_dir);
+        free(e->state_dir);
+        free(e);
+        return NULL;
+}
+
+const char *engine_bpffs_path(Engine *e) {
+        return e->fs_dir;
+}
+
+void engine_probe(Engine *e, bool supported[_KIND_MAX]) {
+        kind_probe_kernel(supported);
+}
+
+/* ---- records: one key file per load group; writing it is the commit point of every change ---- */
+
+static char *group_record_path(Engine *e, uint32_t id) {
+        return path_join(e->state_dir, "group-%" PRIu32 ".conf", id);
+}
+
+static char *hex_encode(const uint8_t *d, size_t n) {
+        char *s = malloc(n * 2 + 1);
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                snprintf(s + 2 * i, 3, "%02x", d[i]);
+        s[n * 2] = 0;
+        return s;
+}
+
+static int hex_decode(const char *s, uint8_t **ret, size_t *ret_n) {
+        size_t n = strlen(s);
+        uint8_t *d;
+
+        if (n % 2)
+                return -EINVAL;
+        d = malloc(n / 2 + 1);
+        if (!d)
+                return -ENOMEM;
+        for (size_t i = 0; i < n / 2; i++) {
+                unsigned v;
+                if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+                        free(d);
+                        return -EINVAL;
+                }
+                d[i] = (uint8_t) v;
+        }
+        *ret = d;
+        *ret_n = n / 2;
+        return 0;
+}
+
+static void keyfile_set_strv(GKeyFile *kf, const char *group, const char *key, char **l) {
+        g_key_file_set_string_list(kf, group, key, (const char *const *) (l ?: (char *[]) { NULL }), strv_length(l));
+}
+
+static int group_save(Engine *e, Group *g) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        _cleanup_free_ char *path = group_record_path(e, g->id);
+        g_autofree gchar *data = NULL;
+        gsize size;
+
+        if (!path)
+                return -ENOMEM;
+        g_key_file_set_uint64(kf, "Group", "Id", g->id);
+        g_key_file_set_uint64(kf, "Group", "Owner", g->owner_uid);
+        g_key_file_set_string(kf, "Group", "Source", g->source);
+        for (guint i = 0; i < g->programs->len; i++) {
+                ProgramInfo *p = g_ptr_array_index(g->programs, i);
+                g_autofree gchar *sec = g_strdup_printf("Program %" PRIu32, p->id);
+                _cleanup_strv_free_ char **names = NULL, **pins = NULL, **globals = NULL;
+                g_autofree gint *ids = g_new0(gint, p->n_maps + 1);
+
+                g_key_file_set_string(kf, sec, "Name", p->name);
+                g_key_file_set_string(kf, sec, "Kind", kind_to_string(p->kind));
+                g_key_file_set_string(kf, sec, "KernelType", p->kernel_type);
+                g_key_file_set_string(kf, sec, "Section", p->section);
+                g_key_file_set_string(kf, sec, "Tag", p->tag);
+                g_key_file_set_uint64(kf, sec, "LoadTime", p->load_time_usec);
+                g_key_file_set_integer(kf, sec, "ExpectedAttachType", p->expected_attach_type);
+                for (size_t m = 0; m < p->n_maps; m++) {
+                        ids[m] = (gint) p->maps[m].id;
+                        if (strv_push(&names, strdup(p->maps[m].name)) < 0 ||
+                            strv_push(&pins, strdup(p->maps[m].pin_path)) < 0)
+                                return -ENOMEM;
+                }
+                g_key_file_set_integer_list(kf, sec, "MapIds", ids, p->n_maps);
+                keyfile_set_strv(kf, sec, "MapNames", names);
+                keyfile_set_strv(kf, sec, "MapPins", pins);
+                keyfile_set_strv(kf, sec, "Metadata", p->metadata);
+                for (size_t m = 0; m < p->n_globals; m++)
+                        if (strv_push(&globals, strdup(p->globals[m].name)) < 0 ||
+                            strv_push(&globals, hex_encode(p->globals[m].data, p->globals[m].size)) < 0)
+                                return -ENOMEM;
+                keyfile_set_strv(kf, sec, "GlobalData", globals);
+        }
+        for (guint i = 0; i < g->links->len; i++) {
+                LinkInfo *l = g_ptr_array_index(g->links, i);
+                g_autofree gchar *sec = g_strdup_printf("Link %" PRIu32, l->id);
+
+                g_key_file_set_uint64(kf, sec, "Program", l->program_id);
+                g_key_file_set_uint64(kf, sec, "Owner", l->owner_uid);
+                g_key_file_set_uint64(kf, sec, "AttachTime", l->attach_time_usec);
+                g_key_file_set_string(kf, sec, "AttachPoint", l->attach_point);
+                attach_target_save(&l->target, kf, sec);
+        }
+        data = g_key_file_to_data(kf, &size, NULL);
+        return write_file_atomic(path, data, size);
+}
+
+static int group_remove_record(Engine *e, uint32_t id) {
+        _cleanup_free_ char *path = group_record_path(e, id);
+        _cleanup_close_ int dfd = -1;
+
+        if (!path)
+                return -ENOMEM;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        dfd = open(e->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+}
+
+/* ---- building ProgramInfo from the kernel ---- */
+
+static int program_info_from_fd(int fd, ProgramInfo *p) {
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof info;
+        int r;
+
+        r = bpf_obj_get_info_by_fd(fd, &info, &len);
+        if (r < 0)
+                return r;
+        p->id = info.id;
+        p->kernel_type = strdup(libbpf_bpf_prog_type_str(info.type) ?: "unknown");
+        p->tag = malloc(17);
+        if (!p->kernel_type || !p->tag)
+                return -ENOMEM;
+        tag_to_hex(info.tag, p->tag);
+        p->load_time_usec = boottime_to_realtime_usec(info.load_time);
+        return 0;
+}
+
+static int prog_map_ids(int fd, uint32_t **ret, uint32_t *ret_n) {
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof info, n;
+        uint32_t *ids;
+        int r;
+
+        r = bpf_obj_get_info_by_fd(fd, &info, &len);
+        if (r < 0)
+                return r;
+        n = info.nr_map_ids;
+        ids = calloc(n + 1, sizeof(uint32_t));
+        if (!ids)
+                return -ENOMEM;
+        if (n > 0) {
+                memset(&info, 0, sizeof info);
+                info.nr_map_ids = n;
+                info.map_ids = (uint64_t) (uintptr_t) ids;
+                len = sizeof info;
+                r = bpf_obj_get_info_by_fd(fd, &info, &len);
+                if (r < 0) {
+                        free(ids);
+                        return r;
+                }
+                n = info.nr_map_ids < n ? info.nr_map_ids : n;
+        }
+        *ret = ids;
+        *ret_n = n;
+        return 0;
+}
+
+static int link_id_of_fd(int fd, uint32_t *ret_id, uint32_t *ret_prog_id) {
+        struct bpf_link_info info = {};
+        uint32_t len = sizeof info;
+        int r = bpf_obj_get_info_by_fd(fd, &info, &len);
+        if (r < 0)
+                return r;
+        *ret_id = info.id;
+        if (ret_prog_id)
+                *ret_prog_id = info.prog_id;
+        return 0;
+}
+
+/* ---- inspect: parse the object and check what can be checked before authorization ---- */
+
+static char *datasec_of_map(const struct bpf_map *map) {
+        const char *dot = strchr(bpf_map__name(map), '.');
+        return dot ? strdup(dot) : NULL;
+}
+
+/* Writes one global-data override into the object's initial values, checking name and size. */
+static int apply_global(struct bpf_object *obj, const GlobalData *gd, sd_bus_error *error) {
+        struct btf *btf = bpf_object__btf(obj);
+        struct bpf_map *map;
+
+        if (!btf)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "Cannot set global '%s': the object has no BTF.", gd->name);
+        bpf_object__for_each_map(map, obj) {
+                _cleanup_free_ char *sec = NULL;
+                const struct btf_type *t;
+                const struct btf_var_secinfo *vs;
+                int id;
+
+                if (!bpf_map__is_internal(map) || !(sec = datasec_of_map(map)))
+                        continue;
+                if (!streq(sec, ".rodata") && !streq(sec, ".data") && !streq(sec, ".bss"))
+                        continue;
+                id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC);
+                if (id < 0)
+                        continue;
+                t = btf__type_by_id(btf, id);
+                vs = btf_var_secinfos(t);
+                for (unsigned i = 0; i < btf_vlen(t); i++, vs++) {
+                        const struct btf_type *var = btf__type_by_id(btf, vs->type);
+                        const char *name = btf__name_by_offset(btf, var->name_off);
+                        const void *initial;
+                        size_t size;
+                        uint8_t *data;
+                        int r;
+
+                        if (!name || !streq(name, gd->name))
+                                continue;
+                        if (vs->size != gd->size)
+                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                         "The global '%s' is %u bytes long, the value given is %zu.",
+                                                         gd->name, vs->size, gd->size);
+                        initial = bpf_map__initial_value(map, &size);
+                        if (!initial || vs->offset + vs->size > size)
+                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT,
+                                                         "The global '%s' lies outside its section.", gd->name);
+                        /* Through the setter: libbpf 1.1 hands out the initial value read-only. */
+                        data = malloc(size);
+                        if (!data)
+                                return -ENOMEM;
+                        memcpy(data, initial, size);
+                        memcpy(data + vs->offset, gd->data, gd->size);
+                        r = bpf_map__set_initial_value(map, data, size);
+                        free(data);
+                        if (r < 0)
+                                return sd_bus_error_set_errnof(error, r, "Cannot set the global '%s': %m", gd->name);
+                        return 0;
+                }
+        }
+        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                 "The object has no global variable '%s' in .rodata, .data or .bss.", gd->name);
+}
+
+static char *object_name_of(const char *source) {
+        _cleanup_free_ char *copy = strdup(strempty(source));
+        const char *b;
+        char *dot, *name;
+
+        if (!copy)
+                return NULL;
+        b = strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy;
+        name = strdup(*b ? b : "bpfd");
+        if (name && (dot = strchr(name, '.')) && dot != name)
+                *dot = 0;
+        return name;
+}
+
+int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        _cleanup_free_ char *data = NULL, *objname = NULL;
+        _cleanup_close_ int fd = -1;
+        struct bpf_program *prog;
+        size_t size, n_progs = 0;
+        struct stat st;
+        int r;
+
+        if (req->path) {
+                r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd);
+                if (r < 0)
+                        return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
+                                                 req->path, strerror(-r));
+        } else
+                fd = TAKE_FD(req->object_fd);
+
+        r = fcntl(fd, F_GETFL);
+        if (r < 0 || (r & O_PATH) || (r & O_ACCMODE) == O_WRONLY)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The object descriptor is not open for reading.");
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The object must be a regular file (an ELF object from clang -target bpf).");
+        if ((uint64_t) st.st_size > OBJECT_SIZE_MAX)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
+                                         OBJECT_SIZE_MAX >> 20);
+        r = read_full_fd(fd, OBJECT_SIZE_MAX, &data, &size);
+        if (r == -EFBIG)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
+                                         OBJECT_SIZE_MAX >> 20);
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Cannot read the object: %s",
+                                         strerror(-r));
+        if (size < 4 || memcmp(data, "\177ELF", 4) != 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT,
+                                         "The file is not an ELF object (it does not start with the ELF magic).");
+
+        objname = object_name_of(req->source);
+        LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = objname);
+        libbpf_log_begin();
+        req->obj = bpf_object__open_mem(data, size, &opts);
+        if (!req->obj) {
+                _cleanup_free_ char *why = libbpf_log_last_line();
+                req->obj = NULL;
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "Not a usable BPF object: %s",
+                                         strempty(why));
+        }
+        bpf_object__for_each_program(prog, req->obj)
+                n_progs++;
+        if (n_progs == 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "The object contains no BPF programs.");
+
+        if (req->programs) {
+                for (char **n = req->programs; *n; n++) {
+                        if (!bpf_object__find_program_by_name(req->obj, *n)) {
+                                _cleanup_free_ char *list = NULL;
+                                GString *s = g_string_new(NULL);
+                                bpf_object__for_each_program(prog, req->obj)
+                                        g_string_append_printf(s, "%s%s", s->len ? ", " : "", bpf_program__name(prog));
+                                list = g_string_free(s, FALSE);
+                                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NAME_NOT_FOUND,
+                                                         "The object has no program '%s' (it has: %s).", *n, list);
+                        }
+                        for (char **m = req->programs; m < n; m++)
+                                if (streq(*m, *n))
+                                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                                 "Program '%s' is named twice.", *n);
+                }
+                req->selected = strv_copy(req->programs);
+        } else if (n_progs == 1) {
+                prog = bpf_object__next_program(req->obj, NULL);
+                r = strv_push(&req->selected, strdup(bpf_program__name(prog)));
+                if (r < 0)
+                        return r;
+        } else {
+                GString *s = g_string_new(NULL);
+                g_autofree gchar *list = NULL;
+                bpf_object__for_each_program(prog, req->obj)
+                        g_string_append_printf(s, "%s%s", s->len ? ", " : "", bpf_program__name(prog));
+                list = g_string_free(s, FALSE);
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The object has %zu programs (%s); name the ones to load in 'programs'.",
+                                         n_progs, list);
+        }
+        if (!req->selected)
+                return -ENOMEM;
+
+        req->kinds = calloc(strv_length(req->selected), sizeof(Kind));
+        if (!req->kinds)
+                return -ENOMEM;
+        bpf_object__for_each_program(prog, req->obj)
+                bpf_program__set_autoload(prog, strv_contains(req->selected, bpf_program__name(prog)));
+        for (size_t i = 0; req->selected[i]; i++) {
+                prog = bpf_object__find_program_by_name(req->obj, req->selected[i]);
+                req->kinds[i] = kind_of_program(prog);
+                if (req->kinds[i] == KIND_INVALID)
+                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                                 "Program '%s' (section '%s', type %s) is of a kind bpfd does not "
+                                                 "support.",
+                                                 req->selected[i], bpf_program__section_name(prog),
+                                                 libbpf_bpf_prog_type_str(bpf_program__type(prog)) ?: "unknown");
+        }
+
+        /* Resolve which program each attach target is for, and its kind. */
+        for (size_t t = 0; t < req->n_targets; t++) {
+                AttachTarget *target = &req->targets[t];
+                size_t i;
+
+                if (!target->program) {
+                        if (strv_length(req->selected) != 1)
+                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                         "Several programs are loaded: name the one each attach "
+                                                         "target is for with 'program'.");
+                        target->program = strdup(req->selected[0]);
+                        if (!target->program)
+                                return -ENOMEM;
+                }
+                for (i = 0; req->selected[i]; i++)
+                        if (streq(req->selected[i], target->program))
+                                break;
+                if (!req->selected[i])
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "The attach target names program '%s', which is not being loaded.",
+                                                 target->program);
+                if (target->kind == KIND_DEFAULT)
+                        target->kind = req->kinds[i];
+                if (!kind_attach_compatible(req->kinds[i], target->kind))
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Program '%s' is a %s program; it cannot be attached as %s.",
+                                                 target->program, kind_to_string(req->kinds[i]),
+                                                 kind_to_string(target->kind));
+                r = attach_target_validate(target, error);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < req->n_globals; i++) {
+                r = apply_global(req->obj, &req->globals[i], error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- load ---- */
+
+typedef struct Undo {
+        GPtrArray *pins; /* paths to unlink if the operation fails */
+        char *map_dir;
+} Undo;
+
+static void undo_run(Undo *u) {
+        for (guint i = u->pins ? u->pins->len : 0; i > 0; i--)
+                (void) unlink(g_ptr_array_index(u->pins, i - 1));
+        if (u->map_dir)
+                (void) rmdir(u->map_dir);
+}
+
+static void undo_done(Undo *u) {
+        if (u->pins)
+                g_ptr_array_unref(u->pins);
+        free(u->map_dir);
+}
+
+static int pin_fd(Undo *u, int fd, char *path) {
+        if (bpf_obj_pin(fd, path) < 0) {
+                int r = -errno;
+                free(path);
+                return r;
+        }
+        g_ptr_array_add(u->pins, path);
+        return 0;
+}
+
+static char *sanitize_pin_name(const char *name) {
+        char *s = strdup(name);
+        /* bpffs refuses names with dots, and internal maps are called ".rodata" and the like. */
+        for (char *p = s; p && *p; p++)
+                if (*p == '.' || *p == '/')
+                        *p = '_';
+        return s;
+}
+
+static int copy_metadata_and_globals(ProgramInfo *p, const LoadRequest *req) {
+        p->metadata = strv_copy(req->metadata ?: (char *[]) { NULL });
+        if (!p->metadata)
+                return -ENOMEM;
+        if (req->n_globals == 0)
+                return 0;
+        p->globals = calloc(req->n_globals, sizeof(GlobalData));
+        if (!p->globals)
+                return -ENOMEM;
+        for (size_t i = 0; i < req->n_globals; i++, p->n_globals++) {
+                p->globals[i].name = strdup(req->globals[i].name);
+                p->globals[i].data = malloc(req->globals[i].size + 1);
+                if (!p->globals[i].name || !p->globals[i].data)
+                        return -ENOMEM;
+                memcpy(p->globals[i].data, req->globals[i].data, req->globals[i].size);
+                p->globals[i].size = req->globals[i].size;
+        }
+        return 0;
+}
+
+static int make_link(Engine *e, Undo *u, ProgramInfo *p, const AttachTarget *target, const Caller *caller,
+                     LinkInfo **ret, sd_bus_error *error) {
+        _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
+        _cleanup_close_ int link_fd = -1;
+        int r;
+
+        r = attach_program(p->fd, p->expected_attach_type, target, caller, &link_fd, error);
+        if (r < 0)
+                return r;
+        l = calloc(1, sizeof(LinkInfo));
+        if (!l)
+                return -ENOMEM;
+        l->n_ref = 1;
+        l->program_id = p->id;
+        l->owner_uid = caller->uid;
+        l->attach_time_usec = now_usec(CLOCK_REALTIME);
+        r = attach_target_copy(&l->target, target);
+        if (r < 0)
+                return r;
+        free(l->target.program);
+        l->target.program = NULL;
+        l->attach_point = attach_target_describe(&l->target);
+        r = link_id_of_fd(link_fd, &l->id, NULL);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot query the new link: %m");
+        l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, l->id);
+        if (!l->attach_point || !l->pin_path)
+                return -ENOMEM;
+        r = pin_fd(u, link_fd, strdup(l->pin_path));
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot pin link %" PRIu32 ": %m", l->id);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static void engine_index_group(Engine *e, Group *g) {
+        g_hash_table_replace(e->groups, GUINT_TO_POINTER(g->id), g);
+        for (guint i = 0; i < g->programs->len; i++)
+                g_hash_table_replace(e->programs,
+                                     GUINT_TO_POINTER(((ProgramInfo *) g_ptr_array_index(g->programs, i))->id), g);
+        for (guint i = 0; i < g->links->len; i++)
+                g_hash_table_replace(e->links, GUINT_TO_POINTER(((LinkInfo *) g_ptr_array_index(g->links, i))->id),
+                                     g);
+}
+
+int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        _cleanup_(undo_done) Undo undo = { .pins = g_ptr_array_new_with_free_func(free) };
+        Group *g = NULL;
+        size_t n = strv_length(req->selected);
+        struct bpf_map *map;
+        MapInfo *maps = NULL;
+        size_t n_maps = 0;
+        int r;
+
+        libbpf_log_begin();
+        r = bpf_object__load(req->obj);
+        if (r < 0) {
+                _cleanup_free_ char *vlog = libbpf_log_verifier(), *last = libbpf_log_last_line();
+                if (vlog)
+                        return sd_bus_error_setf(error, BPFD_ERROR_VERIFIER_REJECTED,
+                                                 "The kernel verifier rejected the program (%s). Verifier log:\n%s",
+                                                 strerror(-r), vlog);
+                return sd_bus_error_setf(error, r == -EPERM ? BPFD_ERROR_NOT_SUPPORTED : BPFD_ERROR_FAILED,
+                                         "The kernel refused to load the object: %s (%s)", strerror(-r),
+                                         strempty(last));
+        }
+
+        req->loaded = calloc(n, sizeof(ProgramInfo *));
+        if (!req->loaded)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                struct bpf_program *prog = bpf_object__find_program_by_name(req->obj, req->selected[i]);
+                ProgramInfo *p = calloc(1, sizeof(ProgramInfo));
+
+                if (!p)
+                        goto nomem;
+                req->loaded[req->n_loaded++] = p;
+                p->n_ref = 1;
+                p->fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3);
+                if (p->fd < 0)
+                        goto fail_errno;
+                r = program_info_from_fd(p->fd, p);
+                if (r < 0)
+                        goto fail;
+                p->load_group = req->loaded[0]->id;
+                p->name = strdup(req->selected[i]);
+                p->kind = req->kinds[i];
+                p->section = strdup(bpf_program__section_name(prog));
+                p->owner_uid = req->caller.uid;
+                p->source = strdup(strempty(req->source));
+                p->expected_attach_type = bpf_program__expected_attach_type(prog);
+                p->pin_path = path_join(e->fs_dir, "prog_%" PRIu32, p->id);
+                if (!p->name || !p->section || !p->source || !p->pin_path || copy_metadata_and_globals(p, req) < 0)
+                        goto nomem;
+                r = pin_fd(&undo, p->fd, strdup(p->pin_path));
+                if (r < 0) {
+                        sd_bus_error_set_errnof(error, r, "Cannot pin program %" PRIu32 " at %s: %m", p->id,
+                                                p->pin_path);
+                        goto fail;
+                }
+        }
+
+        /* The maps of one load are shared by its programs and pinned once, under the group's directory. */
+        r = mkdir_p_one(e->maps_dir, 0755);
+        if (r < 0)
+                goto fail;
+        undo.map_dir = path_join(e->maps_dir, "%" PRIu32, req->loaded[0]->id);
+        if (!undo.map_dir)
+                goto nomem;
+        r = mkdir_p_one(undo.map_dir, 0755);
+        if (r < 0)
+                goto fail;
+        bpf_object__for_each_map(map, req->obj) {
+                struct bpf_map_info info = {};
+                uint32_t len = sizeof info;
+                _cleanup_free_ char *pin_name = NULL;
+                int fd = bpf_map__fd(map);
+
+                if (fd < 0)
+                        continue;
+                if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+                        goto fail_errno;
+                maps = reallocarray(maps, n_maps + 1, sizeof(MapInfo));
+                if (!maps)
+                        goto nomem;
+                pin_name = sanitize_pin_name(bpf_map__name(map));
+                maps[n_maps] = (MapInfo) { .id = info.id, .name = strdup(bpf_map__name(map)),
+                                           .pin_path = pin_name ? path_join(undo.map_dir, "%s", pin_name) : NULL };
+                n_maps++;
+                if (!maps[n_maps - 1].name || !maps[n_maps - 1].pin_path)
+                        goto nomem;
+                r = pin_fd(&undo, fd, strdup(maps[n_maps - 1].pin_path));
+                if (r < 0) {
+                        sd_bus_error_set_errnof(error, r, "Cannot pin map '%s': %m", bpf_map__name(map));
+                        goto fail;
+                }
+        }
+        /* Each program lists the maps it really uses. */
+        for (size_t i = 0; i < req->n_loaded; i++) {
+                ProgramInfo *p = req->loaded[i];
+                _cleanup_free_ uint32_t *ids = NULL;
+                uint32_t n_ids;
+
+                r = prog_map_ids(p->fd, &ids, &n_ids);
+                if (r < 0)
+                        goto fail;
+                p->maps = calloc(n_ids + 1, sizeof(MapInfo));
+                if (!p->maps)
+                        goto nomem;
+                for (uint32_t k = 0; k < n_ids; k++)
+                        for (size_t m = 0; m < n_maps; m++)
+                                if (maps[m].id == ids[k]) {
+                                        p->maps[p->n_maps++] = (MapInfo) { .id = maps[m].id,
+                                                                           .name = strdup(maps[m].name),
+                                                                           .pin_path = strdup(maps[m].pin_path) };
+                                        break;
+                                }
+        }
+
+        req->links = calloc(req->n_targets + 1, sizeof(LinkInfo *));
+        if (!req->links)
+                goto nomem;
+        for (size_t t = 0; t < req->n_targets; t++) {
+                ProgramInfo *p = NULL;
+                for (size_t i = 0; i < req->n_loaded; i++)
+                        if (streq(req->loaded[i]->name, req->targets[t].program))
+                                p = req->loaded[i];
+                r = make_link(e, &undo, p, &req->targets[t], &req->caller, &req->links[req->n_links], error);
+                if (r < 0)
+                        goto fail;
+                req->n_links++;
+        }
+
+        g = group_new(req->loaded[0]->id, req->caller.uid, req->source);
+        if (!g)
+                goto nomem;
+        for (size_t i = 0; i < req->n_loaded; i++)
+                g_ptr_array_add(g->programs, program_info_ref(req->loaded[i]));
+        for (size_t i = 0; i < req->n_links; i++)
+                g_ptr_array_add(g->links, link_info_ref(req->links[i]));
+        r = group_save(e, g);
+        if (r < 0) {
+                sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
+                goto fail;
+        }
+        engine_index_group(e, g);
+        g = NULL;
+        g_ptr_array_set_size(undo.pins, 0);
+        free(TAKE_PTR(undo.map_dir));
+        for (size_t m = 0; m < n_maps; m++) {
+                free(maps[m].name);
+                free(maps[m].pin_path);
+        }
+        free(maps);
+        log_info("Loaded %zu program(s) from %s for uid %u, group %" PRIu32 ", %zu link(s).", req->n_loaded,
+                 req->source, (unsigned) req->caller.uid, req->loaded[0]->id, req->n_links);
+        return 0;
+
+nomem:
+        r = -ENOMEM;
+        goto fail;
+fail_errno:
+        r = -errno;
+fail:
+        if (!sd_bus_error_is_set(error))
+                sd_bus_error_set_errnof(error, r, "Loading failed: %m");
+        group_free(g);
+        undo_run(&undo);
+        for (size_t m = 0; m < n_maps; m++) {
+                free(maps[m].name);
+                free(maps[m].pin_path);
+        }
+        free(maps);
+        return r < 0 ? r : -EIO;
+}
+
+/* ---- attach, detach, unload ---- */
+
+static ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index) {
+        for (guint i = 0; i < g->programs->len; i++) {
+                ProgramInfo *p = g_ptr_array_index(g->programs, i);
+                if (p->id == id) {
+                        if (ret_index)
+                                *ret_index = i;
+                        return p;
+                }
+        }
+        return NULL;
+}
+
+int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, const Caller *caller,
+                  LinkInfo **ret, sd_bus_error *error) {
+        _cleanup_(undo_done) Undo undo = { .pins = g_ptr_array_new_with_free_func(free) };
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(program_id));
+        LinkInfo *l = NULL;
+        ProgramInfo *p;
+        int r;
+
+        if (!g || !(p = group_find_program(g, program_id, NULL)))
+                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                                         program_id);
+        r = make_link(e, &undo, p, target, caller, &l, error);
+        if (r < 0) {
+                undo_run(&undo);
+                return r;
+        }
+        g_ptr_array_add(g->links, l);
+        r = group_save(e, g);
+        if (r < 0) {
+                g_ptr_array_remove(g->links, l); /* drops the last reference */
+                undo_run(&undo);
+                return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
+        }
+        g_hash_table_replace(e->links, GUINT_TO_POINTER(l->id), g);
+        g_ptr_array_set_size(undo.pins, 0);
+        log_info("Attached program %" PRIu32 " at %s (link %" PRIu32 ", uid %u).", program_id, l->attach_point, l->id,
+                 (unsigned) caller->uid);
+        *ret = link_info_ref(l);
+        return 0;
+}
+
+static LinkInfo *group_steal_link(Group *g, uint32_t id) {
+        for (guint i = 0; i < g->links->len; i++) {
+                LinkInfo *l = g_ptr_array_index(g->links, i);
+                if (l->id == id)
+                        return g_ptr_array_steal_index(g->links, i);
+        }
+        return NULL;
+}
+
+int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
+        Group *g = g_hash_table_lookup(e->links, GUINT_TO_POINTER(link_id));
+        _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
+        int r;
+
+        if (!g || !(l = group_steal_link(g, link_id)))
+                return sd_bus_error_setf(error, BPFD_ERROR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.",
+                                         link_id);
+        r = group_save(e, g);
+        if (r < 0) {
+                g_ptr_array_add(g->links, TAKE_PTR(l));
+                return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
+        }
+        g_hash_table_remove(e->links, GUINT_TO_POINTER(link_id));
+        /* The record no longer names the link; dropping the pin detaches it. */
+        if (unlink(l->pin_path) < 0)
+                log_warning("Cannot unpin %s: %m", l->pin_path);
+        log_info("Detached link %" PRIu32 " (%s).", link_id, l->attach_point);
+        return 0;
+}
+
+int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, sd_bus_error *error) {
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(program_id));
+        _cleanup_(program_info_unrefp) ProgramInfo *p = NULL;
+        g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(link_info_destroy);
+        _cleanup_free_ uint32_t *ids = NULL;
+        guint index;
+        int r;
+
+        if (!g || !group_find_program(g, program_id, &index))
+                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                                         program_id);
+        p = g_ptr_array_steal_index(g->programs, index);
+        for (guint i = g->links->len; i > 0; i--) {
+                LinkInfo *l = g_ptr_array_index(g->links, i - 1);
+                if (l->program_id == program_id)
+                        g_ptr_array_add(gone, g_ptr_array_steal_index(g->links, i - 1));
+        }
+        r = g->programs->len > 0 ? group_save(e, g) : group_remove_record(e, g->id);
+        if (r < 0) {
+                g_ptr_array_add(g->programs, TAKE_PTR(p));
+                for (guint i = 0; i < gone->len; i++)
+                        g_ptr_array_add(g->links, link_info_ref(g_ptr_array_index(gone, i)));
+                return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
+        }
+        /* Committed: now release the kernel objects. */
+        ids = calloc(gone->len + 1, sizeof(uint32_t));
+        for (guint i = 0; i < gone->len; i++) {
+                LinkInfo *l = g_ptr_array_index(gone, i);
+                if (ids)
+                        ids[i] = l->id;
+                g_hash_table_remove(e->links, GUINT_TO_POINTER(l->id));
+                if (unlink(l->pin_path) < 0)
+                        log_warning("Cannot unpin %s: %m", l->pin_path);
+        }
+        if (unlink(p->pin_path) < 0)
+                log_warning("Cannot unpin %s: %m", p->pin_path);
+        g_hash_table_remove(e->programs, GUINT_TO_POINTER(program_id));
+        if (g->programs->len == 0) {
+                _cleanup_free_ char *dir = path_join(e->maps_dir, "%" PRIu32, g->id);
+                if (dir) {
+                        (void) rm_rf_children(dir);
+                        (void) rmdir(dir);
+                }
+                g_hash_table_remove(e->groups, GUINT_TO_POINTER(g->id));
+        }
+        log_info("Unloaded program %" PRIu32 " (%s) and %u link(s).", program_id, p->name, gone->len);
+        *ret_n = gone->len;
+        *ret_link_ids = TAKE_PTR(ids);
+        return 0;
+}
+
+/* ---- recovery after a restart ---- */
+
+static int strv_from_keyfile(GKeyFile *kf, const char *sec, const char *key, char ***ret) {
+        gchar **l = g_key_file_get_string_list(kf, sec, key, NULL, NULL);
+        *ret = strv_copy(l ?: (gchar *[]) { NULL });
+        g_strfreev(l);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, uint32_t id, Group *g) {
+        _cleanup_(program_info_unrefp) ProgramInfo *p = calloc(1, sizeof(ProgramInfo));
+        _cleanup_strv_free_ char **names = NULL, **pins = NULL, **globals = NULL;
+        g_autofree gint *ids = NULL;
+        g_autofree gchar *kind = NULL, *tag = NULL;
+        gsize n_ids = 0;
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof info;
+
+        if (!p)
+                return NULL;
+        p->n_ref = 1;
+        p->fd = -1;
+        p->pin_path = path_join(e->fs_dir, "prog_%" PRIu32, id);
+        if (!p->pin_path)
+                return NULL;
+        p->fd = bpf_obj_get(p->pin_path);
+        if (p->fd < 0) {
+                log_warning("Program %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, p->pin_path);
+                return NULL;
+        }
+        if (bpf_obj_get_info_by_fd(p->fd, &info, &len) < 0 || info.id != id) {
+                log_warning("The pin %s holds another program than %" PRIu32 ", forgetting it.", p->pin_path, id);
+                (void) unlink(p->pin_path);
+                return NULL;
+        }
+        p->id = id;
+        p->load_group = g->id;
+        p->owner_uid = g->owner_uid;
+        p->source = strdup(g->source);
+        p->name = g_key_file_get_string(kf, sec, "Name", NULL);
+        kind = g_key_file_get_string(kf, sec, "Kind", NULL);
+        p->kind = kind ? kind_from_string(kind) : KIND_INVALID;
+        p->kernel_type = g_key_file_get_string(kf, sec, "KernelType", NULL);
+        p->section = g_key_file_get_string(kf, sec, "Section", NULL);
+        p->tag = g_key_file_get_string(kf, sec, "Tag", NULL);
+        p->load_time_usec = g_key_file_get_uint64(kf, sec, "LoadTime", NULL);
+        p->expected_attach_type = g_key_file_get_integer(kf, sec, "ExpectedAttachType", NULL);
+        if (!p->name || p->kind < 0 || !p->kernel_type || !p->section || !p->tag || !p->source)
+                return NULL;
+        ids = g_key_file_get_integer_list(kf, sec, "MapIds", &n_ids, NULL);
+        if (strv_from_keyfile(kf, sec, "MapNames", &names) < 0 || strv_from_keyfile(kf, sec, "MapPins", &pins) < 0 ||
+            strv_from_keyfile(kf, sec, "Metadata", &p->metadata) < 0 ||
+            strv_from_keyfile(kf, sec, "GlobalData", &globals) < 0)
+                return NULL;
+        if (strv_length(names) != n_ids || strv_length(pins) != n_ids)
+                return NULL;
+        p->maps = calloc(n_ids + 1, sizeof(MapInfo));
+        p->globals = calloc(strv_length(globals) / 2 + 1, sizeof(GlobalData));
+        if (!p->maps || !p->globals)
+                return NULL;
+        for (gsize i = 0; i < n_ids; i++, p->n_maps++)
+                p->maps[i] = (MapInfo) { .id = (uint32_t) ids[i], .name = strdup(names[i]), .pin_path = strdup(pins[i]) };
+        for (size_t i = 0; globals[i] && globals[i + 1]; i += 2, p->n_globals++) {
+                p->globals[p->n_globals].name = strdup(globals[i]);
+                if (hex_decode(globals[i + 1], &p->globals[p->n_globals].data, &p->globals[p->n_globals].size) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(p);
+}
+
+static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t id, Group *g) {
+        _cleanup_(link_info_unrefp) LinkInfo *l = calloc(1, sizeof(LinkInfo));
+        _cleanup_close_ int fd = -1;
+        uint32_t kid, kprog;
+
+        if (!l)
+                return NULL;
+        l->n_ref = 1;
+        l->id = id;
+        l->program_id = (uint32_t) g_key_file_get_uint64(kf, sec, "Program", NULL);
+        l->owner_uid = (uid_t) g_key_file_get_uint64(kf, sec, "Owner", NULL);
+        l->attach_time_usec = g_key_file_get_uint64(kf, sec, "AttachTime", NULL);
+        l->attach_point = g_key_file_get_string(kf, sec, "AttachPoint", NULL);
+        l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, id);
+        if (!l->attach_point || !l->pin_path || attach_target_load(&l->target, kf, sec) < 0)
+                return NULL;
+        if (!group_find_program(g, l->program_id, NULL))
+                return NULL;
+        fd = bpf_obj_get(l->pin_path);
+        if (fd < 0) {
+                log_warning("Link %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, l->pin_path);
+                return NULL;
+        }
+        if (link_id_of_fd(fd, &kid, &kprog) < 0 || kid != id || kprog != l->program_id) {
+                log_warning("The pin %s holds another link than %" PRIu32 ", forgetting it.", l->pin_path, id);
+                (void) unlink(l->pin_path);
+                return NULL;
+        }
+        return TAKE_PTR(l);
+}
+
+static int recover_group(Engine *e, const char *path) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_auto(GStrv) sections = NULL;
+        Group *g;
+        bool changed = false;
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+                log_warning("Cannot parse state record %s, removing it.", path);
+                (void) unlink(path);
+                return 0;
+        }
+        g = group_new((uint32_t) g_key_file_get_uint64(kf, "Group", "Id", NULL),
+                      (uid_t) g_key_file_get_uint64(kf, "Group", "Owner", NULL),
+                      g_key_file_get_string(kf, "Group", "Source", NULL));
+        if (!g)
+                return -ENOMEM;
+        sections = g_key_file_get_groups(kf, NULL);
+        for (int pass = 0; pass < 2; pass++)
+                for (gchar **s = sections; *s; s++) {
+                        unsigned id;
+                        if (pass == 0 && sscanf(*s, "Program %u", &id) == 1) {
+                                ProgramInfo *p = recover_program(e, kf, *s, id, g);
+                                if (p)
+                                        g_ptr_array_add(g->programs, p);
+                                else
+                                        changed = true;
+                        } else if (pass == 1 && sscanf(*s, "Link %u", &id) == 1) {
+                                LinkInfo *l = recover_link(e, kf, *s, id, g);
+                                if (l)
+                                        g_ptr_array_add(g->links, l);
+                                else
+                                        changed = true;
+                        }
+                }
+        if (g->programs->len == 0) {
+                log_info("Nothing of load group %" PRIu32 " survived, removing its record.", g->id);
+                (void) unlink(path);
+                group_free(g);
+                return 0;
+        }
+        if (changed)
+                (void) group_save(e, g);
+        engine_index_group(e, g);
+        return 0;
+}
+
+/* Pins no record names are leftovers of an operation that was interrupted before its commit. */
+static void sweep_orphans(Engine *e) {
+        DIR *d = opendir(e->fs_dir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                unsigned id;
+                bool keep = true;
+
+                if (sscanf(de->d_name, "prog_%u", &id) == 1)
+                        keep = g_hash_table_contains(e->programs, GUINT_TO_POINTER(id));
+                else if (sscanf(de->d_name, "link_%u", &id) == 1)
+                        keep = g_hash_table_contains(e->links, GUINT_TO_POINTER(id));
+                if (!keep) {
+                        log_info("Removing orphaned pin %s/%s.", e->fs_dir, de->d_name);
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                }
+        }
+        closedir(d);
+        d = opendir(e->maps_dir);
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                unsigned id;
+                if (sscanf(de->d_name, "%u", &id) == 1 && !g_hash_table_contains(e->groups, GUINT_TO_POINTER(id))) {
+                        _cleanup_free_ char *dir = path_join(e->maps_dir, "%s", de->d_name);
+                        log_info("Removing orphaned map pins %s.", strempty(dir));
+                        if (dir) {
+                                (void) rm_rf_children(dir);
+                                (void) rmdir(dir);
+                        }
+                }
+        }
+        closedir(d);
+}
+
+int engine_recover(Engine *e) {
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        r = mkdir_p_one(e->state_dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create %s: %m", e->state_dir);
+        (void) mkdir_p_one(e->maps_dir, 0755);
+        d = opendir(e->state_dir);
+        if (!d)
+                return log_error_errno(-errno, "Cannot open %s: %m", e->state_dir);
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *p = path_join(e->state_dir, "%s", de->d_name);
+                size_t n = strlen(de->d_name);
+
+                if (!p)
+                        continue;
+                if (n > 4 && streq(de->d_name + n - 4, ".tmp")) {
+                        (void) unlink(p); /* an interrupted write; the record it replaced is still there */
+                        continue;
+                }
+                if (strncmp(de->d_name, "group-", 6) == 0 && n > 5 && streq(de->d_name + n - 5, ".conf")) {
+                        r = recover_group(e, p);
+                        if (r < 0)
+                                break;
+                }
+        }
+        closedir(d);
+        sweep_orphans(e);
+        log_info("Recovered %u program(s) and %u link(s) from %s.", g_hash_table_size(e->programs),
+                 g_hash_table_size(e->links), e->state_dir);
+        return r;
+}
+
+int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_programs, LinkInfo ***ret_links,
+                    size_t *ret_n_links) {
+        GHashTableIter it;
+        gpointer v;
+        size_t np = 0, nl = 0;
+        ProgramInfo **ps = calloc(g_hash_table_size(e->programs) + 1, sizeof(ProgramInfo *));
+        LinkInfo **ls = calloc(g_hash_table_size(e->links) + 1, sizeof(LinkInfo *));
+
+        if (!ps || !ls) {
+                free(ps);
+                free(ls);
+                return -ENOMEM;
+        }
+        g_hash_table_iter_init(&it, e->groups);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Group *g = v;
+                for (guint i = 0; i < g->programs->len; i++)
+                        ps[np++] = program_info_ref(g_ptr_array_index(g->programs, i));
+                for (guint i = 0; i < g->links->len; i++)
+                        ls[nl++] = link_info_ref(g_ptr_array_index(g->links, i));
+        }
+        *ret_programs = ps;
+        *ret_n_programs = np;
+        *ret_links = ls;
+        *ret_n_links = nl;
+        return 0;
+}
+
+/* ---- programs in the kernel, managed or not ---- */
+
+static int kernel_program_from_fd(int fd, KernelProgram *k) {
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof info;
+        int r;
+
+        r = bpf_obj_get_info_by_fd(fd, &info, &len);
+        if (r < 0)
+                return r;
+        *k = (KernelProgram) { .id = info.id, .kernel_type = libbpf_bpf_prog_type_str(info.type) ?: "unknown",
+                               .load_time_usec = boottime_to_realtime_usec(info.load_time) };
+        memcpy(k->name, info.name, sizeof k->name - 1);
+        tag_to_hex(info.tag, k->tag);
+        return prog_map_ids(fd, &k->map_ids, &k->n_map_ids);
+}
+
+int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error) {
+        _cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
+        int r;
+
+        if (fd < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "There is no program %" PRIu32 ".", id);
+        r = kernel_program_from_fd(fd, ret);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot query program %" PRIu32 ": %m", id);
+        return 0;
+}
+
+int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus_error *error) {
+        KernelProgram *list = NULL;
+        size_t n = 0;
+        uint32_t id = 0;
+
+        while (bpf_prog_get_next_id(id, &id) == 0) {
+                _cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
+                KernelProgram *l;
+
+                if (fd < 0)
+                        continue; /* gone meanwhile */
+                l = reallocarray(list, n + 1, sizeof(KernelProgram));
+                if (!l) {
+                        kernel_programs_free(list, n);
+                        return -ENOMEM;
+                }
+                list = l;
+                if (kernel_program_from_fd(fd, &list[n]) == 0)
+                        n++;
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <bpf/libbpf.h>
+#include <systemd/sd-bus.h>
+
+#include "caller.h"
+#include "model.h"
+
+/* The engine does all BPF and bpffs work and owns the truth about what is loaded: pins on bpfd's own bpffs
+ * plus one crash-safe record per load group in the state directory. It runs on the worker thread only. */
+typedef struct Engine Engine;
+
+typedef struct LoadRequest {
+        /* inputs, filled on the bus thread */
+        int object_fd;    /* the caller's descriptor (LoadFromFd), or -1 */
+        char *path;       /* LoadFromPath: opened as the caller */
+        char *source;     /* what Program.Source shows */
+        Caller caller;
+        char **programs;
+        GlobalData *globals;
+        size_t n_globals;
+        char **metadata;  /* key, value, ... */
+        AttachTarget *targets;
+        size_t n_targets;
+        /* after engine_inspect(): what the object holds, for authorization */
+        struct bpf_object *obj;
+        char **selected;
+        Kind *kinds;
+        /* after engine_load() */
+        ProgramInfo **loaded;
+        size_t n_loaded;
+        LinkInfo **links;
+        size_t n_links;
+} LoadRequest;
+
+void load_request_free(LoadRequest *r);
+
+/* A program seen in the kernel, whoever loaded it. */
+typedef struct KernelProgram {
+        uint32_t id;
+        char name[16];
+        const char *kernel_type;
+        char tag[17];
+        uint64_t load_time_usec;
+        uint32_t *map_ids;
+        uint32_t n_map_ids;
+} KernelProgram;
+
+void kernel_programs_free(KernelProgram *p, size_t n);
+
+int engine_new(const char *runtime_dir, Engine **ret);
+Engine *engine_free(Engine *e);
+const char *engine_bpffs_path(Engine *e);
+
+/* Worker thread only, from here on. */
+void engine_probe(Engine *e, bool supported[_KIND_MAX]);
+int engine_recover(Engine *e);
+/* Every managed program and link, referenced. */
+int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_programs, LinkInfo ***ret_links,
+                    size_t *ret_n_links);
+int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error);
+int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error);
+int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, const Caller *caller,
+                  LinkInfo **ret, sd_bus_error *error);
+int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error);
+/* Returns the ids of the links that went with the program. */
+int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, sd_bus_error *error);
+int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus_error *error);
+int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include "util.h"
+
+#define BPFD_ERROR_INVALID_OBJECT "org.bpfd.Error.InvalidObject"
+#define BPFD_ERROR_PROGRAM_NAME_NOT_FOUND "org.bpfd.Error.ProgramNameNotFound"
+#define BPFD_ERROR_VERIFIER_REJECTED "org.bpfd.Error.VerifierRejected"
+#define BPFD_ERROR_PROGRAM_NOT_FOUND "org.bpfd.Error.ProgramNotFound"
+#define BPFD_ERROR_LINK_NOT_FOUND "org.bpfd.Error.LinkNotFound"
+#define BPFD_ERROR_ATTACH_FAILED "org.bpfd.Error.AttachFailed"
+#define BPFD_ERROR_ATTACH_TARGET_NOT_FOUND "org.bpfd.Error.AttachTargetNotFound"
+#define BPFD_ERROR_PERMISSION_DENIED "org.bpfd.Error.PermissionDenied"
+#define BPFD_ERROR_FILE_NOT_FOUND "org.bpfd.Error.FileNotFound"
+#define BPFD_ERROR_NOT_SUPPORTED "org.bpfd.Error.NotSupported"
+#define BPFD_ERROR_INVALID_ARGUMENT "org.bpfd.Error.InvalidArgument"
+#define BPFD_ERROR_FAILED "org.bpfd.Error.Failed"
+
+/* The error name for an errno from opening a file a caller named. */
+static inline const char *bpfd_error_for_open_errno(int r) {
+        switch (r) {
+        case -ENOENT:
+        case -ENOTDIR:
+        case -ELOOP:
+                return BPFD_ERROR_FILE_NOT_FOUND;
+        case -EACCES:
+        case -EPERM:
+                return BPFD_ERROR_PERMISSION_DENIED;
+        default:
+                return BPFD_ERROR_FAILED;
+        }
+}

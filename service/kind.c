@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/stat.h>
+
+#include "kind.h"
+
+static const char *const kind_names[_KIND_MAX] = {
+        [KIND_TRACEPOINT] = "tracepoint", [KIND_UPROBE] = "uprobe", [KIND_URETPROBE] = "uretprobe",
+        [KIND_CGROUP] = "cgroup",         [KIND_KPROBE] = "kprobe", [KIND_KRETPROBE] = "kretprobe",
+        [KIND_FENTRY] = "fentry",         [KIND_FEXIT] = "fexit",   [KIND_XDP] = "xdp",
+        [KIND_TC] = "tc",                 [KIND_TCX] = "tcx",
+};
+
+const char *kind_to_string(Kind k) {
+        return k >= 0 && k < _KIND_MAX ? kind_names[k] : NULL;
+}
+
+Kind kind_from_string(const char *s) {
+        for (Kind k = 0; k < _KIND_MAX; k++)
+                if (streq(kind_names[k], s))
+                        return k;
+        return KIND_INVALID;
+}
+
+static bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+Kind kind_of_program(const struct bpf_program *prog) {
+        const char *sec = bpf_program__section_name(prog);
+
+        switch (bpf_program__type(prog)) {
+        case BPF_PROG_TYPE_TRACEPOINT:
+                return KIND_TRACEPOINT;
+        case BPF_PROG_TYPE_KPROBE:
+                if (startswith(sec, "uretprobe"))
+                        return KIND_URETPROBE;
+                if (startswith(sec, "uprobe"))
+                        return KIND_UPROBE;
+                if (startswith(sec, "kretprobe"))
+                        return KIND_KRETPROBE;
+                return KIND_KPROBE;
+        case BPF_PROG_TYPE_CGROUP_SKB:
+        case BPF_PROG_TYPE_CGROUP_SOCK:
+        case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
+        case BPF_PROG_TYPE_CGROUP_DEVICE:
+        case BPF_PROG_TYPE_CGROUP_SYSCTL:
+        case BPF_PROG_TYPE_CGROUP_SOCKOPT:
+        case BPF_PROG_TYPE_SOCK_OPS:
+                return KIND_CGROUP;
+        case BPF_PROG_TYPE_TRACING:
+                if (bpf_program__expected_attach_type(prog) == BPF_TRACE_FEXIT)
+                        return KIND_FEXIT;
+                if (bpf_program__expected_attach_type(prog) == BPF_TRACE_FENTRY)
+                        return KIND_FENTRY;
+                return KIND_INVALID;
+        case BPF_PROG_TYPE_XDP:
+                return KIND_XDP;
+        case BPF_PROG_TYPE_SCHED_CLS:
+                return startswith(sec, "tcx") ? KIND_TCX : KIND_TC;
+        default:
+                return KIND_INVALID;
+        }
+}
+
+bool kind_attach_compatible(Kind p, Kind t) {
+        if (p == t)
+                return true;
+        switch (p) {
+        case KIND_UPROBE:
+        case KIND_URETPROBE:
+                return IN_SET2(t, KIND_UPROBE, KIND_URETPROBE);
+        case KIND_KPROBE:
+        case KIND_KRETPROBE:
+                return IN_SET2(t, KIND_KPROBE, KIND_KRETPROBE);
+        case KIND_TC:
+        case KIND_TCX:
+                return IN_SET2(t, KIND_TC, KIND_TCX);
+        default:
+                return false;
+        }
+}
+
+bool kind_implemented(Kind k) {
+        return IN_SET2(k, KIND_TRACEPOINT, KIND_CGROUP) || IN_SET2(k, KIND_UPROBE, KIND_URETPROBE);
+}
+
+static bool path_exists(const char *p) {
+        return access(p, F_OK) == 0;
+}
+
+void kind_probe_kernel(bool supported[_KIND_MAX]) {
+        bool tracefs = path_exists("/sys/kernel/tracing/events") || path_exists("/sys/kernel/debug/tracing/events");
+
+        supported[KIND_TRACEPOINT] = tracefs && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL) > 0;
+        supported[KIND_UPROBE] = supported[KIND_URETPROBE] =
+                path_exists("/sys/bus/event_source/devices/uprobe/type") &&
+                libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, NULL) > 0;
+        supported[KIND_KPROBE] = supported[KIND_KRETPROBE] =
+                path_exists("/sys/bus/event_source/devices/kprobe/type") &&
+                libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, NULL) > 0;
+        supported[KIND_CGROUP] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SKB, NULL) > 0;
+        supported[KIND_FENTRY] = supported[KIND_FEXIT] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, NULL) > 0;
+        supported[KIND_XDP] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) > 0;
+        supported[KIND_TC] = supported[KIND_TCX] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) > 0;
+
+        /* A kind is offered only where both the kernel and this bpfd can do it. */
+        for (Kind k = 0; k < _KIND_MAX; k++)
+                supported[k] = supported[k] && kind_implemented(k);
+}

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <pthread.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <systemd/sd-daemon.h>
+
+#include "caps.h"
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+
+static const char *arg_runtime_dir = "/run/bpfd";
+static uint64_t arg_exit_idle_usec = 0;
+static bool arg_debug = false;
+
+static void help(void) {
+        printf("Usage: bpfd [OPTIONS]\n\n"
+               "The BPF program manager: loads, attaches, lists and unloads BPF programs for the users of this\n"
+               "machine over the D-Bus system bus (org.bpfd), with polkit deciding who may.\n\n"
+               "Options:\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version\n"
+               "     --runtime-dir=DIR      Where bpfd keeps its bpffs (DIR/fs) and state (DIR/state);\n"
+               "                            default /run/bpfd. Both must vanish together at reboot.\n"
+               "     --exit-idle-time=SECS  Exit after SECS without requests (for bus activation). Loaded\n"
+               "                            programs stay: they are pinned and outlive the daemon.\n"
+               "     --debug                Log debug messages\n\n"
+               "bpfd logs to the journal when started by systemd, to standard error otherwise.\n");
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "exit-idle-time", required_argument, NULL, ARG_EXIT_IDLE },
+                { "debug", no_argument, NULL, ARG_DEBUG },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        puts("bpfd " BPFD_VERSION);
+                        return 0;
+                case ARG_RUNTIME_DIR:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "bpfd: --runtime-dir needs an absolute path.\n");
+                                return -EINVAL;
+                        }
+                        arg_runtime_dir = optarg;
+                        break;
+                case ARG_EXIT_IDLE: {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (*end || v == 0) {
+                                fprintf(stderr, "bpfd: --exit-idle-time needs a positive number of seconds.\n");
+                                return -EINVAL;
+                        }
+                        arg_exit_idle_usec = (uint64_t) v * 1000000ULL;
+                        break;
+                }
+                case ARG_DEBUG:
+                        arg_debug = true;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "bpfd: takes no arguments.\n");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+/* bpfd pins on a bpffs of its own, so its pins cannot collide with anyone else's, and a reboot (or a fresh
+ * mount) empties pins and records alike. Under systemd, run-bpfd-fs.mount provides it in the host namespace. */
+static int setup_runtime_dir(void) {
+        _cleanup_free_ char *fs = NULL;
+        struct statfs sfs;
+
+        if (mkdir(arg_runtime_dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Cannot create %s: %m", arg_runtime_dir);
+        if (asprintf(&fs, "%s/fs", arg_runtime_dir) < 0)
+                return -ENOMEM;
+        if (mkdir(fs, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Cannot create %s: %m", fs);
+        if (statfs(fs, &sfs) < 0)
+                return log_error_errno(-errno, "Cannot stat %s: %m", fs);
+        if (sfs.f_type == BPF_FS_MAGIC)
+                return 0;
+        if (mount("bpffs", fs, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0)
+                return log_error_errno(-errno, "Cannot mount bpffs on %s: %m", fs);
+        log_info("Mounted a bpffs for bpfd on %s.", fs);
+        return 0;
+}
+
+static void raise_nofile(void) {
+        struct rlimit rl;
+        /* One descriptor per managed program is held open. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        rl = (struct rlimit) { RLIM_INFINITY, RLIM_INFINITY };
+        (void) setrlimit(RLIMIT_MEMLOCK, &rl); /* only matters on kernels before 5.11 */
+}
+
+/* The startup job: probe the kernel and rebuild the view from pins and records, before the name is taken,
+ * so no client ever sees a half-recovered daemon. */
+typedef struct StartupJob {
+        Job job;
+        Manager *m;
+        int r;
+        ProgramInfo **programs;
+        size_t n_programs;
+        LinkInfo **links;
+        size_t n_links;
+} StartupJob;
+
+static void startup_run(Job *j, Engine *e) {
+        StartupJob *s = (StartupJob *) j;
+
+        engine_probe(e, s->m->supported);
+        s->r = engine_recover(e);
+        if (s->r >= 0)
+                s->r = engine_snapshot(e, &s->programs, &s->n_programs, &s->links, &s->n_links);
+}
+
+static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Manager *m = userdata;
+
+        if (e) {
+                log_error("Cannot own the name org.bpfd: %s", e->message);
+                return sd_event_exit(m->event, 1);
+        }
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving org.bpfd.");
+        log_info("bpfd %s ready on the system bus as org.bpfd.", BPFD_VERSION);
+        return 0;
+}
+
+static void startup_done(Job *j) {
+        StartupJob *s = (StartupJob *) j;
+        Manager *m = s->m;
+        int r = s->r;
+
+        if (r >= 0) {
+                for (size_t i = 0; i < s->n_programs; i++)
+                        g_hash_table_replace(m->programs, GUINT_TO_POINTER(s->programs[i]->id), s->programs[i]);
+                for (size_t i = 0; i < s->n_links; i++)
+                        g_hash_table_replace(m->links, GUINT_TO_POINTER(s->links[i]->id), s->links[i]);
+                r = manager_add_bus_objects(m);
+        }
+        if (r >= 0)
+                r = sd_bus_request_name_async(m->bus, NULL, "org.bpfd", 0, on_name_acquired, m);
+        free(s->programs);
+        free(s->links);
+        free(s);
+        if (r < 0) {
+                log_error_errno(r, "Startup failed: %m");
+                (void) sd_event_exit(m->event, 1);
+        }
+}
+
+static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0) {
+                log_info("Idle for a while, exiting; loaded programs stay pinned.");
+                return sd_event_exit(m->event, 0);
+        }
+        manager_note_activity(m);
+        return 0;
+}
+
+void manager_note_activity(Manager *m) {
+        if (!m->idle_exit_usec)
+                return;
+        if (!m->idle_timer)
+                (void) sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->idle_exit_usec, 0,
+                                                  on_idle_timer, m);
+        else {
+                (void) sd_event_source_set_time_relative(m->idle_timer, m->idle_exit_usec);
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+static void manager_done(Manager *m) {
+        m->worker = worker_stop(m->worker);
+        sd_event_source_unref(m->idle_timer);
+        if (m->programs)
+                g_hash_table_unref(m->programs);
+        if (m->links)
+                g_hash_table_unref(m->links);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        engine_free(m->engine);
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_done) Manager m = {};
+        StartupJob *startup;
+        sigset_t mask;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        log_setup(arg_debug);
+        if (geteuid() != 0) {
+                log_error("bpfd must be started as root; it keeps capabilities on one thread only.");
+                return 1;
+        }
+        raise_nofile();
+        r = setup_runtime_dir();
+        if (r < 0)
+                return 1;
+
+        m.idle_exit_usec = arg_exit_idle_usec;
+        m.programs = g_hash_table_new_full(NULL, NULL, NULL, program_info_destroy);
+        m.links = g_hash_table_new_full(NULL, NULL, NULL, link_info_destroy);
+        r = engine_new(arg_runtime_dir, &m.engine);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up: %m"), 1;
+
+        /* Block the signals before the worker exists so that it inherits the mask and sd-event gets them. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &mask, NULL);
+
+        r = worker_start(m.engine, &m.worker);
+        if (r < 0)
+                return 1;
+        /* From here on this thread, which parses every request, has no capabilities at all. */
+        r = caps_reduce_thread(NULL, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot drop capabilities: %m"), 1;
+
+        r = sd_event_default(&m.event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m"), 1;
+        (void) sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(m.event, NULL, SIGINT, NULL, NULL);
+        r = worker_attach_event(m.worker, m.event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the worker: %m"), 1;
+        r = sd_bus_open_system(&m.bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m"), 1;
+        r = sd_bus_attach_event(m.bus, m.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m"), 1;
+
+        startup = calloc(1, sizeof(StartupJob));
+        if (!startup)
+                return 1;
+        *startup = (StartupJob) { .job = { .run = startup_run, .done = startup_done }, .m = &m };
+        worker_submit(m.worker, &startup->job);
+        manager_note_activity(&m);
+
+        r = sd_event_loop(m.event);
+        (void) sd_notify(false, "STOPPING=1");
+        log_info("Exiting; %u program(s) stay loaded and pinned.", g_hash_table_size(m.programs));
+        return r < 0 ? 1 : r;
+}

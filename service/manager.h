@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "engine.h"
+#include "worker.h"
+
+#define MANAGER_PATH "/org/bpfd/Manager"
+#define PROGRAM_PATH_PREFIX "/org/bpfd/Manager/program"
+#define LINK_PATH_PREFIX "/org/bpfd/Manager/link"
+
+/* The bus thread's state. The view tables mirror the engine's truth: they are changed only when a job
+ * comes back, so what the bus shows is always something the engine committed. */
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        Engine *engine;
+        Worker *worker;
+        GHashTable *programs; /* id → ProgramInfo* (referenced) */
+        GHashTable *links;    /* id → LinkInfo* (referenced) */
+        bool supported[_KIND_MAX];
+        char *runtime_dir;
+        uint64_t idle_exit_usec;
+        sd_event_source *idle_timer;
+        unsigned requests_in_flight;
+} Manager;
+
+char *program_object_path(uint32_t id);
+char *link_object_path(uint32_t id);
+
+int manager_add_bus_objects(Manager *m);
+void manager_note_activity(Manager *m);
+
+/* Changes of the view, with the signals a watching client expects. */
+void manager_view_add_program(Manager *m, ProgramInfo *p);
+void manager_view_add_link(Manager *m, LinkInfo *l);
+void manager_view_remove_link(Manager *m, uint32_t id);
+void manager_view_remove_program(Manager *m, uint32_t id);
+
+/* Dictionaries of ListPrograms/GetProgram and ListLinks/GetLink. */
+int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p);
+int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k);
+int append_link_dict(sd_bus_message *reply, const LinkInfo *l);
+
+#define PROPERTY_GETTER_ARGS                                                                                    \
+        sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,     \
+                void *userdata, sd_bus_error *error
+int property_get_version(PROPERTY_GETTER_ARGS);
+int property_get_kinds(PROPERTY_GETTER_ARGS);
+int property_get_bpffs(PROPERTY_GETTER_ARGS);
+int property_get_stats_enabled(PROPERTY_GETTER_ARGS);
+int property_get_count(PROPERTY_GETTER_ARGS);
+
+extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable program_vtable[];
+extern const sd_bus_vtable link_vtable[];
+
+/* Method handlers shared by the manager and the per-object interfaces. */
+int request_unload(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);
+int request_attach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);
+int request_detach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "model.h"
+
+ProgramInfo *program_info_ref(ProgramInfo *p) {
+        if (p)
+                __atomic_add_fetch(&p->n_ref, 1, __ATOMIC_RELAXED);
+        return p;
+}
+
+ProgramInfo *program_info_unref(ProgramInfo *p) {
+        if (!p || __atomic_sub_fetch(&p->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
+                return NULL;
+        free(p->name);
+        free(p->kernel_type);
+        free(p->section);
+        free(p->tag);
+        free(p->source);
+        free(p->pin_path);
+        for (size_t i = 0; i < p->n_maps; i++) {
+                free(p->maps[i].name);
+                free(p->maps[i].pin_path);
+        }
+        free(p->maps);
+        strv_free(p->metadata);
+        for (size_t i = 0; i < p->n_globals; i++) {
+                free(p->globals[i].name);
+                free(p->globals[i].data);
+        }
+        free(p->globals);
+        if (p->fd >= 0)
+                close(p->fd);
+        free(p);
+        return NULL;
+}
+
+LinkInfo *link_info_ref(LinkInfo *l) {
+        if (l)
+                __atomic_add_fetch(&l->n_ref, 1, __ATOMIC_RELAXED);
+        return l;
+}
+
+LinkInfo *link_info_unref(LinkInfo *l) {
+        if (!l || __atomic_sub_fetch(&l->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
+                return NULL;
+        attach_target_done(&l->target);
+        free(l->attach_point);
+        free(l->pin_path);
+        free(l);
+        return NULL;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "kind.h"
+#include "target.h"
+
+typedef struct MapInfo {
+        uint32_t id;
+        char *name;
+        char *pin_path;
+} MapInfo;
+
+typedef struct GlobalData {
+        char *name;
+        uint8_t *data;
+        size_t size;
+} GlobalData;
+
+/* A managed program as the bus shows it. Immutable once built, reference counted, and shared between the
+ * worker (which made it) and the bus thread (which shows it); so either side can drop it at any time. */
+typedef struct ProgramInfo {
+        unsigned n_ref;
+        uint32_t id;
+        uint32_t load_group;
+        char *name;
+        Kind kind;
+        char *kernel_type;
+        char *section;
+        char *tag;
+        uid_t owner_uid;
+        uint64_t load_time_usec;
+        char *source;
+        char *pin_path;
+        MapInfo *maps;
+        size_t n_maps;
+        char **metadata; /* key, value, key, value, ... */
+        GlobalData *globals;
+        size_t n_globals;
+        int expected_attach_type;
+        int fd;          /* held so the bus thread can read run statistics without privileges */
+} ProgramInfo;
+
+typedef struct LinkInfo {
+        unsigned n_ref;
+        uint32_t id;
+        uint32_t program_id;
+        AttachTarget target;
+        char *attach_point;
+        uid_t owner_uid;
+        uint64_t attach_time_usec;
+        char *pin_path;
+} LinkInfo;
+
+ProgramInfo *program_info_ref(ProgramInfo *p);
+ProgramInfo *program_info_unref(ProgramInfo *p);
+LinkInfo *link_info_ref(LinkInfo *l);
+LinkInfo *link_info_unref(LinkInfo *l);
+
+/* For GLib containers. */
+static inline void program_info_destroy(void *p) {
+        program_info_unref(p);
+}
+static inline void link_info_destroy(void *l) {
+        link_info_unref(l);
+}
+
+static inline void program_info_unrefp(ProgramInfo **p) {
+        program_info_unref(*p);
+}
+static inline void link_info_unrefp(LinkInfo **l) {
+        link_info_unref(*l);
+}

@@ -1,0 +1,907 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A request that changes state goes through: parse and validate (here, without privileges) → who is the
+ * caller (asked of the bus daemon, asynchronously) → polkit (asynchronously) → the worker → reply. Nothing
+ * on the way blocks the bus thread, and nothing changes before the worker commits. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "bus-util.h"
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+#include "polkit.h"
+
+typedef enum Operation {
+        OP_LOAD_INSPECT,
+        OP_LOAD,
+        OP_ATTACH,
+        OP_DETACH,
+        OP_UNLOAD,
+        OP_LIST_KERNEL,
+        OP_GET_KERNEL,
+} Operation;
+
+typedef struct Request {
+        Job job;
+        Manager *m;
+        sd_bus_message *msg;
+        Operation op;
+        Caller caller;
+        sd_bus_slot *slot;
+        GPtrArray *checks; /* char** each: action, key, value, ..., NULL */
+        guint next_check;
+        sd_bus_error error;
+
+        uint32_t id;
+        AttachTarget target;
+        LoadRequest *load;
+        LinkInfo *link;
+        uint32_t *gone_links;
+        size_t n_gone;
+        KernelProgram *kernel;
+        size_t n_kernel;
+        /* ListPrograms filter */
+        bool filter_all;
+        char *filter_kind;
+        bool filter_has_owner;
+        uint32_t filter_owner;
+} Request;
+
+static void request_free(Request *req) {
+        Manager *m = req->m;
+
+        sd_bus_slot_unref(req->slot);
+        sd_bus_message_unref(req->msg);
+        caller_done(&req->caller);
+        if (req->checks)
+                g_ptr_array_unref(req->checks);
+        sd_bus_error_free(&req->error);
+        attach_target_done(&req->target);
+        load_request_free(req->load);
+        link_info_unref(req->link);
+        free(req->gone_links);
+        kernel_programs_free(req->kernel, req->n_kernel);
+        free(req->filter_kind);
+        free(req);
+        m->requests_in_flight--;
+        manager_note_activity(m);
+}
+
+static void job_run(Job *j, Engine *e);
+static void job_done(Job *j);
+
+static Request *request_new(Manager *m, sd_bus_message *msg, Operation op) {
+        Request *req = calloc(1, sizeof(Request));
+
+        if (!req)
+                return NULL;
+        req->m = m;
+        req->msg = sd_bus_message_ref(msg);
+        req->op = op;
+        req->job.run = job_run;
+        req->job.done = job_done;
+        req->target.kind = KIND_DEFAULT;
+        req->checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free);
+        m->requests_in_flight++;
+        return req;
+}
+
+static void request_fail(Request *req, const sd_bus_error *e) {
+        (void) sd_bus_reply_method_error(req->msg, e);
+        request_free(req);
+}
+
+static void request_failf(Request *req, const char *name, const char *fmt, ...) _printf_(3, 4);
+static void request_failf(Request *req, const char *name, const char *fmt, ...) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        sd_bus_error_set(&e, name, msg ?: "Out of memory.");
+        request_fail(req, &e);
+}
+
+static void request_submit(Request *req) {
+        worker_submit(req->m->worker, &req->job);
+}
+
+/* ---- authorization ---- */
+
+static const char *action_verb(const char *action) {
+        if (streq(action, "org.bpfd.load"))
+                return "load BPF programs";
+        if (streq(action, "org.bpfd.attach"))
+                return "attach BPF programs";
+        return "unload or detach BPF programs of other users";
+}
+
+static void authorize_next(Request *req);
+
+static void on_polkit_answer(int authorized, const sd_bus_error *error, void *userdata) {
+        Request *req = userdata;
+        char **check = g_ptr_array_index(req->checks, req->next_check);
+
+        req->slot = sd_bus_slot_unref(req->slot);
+        if (authorized > 0) {
+                req->next_check++;
+                authorize_next(req);
+                return;
+        }
+        if (error)
+                log_warning("polkit could not decide on %s: %s", check[0], error->message);
+        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "%s is not allowed to %s (polkit action %s%s).",
+                      req->caller.uid == (uid_t) -1 ? "The caller" : "This user", action_verb(check[0]), check[0],
+                      authorized == -EKEYREJECTED ? "; authentication is required and was not allowed for this call"
+                      : error                     ? "; polkit did not answer"
+                                                  : "");
+}
+
+static void authorize_next(Request *req) {
+        char **check;
+        int r;
+
+        if (req->caller.uid == 0 || req->next_check >= req->checks->len) {
+                request_submit(req);
+                return;
+        }
+        check = g_ptr_array_index(req->checks, req->next_check);
+        r = polkit_check_async(req->m->bus, req->msg, check[0], check + 1, on_polkit_answer, req, &req->slot);
+        if (r < 0)
+                request_failf(req, BPFD_ERROR_FAILED, "Cannot ask polkit: %s", strerror(-r));
+}
+
+static char *uid_string(uid_t uid) {
+        char *s = NULL;
+        return asprintf(&s, "%u", (unsigned) uid) < 0 ? NULL : s;
+}
+
+/* One polkit question: the action and the details rules can read with action.lookup(). */
+static void add_check(Request *req, const char *action, const char *operation, Kind kind, const char *program_name,
+                      const AttachTarget *target, uid_t owner) {
+        _cleanup_free_ char *detail = target && target->kind >= 0 ? attach_target_polkit_detail(target) : NULL;
+        char **c = calloc(14, sizeof(char *));
+
+        if (!c)
+                return;
+        c[0] = strdup(action);
+        c[1] = strdup("operation");
+        c[2] = strdup(operation);
+        c[3] = strdup("kind");
+        c[4] = strdup(strempty(kind_to_string(kind)));
+        c[5] = strdup("program_name");
+        c[6] = strdup(strempty(program_name));
+        c[7] = strdup("attach_target");
+        c[8] = strdup(strempty(detail));
+        c[9] = strdup("interface");
+        c[10] = strdup(target ? strempty(target->interface) : "");
+        c[11] = strdup("owner_uid");
+        c[12] = uid_string(owner);
+        g_ptr_array_add(req->checks, c);
+}
+
+/* ---- the caller's credentials, from the bus daemon ---- */
+
+static void after_credentials(Request *req);
+
+static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Request *req = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        bool have_uid = false;
+        int r;
+
+        req->slot = sd_bus_slot_unref(req->slot);
+        if (e) {
+                request_failf(req, BPFD_ERROR_FAILED, "Cannot identify the caller: %s", e->message);
+                return 0;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key;
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        break;
+                if (streq(key, "UnixUserID")) {
+                        uint32_t uid;
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        req->caller.uid = uid;
+                        have_uid = r >= 0;
+                } else if (streq(key, "ProcessID")) {
+                        uint32_t pid;
+                        r = sd_bus_message_read(reply, "v", "u", &pid);
+                        req->caller.pid = (pid_t) pid;
+                } else if (streq(key, "UnixGroupIDs")) {
+                        const void *gids;
+                        size_t size;
+                        r = sd_bus_message_enter_container(reply, 'v', "au");
+                        if (r >= 0)
+                                r = sd_bus_message_read_array(reply, 'u', &gids, &size);
+                        if (r >= 0 && size > 0) {
+                                req->caller.gids = malloc(size);
+                                if (req->caller.gids) {
+                                        memcpy(req->caller.gids, gids, size);
+                                        req->caller.n_gids = size / sizeof(uint32_t);
+                                        req->caller.gid = req->caller.gids[0];
+                                }
+                        }
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                } else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0 || !have_uid) {
+                request_failf(req, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
+                return 0;
+        }
+        after_credentials(req);
+        return 0;
+}
+
+static int request_start(Request *req) {
+        int r = sd_bus_call_method_async(req->m->bus, &req->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                         "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, req, "s",
+                                         sd_bus_message_get_sender(req->msg));
+        if (r < 0) {
+                request_free(req);
+                return r;
+        }
+        return 1; /* the reply comes later */
+}
+
+static void after_credentials(Request *req) {
+        Manager *m = req->m;
+        ProgramInfo *p;
+        LinkInfo *l;
+
+        switch (req->op) {
+        case OP_LOAD_INSPECT:
+                req->load->caller = req->caller;
+                (void) caller_copy(&req->load->caller, &req->caller);
+                request_submit(req);
+                return;
+        case OP_ATTACH:
+                p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(req->id));
+                if (!p)
+                        return request_failf(req, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                                             req->id);
+                if (req->target.kind == KIND_DEFAULT)
+                        req->target.kind = p->kind;
+                if (!kind_attach_compatible(p->kind, req->target.kind))
+                        return request_failf(req, BPFD_ERROR_INVALID_ARGUMENT,
+                                             "Program %" PRIu32 " is a %s program; it cannot be attached as %s.", p->id,
+                                             kind_to_string(p->kind), kind_to_string(req->target.kind));
+                if (!m->supported[req->target.kind])
+                        return request_failf(req, BPFD_ERROR_NOT_SUPPORTED,
+                                             "Attaching as '%s' is not supported by bpfd on this kernel.",
+                                             kind_to_string(req->target.kind));
+                {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                        if (attach_target_validate(&req->target, &e) < 0)
+                                return request_fail(req, &e);
+                }
+                add_check(req, "org.bpfd.attach", "attach", req->target.kind, p->name, &req->target, p->owner_uid);
+                if (p->owner_uid != req->caller.uid)
+                        add_check(req, "org.bpfd.manage-others", "attach", req->target.kind, p->name, &req->target,
+                                  p->owner_uid);
+                authorize_next(req);
+                return;
+        case OP_UNLOAD:
+                p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(req->id));
+                if (!p)
+                        return request_failf(req, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                                             req->id);
+                /* Owners unload their own programs without asking anybody. */
+                if (p->owner_uid != req->caller.uid)
+                        add_check(req, "org.bpfd.manage-others", "unload", p->kind, p->name, NULL, p->owner_uid);
+                authorize_next(req);
+                return;
+        case OP_DETACH:
+                l = g_hash_table_lookup(m->links, GUINT_TO_POINTER(req->id));
+                if (!l)
+                        return request_failf(req, BPFD_ERROR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.",
+                                             req->id);
+                p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(l->program_id));
+                if (l->owner_uid != req->caller.uid && (!p || p->owner_uid != req->caller.uid))
+                        add_check(req, "org.bpfd.manage-others", "detach", l->target.kind, p ? p->name : "",
+                                  &l->target, l->owner_uid);
+                authorize_next(req);
+                return;
+        default:
+                request_submit(req);
+                return;
+        }
+}
+
+/* ---- the worker's part ---- */
+
+static void job_run(Job *j, Engine *e) {
+        Request *req = (Request *) j;
+
+        switch (req->op) {
+        case OP_LOAD_INSPECT:
+                (void) engine_inspect(e, req->load, &req->error);
+                break;
+        case OP_LOAD:
+                (void) engine_load(e, req->load, &req->error);
+                break;
+        case OP_ATTACH:
+                (void) engine_attach(e, req->id, &req->target, &req->caller, &req->link, &req->error);
+                break;
+        case OP_DETACH:
+                (void) engine_detach(e, req->id, &req->error);
+                break;
+        case OP_UNLOAD:
+                (void) engine_unload(e, req->id, &req->gone_links, &req->n_gone, &req->error);
+                break;
+        case OP_LIST_KERNEL:
+                (void) engine_kernel_programs(e, &req->kernel, &req->n_kernel, &req->error);
+                break;
+        case OP_GET_KERNEL:
+                req->kernel = calloc(1, sizeof(KernelProgram));
+                if (req->kernel && engine_kernel_program(e, req->id, req->kernel, &req->error) >= 0)
+                        req->n_kernel = 1;
+                break;
+        }
+}
+
+static void reply_load(Request *req) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        LoadRequest *load = req->load;
+        int r;
+
+        for (size_t i = 0; i < load->n_loaded; i++)
+                manager_view_add_program(req->m, load->loaded[i]);
+        for (size_t i = 0; i < load->n_links; i++)
+                manager_view_add_link(req->m, load->links[i]);
+
+        r = sd_bus_message_new_method_return(req->msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < load->n_loaded; i++) {
+                _cleanup_free_ char *p = program_object_path(load->loaded[i]->id);
+                r = p ? sd_bus_message_append_basic(reply, 'o', p) : -ENOMEM;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < load->n_links; i++) {
+                _cleanup_free_ char *p = link_object_path(load->links[i]->id);
+                r = p ? sd_bus_message_append_basic(reply, 'o', p) : -ENOMEM;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot send the reply to a load: %m");
+}
+
+/* After inspection we know the program kinds; now polkit can be asked with the details rules need. */
+static void authorize_load(Request *req) {
+        LoadRequest *load = req->load;
+        Manager *m = req->m;
+
+        for (size_t i = 0; load->selected[i]; i++)
+                if (!m->supported[load->kinds[i]])
+                        return request_failf(req, BPFD_ERROR_NOT_SUPPORTED,
+                                             "Program '%s' is a %s program; that kind is not supported by bpfd on "
+                                             "this kernel.",
+                                             load->selected[i], kind_to_string(load->kinds[i]));
+        for (size_t t = 0; t < load->n_targets; t++)
+                if (!m->supported[load->targets[t].kind])
+                        return request_failf(req, BPFD_ERROR_NOT_SUPPORTED,
+                                             "Attaching as '%s' is not supported by bpfd on this kernel.",
+                                             kind_to_string(load->targets[t].kind));
+        for (size_t i = 0; load->selected[i]; i++) {
+                bool targeted = false;
+                for (size_t t = 0; t < load->n_targets; t++)
+                        if (streq(load->targets[t].program, load->selected[i])) {
+                                add_check(req, "org.bpfd.load", "load", load->kinds[i], load->selected[i],
+                                          &load->targets[t], req->caller.uid);
+                                targeted = true;
+                        }
+                if (!targeted)
+                        add_check(req, "org.bpfd.load", "load", load->kinds[i], load->selected[i], NULL, req->caller.uid);
+        }
+        req->op = OP_LOAD;
+        authorize_next(req);
+}
+
+static bool program_matches(Request *req, const ProgramInfo *p) {
+        return (!req->filter_kind || streq(req->filter_kind, kind_to_string(p->kind))) &&
+               (!req->filter_has_owner || p->owner_uid == req->filter_owner);
+}
+
+static int append_program_list(Request *req, sd_bus_message *reply);
+
+static void job_done(Job *j) {
+        Request *req = (Request *) j;
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        int r = 0;
+
+        if (sd_bus_error_is_set(&req->error)) {
+                log_debug("Request failed: %s: %s", req->error.name, req->error.message);
+                return request_fail(req, &req->error);
+        }
+        switch (req->op) {
+        case OP_LOAD_INSPECT:
+                return authorize_load(req);
+        case OP_LOAD:
+                reply_load(req);
+                break;
+        case OP_ATTACH: {
+                _cleanup_free_ char *path = link_object_path(req->link->id);
+                manager_view_add_link(req->m, req->link);
+                r = path ? sd_bus_reply_method_return(req->msg, "o", path) : -ENOMEM;
+                break;
+        }
+        case OP_DETACH:
+                manager_view_remove_link(req->m, req->id);
+                r = sd_bus_reply_method_return(req->msg, NULL);
+                break;
+        case OP_UNLOAD:
+                for (size_t i = 0; i < req->n_gone; i++)
+                        manager_view_remove_link(req->m, req->gone_links[i]);
+                manager_view_remove_program(req->m, req->id);
+                r = sd_bus_reply_method_return(req->msg, NULL);
+                break;
+        case OP_LIST_KERNEL:
+                r = sd_bus_message_new_method_return(req->msg, &reply);
+                if (r >= 0)
+                        r = append_program_list(req, reply);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                break;
+        case OP_GET_KERNEL:
+                r = sd_bus_message_new_method_return(req->msg, &reply);
+                if (r >= 0)
+                        r = append_kernel_program_dict(reply, req->kernel);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                break;
+        }
+        if (r < 0)
+                log_warning_errno(r, "Cannot send a reply: %m");
+        request_free(req);
+}
+
+/* ---- method handlers ---- */
+
+static int read_programs(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        LoadRequest *load = userdata;
+        int r = bus_read_strv_checked(m, key, &load->programs, error);
+        if (r >= 0 && strv_length(load->programs) == 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'programs' is empty.");
+        return r;
+}
+
+static int read_metadata(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        LoadRequest *load = userdata;
+        const char *k, *v;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0) {
+                if (strv_length(load->metadata) / 2 >= BPFD_LIST_MAX)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Too many metadata entries.");
+                if (!*k || strlen(k) > BPFD_NAME_MAX || strlen(v) > BPFD_STRING_MAX)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Metadata keys must be 1 to %u bytes, values at most %u bytes.",
+                                                 BPFD_NAME_MAX, BPFD_STRING_MAX);
+                if (strv_push(&load->metadata, strdup(k)) < 0 || strv_push(&load->metadata, strdup(v)) < 0)
+                        return -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_global_data(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        LoadRequest *load = userdata;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{say}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "say")) > 0) {
+                const char *name;
+                const void *data;
+                size_t size;
+                GlobalData *g;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read_array(m, 'y', &data, &size);
+                if (r < 0)
+                        return r;
+                if (!*name || strlen(name) > BPFD_NAME_MAX || size == 0 || size > 65536 ||
+                    load->n_globals >= BPFD_LIST_MAX)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Global data entries need a name of 1 to %u bytes and 1 to 65536 "
+                                                 "bytes of value.",
+                                                 BPFD_NAME_MAX);
+                for (size_t i = 0; i < load->n_globals; i++)
+                        if (streq(load->globals[i].name, name))
+                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                         "The global '%s' is given twice.", name);
+                g = reallocarray(load->globals, load->n_globals + 1, sizeof(GlobalData));
+                if (!g)
+                        return -ENOMEM;
+                load->globals = g;
+                g[load->n_globals] = (GlobalData) { .name = strdup(name), .data = malloc(size), .size = size };
+                if (!g[load->n_globals].name || !g[load->n_globals].data) {
+                        free(g[load->n_globals].name);
+                        free(g[load->n_globals].data);
+                        return -ENOMEM;
+                }
+                memcpy(g[load->n_globals].data, data, size);
+                load->n_globals++;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_attach(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        LoadRequest *load = userdata;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_at_end(m, false)) == 0) {
+                AttachTarget *t;
+
+                if (load->n_targets >= 64)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Too many attach targets.");
+                t = reallocarray(load->targets, load->n_targets + 1, sizeof(AttachTarget));
+                if (!t)
+                        return -ENOMEM;
+                load->targets = t;
+                r = attach_target_read(m, true, &t[load->n_targets], error);
+                if (r < 0)
+                        return r;
+                load->n_targets++;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static const BusOption load_options[] = {
+        { "programs", "as", read_programs },
+        { "metadata", "a{ss}", read_metadata },
+        { "global_data", "a{say}", read_global_data },
+        { "attach", "aa{sv}", read_attach },
+        {}
+};
+
+static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error, bool by_path) {
+        Manager *m = userdata;
+        Request *req;
+        LoadRequest *load;
+        int r;
+
+        load = calloc(1, sizeof(LoadRequest));
+        if (!load)
+                return -ENOMEM;
+        load->object_fd = -1;
+        if (by_path) {
+                const char *path;
+                r = sd_bus_message_read(msg, "s", &path);
+                if (r < 0)
+                        goto fail;
+                if (path[0] != '/' || strlen(path) > BPFD_STRING_MAX) {
+                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                              "The object path must be absolute and at most %u bytes.", BPFD_STRING_MAX);
+                        goto fail;
+                }
+                load->path = strdup(path);
+                load->source = strdup(path);
+        } else {
+                int fd;
+                char proc[64], target[1024];
+                ssize_t n;
+
+                r = sd_bus_message_read(msg, "h", &fd);
+                if (r < 0)
+                        goto fail;
+                /* The message owns fd; keep our own copy for the worker. */
+                load->object_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (load->object_fd < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", load->object_fd);
+                n = readlink(proc, target, sizeof target - 1);
+                target[n > 0 ? n : 0] = 0;
+                if (asprintf(&load->source, "fd:%s", n > 0 ? target : "?") < 0)
+                        load->source = NULL;
+        }
+        if ((!load->path && by_path) || !load->source) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = bus_read_options(msg, "load", load_options, load, error);
+        if (r < 0)
+                goto fail;
+        req = request_new(m, msg, OP_LOAD_INSPECT);
+        if (!req) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        req->load = load;
+        return request_start(req);
+fail:
+        load_request_free(load);
+        return r;
+}
+
+static int method_load_from_fd(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_load(msg, userdata, error, false);
+}
+
+static int method_load_from_path(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_load(msg, userdata, error, true);
+}
+
+int request_unload(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error) {
+        Request *req = request_new(m, msg, OP_UNLOAD);
+        if (!req)
+                return -ENOMEM;
+        req->id = id;
+        return request_start(req);
+}
+
+int request_detach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error) {
+        Request *req = request_new(m, msg, OP_DETACH);
+        if (!req)
+                return -ENOMEM;
+        req->id = id;
+        return request_start(req);
+}
+
+int request_attach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error) {
+        Request *req = request_new(m, msg, OP_ATTACH);
+        int r;
+
+        if (!req)
+                return -ENOMEM;
+        req->id = id;
+        r = attach_target_read(msg, false, &req->target, error);
+        if (r < 0) {
+                request_free(req);
+                return r;
+        }
+        return request_start(req);
+}
+
+static int method_unload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t id;
+        int r = sd_bus_message_read(msg, "u", &id);
+        return r < 0 ? r : request_unload(userdata, msg, id, error);
+}
+
+static int method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t id;
+        int r = sd_bus_message_read(msg, "u", &id);
+        return r < 0 ? r : request_detach(userdata, msg, id, error);
+}
+
+static int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t id;
+        int r = sd_bus_message_read(msg, "u", &id);
+        return r < 0 ? r : request_attach(userdata, msg, id, error);
+}
+
+static GPtrArray *hash_values(GHashTable *t) {
+        GPtrArray *a = g_ptr_array_sized_new(g_hash_table_size(t));
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, t);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                g_ptr_array_add(a, v);
+        return a;
+}
+
+static int cmp_program_id(gconstpointer a, gconstpointer b) {
+        const ProgramInfo *x = *(ProgramInfo *const *) a, *y = *(ProgramInfo *const *) b;
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Managed programs from the view; with "all", every other program of the kernel after them. */
+static int append_program_list(Request *req, sd_bus_message *reply) {
+        g_autoptr(GPtrArray) list = hash_values(req->m->programs);
+        int r;
+
+        g_ptr_array_sort(list, cmp_program_id);
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (guint i = 0; r >= 0 && i < list->len; i++)
+                if (program_matches(req, g_ptr_array_index(list, i)))
+                        r = append_program_dict(reply, req->m, g_ptr_array_index(list, i));
+        for (size_t i = 0; r >= 0 && i < req->n_kernel; i++)
+                if (!g_hash_table_contains(req->m->programs, GUINT_TO_POINTER(req->kernel[i].id)) &&
+                    !req->filter_kind && !req->filter_has_owner)
+                        r = append_kernel_program_dict(reply, &req->kernel[i]);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int read_filter_all(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        int b, r = sd_bus_message_read_basic(m, 'b', &b);
+        ((Request *) userdata)->filter_all = b;
+        return r;
+}
+
+static int read_filter_kind(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        Request *req = userdata;
+        int r = bus_read_string_checked(m, key, BPFD_NAME_MAX, &req->filter_kind, error);
+        if (r >= 0 && kind_from_string(req->filter_kind) == KIND_INVALID)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Unknown program kind '%s'.",
+                                         req->filter_kind);
+        return r;
+}
+
+static int read_filter_owner(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        Request *req = userdata;
+        req->filter_has_owner = true;
+        return sd_bus_message_read_basic(m, 'u', &req->filter_owner);
+}
+
+static int read_filter_program(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_read_basic(m, 'u', &((Request *) userdata)->id);
+}
+
+static const BusOption list_filter[] = {
+        { "all", "b", read_filter_all },
+        { "kind", "s", read_filter_kind },
+        { "owner_uid", "u", read_filter_owner },
+        {}
+};
+
+static const BusOption link_filter[] = {
+        { "program_id", "u", read_filter_program },
+        {}
+};
+
+static int method_list_programs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        Request *req = request_new(userdata, msg, OP_LIST_KERNEL);
+        int r;
+
+        if (!req)
+                return -ENOMEM;
+        r = bus_read_options(msg, "filter", list_filter, req, error);
+        if (r < 0 || req->filter_all) {
+                /* Programs bpfd did not load can only be enumerated with privileges: the worker does it. */
+                if (r < 0)
+                        request_free(req);
+                else
+                        request_submit(req);
+                return r < 0 ? r : 1;
+        }
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_program_list(req, reply);
+        request_free(req);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_program(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        ProgramInfo *p;
+        Request *req;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &id);
+        if (r < 0)
+                return r;
+        p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(id));
+        if (!p) {
+                req = request_new(m, msg, OP_GET_KERNEL);
+                if (!req)
+                        return -ENOMEM;
+                req->id = id;
+                request_submit(req);
+                return 1;
+        }
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_program_dict(reply, m, p);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int cmp_link_info(gconstpointer a, gconstpointer b) {
+        const LinkInfo *x = *(LinkInfo *const *) a, *y = *(LinkInfo *const *) b;
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int method_list_links(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        g_autoptr(GPtrArray) list = hash_values(m->links);
+        Request filter = {};
+        int r;
+
+        r = bus_read_options(msg, "filter", link_filter, &filter, error);
+        if (r < 0)
+                return r;
+        g_ptr_array_sort(list, cmp_link_info);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (guint i = 0; r >= 0 && i < list->len; i++) {
+                LinkInfo *l = g_ptr_array_index(list, i);
+                if (filter.id == 0 || l->program_id == filter.id)
+                        r = append_link_dict(reply, l);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_link(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        LinkInfo *l;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &id);
+        if (r < 0)
+                return r;
+        l = g_hash_table_lookup(m->links, GUINT_TO_POINTER(id));
+        if (!l)
+                return sd_bus_error_setf(error, BPFD_ERROR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.", id);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_link_dict(reply, l);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("LoadFromFd", SD_BUS_ARGS("h", object, "a{sv}", options),
+                                SD_BUS_RESULT("ao", programs, "ao", links), method_load_from_fd,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("LoadFromPath", SD_BUS_ARGS("s", path, "a{sv}", options),
+                                SD_BUS_RESULT("ao", programs, "ao", links), method_load_from_path,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unload", SD_BUS_ARGS("u", program_id), SD_BUS_NO_RESULT, method_unload,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Attach", SD_BUS_ARGS("u", program_id, "a{sv}", target), SD_BUS_RESULT("o", link),
+                                method_attach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Detach", SD_BUS_ARGS("u", link_id), SD_BUS_NO_RESULT, method_detach,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListPrograms", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", programs),
+                                method_list_programs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetProgram", SD_BUS_ARGS("u", program_id), SD_BUS_RESULT("a{sv}", program),
+                                method_get_program, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListLinks", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", links),
+                                method_list_links, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetLink", SD_BUS_ARGS("u", link_id), SD_BUS_RESULT("a{sv}", link), method_get_link,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("KnownKinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("SupportedKinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("BpffsPath", "s", property_get_bpffs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StatsEnabled", "b", property_get_stats_enabled, 0, 0),
+        SD_BUS_PROPERTY("ProgramCount", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LinkCount", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END
+};

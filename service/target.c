@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "bus-util.h"
+#include "errors.h"
+#include "target.h"
+
+void attach_target_done(AttachTarget *t) {
+        free(t->program);
+        free(t->tracepoint);
+        free(t->target);
+        free(t->function);
+        free(t->cgroup);
+        free(t->attach_type);
+        free(t->interface);
+        free(t->netns);
+        free(t->direction);
+        free(t->mode);
+        strv_free(t->proceed_on);
+        *t = (AttachTarget) { .kind = KIND_DEFAULT };
+}
+
+static int dup_str(char **dst, const char *src) {
+        *dst = NULL;
+        if (!src)
+                return 0;
+        *dst = strdup(src);
+        return *dst ? 0 : -ENOMEM;
+}
+
+int attach_target_copy(AttachTarget *dst, const AttachTarget *src) {
+        *dst = *src;
+        dst->proceed_on = NULL;
+        if (dup_str(&dst->program, src->program) < 0 || dup_str(&dst->tracepoint, src->tracepoint) < 0 ||
+            dup_str(&dst->target, src->target) < 0 || dup_str(&dst->function, src->function) < 0 ||
+            dup_str(&dst->cgroup, src->cgroup) < 0 || dup_str(&dst->attach_type, src->attach_type) < 0 ||
+            dup_str(&dst->interface, src->interface) < 0 || dup_str(&dst->netns, src->netns) < 0 ||
+            dup_str(&dst->direction, src->direction) < 0 || dup_str(&dst->mode, src->mode) < 0) {
+                attach_target_done(dst);
+                return -ENOMEM;
+        }
+        if (src->proceed_on && !(dst->proceed_on = strv_copy(src->proceed_on))) {
+                attach_target_done(dst);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+#define STRING_READER(field, max)                                                                                \
+        static int read_##field(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {      \
+                return bus_read_string_checked(m, key, (max), &((AttachTarget *) userdata)->field, error);      \
+        }
+STRING_READER(program, BPFD_NAME_MAX)
+STRING_READER(tracepoint, BPFD_NAME_MAX)
+STRING_READER(target, BPFD_STRING_MAX)
+STRING_READER(function, BPFD_NAME_MAX)
+STRING_READER(cgroup, BPFD_STRING_MAX)
+STRING_READER(attach_type, BPFD_NAME_MAX)
+STRING_READER(interface, BPFD_NAME_MAX)
+STRING_READER(netns, BPFD_STRING_MAX)
+STRING_READER(direction, BPFD_NAME_MAX)
+STRING_READER(mode, BPFD_NAME_MAX)
+
+static int read_kind(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        AttachTarget *t = userdata;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        t->kind = kind_from_string(s);
+        if (t->kind == KIND_INVALID)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "Unknown program kind '%.64s' (known: tracepoint, uprobe, uretprobe, "
+                                         "cgroup, kprobe, kretprobe, fentry, fexit, xdp, tc, tcx).", s);
+        return 0;
+}
+
+static int read_offset(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        AttachTarget *t = userdata;
+        t->has_offset = true;
+        return sd_bus_message_read_basic(m, 't', &t->offset);
+}
+
+static int read_pid(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        AttachTarget *t = userdata;
+        int r = sd_bus_message_read_basic(m, 'i', &t->pid);
+        if (r < 0)
+                return r;
+        if (t->pid <= 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'pid' must be a positive process id.");
+        t->has_pid = true;
+        return 0;
+}
+
+static int read_priority(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        AttachTarget *t = userdata;
+        t->has_priority = true;
+        return sd_bus_message_read_basic(m, 'i', &t->priority);
+}
+
+static int read_retprobe(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        AttachTarget *t = userdata;
+        int b, r = sd_bus_message_read_basic(m, 'b', &b);
+        t->retprobe = b;
+        return r;
+}
+
+static int read_proceed_on(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        return bus_read_strv_checked(m, key, &((AttachTarget *) userdata)->proceed_on, error);
+}
+
+static const BusOption target_options[] = {
+        { "kind", "s", read_kind },
+        { "program", "s", read_program },
+        { "tracepoint", "s", read_tracepoint },
+        { "target", "s", read_target },
+        { "function", "s", read_function },
+        { "offset", "t", read_offset },
+        { "pid", "i", read_pid },
+        { "retprobe", "b", read_retprobe },
+        { "cgroup", "s", read_cgroup },
+        { "attach_type", "s", read_attach_type },
+        { "interface", "s", read_interface },
+        { "netns", "s", read_netns },
+        { "direction", "s", read_direction },
+        { "mode", "s", read_mode },
+        { "priority", "i", read_priority },
+        { "proceed_on", "as", read_proceed_on },
+        {}
+};
+
+int attach_target_read(sd_bus_message *m, bool allow_program, AttachTarget *ret, sd_bus_error *error) {
+        int r;
+
+        *ret = (AttachTarget) { .kind = KIND_DEFAULT };
+        r = bus_read_options(m, "attach", target_options, ret, error);
+        if (r < 0)
+                goto fail;
+        if (ret->program && !allow_program) {
+                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                      "The attach option 'program' is only valid in load options.");
+                goto fail;
+        }
+        /* "retprobe" is another way to say the ret kind. */
+        if (ret->retprobe) {
+                if (ret->kind == KIND_UPROBE)
+                        ret->kind = KIND_URETPROBE;
+                else if (ret->kind == KIND_KPROBE)
+                        ret->kind = KIND_KRETPROBE;
+                else if (!IN_SET2(ret->kind, KIND_URETPROBE, KIND_KRETPROBE) && ret->kind != KIND_DEFAULT) {
+                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                              "'retprobe' applies to uprobe and kprobe targets only.");
+                        goto fail;
+                }
+        }
+        return 0;
+fail:
+        attach_target_done(ret);
+        return r;
+}
+
+static bool tracepoint_valid(const char *s) {
+        const char *slash = strchr(s, '/');
+
+        if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/'))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (p != slash && !(*p == '_' || *p == '-' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                                    (*p >= '0' && *p <= '9')))
+                        return false;
+        return true;
+}
+
+int attach_target_validate(const AttachTarget *t, sd_bus_error *error) {
+        switch (t->kind) {
+        case KIND_TRACEPOINT:
+                if (!t->tracepoint)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "A tracepoint target needs 'tracepoint' (\"category/name\").");
+                if (!tracepoint_valid(t->tracepoint))
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "'%s' is not a tracepoint name of the form \"category/name\".",
+                                                 t->tracepoint);
+                break;
+        case KIND_UPROBE:
+        case KIND_URETPROBE:
+                if (!t->target)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "A uprobe target needs 'target', the path of a binary or library.");
+                if (t->target[0] != '/')
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "The uprobe 'target' must be an absolute path, not '%s'.", t->target);
+                if (!t->function && !t->has_offset)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "A uprobe target needs 'function' or 'offset'.");
+                break;
+        case KIND_CGROUP:
+                if (!t->cgroup)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "A cgroup target needs 'cgroup', the path of a cgroup v2 directory.");
+                if (t->cgroup[0] != '/')
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "The 'cgroup' must be an absolute path, not '%s'.", t->cgroup);
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+#define APPEND_STR(key, field)                                                                                   \
+        if (t->field) {                                                                                        \
+                r = bus_append_dict_entry(m, key, "s", t->field);                                              \
+                if (r < 0)                                                                                     \
+                        return r;                                                                              \
+        }
+
+int attach_target_append(sd_bus_message *m, const AttachTarget *t) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        if (t->kind >= 0) {
+                r = bus_append_dict_entry(m, "kind", "s", kind_to_string(t->kind));
+                if (r < 0)
+                        return r;
+        }
+        APPEND_STR("tracepoint", tracepoint);
+        APPEND_STR("target", target);
+        APPEND_STR("function", function);
+        APPEND_STR("cgroup", cgroup);
+        APPEND_STR("attach_type", attach_type);
+        APPEND_STR("interface", interface);
+        APPEND_STR("netns", netns);
+        APPEND_STR("direction", direction);
+        APPEND_STR("mode", mode);
+        if (t->has_offset && (r = bus_append_dict_entry(m, "offset", "t", t->offset)) < 0)
+                return r;
+        if (t->has_pid && (r = bus_append_dict_entry(m, "pid", "i", t->pid)) < 0)
+                return r;
+        if (t->has_priority && (r = bus_append_dict_entry(m, "priority", "i", t->priority)) < 0)
+                return r;
+        if (t->proceed_on && (r = bus_append_dict_entry(m, "proceed_on", "as", t->proceed_on)) < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+char *attach_target_polkit_detail(const AttachTarget *t) {
+        char *s = NULL;
+
+        switch (t->kind) {
+        case KIND_TRACEPOINT:
+                return strdup(t->tracepoint);
+        case KIND_UPROBE:
+        case KIND_URETPROBE:
+                if (t->function)
+                        (void) asprintf(&s, "%s:%s", t->target, t->function);
+                else
+                        (void) asprintf(&s, "%s:0x%" PRIx64, t->target, t->offset);
+                return s;
+        case KIND_CGROUP:
+                return strdup(t->cgroup);
+        case KIND_KPROBE:
+        case KIND_KRETPROBE:
+        case KIND_FENTRY:
+        case KIND_FEXIT:
+                return strdup(strempty(t->function));
+        default:
+                return strdup(strempty(t->interface));
+        }
+}
+
+char *attach_target_describe(const AttachTarget *t) {
+        _cleanup_free_ char *detail = attach_target_polkit_detail(t);
+        char *s = NULL;
+
+        if (!detail)
+                return NULL;
+        if (IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE) && t->function && t->has_offset)
+                (void) asprintf(&s, "%s %s+0x%" PRIx64 "%s", kind_to_string(t->kind), detail, t->offset,
+                                t->has_pid ? "" : "");
+        else if (t->kind == KIND_CGROUP)
+                (void) asprintf(&s, "cgroup %s %s", detail, t->attach_type ?: "default");
+        else
+                (void) asprintf(&s, "%s %s", kind_to_string(t->kind), detail);
+        if (s && t->has_pid) {
+                char *p = NULL;
+                (void) asprintf(&p, "%s pid %" PRIi32, s, t->pid);
+                free(s);
+                s = p;
+        }
+        return s;
+}
+
+#define SAVE_STR(field)                                                                                          \
+        if (t->field)                                                                                          \
+                g_key_file_set_string(kf, group, #field, t->field);
+
+void attach_target_save(const AttachTarget *t, GKeyFile *kf, const char *group) {
+        g_key_file_set_string(kf, group, "kind", kind_to_string(t->kind));
+        SAVE_STR(tracepoint);
+        SAVE_STR(target);
+        SAVE_STR(function);
+        SAVE_STR(cgroup);
+        SAVE_STR(attach_type);
+        SAVE_STR(interface);
+        SAVE_STR(netns);
+        SAVE_STR(direction);
+        SAVE_STR(mode);
+        if (t->has_offset)
+                g_key_file_set_uint64(kf, group, "offset", t->offset);
+        if (t->has_pid)
+                g_key_file_set_integer(kf, group, "pid", t->pid);
+        if (t->has_priority)
+                g_key_file_set_integer(kf, group, "priority", t->priority);
+        if (t->proceed_on)
+                g_key_file_set_string_list(kf, group, "proceed_on", (const char *const *) t->proceed_on,
+                                           strv_length(t->proceed_on));
+}
+
+static char *load_str(GKeyFile *kf, const char *group, const char *key) {
+        gchar *v = g_key_file_get_string(kf, group, key, NULL);
+        char *s = v ? strdup(v) : NULL;
+        g_free(v);
+        return s;
+}
+
+#define LOAD_STR(field) t->field = load_str(kf, group, #field);
+
+int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group) {
+        _cleanup_free_ char *kind = load_str(kf, group, "kind");
+
+        *t = (AttachTarget) { .kind = kind ? kind_from_string(kind) : KIND_INVALID };
+        if (t->kind < 0)
+                return -EBADMSG;
+        LOAD_STR(tracepoint);
+        LOAD_STR(target);
+        LOAD_STR(function);
+        LOAD_STR(cgroup);
+        LOAD_STR(attach_type);
+        LOAD_STR(interface);
+        LOAD_STR(netns);
+        LOAD_STR(direction);
+        LOAD_STR(mode);
+        if ((t->has_offset = g_key_file_has_key(kf, group, "offset", NULL)))
+                t->offset = g_key_file_get_uint64(kf, group, "offset", NULL);
+        if ((t->has_pid = g_key_file_has_key(kf, group, "pid", NULL)))
+                t->pid = g_key_file_get_integer(kf, group, "pid", NULL);
+        if ((t->has_priority = g_key_file_has_key(kf, group, "priority", NULL)))
+                t->priority = g_key_file_get_integer(kf, group, "priority", NULL);
+        if (g_key_file_has_key(kf, group, "proceed_on", NULL)) {
+                gchar **l = g_key_file_get_string_list(kf, group, "proceed_on", NULL, NULL);
+                t->proceed_on = strv_copy(l);
+                g_strfreev(l);
+        }
+        return 0;
+}

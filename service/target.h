@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+#include "kind.h"
+
+/* Where a program is attached: the a{sv} "target" of Attach, parsed. Keys of kinds not implemented yet are
+ * parsed and kept too, so the API does not change when they are. */
+typedef struct AttachTarget {
+        Kind kind;
+        char *program;     /* load-time only: which program of the object */
+        char *tracepoint;  /* "category/name" */
+        char *target;      /* uprobe: binary, as the caller named it */
+        char *function;
+        uint64_t offset;
+        bool has_offset;
+        int32_t pid;
+        bool has_pid;
+        bool retprobe;
+        char *cgroup;
+        char *attach_type;
+        char *interface;
+        char *netns;
+        char *direction;
+        char *mode;
+        int32_t priority;
+        bool has_priority;
+        char **proceed_on;
+} AttachTarget;
+
+void attach_target_done(AttachTarget *t);
+int attach_target_copy(AttachTarget *dst, const AttachTarget *src);
+/* Reads one a{sv} target; allow_program permits the load-time "program" key. */
+int attach_target_read(sd_bus_message *m, bool allow_program, AttachTarget *ret, sd_bus_error *error);
+/* Checks what can be checked without the program: required keys per kind, value syntax. */
+int attach_target_validate(const AttachTarget *t, sd_bus_error *error);
+int attach_target_append(sd_bus_message *m, const AttachTarget *t);
+/* "tracepoint syscalls/sys_enter_getpid", "uprobe /usr/bin/bash:readline+0x4", "cgroup /sys/fs/cgroup/x egress" */
+char *attach_target_describe(const AttachTarget *t);
+/* The value polkit rules see as "attach_target". */
+char *attach_target_polkit_detail(const AttachTarget *t);
+
+void attach_target_save(const AttachTarget *t, GKeyFile *kf, const char *group);
+int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group);

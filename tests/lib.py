@@ -1,0 +1,288 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Helpers for bpfd's tests (Python 3 standard library only).
+
+Every test runs as root inside tests/env/with-env: a private system bus with
+polkitd, a private bpffs and the test users below.
+"""
+
+import json
+import os
+import pwd
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+SRC_DIR = os.path.dirname(TESTS_DIR)
+BUILD_DIR = os.path.abspath(os.environ.get("BPFD_BUILD_DIR") or os.path.join(SRC_DIR, "build"))
+
+BPFD = os.path.join(BUILD_DIR, "service", "bpfd")
+BPFCTL = os.path.join(BUILD_DIR, "bpfctl", "bpfctl")
+UPROBE_TARGET = os.path.join(BUILD_DIR, "tests", "uprobe-target")
+
+BUS_NAME = "org.bpfd"
+MANAGER_PATH = "/org/bpfd/Manager"
+MANAGER_IFACE = "org.bpfd.Manager"
+RUNTIME_DIR = "/run/bpfd"
+
+# Test users (tests/env/with-env creates them; rules in tests/env/rules/).
+ALICE = "bpfd-alice"   # group bpfd: may load/attach tracepoint programs
+BOB = "bpfd-bob"       # may do nothing
+CAROL = "bpfd-carol"   # may unload/detach programs of other users
+
+DEFAULT_TIMEOUT = 60
+
+
+class Skip(Exception):
+    """Raise in a test to skip it: raise lib.Skip("why")."""
+
+
+class CommandFailed(subprocess.CalledProcessError):
+    """A command exited non-zero; str() shows its output."""
+
+    def __str__(self):
+        cmd = self.cmd if isinstance(self.cmd, str) else shlex.join(str(c) for c in self.cmd)
+        text = f"command failed with exit code {self.returncode}: {cmd}"
+        if self.stdout:
+            text += "\n--- stdout:\n" + self.stdout.rstrip()
+        if self.stderr:
+            text += "\n--- stderr:\n" + self.stderr.rstrip()
+        return text
+
+
+def in_test_env():
+    return os.environ.get("BPFD_TEST_ENV") == "1"
+
+
+def bpf_obj(name):
+    """Path of build/bpf/NAME.bpf.o ("tracepoint_counter" or "tracepoint_counter.bpf.o")."""
+    if not name.endswith(".bpf.o"):
+        name += ".bpf.o"
+    return os.path.join(BUILD_DIR, "bpf", name)
+
+
+def uid_of(user):
+    return pwd.getpwnam(user).pw_uid
+
+
+def run(cmd, user=None, check=True, input=None, timeout=DEFAULT_TIMEOUT, env=None, cwd=None):
+    """Run CMD (a list, or a string split like a shell would) and return a
+    CompletedProcess with text stdout/stderr. With USER, run it as that user
+    through runuser. With CHECK, a non-zero exit raises CommandFailed."""
+    if isinstance(cmd, str):
+        cmd = shlex.split(cmd)
+    cmd = [str(c) for c in cmd]
+    if user is not None:
+        cmd = ["runuser", "-u", str(user), "--"] + cmd
+        if cwd is None:
+            cwd = "/"    # the caller's cwd may not be readable by USER
+    p = subprocess.run(cmd, input=input, capture_output=True, text=True, errors="replace",
+                       timeout=timeout, env=env, cwd=cwd)
+    if check and p.returncode != 0:
+        raise CommandFailed(p.returncode, cmd, p.stdout, p.stderr)
+    return p
+
+
+def bpfctl(*args, user=None, check=True, input=None, timeout=DEFAULT_TIMEOUT):
+    """Run build/bpfctl/bpfctl ARGS. With "--json" among ARGS, the parsed
+    standard output is in .json (None if it is not JSON)."""
+    p = run([BPFCTL, *args], user=user, check=check, input=input, timeout=timeout)
+    p.json = None
+    if "--json" in args and p.stdout.strip():
+        try:
+            p.json = json.loads(p.stdout)
+        except ValueError:
+            if check:
+                raise AssertionError(f"bpfctl --json printed no JSON:\n{p.stdout}")
+    return p
+
+
+def busctl(*args, user=None, check=True, timeout=DEFAULT_TIMEOUT):
+    """Run busctl --system ARGS (e.g. busctl("call", "org.bpfd", ...))."""
+    return run(["busctl", "--system", *args], user=user, check=check, timeout=timeout)
+
+
+def busctl_json(*args, user=None):
+    """busctl --system --json=short ARGS, parsed."""
+    p = run(["busctl", "--system", "--json=short", *args], user=user)
+    return json.loads(p.stdout)
+
+
+def name_owner_pid(name):
+    """The pid owning bus name NAME, or None."""
+    p = busctl("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+               "GetConnectionUnixProcessID", "s", name, check=False)
+    if p.returncode != 0:
+        return None
+    parts = p.stdout.split()
+    return int(parts[1]) if len(parts) == 2 and parts[0] == "u" else None
+
+
+def wait_for(predicate, timeout=10, interval=0.1, what=None):
+    """Call PREDICATE until it returns something true and return that; raise
+    AssertionError after TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+class Daemon:
+    """build/service/bpfd run in the background, logging to a file in /tmp."""
+
+    def __init__(self, binary=None):
+        self.binary = binary or BPFD
+        self.proc = None
+        self.log_path = None
+        self.returncode = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, extra_args=(), timeout=10):
+        """Start bpfd and wait until it owns org.bpfd on the system bus."""
+        if self.running:
+            raise RuntimeError(f"bpfd already running as pid {self.pid}")
+        if not os.path.exists(self.binary):
+            raise AssertionError(f"{self.binary} is not built")
+        other = name_owner_pid(BUS_NAME)
+        if other is not None:
+            raise AssertionError(f"{BUS_NAME} is already owned by pid {other}")
+        # Logs stay after the run (with-env removes BPFD_TEST_TMPDIR).
+        fd, self.log_path = tempfile.mkstemp(prefix="bpfd-test-", suffix=".log", dir="/tmp")
+        self.returncode = None
+        with os.fdopen(fd, "w") as logf:
+            self.proc = subprocess.Popen([self.binary, *extra_args], stdin=subprocess.DEVNULL,
+                                         stdout=logf, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                self.returncode = self.proc.returncode
+                raise AssertionError(f"bpfd exited with {self.proc.returncode} during start:\n"
+                                     + self.log_tail())
+            if name_owner_pid(BUS_NAME) == self.proc.pid:
+                return self
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise AssertionError(f"bpfd did not own {BUS_NAME} within {timeout}s:\n"
+                                     + self.log_tail())
+            time.sleep(0.05)
+
+    def _wait_gone(self, timeout):
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        # The bus drops the name when the connection closes; wait for it so
+        # a following start() does not see a stale owner.
+        pid = self.proc.pid
+        wait_for(lambda: name_owner_pid(BUS_NAME) != pid, timeout=5, what="org.bpfd to be released")
+        return self.returncode
+
+    def kill(self, sig=signal.SIGKILL):
+        """Send SIG (default SIGKILL) and wait for the process to end."""
+        if not self.running:
+            return self.returncode
+        self.proc.send_signal(sig)
+        rc = self._wait_gone(10)
+        if rc is None:
+            raise AssertionError(f"bpfd (pid {self.pid}) did not end after signal {sig}")
+        return rc
+
+    def stop(self, timeout=10):
+        """SIGTERM and wait; SIGKILL if it does not end within TIMEOUT (then
+        raise). Returns the exit code."""
+        if not self.running:
+            return self.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self._wait_gone(timeout)
+        if rc is None:
+            self.proc.kill()
+            self._wait_gone(5)
+            raise AssertionError(f"bpfd did not end within {timeout}s of SIGTERM:\n" + self.log_tail())
+        return rc
+
+    def restart(self, extra_args=()):
+        self.stop()
+        return self.start(extra_args)
+
+    def log(self):
+        """Everything bpfd printed so far."""
+        if not self.log_path:
+            return ""
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def log_tail(self, lines=40):
+        return "\n".join(self.log().splitlines()[-lines:])
+
+
+daemon = Daemon()
+
+
+def ensure_daemon():
+    """Start the shared daemon if it is not running; return it."""
+    if not daemon.running:
+        daemon.start()
+    return daemon
+
+
+def stop_daemon():
+    if daemon.running:
+        daemon.stop()
+
+
+def _parse_bytes(items):
+    return bytes(int(x, 16) for x in items)
+
+
+def map_dump(pin_path):
+    """Entries of the map pinned at PIN_PATH as a list of (key, value):
+    ints where the map has BTF for them (or the bytes are at most 8 long,
+    read little-endian), bytes otherwise."""
+    p = run(["bpftool", "-j", "map", "dump", "pinned", pin_path])
+    entries = []
+    for e in json.loads(p.stdout):
+        fmt = e.get("formatted", {})
+        key = fmt.get("key")
+        value = fmt.get("value")
+        if not isinstance(key, int):
+            kb = _parse_bytes(e["key"])
+            key = int.from_bytes(kb, "little") if len(kb) <= 8 else kb
+        if not isinstance(value, int):
+            vb = _parse_bytes(e["value"])
+            value = int.from_bytes(vb, "little") if len(vb) <= 8 else vb
+        entries.append((key, value))
+    return entries
+
+
+def counter(pin_path, key):
+    """The u64 at index KEY of the array map pinned at PIN_PATH."""
+    for k, v in map_dump(pin_path):
+        if k == key:
+            return v
+    raise KeyError(f"no key {key} in map {pin_path}")
+
+
+def world_readable_copy(path):
+    """Copy PATH to a new world-readable file (for loads by the test users,
+    who must be able to read what they name) and return its path. It lies in
+    BPFD_TEST_TMPDIR, which with-env removes afterwards."""
+    d = tempfile.mkdtemp(prefix="obj-", dir=os.environ.get("BPFD_TEST_TMPDIR") or "/tmp")
+    os.chmod(d, 0o755)
+    dst = os.path.join(d, os.path.basename(path))
+    with open(path, "rb") as src, open(dst, "wb") as out:
+        out.write(src.read())
+    os.chmod(dst, 0o644)
+    return dst
