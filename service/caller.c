@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -45,9 +46,65 @@ static int send_result(int sock, int error, int fd) {
 
 /* Runs in the forked child: only raw system calls, so no glibc state shared with other threads matters, and
  * the credential calls change this one process (glibc's wrappers would try to sync threads). */
+/* The caller's process knows its effective gid and groups better than the bus does (the bus gives no primary
+ * gid). Take them from /proc, but only while the process still has the uid the bus vouched for. */
+static int credentials_from_proc(pid_t pid, uid_t uid, gid_t *gid, gid_t *gids, size_t *n_gids) {
+        char path[64], buf[4096], *line;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+                return -EIO;
+        buf[n] = 0;
+        line = strstr(buf, "\nUid:");
+        if (!line)
+                return -EIO;
+        {
+                unsigned ruid, euid;
+                if (sscanf(line + 5, "%u %u", &ruid, &euid) != 2 || euid != uid)
+                        return -ESRCH;
+        }
+        line = strstr(buf, "\nGid:");
+        if (line) {
+                unsigned rgid, egid;
+                if (sscanf(line + 5, "%u %u", &rgid, &egid) == 2)
+                        *gid = egid;
+        }
+        line = strstr(buf, "\nGroups:");
+        if (line) {
+                char *p = line + 8, *end;
+                *n_gids = 0;
+                while (*n_gids < 256) {
+                        unsigned long v = strtoul(p, &end, 10);
+                        if (end == p)
+                                break;
+                        gids[(*n_gids)++] = (gid_t) v;
+                        p = end;
+                }
+        }
+        return 0;
+}
+
 static _Noreturn void opener_child(int sock, const Caller *c, const char *ns_path, const char *path, int flags) {
+        gid_t gid = c->gid, gids[256];
+        size_t n_gids = c->n_gids < 256 ? c->n_gids : 256;
         int fd, error = 0;
 
+        if (n_gids)
+                memcpy(gids, c->gids, n_gids * sizeof(gid_t));
+        if (c->pid > 0) {
+                int r = credentials_from_proc(c->pid, c->uid, &gid, gids, &n_gids);
+                if (r < 0) {
+                        error = -r;
+                        goto out;
+                }
+        }
         if (ns_path) {
                 int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
                 if (ns < 0 || setns(ns, CLONE_NEWNS) < 0) {
@@ -56,7 +113,7 @@ static _Noreturn void opener_child(int sock, const Caller *c, const char *ns_pat
                 }
                 close(ns);
         }
-        if (syscall(SYS_setgroups, c->n_gids, c->gids) < 0 || syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0 ||
+        if (syscall(SYS_setgroups, n_gids, gids) < 0 || syscall(SYS_setresgid, gid, gid, gid) < 0 ||
             syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0) {
                 error = errno;
                 goto out;

@@ -19,12 +19,17 @@ static unsigned cap_last(void) {
 int caps_reduce_thread(const int *keep, size_t n_keep) {
         struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
         struct __user_cap_data_struct data[2] = {};
+        struct __user_cap_data_struct current[2] = {};
         unsigned last = cap_last();
 
+        /* Only what we have can be kept (e.g. CAP_SYS_RESOURCE is often not in a container's bounding set). */
+        if (syscall(SYS_capget, &header, current) < 0)
+                return -errno;
         for (unsigned c = 0; c <= last; c++) {
                 bool k = false;
                 for (size_t i = 0; i < n_keep; i++)
                         k = k || keep[i] == (int) c;
+                k = k && (current[c / 32].permitted & (1U << (c % 32)));
                 if (k) {
                         data[c / 32].effective |= 1U << (c % 32);
                         data[c / 32].permitted |= 1U << (c % 32);
