@@ -128,7 +128,9 @@ static char *format_with(void (*writer)(FILE *f, const BusValue *v), const BusVa
 }
 
 static void write_inline_top(FILE *f, const BusValue *v) {
-        if (bus_value_is_container(v) && bus_value_count(v) == 0)
+        /* Nothing to show says "-", so an empty value is visibly empty. */
+        if ((bus_value_is_container(v) && bus_value_count(v) == 0) ||
+            (bus_value_get_string(v) && isempty(v->string)))
                 fputc('-', f);
         else
                 write_inline(f, v, false);

@@ -45,6 +45,12 @@ int table_add_cell_take(Table *t, char *text) {
 
         if (!text)
                 return -ENOMEM;
+        if (isempty(text)) {
+                free(text);
+                text = strdup("-");
+                if (!text)
+                        return -ENOMEM;
+        }
 
         cells = reallocarray(t->cells, t->n_cells + 1, sizeof(char *));
         if (!cells) {
@@ -57,7 +63,7 @@ int table_add_cell_take(Table *t, char *text) {
 }
 
 int table_add_cell(Table *t, const char *text) {
-        return table_add_cell_take(t, strdup(strempty_dash(text)));
+        return table_add_cell_take(t, strdup(text ?: ""));
 }
 
 /* Width on a terminal: one column per UTF-8 character; bpf names, user

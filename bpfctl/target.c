@@ -220,8 +220,8 @@ int attach_target_verify(const AttachTarget *t) {
                 /* Options without a kind: name the first one given. */
                 for (int o = ARG_TARGET_FIRST; o < _ARG_TARGET_END; o++)
                         if (t->options_given & OPT(o)) {
-                                log_error("%s is an option of an attach KIND; give the KIND before it, "
-                                          "e.g. 'tracepoint --tracepoint sched/sched_switch'", option_name(o));
+                                log_error("%s is an option of an attach KIND, and no KIND is given "
+                                          "(e.g. 'tracepoint --tracepoint sched/sched_switch')", option_name(o));
                                 return -EINVAL;
                         }
                 return 0;
