@@ -28,10 +28,11 @@ enum {
         { "json",            no_argument, NULL, ARG_JSON            },         \
         { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD }
 
-#define COMMON_OPTIONS_HELP                                                     \
-        "      --json             Print JSON instead of text\n"                 \
-        "      --no-ask-password  Do not let polkit ask for a password\n"       \
-        "  -h, --help             Show this help\n"
+/* Descriptions start at column 29, as in the commands' own option lists. */
+#define COMMON_OPTIONS_HELP                                                             \
+        "      --json                Print JSON instead of text\n"                      \
+        "      --no-ask-password     Do not let polkit ask for a password; fail instead\n" \
+        "  -h, --help                Show this help\n"
 
 /* The commands. argv[0] is "bpfctl COMMAND" (for getopt's messages); each
  * returns an ExitStatus. A usage error is logged before returning

@@ -51,6 +51,7 @@ static const Field link_fields[] = {
         { "program_id",    "Program ID",    FIELD_GENERIC    },
         { "program",       "Program",       FIELD_GENERIC    },
         { "kind",          "Kind",          FIELD_GENERIC    },
+        { "managed",       "Managed",       FIELD_GENERIC    },
         { "attach_point",  "Attach point",  FIELD_GENERIC    },
         { "target",        "Target",        FIELD_GENERIC    }, /* one key=value per line */
         { "owner_uid",     "Owner",         FIELD_USER       },

@@ -21,10 +21,11 @@ static void help_list(void) {
                "an array of objects with every property the daemon reports.\n"
                "\n"
                "Options:\n"
-               "      --all           Also programs bpfd did not load; adds column MANAGED\n"
-               "      --kind KIND     Only programs of this kind\n"
-               "      --owner USER    Only programs of this user (name or uid)\n"
-               "      --program ID    Only links of this program\n"
+               "      --all                 Also programs bpfd did not load; adds column\n"
+               "                            MANAGED\n"
+               "      --kind KIND           Only programs of this kind\n"
+               "      --owner USER          Only programs of this user (name or uid)\n"
+               "      --program ID          Only links of this program\n"
                COMMON_OPTIONS_HELP,
                PROGRAM_NAME);
 }

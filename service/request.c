@@ -261,8 +261,8 @@ static void after_credentials(Request *req) {
 
         switch (req->op) {
         case OP_LOAD_INSPECT:
-                req->load->caller = req->caller;
-                (void) caller_copy(&req->load->caller, &req->caller);
+                if (caller_copy(&req->load->caller, &req->caller) < 0)
+                        return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
                 request_submit(req);
                 return;
         case OP_ATTACH:
@@ -762,7 +762,7 @@ static int read_filter_owner(sd_bus_message *m, const char *key, void *userdata,
 }
 
 static int read_filter_program(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_read_basic(m, 'u', &((Request *) userdata)->id);
+        return sd_bus_message_read_basic(m, 'u', (uint32_t *) userdata);
 }
 
 static const BusOption list_filter[] = {
@@ -835,10 +835,10 @@ static int method_list_links(sd_bus_message *msg, void *userdata, sd_bus_error *
         _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         g_autoptr(GPtrArray) list = hash_values(m->links);
-        Request filter = {};
+        uint32_t program_id = 0;
         int r;
 
-        r = bus_read_options(msg, "filter", link_filter, &filter, error);
+        r = bus_read_options(msg, "filter", link_filter, &program_id, error);
         if (r < 0)
                 return r;
         g_ptr_array_sort(list, cmp_link_info);
@@ -847,7 +847,7 @@ static int method_list_links(sd_bus_message *msg, void *userdata, sd_bus_error *
                 r = sd_bus_message_open_container(reply, 'a', "a{sv}");
         for (guint i = 0; r >= 0 && i < list->len; i++) {
                 LinkInfo *l = g_ptr_array_index(list, i);
-                if (filter.id == 0 || l->program_id == filter.id)
+                if (program_id == 0 || l->program_id == program_id)
                         r = append_link_dict(reply, l);
         }
         if (r >= 0)
