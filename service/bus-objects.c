@@ -250,7 +250,7 @@ int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
                 return r;
         DICT("id", "u", k->id);
         DICT("name", "s", k->name);
-        DICT("kind", "s", "");
+        DICT("kind", "s", strempty(kind_to_string(k->kind)));
         DICT("kernel_type", "s", k->kernel_type);
         DICT("tag", "s", k->tag);
         DICT("load_time", "t", k->load_time_usec);

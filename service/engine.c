@@ -1273,6 +1273,7 @@ static int kernel_program_from_fd(int fd, KernelProgram *k) {
         if (r < 0)
                 return r;
         *k = (KernelProgram) { .id = info.id, .kernel_type = libbpf_bpf_prog_type_str(info.type) ?: "unknown",
+                               .kind = kind_of_kernel_type(info.type),
                                .load_time_usec = boottime_to_realtime_usec(info.load_time) };
         memcpy(k->name, info.name, sizeof k->name - 1);
         tag_to_hex(info.tag, k->tag);

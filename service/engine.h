@@ -41,6 +41,7 @@ typedef struct KernelProgram {
         uint32_t id;
         char name[16];
         const char *kernel_type;
+        Kind kind; /* KIND_INVALID where the type does not tell */
         char tag[17];
         uint64_t load_time_usec;
         uint32_t *map_ids;

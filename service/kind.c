@@ -62,6 +62,27 @@ Kind kind_of_program(const struct bpf_program *prog) {
         }
 }
 
+Kind kind_of_kernel_type(enum bpf_prog_type type) {
+        switch (type) {
+        case BPF_PROG_TYPE_TRACEPOINT:
+                return KIND_TRACEPOINT;
+        case BPF_PROG_TYPE_CGROUP_SKB:
+        case BPF_PROG_TYPE_CGROUP_SOCK:
+        case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
+        case BPF_PROG_TYPE_CGROUP_DEVICE:
+        case BPF_PROG_TYPE_CGROUP_SYSCTL:
+        case BPF_PROG_TYPE_CGROUP_SOCKOPT:
+        case BPF_PROG_TYPE_SOCK_OPS:
+                return KIND_CGROUP;
+        case BPF_PROG_TYPE_XDP:
+                return KIND_XDP;
+        case BPF_PROG_TYPE_SCHED_CLS:
+                return KIND_TC;
+        default:
+                return KIND_INVALID;
+        }
+}
+
 bool kind_attach_compatible(Kind p, Kind t) {
         if (p == t)
                 return true;

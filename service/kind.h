@@ -27,6 +27,9 @@ const char *kind_to_string(Kind k);
 Kind kind_from_string(const char *s);
 /* The kind an ELF section declares, or KIND_INVALID for program types bpfd does not know. */
 Kind kind_of_program(const struct bpf_program *prog);
+/* The kind a kernel program type stands for when nothing else is known (programs bpfd did not load);
+ * KIND_INVALID where it is ambiguous (a kprobe-type program may be a uprobe) or unknown. */
+Kind kind_of_kernel_type(enum bpf_prog_type type);
 /* Whether a program of kind p may be attached as kind t (uprobe programs also as uretprobe, ...). */
 bool kind_attach_compatible(Kind p, Kind t);
 /* Kinds whose attach code exists in this version of bpfd. */

@@ -147,14 +147,18 @@ def kernel_has_prog(pid):
     return lib.run(["bpftool", "prog", "show", "id", str(pid)], check=False).returncode == 0
 
 
+# The kernel's bpf_preload puts these iterators in every bpffs.
+KERNEL_PRELOAD = {"maps.debug", "progs.debug"}
+
+
 def pins():
-    """Everything in bpfd's bpffs, relative to it."""
+    """Everything in bpfd's bpffs, relative to it (without the kernel's own files)."""
     found = set()
     for dirpath, dirnames, filenames in os.walk(FS_DIR):
         rel = os.path.relpath(dirpath, FS_DIR)
         for n in filenames + dirnames:
             found.add(n if rel == "." else os.path.join(rel, n))
-    return found
+    return found - KERNEL_PRELOAD
 
 
 def check_consistent(what):
