@@ -520,5 +520,53 @@ int manager_add_bus_objects(Manager *m) {
         r = sd_bus_add_object_manager(m->bus, NULL, MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the object manager: %m");
+        r = manager_add_signature_filter(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the signature filter: %m");
         return 0;
+}
+
+/* sd-bus answers a call with the wrong argument types with org.freedesktop.DBus.Error.InvalidArgs before our
+ * handlers run; we promise org.bpfd.Error.InvalidArgument for every bad input, so check signatures first. */
+static const char *expected_signature(const char *interface, const char *member) {
+        static const struct {
+                const char *interface;
+                const sd_bus_vtable *vtable;
+        } tables[] = {
+                { "org.bpfd.Manager", manager_vtable },
+                { "org.bpfd.Program", program_vtable },
+                { "org.bpfd.Link", link_vtable },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
+                if (!streq(tables[i].interface, interface))
+                        continue;
+                for (const sd_bus_vtable *v = tables[i].vtable; v->type != _SD_BUS_VTABLE_END; v++)
+                        if (v->type == _SD_BUS_VTABLE_METHOD && streq(v->x.method.member, member))
+                                return strempty(v->x.method.signature);
+        }
+        return NULL;
+}
+
+static int signature_filter(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        const char *interface = sd_bus_message_get_interface(msg), *member = sd_bus_message_get_member(msg);
+        const char *expected, *got;
+        uint8_t type = 0;
+
+        (void) sd_bus_message_get_type(msg, &type);
+        if (type != SD_BUS_MESSAGE_METHOD_CALL || !interface || !member ||
+            strncmp(interface, "org.bpfd.", 9) != 0)
+                return 0;
+        expected = expected_signature(interface, member);
+        got = sd_bus_message_get_signature(msg, true);
+        if (!expected || streq(expected, strempty(got)))
+                return 0;
+        (void) sd_bus_reply_method_errorf(msg, BPFD_ERROR_INVALID_ARGUMENT,
+                                          "%s.%s takes arguments of type '%s', not '%s'.", interface, member, expected,
+                                          strempty(got));
+        return 1;
+}
+
+int manager_add_signature_filter(Manager *m) {
+        return sd_bus_add_filter(m->bus, NULL, signature_filter, m);
 }

@@ -32,6 +32,7 @@ char *program_object_path(uint32_t id);
 char *link_object_path(uint32_t id);
 
 int manager_add_bus_objects(Manager *m);
+int manager_add_signature_filter(Manager *m);
 void manager_note_activity(Manager *m);
 
 /* Changes of the view, with the signals a watching client expects. */
