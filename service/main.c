@@ -204,6 +204,8 @@ static void manager_done(Manager *m) {
                 g_hash_table_unref(m->programs);
         if (m->links)
                 g_hash_table_unref(m->links);
+        if (m->callers)
+                g_hash_table_unref(m->callers);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         engine_free(m->engine);
@@ -263,6 +265,9 @@ int main(int argc, char *argv[]) {
         r = sd_bus_attach_event(m.bus, m.event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop: %m"), 1;
+        r = manager_watch_callers(&m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch bus clients: %m"), 1;
 
         startup = calloc(1, sizeof(StartupJob));
         if (!startup)

@@ -21,6 +21,7 @@ typedef struct Manager {
         Worker *worker;
         GHashTable *programs; /* id → ProgramInfo* (referenced) */
         GHashTable *links;    /* id → LinkInfo* (referenced) */
+        GHashTable *callers;  /* unique bus name → Caller* */
         bool supported[_KIND_MAX];
         char *runtime_dir;
         uint64_t idle_exit_usec;
@@ -33,6 +34,7 @@ char *link_object_path(uint32_t id);
 
 int manager_add_bus_objects(Manager *m);
 int manager_add_signature_filter(Manager *m);
+int manager_watch_callers(Manager *m);
 void manager_note_activity(Manager *m);
 
 /* Changes of the view, with the signals a watching client expects. */

@@ -187,6 +187,7 @@ static void add_check(Request *req, const char *action, const char *operation, K
 /* ---- the caller's credentials, from the bus daemon ---- */
 
 static void after_credentials(Request *req);
+static void remember_caller(Request *req);
 
 static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Request *req = userdata;
@@ -239,14 +240,61 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 request_failf(req, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
                 return 0;
         }
+        remember_caller(req);
         after_credentials(req);
         return 0;
 }
 
+static void caller_free(void *p) {
+        caller_done(p);
+        free(p);
+}
+
+/* A unique bus name never changes hands and the bus fixes its credentials when it connects, so they can be
+ * remembered until the name goes away; a client making many calls then costs one question to the bus. */
+static int on_name_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) >= 0 && name[0] == ':' && !*new_owner)
+                g_hash_table_remove(m->callers, name);
+        return 0;
+}
+
+int manager_watch_callers(Manager *m) {
+        m->callers = g_hash_table_new_full(g_str_hash, g_str_equal, free, caller_free);
+        return sd_bus_match_signal_async(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                         "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, NULL, m);
+}
+
+static void remember_caller(Request *req) {
+        Caller *c = calloc(1, sizeof(Caller));
+        char *name = strdup(sd_bus_message_get_sender(req->msg));
+
+        if (!c || !name || caller_copy(c, &req->caller) < 0) {
+                free(c);
+                free(name);
+                return;
+        }
+        g_hash_table_replace(req->m->callers, name, c);
+}
+
 static int request_start(Request *req) {
-        int r = sd_bus_call_method_async(req->m->bus, &req->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                         "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, req, "s",
-                                         sd_bus_message_get_sender(req->msg));
+        const char *sender = sd_bus_message_get_sender(req->msg);
+        Caller *known = sender ? g_hash_table_lookup(req->m->callers, sender) : NULL;
+        int r;
+
+        if (known) {
+                if (caller_copy(&req->caller, known) < 0) {
+                        request_free(req);
+                        return -ENOMEM;
+                }
+                after_credentials(req);
+                return 1;
+        }
+        r = sd_bus_call_method_async(req->m->bus, &req->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, req, "s",
+                                     sender);
         if (r < 0) {
                 request_free(req);
                 return r;
