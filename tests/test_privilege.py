@@ -48,7 +48,6 @@ def _daemon_pid():
     lib.ensure_daemon()
     pid = lib.name_owner_pid(lib.BUS_NAME)
     assert pid is not None, "org.bpfd has no owner"
-    assert pid == lib.daemon.pid, f"org.bpfd is owned by pid {pid}, not by the test daemon {lib.daemon.pid}"
     return pid
 
 
