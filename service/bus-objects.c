@@ -36,7 +36,7 @@ static int id_from_path(const char *path, const char *prefix, uint32_t *ret) {
 
 /* ---- the view and its signals ---- */
 
-static void emit_counts_changed(Manager *m) {
+void manager_emit_counts_changed(Manager *m) {
         (void) sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, "org.bpfd.Manager", "ProgramCount", "LinkCount",
                                               NULL);
 }
@@ -53,20 +53,19 @@ void manager_view_add_program(Manager *m, ProgramInfo *p) {
         g_hash_table_replace(m->programs, GUINT_TO_POINTER(p->id), program_info_ref(p));
         if (path)
                 (void) sd_bus_emit_object_added(m->bus, path);
-        emit_counts_changed(m);
 }
 
-void manager_view_add_link(Manager *m, LinkInfo *l) {
+void manager_view_add_link(Manager *m, LinkInfo *l, bool program_changed) {
         _cleanup_free_ char *path = link_object_path(l->id);
 
         g_hash_table_replace(m->links, GUINT_TO_POINTER(l->id), link_info_ref(l));
         if (path)
                 (void) sd_bus_emit_object_added(m->bus, path);
-        emit_program_links_changed(m, l->program_id);
-        emit_counts_changed(m);
+        if (program_changed)
+                emit_program_links_changed(m, l->program_id);
 }
 
-void manager_view_remove_link(Manager *m, uint32_t id) {
+void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed) {
         _cleanup_free_ char *path = link_object_path(id);
         LinkInfo *l = g_hash_table_lookup(m->links, GUINT_TO_POINTER(id));
         uint32_t program_id;
@@ -78,8 +77,8 @@ void manager_view_remove_link(Manager *m, uint32_t id) {
         if (path)
                 (void) sd_bus_emit_object_removed(m->bus, path);
         g_hash_table_remove(m->links, GUINT_TO_POINTER(id));
-        emit_program_links_changed(m, program_id);
-        emit_counts_changed(m);
+        if (program_changed)
+                emit_program_links_changed(m, program_id);
 }
 
 void manager_view_remove_program(Manager *m, uint32_t id) {
@@ -90,7 +89,6 @@ void manager_view_remove_program(Manager *m, uint32_t id) {
         if (path)
                 (void) sd_bus_emit_object_removed(m->bus, path);
         g_hash_table_remove(m->programs, GUINT_TO_POINTER(id));
-        emit_counts_changed(m);
 }
 
 /* Links of one program, in id order. */

@@ -37,11 +37,15 @@ int manager_add_signature_filter(Manager *m);
 int manager_watch_callers(Manager *m);
 void manager_note_activity(Manager *m);
 
-/* Changes of the view, with the signals a watching client expects. */
+/* Changes of the view, with the signals a watching client expects. Callers reply first and change the view
+ * right after, in the same dispatch: no other call can see the gap, and the caller waits for no signal. The
+ * counts changed signal is sent once per request by the caller. program_changed: also signal the program's
+ * Links/AttachPoints (not needed while the program itself is being added or removed). */
 void manager_view_add_program(Manager *m, ProgramInfo *p);
-void manager_view_add_link(Manager *m, LinkInfo *l);
-void manager_view_remove_link(Manager *m, uint32_t id);
+void manager_view_add_link(Manager *m, LinkInfo *l, bool program_changed);
+void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed);
 void manager_view_remove_program(Manager *m, uint32_t id);
+void manager_emit_counts_changed(Manager *m);
 
 /* Dictionaries of ListPrograms/GetProgram and ListLinks/GetLink. */
 int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p);

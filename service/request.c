@@ -368,12 +368,30 @@ static void after_credentials(Request *req) {
 
 /* ---- the worker's part ---- */
 
+/* Read on the worker too: supported[] is written once, before the first request. */
+static bool load_kinds_supported(Request *req) {
+        LoadRequest *load = req->load;
+
+        for (size_t i = 0; load->selected[i]; i++)
+                if (!req->m->supported[load->kinds[i]])
+                        return false;
+        for (size_t t = 0; t < load->n_targets; t++)
+                if (!req->m->supported[load->targets[t].kind])
+                        return false;
+        return true;
+}
+
 static void job_run(Job *j, Engine *e) {
         Request *req = (Request *) j;
 
         switch (req->op) {
         case OP_LOAD_INSPECT:
-                (void) engine_inspect(e, req->load, &req->error);
+                if (engine_inspect(e, req->load, &req->error) >= 0 && req->caller.uid == 0 &&
+                    load_kinds_supported(req)) {
+                        /* Root needs no polkit answer: load in the same trip to the worker. */
+                        req->op = OP_LOAD;
+                        (void) engine_load(e, req->load, &req->error);
+                }
                 break;
         case OP_LOAD:
                 (void) engine_load(e, req->load, &req->error);
@@ -398,15 +416,10 @@ static void job_run(Job *j, Engine *e) {
         }
 }
 
-static void reply_load(Request *req) {
+static int reply_load(Request *req) {
         _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
         LoadRequest *load = req->load;
         int r;
-
-        for (size_t i = 0; i < load->n_loaded; i++)
-                manager_view_add_program(req->m, load->loaded[i]);
-        for (size_t i = 0; i < load->n_links; i++)
-                manager_view_add_link(req->m, load->links[i]);
 
         r = sd_bus_message_new_method_return(req->msg, &reply);
         if (r >= 0)
@@ -427,8 +440,12 @@ static void reply_load(Request *req) {
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
                 r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
-                log_warning_errno(r, "Cannot send the reply to a load: %m");
+
+        for (size_t i = 0; i < load->n_loaded; i++)
+                manager_view_add_program(req->m, load->loaded[i]);
+        for (size_t i = 0; i < load->n_links; i++)
+                manager_view_add_link(req->m, load->links[i], false);
+        return r;
 }
 
 /* After inspection we know the program kinds; now polkit can be asked with the details rules need. */
@@ -482,23 +499,27 @@ static void job_done(Job *j) {
         case OP_LOAD_INSPECT:
                 return authorize_load(req);
         case OP_LOAD:
-                reply_load(req);
+                r = reply_load(req);
+                manager_emit_counts_changed(req->m);
                 break;
         case OP_ATTACH: {
                 _cleanup_free_ char *path = link_object_path(req->link->id);
-                manager_view_add_link(req->m, req->link);
                 r = path ? sd_bus_reply_method_return(req->msg, "o", path) : -ENOMEM;
+                manager_view_add_link(req->m, req->link, true);
+                manager_emit_counts_changed(req->m);
                 break;
         }
         case OP_DETACH:
-                manager_view_remove_link(req->m, req->id);
                 r = sd_bus_reply_method_return(req->msg, NULL);
+                manager_view_remove_link(req->m, req->id, true);
+                manager_emit_counts_changed(req->m);
                 break;
         case OP_UNLOAD:
-                for (size_t i = 0; i < req->n_gone; i++)
-                        manager_view_remove_link(req->m, req->gone_links[i]);
-                manager_view_remove_program(req->m, req->id);
                 r = sd_bus_reply_method_return(req->msg, NULL);
+                for (size_t i = 0; i < req->n_gone; i++)
+                        manager_view_remove_link(req->m, req->gone_links[i], false);
+                manager_view_remove_program(req->m, req->id);
+                manager_emit_counts_changed(req->m);
                 break;
         case OP_LIST_KERNEL:
                 r = sd_bus_message_new_method_return(req->msg, &reply);

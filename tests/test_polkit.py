@@ -235,8 +235,28 @@ def test_bob_may_not_attach_alices_program():
 
 
 def test_group_membership_added_at_runtime():
-    raise lib.Skip("not tested: it would edit the host's /etc/group, which with-env shares with the host "
-                   "and with concurrent test runs")
+    """polkit decides per call: a user added to group bpfd may load from then on, and not after leaving it.
+    Uses its own user, so the other users' memberships never change."""
+    _start()
+    user = "bpfd-dave"
+    if lib.run(["getent", "passwd", user], check=False).returncode != 0:
+        lib.run(["useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+                 user])
+    lib.run(["gpasswd", "-d", user, "bpfd"], check=False)
+    obj = lib.world_readable_copy(TRACEPOINT_OBJ)
+    args = ("--json", "--no-ask-password", "load", obj, "-p", "count_getpid")
+    try:
+        _assert_denied(lib.bpfctl(*args, user=user, check=False), "dave outside group bpfd")
+        assert _program_ids() == set()
+        lib.run(["gpasswd", "-a", user, "bpfd"])
+        p = lib.bpfctl(*args, user=user)
+        (prog,) = p.json["programs"]
+        assert prog["owner_uid"] == lib.uid_of(user), prog
+        lib.run(["gpasswd", "-d", user, "bpfd"])
+        _assert_denied(lib.bpfctl(*args, user=user, check=False), "dave after leaving group bpfd")
+    finally:
+        lib.run(["gpasswd", "-d", user, "bpfd"], check=False)
+        _unload_all()
 
 
 # ---- loading by path ----
