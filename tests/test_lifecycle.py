@@ -384,23 +384,17 @@ def test_list_all_shows_unmanaged_programs():
         os.unlink(pin)
 
 
-def test_interfaces_added_and_removed_signals():
+def bus_signals(action):
+    """Run action() while busctl monitors org.bpfd; return its signals as (member, path, interface, payload)."""
     lib.ensure_daemon()
     mon = subprocess.Popen(["busctl", "--system", "monitor", lib.BUS_NAME, "--json=short"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    prog_id = None
     try:
         # busctl says so on stderr once it listens
         assert "Monitoring" in mon.stderr.readline()
-        progs, links = load("tracepoint_counter", "-p", "count_getpid", "tracepoint", "--tracepoint", TP_GETPID)
-        prog_id = progs[0]["id"]
-        link_id = links[0]["id"]
-        lib.bpfctl("unload", str(prog_id))
-        prog_id = None
+        action()
         time.sleep(0.5)
     finally:
-        if prog_id is not None:
-            unload(prog_id)
         mon.terminate()
         out, _ = mon.communicate(timeout=10)
     signals = []
@@ -409,18 +403,62 @@ def test_interfaces_added_and_removed_signals():
             m = json.loads(line)
         except ValueError:
             continue
-        if m.get("type") == "signal" and m.get("interface") == "org.freedesktop.DBus.ObjectManager":
-            signals.append((m["member"], m["payload"]["data"][0], m["payload"]["data"][1]))
-    ppath, lpath = PROG_PATH + str(progs[0]["id"]), LINK_PATH + str(link_id)
-    added = {path: data for member, path, data in signals if member == "InterfacesAdded"}
-    removed = {path: data for member, path, data in signals if member == "InterfacesRemoved"}
-    assert ppath in added, signals
+        if m.get("type") == "signal":
+            signals.append((m["member"], m["path"], m["interface"], m["payload"]["data"]))
+    return signals
+
+
+def test_interfaces_added_and_removed_signals():
+    ids = {}
+
+    def action():
+        progs, links = load("tracepoint_counter", "-p", "count_getpid", "tracepoint", "--tracepoint", TP_GETPID)
+        ids["prog"], ids["link"] = progs[0]["id"], links[0]["id"]
+        lib.bpfctl("unload", str(ids["prog"]))
+
+    try:
+        signals = bus_signals(action)
+    finally:
+        unload(ids.get("prog"))
+    om = [(member, data[0], data[1]) for member, _, iface, data in signals
+          if iface == "org.freedesktop.DBus.ObjectManager"]
+    ppath, lpath = PROG_PATH + str(ids["prog"]), LINK_PATH + str(ids["link"])
+    added = {path: data for member, path, data in om if member == "InterfacesAdded"}
+    removed = {path: data for member, path, data in om if member == "InterfacesRemoved"}
+    assert ppath in added, om
     assert added[ppath]["org.bpfd.Program"]["Name"]["data"] == "count_getpid"
-    assert lpath in added and "org.bpfd.Link" in added[lpath], signals
-    assert ppath in removed and "org.bpfd.Program" in removed[ppath], signals
-    assert lpath in removed and "org.bpfd.Link" in removed[lpath], signals
-    order = [(member, path) for member, path, _ in signals]
+    assert lpath in added and "org.bpfd.Link" in added[lpath], om
+    assert ppath in removed and "org.bpfd.Program" in removed[ppath], om
+    assert lpath in removed and "org.bpfd.Link" in removed[lpath], om
+    order = [(member, path) for member, path, _ in om]
     assert order.index(("InterfacesAdded", ppath)) < order.index(("InterfacesRemoved", ppath))
+
+
+def test_properties_changed_signals():
+    """A client watching a program sees its Links change on attach and detach, and the manager's counts."""
+    progs, _ = load("tracepoint_counter", "-p", "count_getpid")
+    prog_id = progs[0]["id"]
+    ppath = PROG_PATH + str(prog_id)
+    ids = {}
+
+    def action():
+        ids["link"] = lib.bpfctl("--json", "attach", str(prog_id), "tracepoint", "--tracepoint",
+                                 TP_GETPID).json["id"]
+        lib.bpfctl("detach", str(ids["link"]))
+
+    try:
+        signals = bus_signals(action)
+    finally:
+        unload(prog_id)
+    changed = [(path, data[0], data[1]) for member, path, iface, data in signals
+               if iface == "org.freedesktop.DBus.Properties" and member == "PropertiesChanged"]
+    program_links = [props["Links"]["data"] for path, iface, props in changed
+                     if path == ppath and iface == "org.bpfd.Program" and "Links" in props]
+    lpath = LINK_PATH + str(ids["link"])
+    assert program_links == [[lpath], []], changed
+    counts = [props["LinkCount"]["data"] for path, iface, props in changed
+              if path == lib.MANAGER_PATH and iface == "org.bpfd.Manager" and "LinkCount" in props]
+    assert len(counts) == 2 and counts[0] == counts[1] + 1, changed
 
 
 def test_program_properties_match_kernel():
