@@ -196,6 +196,10 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
         }
         if (t->has_offset)
                 offset += t->offset;
+        if (offset >= (uint64_t) st.st_size)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The uprobe offset 0x%" PRIx64 " lies beyond the end of '%s'.", offset,
+                                         t->target);
 
         r = read_uint_file("/sys/bus/event_source/devices/uprobe/type", &type);
         if (r < 0)

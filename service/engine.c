@@ -974,6 +974,9 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
         if (!g || !group_find_program(g, program_id, &index))
                 return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
                                          program_id);
+        ids = calloc(g->links->len + 1, sizeof(uint32_t));
+        if (!ids)
+                return -ENOMEM;
         p = g_ptr_array_steal_index(g->programs, index);
         for (guint i = g->links->len; i > 0; i--) {
                 LinkInfo *l = g_ptr_array_index(g->links, i - 1);
@@ -988,11 +991,9 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         /* Committed: now release the kernel objects. */
-        ids = calloc(gone->len + 1, sizeof(uint32_t));
         for (guint i = 0; i < gone->len; i++) {
                 LinkInfo *l = g_ptr_array_index(gone, i);
-                if (ids)
-                        ids[i] = l->id;
+                ids[i] = l->id;
                 g_hash_table_remove(e->links, GUINT_TO_POINTER(l->id));
                 if (unlink(l->pin_path) < 0)
                         log_warning("Cannot unpin %s: %m", l->pin_path);
@@ -1118,6 +1119,7 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
 static int recover_group(Engine *e, const char *path) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_auto(GStrv) sections = NULL;
+        g_autofree gchar *source = NULL;
         Group *g;
         bool changed = false;
 
@@ -1126,9 +1128,9 @@ static int recover_group(Engine *e, const char *path) {
                 (void) unlink(path);
                 return 0;
         }
+        source = g_key_file_get_string(kf, "Group", "Source", NULL);
         g = group_new((uint32_t) g_key_file_get_uint64(kf, "Group", "Id", NULL),
-                      (uid_t) g_key_file_get_uint64(kf, "Group", "Owner", NULL),
-                      g_key_file_get_string(kf, "Group", "Source", NULL));
+                      (uid_t) g_key_file_get_uint64(kf, "Group", "Owner", NULL), source);
         if (!g)
                 return -ENOMEM;
         sections = g_key_file_get_groups(kf, NULL);

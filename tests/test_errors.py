@@ -297,6 +297,27 @@ def test_uprobe_missing_binary_and_function():
                         "--fn", "no_such_function_here")
         assert_bpfctl_error(p, "AttachTargetNotFound")
         assert_unchanged(before)
+        size = os.path.getsize(lib.UPROBE_TARGET)
+        p = bpfctl_fail("attach", str(prog.id), "uprobe", "--target", lib.UPROBE_TARGET,
+                        "--offset", str(size + 4096))
+        assert_bpfctl_error(p, "InvalidArgument", contains="beyond the end")
+        assert_unchanged(before)
+
+
+def test_wrong_argument_types_of_methods():
+    """A call with the wrong signature gets bpfd's own error, not only sd-bus's generic one."""
+    lib.ensure_daemon()
+    before = snapshot()
+    # dbus-send sends exactly the types it is told (gdbus would convert them) and prints the error name.
+    for method, args, expected in (("Unload", ["string:42"], "'u'"),
+                                   ("LoadFromPath", ["uint32:42"], "'sa{sv}'"),
+                                   ("GetLink", [], "'u'")):
+        p = lib.run(["dbus-send", "--system", "--print-reply", f"--dest={lib.BUS_NAME}", lib.MANAGER_PATH,
+                     f"{lib.MANAGER_IFACE}.{method}", *args], check=False)
+        assert p.returncode != 0, p.stdout
+        assert "Error org.bpfd.Error.InvalidArgument:" in p.stderr, p.stderr
+        assert f"takes arguments of type {expected}" in p.stderr, p.stderr
+    assert_unchanged(before)
 
 
 def test_cgroup_not_a_cgroup_or_missing():
