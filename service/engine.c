@@ -330,24 +330,6 @@ static int group_remove_record(Engine *e, uint32_t id) {
 
 /* ---- building ProgramInfo from the kernel ---- */
 
-static int program_info_from_fd(int fd, ProgramInfo *p) {
-        struct bpf_prog_info info = {};
-        uint32_t len = sizeof info;
-        int r;
-
-        r = bpf_obj_get_info_by_fd(fd, &info, &len);
-        if (r < 0)
-                return r;
-        p->id = info.id;
-        p->kernel_type = strdup(libbpf_bpf_prog_type_str(info.type) ?: "unknown");
-        p->tag = malloc(17);
-        if (!p->kernel_type || !p->tag)
-                return -ENOMEM;
-        tag_to_hex(info.tag, p->tag);
-        p->load_time_usec = boottime_to_realtime_usec(info.load_time);
-        return 0;
-}
-
 static int prog_map_ids(int fd, uint32_t **ret, uint32_t *ret_n) {
         struct bpf_prog_info info = {};
         uint32_t len = sizeof info, n;
@@ -376,6 +358,22 @@ static int prog_map_ids(int fd, uint32_t **ret, uint32_t *ret_n) {
         *ret = ids;
         *ret_n = n;
         return 0;
+}
+
+static int kernel_program_from_fd(int fd, KernelProgram *k) {
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof info;
+        int r;
+
+        r = bpf_obj_get_info_by_fd(fd, &info, &len);
+        if (r < 0)
+                return r;
+        *k = (KernelProgram) { .id = info.id, .kernel_type = libbpf_bpf_prog_type_str(info.type) ?: "unknown",
+                               .kind = kind_of_kernel_type(info.type),
+                               .load_time_usec = boottime_to_realtime_usec(info.load_time) };
+        memcpy(k->name, info.name, sizeof k->name - 1);
+        tag_to_hex(info.tag, k->tag);
+        return prog_map_ids(fd, &k->map_ids, &k->n_map_ids);
 }
 
 static int link_id_of_fd(int fd, uint32_t *ret_id, uint32_t *ret_prog_id) {
@@ -722,6 +720,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         Group *g = NULL;
         size_t n = strv_length(req->selected);
         struct bpf_map *map;
+        KernelProgram *kps = NULL;
         MapInfo *maps = NULL;
         size_t n_maps = 0;
         int r;
@@ -740,8 +739,11 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         }
 
         req->loaded = calloc(n, sizeof(ProgramInfo *));
-        if (!req->loaded)
+        kps = calloc(n, sizeof(KernelProgram));
+        if (!req->loaded || !kps) {
+                free(kps);
                 return -ENOMEM;
+        }
         for (size_t i = 0; i < n; i++) {
                 struct bpf_program *prog = bpf_object__find_program_by_name(req->obj, req->selected[i]);
                 ProgramInfo *p = calloc(1, sizeof(ProgramInfo));
@@ -753,9 +755,13 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 p->fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3);
                 if (p->fd < 0)
                         goto fail_errno;
-                r = program_info_from_fd(p->fd, p);
+                r = kernel_program_from_fd(p->fd, &kps[i]);
                 if (r < 0)
                         goto fail;
+                p->id = kps[i].id;
+                p->kernel_type = strdup(kps[i].kernel_type);
+                p->tag = strdup(kps[i].tag);
+                p->load_time_usec = kps[i].load_time_usec;
                 p->load_group = req->loaded[0]->id;
                 p->name = strdup(req->selected[i]);
                 p->kind = req->kinds[i];
@@ -764,7 +770,8 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 p->source = strdup(strempty(req->source));
                 p->expected_attach_type = bpf_program__expected_attach_type(prog);
                 p->pin_path = path_join(e->fs_dir, "prog_%" PRIu32, p->id);
-                if (!p->name || !p->section || !p->source || !p->pin_path || copy_metadata_and_globals(p, req) < 0)
+                if (!p->kernel_type || !p->tag || !p->name || !p->section || !p->source || !p->pin_path ||
+                    copy_metadata_and_globals(p, req) < 0)
                         goto nomem;
                 r = pin_fd(&undo, p->fd, strdup(p->pin_path));
                 if (r < 0) {
@@ -812,18 +819,13 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         /* Each program lists the maps it really uses. */
         for (size_t i = 0; i < req->n_loaded; i++) {
                 ProgramInfo *p = req->loaded[i];
-                _cleanup_free_ uint32_t *ids = NULL;
-                uint32_t n_ids;
 
-                r = prog_map_ids(p->fd, &ids, &n_ids);
-                if (r < 0)
-                        goto fail;
-                p->maps = calloc(n_ids + 1, sizeof(MapInfo));
+                p->maps = calloc(kps[i].n_map_ids + 1, sizeof(MapInfo));
                 if (!p->maps)
                         goto nomem;
-                for (uint32_t k = 0; k < n_ids; k++)
+                for (uint32_t k = 0; k < kps[i].n_map_ids; k++)
                         for (size_t m = 0; m < n_maps; m++)
-                                if (maps[m].id == ids[k]) {
+                                if (maps[m].id == kps[i].map_ids[k]) {
                                         p->maps[p->n_maps++] = (MapInfo) { .id = maps[m].id,
                                                                            .name = strdup(maps[m].name),
                                                                            .pin_path = strdup(maps[m].pin_path) };
@@ -866,6 +868,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 free(maps[m].pin_path);
         }
         free(maps);
+        kernel_programs_free(kps, n);
         log_info("Loaded %zu program(s) from %s for uid %u, group %" PRIu32 ", %zu link(s).", req->n_loaded,
                  req->source, (unsigned) req->caller.uid, req->loaded[0]->id, req->n_links);
         return 0;
@@ -885,6 +888,7 @@ fail:
                 free(maps[m].pin_path);
         }
         free(maps);
+        kernel_programs_free(kps, n);
         return r < 0 ? r : -EIO;
 }
 
@@ -1265,22 +1269,6 @@ int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_progra
 }
 
 /* ---- programs in the kernel, managed or not ---- */
-
-static int kernel_program_from_fd(int fd, KernelProgram *k) {
-        struct bpf_prog_info info = {};
-        uint32_t len = sizeof info;
-        int r;
-
-        r = bpf_obj_get_info_by_fd(fd, &info, &len);
-        if (r < 0)
-                return r;
-        *k = (KernelProgram) { .id = info.id, .kernel_type = libbpf_bpf_prog_type_str(info.type) ?: "unknown",
-                               .kind = kind_of_kernel_type(info.type),
-                               .load_time_usec = boottime_to_realtime_usec(info.load_time) };
-        memcpy(k->name, info.name, sizeof k->name - 1);
-        tag_to_hex(info.tag, k->tag);
-        return prog_map_ids(fd, &k->map_ids, &k->n_map_ids);
-}
 
 int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error) {
         _cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);

@@ -28,9 +28,8 @@ static bool startswith(const char *s, const char *prefix) {
 Kind kind_of_program(const struct bpf_program *prog) {
         const char *sec = bpf_program__section_name(prog);
 
+        /* The section tells apart what the kernel type does not. */
         switch (bpf_program__type(prog)) {
-        case BPF_PROG_TYPE_TRACEPOINT:
-                return KIND_TRACEPOINT;
         case BPF_PROG_TYPE_KPROBE:
                 if (startswith(sec, "uretprobe"))
                         return KIND_URETPROBE;
@@ -39,26 +38,16 @@ Kind kind_of_program(const struct bpf_program *prog) {
                 if (startswith(sec, "kretprobe"))
                         return KIND_KRETPROBE;
                 return KIND_KPROBE;
-        case BPF_PROG_TYPE_CGROUP_SKB:
-        case BPF_PROG_TYPE_CGROUP_SOCK:
-        case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
-        case BPF_PROG_TYPE_CGROUP_DEVICE:
-        case BPF_PROG_TYPE_CGROUP_SYSCTL:
-        case BPF_PROG_TYPE_CGROUP_SOCKOPT:
-        case BPF_PROG_TYPE_SOCK_OPS:
-                return KIND_CGROUP;
         case BPF_PROG_TYPE_TRACING:
                 if (bpf_program__expected_attach_type(prog) == BPF_TRACE_FEXIT)
                         return KIND_FEXIT;
                 if (bpf_program__expected_attach_type(prog) == BPF_TRACE_FENTRY)
                         return KIND_FENTRY;
                 return KIND_INVALID;
-        case BPF_PROG_TYPE_XDP:
-                return KIND_XDP;
         case BPF_PROG_TYPE_SCHED_CLS:
                 return startswith(sec, "tcx") ? KIND_TCX : KIND_TC;
         default:
-                return KIND_INVALID;
+                return kind_of_kernel_type(bpf_program__type(prog));
         }
 }
 
