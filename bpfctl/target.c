@@ -12,6 +12,7 @@ static const char * const option_names[_ARG_TARGET_END - ARG_TARGET_FIRST] = {
         [ARG_FN - ARG_TARGET_FIRST]          = "--fn",
         [ARG_OFFSET - ARG_TARGET_FIRST]      = "--offset",
         [ARG_PID - ARG_TARGET_FIRST]         = "--pid",
+        [ARG_CONTAINER_PID - ARG_TARGET_FIRST] = "--container-pid",
         [ARG_CGROUP - ARG_TARGET_FIRST]      = "--cgroup",
         [ARG_ATTACH_TYPE - ARG_TARGET_FIRST] = "--attach-type",
         [ARG_IFACE - ARG_TARGET_FIRST]       = "--iface",
@@ -22,7 +23,7 @@ static const char * const option_names[_ARG_TARGET_END - ARG_TARGET_FIRST] = {
         [ARG_DIRECTION - ARG_TARGET_FIRST]   = "--direction",
 };
 
-#define UPROBE_OPTIONS (OPT(ARG_TARGET) | OPT(ARG_FN) | OPT(ARG_OFFSET) | OPT(ARG_PID))
+#define UPROBE_OPTIONS (OPT(ARG_TARGET) | OPT(ARG_FN) | OPT(ARG_OFFSET) | OPT(ARG_PID) | OPT(ARG_CONTAINER_PID))
 #define KPROBE_OPTIONS (OPT(ARG_FN) | OPT(ARG_OFFSET))
 #define NET_OPTIONS (OPT(ARG_IFACE) | OPT(ARG_PRIORITY) | OPT(ARG_PROCEED_ON) | OPT(ARG_NETNS))
 
@@ -33,14 +34,16 @@ static const struct {
         unsigned allowed;
         unsigned required;
 } kinds[] = {
-        { "tracepoint", OPT(ARG_TRACEPOINT),                       OPT(ARG_TRACEPOINT) },
+        /* Where the ELF section names the hook (tracepoint/CAT/NAME, kprobe/FUNC, fentry/FUNC), bpfd uses it:
+         * those options are optional. */
+        { "tracepoint", OPT(ARG_TRACEPOINT),                       0 },
         { "uprobe",     UPROBE_OPTIONS,                            OPT(ARG_TARGET) },
         { "uretprobe",  UPROBE_OPTIONS,                            OPT(ARG_TARGET) },
         { "cgroup",     OPT(ARG_CGROUP) | OPT(ARG_ATTACH_TYPE),    OPT(ARG_CGROUP) },
-        { "kprobe",     KPROBE_OPTIONS,                            OPT(ARG_FN) },
-        { "kretprobe",  KPROBE_OPTIONS,                            OPT(ARG_FN) },
-        { "fentry",     OPT(ARG_FN),                               OPT(ARG_FN) },
-        { "fexit",      OPT(ARG_FN),                               OPT(ARG_FN) },
+        { "kprobe",     KPROBE_OPTIONS,                            0 },
+        { "kretprobe",  KPROBE_OPTIONS,                            0 },
+        { "fentry",     OPT(ARG_FN),                               0 },
+        { "fexit",      OPT(ARG_FN),                               0 },
         { "xdp",        NET_OPTIONS | OPT(ARG_MODE),               OPT(ARG_IFACE) },
         { "tc",         NET_OPTIONS | OPT(ARG_DIRECTION),          OPT(ARG_IFACE) | OPT(ARG_DIRECTION) },
         { "tcx",        NET_OPTIONS | OPT(ARG_DIRECTION),          OPT(ARG_IFACE) | OPT(ARG_DIRECTION) },
@@ -152,6 +155,12 @@ int attach_target_parse_option(AttachTarget *t, int option, const char *value) {
 
         case ARG_PID:
                 if (parse_i32(value, &t->pid) < 0 || t->pid <= 0)
+                        return invalid(option, value, "a process id");
+                r = 0;
+                break;
+
+        case ARG_CONTAINER_PID:
+                if (parse_i32(value, &t->container_pid) < 0 || t->container_pid <= 0)
                         return invalid(option, value, "a process id");
                 r = 0;
                 break;
@@ -272,6 +281,8 @@ int attach_target_append(sd_bus_message *m, const AttachTarget *t, const char *p
         if (GIVEN(ARG_OFFSET) && (r = bus_append_sv_u64(m, "offset", t->offset)) < 0)
                 return r;
         if (GIVEN(ARG_PID) && (r = bus_append_sv_i32(m, "pid", t->pid)) < 0)
+                return r;
+        if (GIVEN(ARG_CONTAINER_PID) && (r = bus_append_sv_i32(m, "container_pid", t->container_pid)) < 0)
                 return r;
         if (GIVEN(ARG_CGROUP) && (r = bus_append_sv_string(m, "cgroup", t->cgroup)) < 0)
                 return r;

@@ -20,6 +20,7 @@ typedef struct AttachTarget {
         char *function;         /* "function" */
         uint64_t offset;        /* "offset" */
         int32_t pid;            /* "pid" */
+        int32_t container_pid;  /* "container_pid" */
         char *cgroup;           /* "cgroup", absolute */
         char *attach_type;      /* "attach_type" */
         char *interface;        /* "interface" */
@@ -39,6 +40,7 @@ enum {
         ARG_FN,
         ARG_OFFSET,
         ARG_PID,
+        ARG_CONTAINER_PID,
         ARG_CGROUP,
         ARG_ATTACH_TYPE,
         ARG_IFACE,
@@ -57,6 +59,7 @@ enum {
         { "function",    required_argument, NULL, ARG_FN          },            \
         { "offset",      required_argument, NULL, ARG_OFFSET      },            \
         { "pid",         required_argument, NULL, ARG_PID         },            \
+        { "container-pid", required_argument, NULL, ARG_CONTAINER_PID },        \
         { "cgroup",      required_argument, NULL, ARG_CGROUP      },            \
         { "attach-type", required_argument, NULL, ARG_ATTACH_TYPE },            \
         { "iface",       required_argument, NULL, ARG_IFACE       },            \
@@ -69,14 +72,17 @@ enum {
 
 /* The kinds and their options, for --help texts. */
 #define ATTACH_TARGET_HELP                                                                      \
-        "  tracepoint --tracepoint CATEGORY/NAME\n"                                             \
+        "  tracepoint [--tracepoint CATEGORY/NAME]\n"                                           \
         "  uprobe     --target PATH [--fn NAME] [--offset N] [--pid PID]\n"                     \
-        "  uretprobe  --target PATH [--fn NAME] [--offset N] [--pid PID]\n"                     \
+        "             [--container-pid PID]\n"                                                  \
+        "  uretprobe  (as uprobe)\n"                                                            \
         "  cgroup     --cgroup PATH [--attach-type TYPE]\n"                                     \
-        "  kprobe     --fn NAME [--offset N]\n"                                                 \
-        "  kretprobe  --fn NAME [--offset N]\n"                                                 \
-        "  fentry     --fn NAME\n"                                                              \
-        "  fexit      --fn NAME\n"                                                              \
+        "  kprobe     [--fn NAME] [--offset N]\n"                                               \
+        "  kretprobe  [--fn NAME]\n"                                                            \
+        "  fentry     [--fn NAME]\n"                                                            \
+        "  fexit      [--fn NAME]\n"                                                            \
+        "  (Options in brackets may be left out where the program's ELF section names the\n"    \
+        "  hook, e.g. SEC(\"tracepoint/sched/sched_switch\"), SEC(\"kprobe/do_nanosleep\").)\n" \
         "  xdp        --iface NAME [--priority N] [--proceed-on ACTION,...]\n"                  \
         "             [--mode native|skb|hw] [--netns PATH]\n"                                  \
         "  tc         --iface NAME --direction ingress|egress [--priority N]\n"                 \

@@ -165,20 +165,109 @@ int elf_function_offset(int fd, const char *function, uint64_t *ret) {
         return r;
 }
 
+/* kprobe and uprobe events come from their PMUs in sysfs; the retprobe flag is a bit whose position the PMU
+ * describes in its format directory. */
+static int open_probe_event(const char *pmu, bool retprobe, uint64_t config1, uint64_t config2, pid_t pid) {
+        struct perf_event_attr attr = { .size = sizeof attr };
+        char path[128];
+        unsigned type, bit = 0;
+        int r;
+
+        snprintf(path, sizeof path, "/sys/bus/event_source/devices/%s/type", pmu);
+        r = read_uint_file(path, &type);
+        if (r < 0)
+                return -EOPNOTSUPP;
+        if (retprobe) {
+                FILE *f;
+                snprintf(path, sizeof path, "/sys/bus/event_source/devices/%s/format/retprobe", pmu);
+                f = fopen(path, "re");
+                if (!f || fscanf(f, "config:%u", &bit) != 1)
+                        bit = 0;
+                if (f)
+                        fclose(f);
+                attr.config |= 1ULL << bit;
+        }
+        attr.type = type;
+        attr.config1 = config1;
+        attr.config2 = config2;
+        return perf_event_open_raw(&attr, pid);
+}
+
+static bool kallsyms_has(const char *function) {
+        FILE *f = fopen("/proc/kallsyms", "re");
+        char line[512];
+        bool found = false;
+
+        if (!f)
+                return true; /* cannot tell: do not claim it is missing */
+        while (!found && fgets(line, sizeof line, f)) {
+                char name[256];
+                if (sscanf(line, "%*s %*s %255s", name) == 1 && streq(name, function))
+                        found = true;
+        }
+        fclose(f);
+        return found;
+}
+
+static int attach_kprobe(int prog_fd, const AttachTarget *t, int *ret_link_fd, sd_bus_error *error) {
+        int pfd, r;
+
+        pfd = open_probe_event("kprobe", t->kind == KIND_KRETPROBE, (uint64_t) (uintptr_t) t->function,
+                               t->has_offset ? t->offset : 0, -1);
+        if (pfd == -EOPNOTSUPP)
+                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "This kernel has no kprobe event source.");
+        if (pfd < 0) {
+                if (!kallsyms_has(t->function))
+                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                                                 "There is no kernel function '%s' (see /proc/kallsyms).", t->function);
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot create a %s on '%s': %s",
+                                         kind_to_string(t->kind), t->function, strerror(-pfd));
+        }
+        r = link_perf_event(prog_fd, pfd, ret_link_fd);
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "The kernel refused to attach the program to the %s: %s",
+                                         kind_to_string(t->kind), strerror(-r));
+        return 0;
+}
+
+/* fentry/fexit programs are bound to their function when loaded; attaching creates the trampoline link. */
+static int attach_tracing(int prog_fd, const AttachTarget *t, int *ret_link_fd, sd_bus_error *error) {
+        int fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+
+        if (fd < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "The kernel refused to attach the %s program to '%s': %s",
+                                         kind_to_string(t->kind), strempty(t->function), strerror(-fd));
+        *ret_link_fd = fd;
+        return 0;
+}
+
 static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *caller, int *ret_link_fd,
                          sd_bus_error *error) {
-        struct perf_event_attr attr = { .size = sizeof attr };
+        _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
         char fd_path[64];
         uint64_t offset = 0;
-        unsigned type, bit = 0;
         struct stat st;
         int pfd, r;
 
-        r = open_as_caller(caller, t->target, O_RDONLY, &fd);
+        /* A binary inside a container is found through that process's root directory. */
+        if (t->has_container_pid) {
+                if (asprintf(&path, "/proc/%" PRIi32 "/root%s", t->container_pid, t->target) < 0)
+                        return -ENOMEM;
+        } else if (!(path = strdup(t->target)))
+                return -ENOMEM;
+        r = open_as_caller(caller, path, O_RDONLY, &fd);
+        if (r == -ENOENT && t->has_container_pid && access(path, F_OK) < 0 && errno == ENOENT) {
+                char proc[64];
+                snprintf(proc, sizeof proc, "/proc/%" PRIi32, t->container_pid);
+                if (access(proc, F_OK) < 0)
+                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
+                                                 t->container_pid);
+        }
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "The uprobe target '%s' does not exist.",
-                                         t->target);
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "The uprobe target '%s' does not exist%s.",
+                                         t->target, t->has_container_pid ? " in that container" : "");
         if (r < 0)
                 return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
                                          t->target, strerror(-r));
@@ -201,23 +290,12 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
                                          "The uprobe offset 0x%" PRIx64 " lies beyond the end of '%s'.", offset,
                                          t->target);
 
-        r = read_uint_file("/sys/bus/event_source/devices/uprobe/type", &type);
-        if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "This kernel has no uprobe event source.");
-        if (t->kind == KIND_URETPROBE) {
-                FILE *f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe", "re");
-                if (!f || fscanf(f, "config:%u", &bit) != 1)
-                        bit = 0;
-                if (f)
-                        fclose(f);
-                attr.config |= 1ULL << bit;
-        }
         /* The kernel resolves the path itself; naming our descriptor pins it to the file the caller could open. */
         snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
-        attr.type = type;
-        attr.config1 = (uint64_t) (uintptr_t) fd_path;
-        attr.config2 = offset;
-        pfd = perf_event_open_raw(&attr, t->has_pid ? t->pid : -1);
+        pfd = open_probe_event("uprobe", t->kind == KIND_URETPROBE, (uint64_t) (uintptr_t) fd_path, offset,
+                               t->has_pid ? t->pid : -1);
+        if (pfd == -EOPNOTSUPP)
+                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "This kernel has no uprobe event source.");
         if (pfd == -ESRCH)
                 return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
                                          t->pid);
@@ -273,6 +351,12 @@ int attach_program(int prog_fd, int expected_attach_type, const AttachTarget *ta
                 return attach_uprobe(prog_fd, target, caller, ret_link_fd, error);
         case KIND_CGROUP:
                 return attach_cgroup(prog_fd, expected_attach_type, target, caller, ret_link_fd, error);
+        case KIND_KPROBE:
+        case KIND_KRETPROBE:
+                return attach_kprobe(prog_fd, target, ret_link_fd, error);
+        case KIND_FENTRY:
+        case KIND_FEXIT:
+                return attach_tracing(prog_fd, target, ret_link_fd, error);
         default:
                 return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
                                          "Attaching '%s' programs is not supported by this version of bpfd.",

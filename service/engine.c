@@ -34,6 +34,8 @@ struct Engine {
         GHashTable *groups;   /* group id → Group* (owned) */
         GHashTable *programs; /* program id → Group* */
         GHashTable *links;    /* link id → Group* */
+        bool supported[_KIND_MAX];
+        struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
 };
 
 /* ---- libbpf's messages: collected while a load runs, so errors can quote them ---- */
@@ -107,6 +109,9 @@ void load_request_free(LoadRequest *r) {
                 attach_target_done(&r->targets[i]);
         free(r->targets);
         bpf_object__close(r->obj);
+        for (size_t i = 0; r->selected && r->attach_functions && r->selected[i]; i++)
+                free(r->attach_functions[i]);
+        free(r->attach_functions);
         strv_free(r->selected);
         free(r->kinds);
         for (size_t i = 0; i < r->n_loaded; i++)
@@ -206,6 +211,7 @@ Engine *engine_free(Engine *e) {
         free(e->fs_dir);
         free(e->maps_dir);
         free(e->state_dir);
+        btf__free(e->vmlinux_btf);
         free(e);
         return NULL;
 }
@@ -215,7 +221,8 @@ const char *engine_bpffs_path(Engine *e) {
 }
 
 void engine_probe(Engine *e, bool supported[_KIND_MAX]) {
-        kind_probe_kernel(supported);
+        kind_probe_kernel(e->supported);
+        memcpy(supported, e->supported, sizeof e->supported);
 }
 
 /* ---- records: one key file per load group; writing it is the commit point of every change ---- */
@@ -284,6 +291,8 @@ static int group_save(Engine *e, Group *g) {
                 g_key_file_set_string(kf, sec, "Tag", p->tag);
                 g_key_file_set_uint64(kf, sec, "LoadTime", p->load_time_usec);
                 g_key_file_set_integer(kf, sec, "ExpectedAttachType", p->expected_attach_type);
+                if (p->attach_function)
+                        g_key_file_set_string(kf, sec, "AttachFunction", p->attach_function);
                 for (size_t m = 0; m < p->n_maps; m++) {
                         ids[m] = (gint) p->maps[m].id;
                         if (strv_push(&names, strdup(p->maps[m].name)) < 0 ||
@@ -467,6 +476,60 @@ static char *object_name_of(const char *source) {
         return name;
 }
 
+/* fentry/fexit programs name their kernel function at load: from the load's attach target, or from the
+ * section. Check it in the kernel's BTF here, for a clear error instead of libbpf's. */
+static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, sd_bus_error *error) {
+        struct bpf_program *prog = bpf_object__find_program_by_name(req->obj, req->selected[i]);
+        AttachTarget section_target = { .kind = req->kinds[i] };
+        const char *function = NULL;
+        int r;
+
+        for (size_t t = 0; t < req->n_targets; t++)
+                if (streq(req->targets[t].program, req->selected[i])) {
+                        if (function && !streq(function, req->targets[t].function))
+                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                         "An %s program traces one function; '%s' has two targets.",
+                                                         kind_to_string(req->kinds[i]), req->selected[i]);
+                        function = req->targets[t].function;
+                }
+        r = attach_target_fill_from_section(&section_target, bpf_program__section_name(prog));
+        if (r < 0)
+                return r;
+        if (!function)
+                function = section_target.function;
+        if (!function) {
+                attach_target_done(&section_target);
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "Program '%s' is an %s program without a function in its section; give one "
+                                         "with an attach target ('function') in the same load.",
+                                         req->selected[i], kind_to_string(req->kinds[i]));
+        }
+        if (!e->vmlinux_btf)
+                e->vmlinux_btf = btf__load_vmlinux_btf();
+        if (!e->vmlinux_btf)
+                r = sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                      "This kernel has no BTF (/sys/kernel/btf/vmlinux); fentry/fexit need it.");
+        else if (btf__find_by_name_kind(e->vmlinux_btf, function, BTF_KIND_FUNC) < 0)
+                r = sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                                      "There is no kernel function '%s' in the kernel's BTF; fentry/fexit can "
+                                      "trace only functions listed there.",
+                                      function);
+        else {
+                r = bpf_program__set_attach_target(prog, 0, function);
+                if (r < 0)
+                        r = sd_bus_error_set_errnof(error, r, "Cannot bind '%s' to '%s': %m", req->selected[i],
+                                                    function);
+                else {
+                        free(req->attach_functions[i]);
+                        req->attach_functions[i] = strdup(function);
+                        if (!req->attach_functions[i])
+                                r = -ENOMEM;
+                }
+        }
+        attach_target_done(&section_target);
+        return r;
+}
+
 int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         _cleanup_free_ char *data = NULL, *objname = NULL;
         _cleanup_close_ int fd = -1;
@@ -555,7 +618,8 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 return -ENOMEM;
 
         req->kinds = calloc(strv_length(req->selected), sizeof(Kind));
-        if (!req->kinds)
+        req->attach_functions = calloc(strv_length(req->selected) + 1, sizeof(char *));
+        if (!req->kinds || !req->attach_functions)
                 return -ENOMEM;
         bpf_object__for_each_program(prog, req->obj)
                 bpf_program__set_autoload(prog, strv_contains(req->selected, bpf_program__name(prog)));
@@ -569,6 +633,13 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
                                                  req->selected[i], bpf_program__section_name(prog),
                                                  libbpf_bpf_prog_type_str(bpf_program__type(prog)) ?: "unknown");
         }
+
+        for (size_t i = 0; req->selected[i]; i++)
+                if (!e->supported[req->kinds[i]])
+                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                                 "Program '%s' is a %s program; that kind is not supported by bpfd "
+                                                 "on this kernel.",
+                                                 req->selected[i], kind_to_string(req->kinds[i]));
 
         /* Resolve which program each attach target is for, and its kind. */
         for (size_t t = 0; t < req->n_targets; t++) {
@@ -598,10 +669,25 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
                                                  "Program '%s' is a %s program; it cannot be attached as %s.",
                                                  target->program, kind_to_string(req->kinds[i]),
                                                  kind_to_string(target->kind));
+                if (!e->supported[target->kind])
+                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                                 "Attaching as '%s' is not supported by bpfd on this kernel.",
+                                                 kind_to_string(target->kind));
+                prog = bpf_object__find_program_by_name(req->obj, target->program);
+                r = attach_target_fill_from_section(target, bpf_program__section_name(prog));
+                if (r < 0)
+                        return r;
                 r = attach_target_validate(target, error);
                 if (r < 0)
                         return r;
         }
+
+        for (size_t i = 0; req->selected[i]; i++)
+                if (IN_SET2(req->kinds[i], KIND_FENTRY, KIND_FEXIT)) {
+                        r = bind_tracing_program(e, req, i, error);
+                        if (r < 0)
+                                return r;
+                }
 
         for (size_t i = 0; i < req->n_globals; i++) {
                 r = apply_global(req->obj, &req->globals[i], error);
@@ -769,6 +855,9 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 p->owner_uid = req->caller.uid;
                 p->source = strdup(strempty(req->source));
                 p->expected_attach_type = bpf_program__expected_attach_type(prog);
+                if (req->attach_functions && req->attach_functions[i] && *req->attach_functions[i] &&
+                    !(p->attach_function = strdup(req->attach_functions[i])))
+                        goto nomem;
                 p->pin_path = path_join(e->fs_dir, "prog_%" PRIu32, p->id);
                 if (!p->kernel_type || !p->tag || !p->name || !p->section || !p->source || !p->pin_path ||
                     copy_metadata_and_globals(p, req) < 0)
@@ -917,6 +1006,11 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
         if (!g || !(p = group_find_program(g, program_id, NULL)))
                 return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
                                          program_id);
+        if (IN_SET2(target->kind, KIND_FENTRY, KIND_FEXIT) && p->attach_function &&
+            !streq(target->function, p->attach_function))
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "Program %" PRIu32 " was loaded to trace '%s'; it cannot trace '%s'.", p->id,
+                                         p->attach_function, target->function);
         r = make_link(e, &undo, p, target, caller, &l, error);
         if (r < 0) {
                 undo_run(&undo);
@@ -1066,6 +1160,7 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
         p->tag = g_key_file_get_string(kf, sec, "Tag", NULL);
         p->load_time_usec = g_key_file_get_uint64(kf, sec, "LoadTime", NULL);
         p->expected_attach_type = g_key_file_get_integer(kf, sec, "ExpectedAttachType", NULL);
+        p->attach_function = g_key_file_get_string(kf, sec, "AttachFunction", NULL);
         if (!p->name || p->kind < 0 || !p->kernel_type || !p->section || !p->tag || !p->source)
                 return NULL;
         ids = g_key_file_get_integer_list(kf, sec, "MapIds", &n_ids, NULL);

@@ -27,6 +27,7 @@ typedef struct LoadRequest {
         struct bpf_object *obj;
         char **selected;
         Kind *kinds;
+        char **attach_functions; /* per selected program: the function fentry/fexit trace, else NULL */
         /* after engine_load() */
         ProgramInfo **loaded;
         size_t n_loaded;

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <sys/stat.h>
 
 #include "kind.h"
@@ -91,11 +93,35 @@ bool kind_attach_compatible(Kind p, Kind t) {
 }
 
 bool kind_implemented(Kind k) {
-        return IN_SET2(k, KIND_TRACEPOINT, KIND_CGROUP) || IN_SET2(k, KIND_UPROBE, KIND_URETPROBE);
+        return k >= 0 && k < _KIND_MAX && !IN_SET2(k, KIND_XDP, KIND_TC) && k != KIND_TCX;
 }
 
 static bool path_exists(const char *p) {
         return access(p, F_OK) == 0;
+}
+
+/* libbpf's type probe cannot tell for tracing programs, which need a target: load the smallest fentry program
+ * on a function every kernel with BPF has. Kernels that refuse tracing programs fail here (EPERM, EINVAL). */
+static bool probe_fentry(void) {
+        const struct bpf_insn insns[] = {
+                { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+                { .code = BPF_JMP | BPF_EXIT },
+        };
+        struct btf *vmlinux = btf__load_vmlinux_btf();
+        int id, fd;
+
+        if (!vmlinux)
+                return false;
+        id = btf__find_by_name_kind(vmlinux, "bpf_fentry_test1", BTF_KIND_FUNC);
+        btf__free(vmlinux);
+        if (id < 0)
+                return false;
+        LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY, .attach_btf_id = id);
+        fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "bpfd_probe", "GPL", insns, ELEMENTSOF(insns), &opts);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
 }
 
 void kind_probe_kernel(bool supported[_KIND_MAX]) {
@@ -109,7 +135,7 @@ void kind_probe_kernel(bool supported[_KIND_MAX]) {
                 path_exists("/sys/bus/event_source/devices/kprobe/type") &&
                 libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, NULL) > 0;
         supported[KIND_CGROUP] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SKB, NULL) > 0;
-        supported[KIND_FENTRY] = supported[KIND_FEXIT] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, NULL) > 0;
+        supported[KIND_FENTRY] = supported[KIND_FEXIT] = probe_fentry();
         supported[KIND_XDP] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) > 0;
         supported[KIND_TC] = supported[KIND_TCX] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) > 0;
 

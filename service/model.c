@@ -16,6 +16,7 @@ ProgramInfo *program_info_unref(ProgramInfo *p) {
         free(p->tag);
         free(p->source);
         free(p->pin_path);
+        free(p->attach_function);
         for (size_t i = 0; i < p->n_maps; i++) {
                 free(p->maps[i].name);
                 free(p->maps[i].pin_path);

@@ -39,6 +39,7 @@ typedef struct ProgramInfo {
         GlobalData *globals;
         size_t n_globals;
         int expected_attach_type;
+        char *attach_function; /* fentry/fexit: the kernel function it was loaded for */
         int fd;          /* held so the bus thread can read run statistics without privileges */
 } ProgramInfo;
 

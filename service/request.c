@@ -320,6 +320,11 @@ static void after_credentials(Request *req) {
                                              req->id);
                 if (req->target.kind == KIND_DEFAULT)
                         req->target.kind = p->kind;
+                if (IN_SET2(req->target.kind, KIND_FENTRY, KIND_FEXIT) && !req->target.function && p->attach_function &&
+                    !(req->target.function = strdup(p->attach_function)))
+                        return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
+                if (attach_target_fill_from_section(&req->target, p->section) < 0)
+                        return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
                 if (!kind_attach_compatible(p->kind, req->target.kind))
                         return request_failf(req, BPFD_ERROR_INVALID_ARGUMENT,
                                              "Program %" PRIu32 " is a %s program; it cannot be attached as %s.", p->id,
@@ -368,26 +373,12 @@ static void after_credentials(Request *req) {
 
 /* ---- the worker's part ---- */
 
-/* Read on the worker too: supported[] is written once, before the first request. */
-static bool load_kinds_supported(Request *req) {
-        LoadRequest *load = req->load;
-
-        for (size_t i = 0; load->selected[i]; i++)
-                if (!req->m->supported[load->kinds[i]])
-                        return false;
-        for (size_t t = 0; t < load->n_targets; t++)
-                if (!req->m->supported[load->targets[t].kind])
-                        return false;
-        return true;
-}
-
 static void job_run(Job *j, Engine *e) {
         Request *req = (Request *) j;
 
         switch (req->op) {
         case OP_LOAD_INSPECT:
-                if (engine_inspect(e, req->load, &req->error) >= 0 && req->caller.uid == 0 &&
-                    load_kinds_supported(req)) {
+                if (engine_inspect(e, req->load, &req->error) >= 0 && req->caller.uid == 0) {
                         /* Root needs no polkit answer: load in the same trip to the worker. */
                         req->op = OP_LOAD;
                         (void) engine_load(e, req->load, &req->error);
@@ -451,19 +442,7 @@ static int reply_load(Request *req) {
 /* After inspection we know the program kinds; now polkit can be asked with the details rules need. */
 static void authorize_load(Request *req) {
         LoadRequest *load = req->load;
-        Manager *m = req->m;
 
-        for (size_t i = 0; load->selected[i]; i++)
-                if (!m->supported[load->kinds[i]])
-                        return request_failf(req, BPFD_ERROR_NOT_SUPPORTED,
-                                             "Program '%s' is a %s program; that kind is not supported by bpfd on "
-                                             "this kernel.",
-                                             load->selected[i], kind_to_string(load->kinds[i]));
-        for (size_t t = 0; t < load->n_targets; t++)
-                if (!m->supported[load->targets[t].kind])
-                        return request_failf(req, BPFD_ERROR_NOT_SUPPORTED,
-                                             "Attaching as '%s' is not supported by bpfd on this kernel.",
-                                             kind_to_string(load->targets[t].kind));
         for (size_t i = 0; load->selected[i]; i++) {
                 bool targeted = false;
                 for (size_t t = 0; t < load->n_targets; t++)

@@ -95,6 +95,18 @@ static int read_pid(sd_bus_message *m, const char *key, void *userdata, sd_bus_e
         return 0;
 }
 
+static int read_container_pid(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        AttachTarget *t = userdata;
+        int r = sd_bus_message_read_basic(m, 'i', &t->container_pid);
+        if (r < 0)
+                return r;
+        if (t->container_pid <= 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "'container_pid' must be a positive process id.");
+        t->has_container_pid = true;
+        return 0;
+}
+
 static int read_priority(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
         AttachTarget *t = userdata;
         t->has_priority = true;
@@ -120,6 +132,7 @@ static const BusOption target_options[] = {
         { "function", "s", read_function },
         { "offset", "t", read_offset },
         { "pid", "i", read_pid },
+        { "container_pid", "i", read_container_pid },
         { "retprobe", "b", read_retprobe },
         { "cgroup", "s", read_cgroup },
         { "attach_type", "s", read_attach_type },
@@ -174,6 +187,43 @@ static bool tracepoint_valid(const char *s) {
         return true;
 }
 
+static const char *after_prefix(const char *s, const char *prefix) {
+        size_t n = strlen(prefix);
+        return strncmp(s, prefix, n) == 0 && s[n] == '/' && s[n + 1] ? s + n + 1 : NULL;
+}
+
+int attach_target_fill_from_section(AttachTarget *t, const char *section) {
+        const char *rest;
+
+        switch (t->kind) {
+        case KIND_TRACEPOINT:
+                if (!t->tracepoint && ((rest = after_prefix(section, "tracepoint")) || (rest = after_prefix(section, "tp"))))
+                        return (t->tracepoint = strdup(rest)) ? 0 : -ENOMEM;
+                return 0;
+        case KIND_KPROBE:
+        case KIND_KRETPROBE:
+        case KIND_FENTRY:
+        case KIND_FEXIT: {
+                static const char *const prefixes[] = { "kprobe", "kretprobe", "fentry", "fexit" };
+                if (t->function)
+                        return 0;
+                for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+                        if ((rest = after_prefix(section, prefixes[i]))) {
+                                /* "kprobe/func+0x10": the offset stays with the section */
+                                size_t n = strcspn(rest, "+");
+                                if (rest[n] == '+' && !t->has_offset) {
+                                        t->offset = strtoull(rest + n + 1, NULL, 0);
+                                        t->has_offset = true;
+                                }
+                                return (t->function = strndup(rest, n)) ? 0 : -ENOMEM;
+                        }
+                return 0;
+        }
+        default:
+                return 0;
+        }
+}
+
 int attach_target_validate(const AttachTarget *t, sd_bus_error *error) {
         switch (t->kind) {
         case KIND_TRACEPOINT:
@@ -196,6 +246,25 @@ int attach_target_validate(const AttachTarget *t, sd_bus_error *error) {
                 if (!t->function && !t->has_offset)
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                  "A uprobe target needs 'function' or 'offset'.");
+                break;
+        case KIND_KPROBE:
+        case KIND_KRETPROBE:
+                if (!t->function)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "A kprobe target needs 'function', the kernel function to probe.");
+                if (t->kind == KIND_KRETPROBE && t->has_offset && t->offset != 0)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "A kretprobe fires on return; it takes no 'offset'.");
+                break;
+        case KIND_FENTRY:
+        case KIND_FEXIT:
+                if (!t->function)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "An %s target needs 'function', the kernel function to trace.",
+                                                 kind_to_string(t->kind));
+                if (t->has_offset)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "%s targets take no 'offset'.", kind_to_string(t->kind));
                 break;
         case KIND_CGROUP:
                 if (!t->cgroup)
@@ -242,6 +311,8 @@ int attach_target_append(sd_bus_message *m, const AttachTarget *t) {
                 return r;
         if (t->has_pid && (r = bus_append_dict_entry(m, "pid", "i", t->pid)) < 0)
                 return r;
+        if (t->has_container_pid && (r = bus_append_dict_entry(m, "container_pid", "i", t->container_pid)) < 0)
+                return r;
         if (t->has_priority && (r = bus_append_dict_entry(m, "priority", "i", t->priority)) < 0)
                 return r;
         if (t->proceed_on && (r = bus_append_dict_entry(m, "proceed_on", "as", t->proceed_on)) < 0)
@@ -280,9 +351,9 @@ char *attach_target_describe(const AttachTarget *t) {
 
         if (!detail)
                 return NULL;
-        if (IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE) && t->function && t->has_offset)
-                (void) asprintf(&s, "%s %s+0x%" PRIx64 "%s", kind_to_string(t->kind), detail, t->offset,
-                                t->has_pid ? "" : "");
+        if ((IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE) && t->function && t->has_offset) ||
+            (IN_SET2(t->kind, KIND_KPROBE, KIND_KRETPROBE) && t->has_offset && t->offset))
+                (void) asprintf(&s, "%s %s+0x%" PRIx64, kind_to_string(t->kind), detail, t->offset);
         else if (t->kind == KIND_CGROUP)
                 (void) asprintf(&s, "cgroup %s %s", detail, t->attach_type ?: "default");
         else
@@ -290,6 +361,12 @@ char *attach_target_describe(const AttachTarget *t) {
         if (s && t->has_pid) {
                 char *p = NULL;
                 (void) asprintf(&p, "%s pid %" PRIi32, s, t->pid);
+                free(s);
+                s = p;
+        }
+        if (s && t->has_container_pid) {
+                char *p = NULL;
+                (void) asprintf(&p, "%s in container of pid %" PRIi32, s, t->container_pid);
                 free(s);
                 s = p;
         }
@@ -315,6 +392,8 @@ void attach_target_save(const AttachTarget *t, GKeyFile *kf, const char *group) 
                 g_key_file_set_uint64(kf, group, "offset", t->offset);
         if (t->has_pid)
                 g_key_file_set_integer(kf, group, "pid", t->pid);
+        if (t->has_container_pid)
+                g_key_file_set_integer(kf, group, "container_pid", t->container_pid);
         if (t->has_priority)
                 g_key_file_set_integer(kf, group, "priority", t->priority);
         if (t->proceed_on)
@@ -350,6 +429,8 @@ int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group) {
                 t->offset = g_key_file_get_uint64(kf, group, "offset", NULL);
         if ((t->has_pid = g_key_file_has_key(kf, group, "pid", NULL)))
                 t->pid = g_key_file_get_integer(kf, group, "pid", NULL);
+        if ((t->has_container_pid = g_key_file_has_key(kf, group, "container_pid", NULL)))
+                t->container_pid = g_key_file_get_integer(kf, group, "container_pid", NULL);
         if ((t->has_priority = g_key_file_has_key(kf, group, "priority", NULL)))
                 t->priority = g_key_file_get_integer(kf, group, "priority", NULL);
         if (g_key_file_has_key(kf, group, "proceed_on", NULL)) {

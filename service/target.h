@@ -18,6 +18,8 @@ typedef struct AttachTarget {
         bool has_offset;
         int32_t pid;
         bool has_pid;
+        int32_t container_pid; /* uprobe: resolve target inside this process's root (a container) */
+        bool has_container_pid;
         bool retprobe;
         char *cgroup;
         char *attach_type;
@@ -34,6 +36,9 @@ void attach_target_done(AttachTarget *t);
 int attach_target_copy(AttachTarget *dst, const AttachTarget *src);
 /* Reads one a{sv} target; allow_program permits the load-time "program" key. */
 int attach_target_read(sd_bus_message *m, bool allow_program, AttachTarget *ret, sd_bus_error *error);
+/* Fills what the program's ELF section names (tracepoint/CAT/NAME, kprobe/FUNC, fentry/FUNC, ...) where the
+ * target leaves it out, so "attach it where it says" needs no repetition. */
+int attach_target_fill_from_section(AttachTarget *t, const char *section);
 /* Checks what can be checked without the program: required keys per kind, value syntax. */
 int attach_target_validate(const AttachTarget *t, sd_bus_error *error);
 int attach_target_append(sd_bus_message *m, const AttachTarget *t);

@@ -416,10 +416,30 @@ def test_global_data_wrong_size_or_unknown():
 
 # ---- unsupported and rejected programs ------------------------------------------
 
+def kernel_loads(obj, prog):
+    """Whether this kernel loads PROG of OBJ at all, asked with bpftool, independently of bpfd."""
+    pin = os.path.join("/sys/fs/bpf", f"probe_{prog}_{os.getpid()}")
+    p = lib.run(["bpftool", "prog", "loadall", lib.bpf_obj(obj), pin], check=False)
+    lib.run(["rm", "-rf", pin], check=False)
+    return p.returncode == 0
+
+
 def test_unsupported_kinds():
+    """Kinds bpfd does not implement yet answer NotSupported; kinds this kernel refuses too, and the daemon's
+    SupportedKinds agrees with what the kernel really does."""
     load_error("NotSupported", lib.bpf_obj("xdp_pass"))
-    load_error("NotSupported", lib.bpf_obj("kprobe_counter"))
     load_error("NotSupported", lib.bpf_obj("tc_pass"))
+    supported = lib.bpfctl("--json", "status").json["SupportedKinds"]
+    kprobes = os.path.exists("/sys/bus/event_source/devices/kprobe/type")
+    assert ("kprobe" in supported) == kprobes and ("kretprobe" in supported) == kprobes, supported
+    fentry = kernel_loads("fentry_counter", "count_fentry")
+    assert ("fentry" in supported) == fentry and ("fexit" in supported) == fentry, supported
+    if not kprobes:
+        load_error("NotSupported", lib.bpf_obj("kprobe_counter"), "-p", "count_kprobe")
+    if not fentry:
+        load_error("NotSupported", lib.bpf_obj("fentry_counter"), "-p", "count_fentry")
+    if kprobes and fentry:
+        print("    (this kernel has kprobes and fentry: their NotSupported path is tested where it lacks them)")
 
 
 def test_verifier_rejects():

@@ -307,6 +307,58 @@ def test_uprobe_pid_filter():
             unload(prog_id)
 
 
+def test_uprobe_in_container():
+    """A binary that exists only in another mount namespace (a container) is probed through that
+    process's root directory: container_pid."""
+    lib.ensure_daemon()
+    tmp = os.environ.get("BPFD_TEST_TMPDIR") or tempfile.gettempdir()
+    root = tempfile.mkdtemp(prefix="container-", dir=tmp)
+    os.chmod(root, 0o755)
+    app = os.path.join(root, "app")
+    # The container: a private mount namespace where a tmpfs on ROOT holds the binary; outside, ROOT is
+    # empty. It waits for a line, then runs the binary 7 times.
+    script = (f'mount -t tmpfs tmpfs "{root}" && cp "{lib.UPROBE_TARGET}" "{app}" && echo ready && '
+              f'read x && "{app}" 7 && read y')
+    ctr = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    prog_id = None
+    try:
+        assert ctr.stdout.readline().strip() == "ready"
+        assert not os.path.exists(app), "the container's file leaked into the host namespace"
+        p = lib.bpfctl("--json", "load", lib.bpf_obj("uprobe_counter"), "-p", "count_uprobe", "uprobe",
+                       "--target", app, "--fn", "bpfd_test_target", check=False)
+        assert p.returncode == 7 and "org.bpfd.Error.AttachTargetNotFound" in p.stderr, p.stderr
+        progs, links = load("uprobe_counter", "-p", "count_uprobe", "uprobe", "--target", app,
+                            "--fn", "bpfd_test_target", "--container-pid", str(ctr.pid))
+        prog_id = progs[0]["id"]
+        assert links[0]["target"]["container_pid"] == ctr.pid, links[0]
+        assert "in container of pid" in links[0]["attach_point"], links[0]
+        pin = counter_pin(progs[0])
+        ctr.stdin.write("go\n")
+        ctr.stdin.flush()
+        assert ctr.stdout.readline().strip() == "28"       # 7 calls of x+1 summed
+        assert lib.counter(pin, 0) == 7, lib.map_dump(pin)
+    finally:
+        if ctr.poll() is None:
+            ctr.kill()
+            ctr.wait()
+        if prog_id is not None:
+            unload(prog_id)
+        _rmdir(root)
+
+
+def test_tracepoint_from_section():
+    """SEC("tracepoint/CAT/NAME") is where the program goes when the target leaves the tracepoint out."""
+    progs, links = load("tracepoint_counter", "-p", "count_getppid", "tracepoint")
+    try:
+        assert links[0]["attach_point"] == "tracepoint " + TP_GETPPID, links[0]
+        pin = counter_pin(progs[0])
+        call_getppid(100)
+        assert lib.counter(pin, 1) >= 100, lib.map_dump(pin)
+    finally:
+        unload(progs[0]["id"])
+
+
 UDP_SENDER = """
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
