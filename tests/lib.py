@@ -286,3 +286,48 @@ def world_readable_copy(path):
         out.write(src.read())
     os.chmod(dst, 0o644)
     return dst
+
+
+# ---- loading and checking, shared by the test files ----
+
+def load(obj, *args):
+    """bpfctl --json load OBJ ARGS; returns (program dicts, link dicts)."""
+    ensure_daemon()
+    p = bpfctl("--json", "load", bpf_obj(obj), *args)
+    return p.json["programs"], p.json["links"]
+
+
+def unload(*ids):
+    """Unload programs that are still loaded (for finally blocks)."""
+    loaded = {prog["id"] for prog in bpfctl("--json", "list").json or []}
+    todo = [str(i) for i in ids if i in loaded]
+    if todo:
+        bpfctl("unload", *todo)
+
+
+def kernel_progs():
+    return {p["id"]: p for p in json.loads(run(["bpftool", "prog", "show", "-j"]).stdout)}
+
+
+def kernel_links():
+    return {link["id"]: link for link in json.loads(run(["bpftool", "link", "show", "-j"]).stdout)}
+
+
+def wait_prog_gone(prog_id):
+    """The kernel frees a program some time after its last reference (RCU,
+    deferred perf event release): wait a little for it to leave."""
+    wait_for(lambda: prog_id not in kernel_progs(), timeout=10,
+             what=f"program {prog_id} to leave the kernel")
+
+
+def wait_link_gone(link_id):
+    wait_for(lambda: link_id not in kernel_links(), timeout=10,
+             what=f"link {link_id} to leave the kernel")
+
+
+def counter_pin(prog):
+    """Pin path of the map named "counter" of a program dict."""
+    for _map_id, name, pin in prog["maps"]:
+        if name == "counter":
+            return pin
+    raise AssertionError(f"program {prog['id']} has no map 'counter': {prog['maps']}")

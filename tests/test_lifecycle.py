@@ -11,6 +11,7 @@ import tempfile
 import time
 
 import lib
+from lib import counter_pin, kernel_links, kernel_progs, load, unload, wait_link_gone, wait_prog_gone
 
 TP_GETPID = "syscalls/sys_enter_getpid"
 TP_GETPPID = "syscalls/sys_enter_getppid"
@@ -20,51 +21,8 @@ LINK_PATH = "/org/bpfd/Manager/link/"
 
 # ---- helpers ----------------------------------------------------------------
 
-def load(obj, *args):
-    """bpfctl --json load OBJ ARGS; returns (program dicts, link dicts)."""
-    lib.ensure_daemon()
-    p = lib.bpfctl("--json", "load", lib.bpf_obj(obj), *args)
-    return p.json["programs"], p.json["links"]
-
-
-def unload(*ids):
-    """Unload programs that are still loaded (for finally blocks)."""
-    loaded = {prog["id"] for prog in lib.bpfctl("--json", "list").json or []}
-    todo = [str(i) for i in ids if i in loaded]
-    if todo:
-        lib.bpfctl("unload", *todo)
-
-
 def get_program(prog_id):
     return lib.bpfctl("--json", "get", str(prog_id)).json
-
-
-def kernel_progs():
-    return {p["id"]: p for p in json.loads(lib.run(["bpftool", "prog", "show", "-j"]).stdout)}
-
-
-def kernel_links():
-    return {link["id"]: link for link in json.loads(lib.run(["bpftool", "link", "show", "-j"]).stdout)}
-
-
-def wait_prog_gone(prog_id):
-    """The kernel frees a program some time after its last reference (RCU,
-    deferred perf event release): wait a little for it to leave."""
-    lib.wait_for(lambda: prog_id not in kernel_progs(), timeout=10,
-                 what=f"program {prog_id} to leave the kernel")
-
-
-def wait_link_gone(link_id):
-    lib.wait_for(lambda: link_id not in kernel_links(), timeout=10,
-                 what=f"link {link_id} to leave the kernel")
-
-
-def counter_pin(prog):
-    """Pin path of the map named "counter" of a program dict."""
-    for _map_id, name, pin in prog["maps"]:
-        if name == "counter":
-            return pin
-    raise AssertionError(f"program {prog['id']} has no map 'counter': {prog['maps']}")
 
 
 def prop(path, iface, name):
