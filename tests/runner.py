@@ -3,29 +3,46 @@
 """A tiny test runner for bpfd's tests (Python 3 standard library only).
 
     tests/runner.py [FILTER...]
+    tests/runner.py --in-vm [FILTER...]
 
 Runs every top-level test_* function of tests/test_*.py, files in name
 order, functions in the order they appear in the file, and prints for each
     PASS name | FAIL name (+ the traceback, indented) | SKIP name: reason
 then one line "N passed, N failed[, N skipped]". Exits 1 if any failed.
 
-A FILTER is a file (tests/test_env.py, test_env.py, test_env), FILE::NAME,
-or a part of a test's name (module.function); a test runs if any filter
-selects it.
+Tests in tests/vmtest_*.py need a kernel the host may not have (kprobes,
+fentry, multi-program XDP): after the host's tests, the runner boots one VM
+with Debian's kernel (tests/vm/run) and runs "runner.py --in-vm" in there,
+which runs only the vmtest_* files. Their results count in the totals, named
+vm:module.function, and a line "N tests ran in the VM (kernel X)" comes
+before the summary. A VM that does not boot is a failure. With BPFD_NO_VM=1
+the VM tests are skipped.
+
+A FILTER is a file (tests/test_env.py, test_env.py, test_env,
+vmtest_smoke), FILE::NAME, or a part of a test's name (module.function; a
+leading "vm:" is ignored); a test runs if any filter selects it. The VM is
+booted only if a filter selects some VM test.
 
 Tests run as root inside tests/env/with-env; run outside of it, the runner
 starts itself in there. Environment: BPFD_BUILD_DIR (default: <repo>/build),
-BPFD_TEST_TIMEOUT (seconds per test, default 300).
+BPFD_TEST_TIMEOUT (seconds per test, default 300), BPFD_NO_VM=1,
+BPFD_VM_TIMEOUT (seconds for the whole VM run, default 1800).
 """
 
+import ast
 import importlib.util
 import inspect
 import os
+import re
 import signal
+import subprocess
 import sys
+import threading
 import traceback
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+VM_RUN = os.path.join(TESTS_DIR, "vm", "run")
+SUMMARY_RE = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
 
 
 class TestTimeout(Exception):
@@ -39,10 +56,12 @@ def _alarm(signum, frame):
 def parse_filters(args):
     files, names, pairs = set(), [], []
     for a in args:
+        if a.startswith("vm:"):
+            a = a[3:]
         if "::" in a:
             f, n = a.split("::", 1)
             pairs.append((module_name(f), n))
-        elif a.endswith(".py") or os.path.sep in a or (a.startswith("test_") and
+        elif a.endswith(".py") or os.path.sep in a or (a.startswith(("test_", "vmtest_")) and
                                                         os.path.exists(os.path.join(TESTS_DIR, a + ".py"))):
             files.add(module_name(a))
         else:
@@ -84,21 +103,129 @@ def indent(text):
     return "".join("    " + line for line in text.splitlines(True))
 
 
+def test_files(prefix):
+    return sorted(f for f in os.listdir(TESTS_DIR) if f.startswith(prefix) and f.endswith(".py"))
+
+
+def vm_test_names(filters):
+    """module.function of the VM tests FILTERS select, found without
+    importing the files (they are meant for the VM)."""
+    names = []
+    for fname in test_files("vmtest_"):
+        mod = module_name(fname)
+        if not file_selected(mod, filters):
+            continue
+        try:
+            with open(os.path.join(TESTS_DIR, fname)) as f:
+                tree = ast.parse(f.read(), fname)
+        except SyntaxError:
+            names.append(mod)    # the VM run reports it
+            continue
+        names += [f"{mod}.{node.name}" for node in tree.body
+                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.name.startswith("test_") and selected(mod, node.name, filters)]
+    return names
+
+
+def run_vm_tests(argv, filters):
+    """Boot the VM once and run the selected vmtest_* files in it. Returns
+    (passed, failed, skipped), having printed the results."""
+    names = vm_test_names(filters)
+    if not names:
+        return 0, 0, 0
+    if os.environ.get("BPFD_NO_VM") == "1":
+        for n in names:
+            print(f"SKIP vm:{n}: BPFD_NO_VM=1 (needs the test VM)", flush=True)
+        return 0, 0, len(names)
+
+    passed = failed = skipped = 0
+    cmd = [VM_RUN, "--", sys.executable, os.path.abspath(__file__), "--in-vm", *argv]
+    try:
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, errors="replace", cwd=os.getcwd())
+    except OSError as e:
+        print(f"FAIL vm (boot)\n{indent(f'cannot run {VM_RUN}: {e}')}", flush=True)
+        return 0, 1, 0
+    err = []
+    reader = threading.Thread(target=lambda: err.extend(p.stderr), daemon=True)
+    reader.start()
+
+    out = []
+    kernel = "?"
+    summary = None
+    in_failure = False
+    pending = []    # other output since the last result: shown if the next test fails
+    for line in p.stdout:
+        out.append(line)
+        text = line.rstrip("\n")
+        if text.startswith("# kernel "):
+            kernel = text[len("# kernel "):]
+        elif text.startswith("PASS "):
+            print(f"PASS vm:{text[5:]}", flush=True)
+            passed += 1
+        elif text.startswith("SKIP "):
+            print(f"SKIP vm:{text[5:]}", flush=True)
+            skipped += 1
+        elif text.startswith("FAIL "):
+            print(f"FAIL vm:{text[5:]}", flush=True)
+            failed += 1
+            if pending:
+                print(indent("(output before the failure:)\n" + "".join(pending)), end="", flush=True)
+        elif SUMMARY_RE.match(text):
+            summary = SUMMARY_RE.match(text)
+        elif in_failure and text.startswith("    "):
+            print(text, flush=True)    # the traceback, indented already
+            continue
+        else:
+            pending.append(line)
+            continue
+        in_failure = text.startswith("FAIL ")
+        pending = []
+    rc = p.wait()
+    reader.join(5)
+    errtext = "".join(err)
+
+    ran = passed + failed + skipped
+    problem = None
+    if summary is None:
+        problem = f"the VM run ended without a summary (exit code {rc})"
+    elif rc != 0 and not failed:
+        problem = f"the VM run exited with {rc}"
+    elif (int(summary[1]), int(summary[2]), int(summary[3] or 0)) != (passed, failed, skipped):
+        problem = f"the VM run's summary \"{summary[0]}\" does not match its results"
+    if problem:
+        name = "vm (boot)" if not ran and kernel == "?" else "vm"
+        print(f"FAIL {name}: {problem}", flush=True)
+        print(indent("".join(out) + errtext), end="", flush=True)
+        failed += 1
+    elif failed and errtext.strip():
+        print("    (stderr of the VM run:)", flush=True)
+        print(indent(indent(errtext)), end="", flush=True)
+    if kernel == "?":
+        print(f"{ran} tests ran in the VM (it did not boot or its runner did not start)", flush=True)
+    else:
+        print(f"{ran} tests ran in the VM (kernel {kernel})", flush=True)
+    return passed, failed, skipped
+
+
 def main(argv):
+    in_vm = "--in-vm" in argv
     if os.environ.get("BPFD_TEST_ENV") != "1" and os.environ.get("BPFD_RUNNER_NO_ENV") != "1":
         with_env = os.path.join(TESTS_DIR, "env", "with-env")
         os.execv(with_env, [with_env, sys.executable, os.path.abspath(__file__), *argv])
 
+    argv = [a for a in argv if a != "--in-vm"]
     sys.path.insert(0, TESTS_DIR)
     import lib
 
+    if in_vm:
+        print(f"# kernel {os.uname().release}", flush=True)
     filters = parse_filters(argv)
     timeout = int(os.environ.get("BPFD_TEST_TIMEOUT", "300"))
     signal.signal(signal.SIGALRM, _alarm)
     passed = failed = skipped = 0
 
-    files = sorted(f for f in os.listdir(TESTS_DIR) if f.startswith("test_") and f.endswith(".py"))
-    for fname in files:
+    for fname in test_files("vmtest_" if in_vm else "test_"):
         mod = module_name(fname)
         if not file_selected(mod, filters):
             continue
@@ -148,6 +275,10 @@ def main(argv):
     except Exception:
         print("warning: stopping bpfd failed:", file=sys.stderr)
         traceback.print_exc()
+
+    if not in_vm:
+        p, f, s = run_vm_tests(argv, filters)
+        passed, failed, skipped = passed + p, failed + f, skipped + s
 
     summary = f"{passed} passed, {failed} failed"
     if skipped:
