@@ -129,3 +129,12 @@ def test_tracing_programs_survive_restart():
         unload(*ids)
     for i in ids:
         wait_prog_gone(i)
+
+
+def test_polkit_sees_the_kind():
+    """polkit rules read the kind: the test rules let group bpfd load tracepoint programs, not kprobes."""
+    lib.ensure_daemon()
+    obj = lib.world_readable_copy(lib.bpf_obj(KPROBE_OBJ))
+    p = lib.bpfctl("--no-ask-password", "load", obj, "-p", "count_kprobe", "kprobe", user=lib.ALICE, check=False)
+    assert error_of(p) == "PermissionDenied", p.stderr
+    assert lib.bpfctl("--json", "list").json == []
