@@ -4,23 +4,9 @@
  * The sections carry no target: the loader names the binary and function
  * (bpfd: Attach target {"kind": "uprobe", "target": PATH, "function": NAME}).
  */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#include "counter.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} counter SEC(".maps");
-
-static __always_inline void count(__u32 key)
-{
-	__u64 *value = bpf_map_lookup_elem(&counter, &key);
-
-	if (value)
-		__sync_fetch_and_add(value, 1);
-}
+COUNTER_MAP(2)
 
 SEC("uprobe")
 int count_uprobe(void *ctx)

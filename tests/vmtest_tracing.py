@@ -18,6 +18,14 @@ def nanosleeps(n):
         time.sleep(0.0001)
 
 
+def assert_counts_rise(pin, keys, n):
+    """After n nanosleeps, each counter at keys rose by at least n."""
+    before = [lib.counter(pin, k) for k in keys]
+    nanosleeps(n)
+    after = [lib.counter(pin, k) for k in keys]
+    assert all(a - b >= n for a, b in zip(after, before)), (keys, before, after)
+
+
 def error_of(p):
     assert p.returncode != 0, p.stdout
     for line in p.stderr.splitlines():
@@ -43,11 +51,7 @@ def test_kprobe_and_kretprobe_fire():
         link = lib.bpfctl("--json", "attach", str(by_name["count_kretprobe"]["id"]), "kretprobe",
                           "--fn", "do_nanosleep").json
         assert link["kind"] == "kretprobe", link
-        pin = counter_pin(progs[0])
-        before = (lib.counter(pin, 0), lib.counter(pin, 1))
-        nanosleeps(50)
-        after = (lib.counter(pin, 0), lib.counter(pin, 1))
-        assert after[0] - before[0] >= 50 and after[1] - before[1] >= 50, (before, after)
+        assert_counts_rise(counter_pin(progs[0]), (0, 1), 50)
     finally:
         unload(*ids)
     for i in ids:
@@ -72,11 +76,7 @@ def test_fentry_and_fexit_fire():
         by_name = {p["name"]: p for p in progs}
         assert links[0]["attach_point"] == "fentry do_nanosleep", links[0]
         lib.bpfctl("attach", str(by_name["count_fexit"]["id"]), "fexit")
-        pin = counter_pin(progs[0])
-        before = (lib.counter(pin, 0), lib.counter(pin, 1))
-        nanosleeps(50)
-        after = (lib.counter(pin, 0), lib.counter(pin, 1))
-        assert after[0] - before[0] >= 50 and after[1] - before[1] >= 50, (before, after)
+        assert_counts_rise(counter_pin(progs[0]), (0, 1), 50)
     finally:
         unload(*ids)
 
@@ -93,16 +93,12 @@ def test_fentry_bound_at_load():
     progs, links = load(FENTRY_OBJ, "-p", "count_fentry_any", "fentry", "--fn", "do_nanosleep")
     try:
         pin = counter_pin(progs[0])
-        before = lib.counter(pin, 2)
-        nanosleeps(20)
-        assert lib.counter(pin, 2) - before >= 20
+        assert_counts_rise(pin, (2,), 20)
         lib.bpfctl("detach", str(links[0]["id"]))
         p = lib.bpfctl("attach", str(progs[0]["id"]), "fentry", "--fn", "do_sys_open", check=False)
         assert error_of(p) == "InvalidArgument" and "do_nanosleep" in p.stderr, p.stderr
         lib.bpfctl("attach", str(progs[0]["id"]), "fentry")
-        before = lib.counter(pin, 2)
-        nanosleeps(20)
-        assert lib.counter(pin, 2) - before >= 20
+        assert_counts_rise(pin, (2,), 20)
     finally:
         unload(progs[0]["id"])
 
