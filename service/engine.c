@@ -6,12 +6,15 @@
 #include <glib.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "attach.h"
+#include "netns.h"
+#include "tcx.h"
 #include "engine.h"
 #include "errors.h"
 #include "log.h"
@@ -35,6 +38,7 @@ struct Engine {
         GHashTable *programs; /* program id → Group* */
         GHashTable *links;    /* link id → Group* */
         bool supported[_KIND_MAX];
+        uint64_t link_seq;       /* attach order, for equal priorities on network hooks */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
 };
 
@@ -317,6 +321,11 @@ static int group_save(Engine *e, Group *g) {
                 g_key_file_set_uint64(kf, sec, "Owner", l->owner_uid);
                 g_key_file_set_uint64(kf, sec, "AttachTime", l->attach_time_usec);
                 g_key_file_set_string(kf, sec, "AttachPoint", l->attach_point);
+                g_key_file_set_uint64(kf, sec, "Seq", l->seq);
+                if (l->ifindex) {
+                        g_key_file_set_uint64(kf, sec, "NetnsInode", l->netns_ino);
+                        g_key_file_set_uint64(kf, sec, "Ifindex", l->ifindex);
+                }
                 attach_target_save(&l->target, kf, sec);
         }
         data = g_key_file_to_data(kf, &size, NULL);
@@ -635,7 +644,7 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         }
 
         for (size_t i = 0; req->selected[i]; i++)
-                if (!e->supported[req->kinds[i]])
+                if (!kind_loadable(e->supported, req->kinds[i]))
                         return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
                                                  "Program '%s' is a %s program; that kind is not supported by bpfd "
                                                  "on this kernel.",
@@ -756,15 +765,105 @@ static int copy_metadata_and_globals(ProgramInfo *p, const LoadRequest *req) {
         return 0;
 }
 
+/* The links of bpfd on one TCX hook, which a new link is ordered among. */
+static bool same_tcx_hook(const LinkInfo *a, const LinkInfo *b) {
+        return a->target.kind == KIND_TCX && b->target.kind == KIND_TCX && a->netns_ino == b->netns_ino &&
+               a->ifindex == b->ifindex && streq(a->target.direction, b->target.direction);
+}
+
+static bool runs_before(const LinkInfo *a, const LinkInfo *b) {
+        return a->target.priority < b->target.priority ||
+               (a->target.priority == b->target.priority && a->seq < b->seq);
+}
+
+/* Places the link by priority (then attach order) among bpfd's own links on the hook, through before/after
+ * anchors the kernel checks against the chain's revision: when someone changed the chain meanwhile, look again.
+ * Programs others attached stay where they are. */
+static int attach_tcx_ordered(Engine *e, ProgramInfo *p, LinkInfo *l, int *ret_link_fd, sd_bus_error *error) {
+        bool egress = streq(l->target.direction, "egress");
+
+        for (unsigned attempt = 0; attempt < 10; attempt++) {
+                _cleanup_(tcx_chain_done) TcxChain chain = {};
+                TcxPosition position = TCX_APPEND;
+                uint32_t anchor = 0;
+                int r;
+
+                r = tcx_query(l->ifindex, egress, &chain);
+                if (r < 0)
+                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot read the TCX chain of '%s': %s",
+                                                 l->target.interface, strerror(-r));
+                for (size_t i = 0; i < chain.n; i++) {
+                        Group *g = chain.link_ids[i] ? g_hash_table_lookup(e->links, GUINT_TO_POINTER(chain.link_ids[i])) : NULL;
+                        LinkInfo *other = NULL;
+
+                        for (guint k = 0; g && k < g->links->len; k++)
+                                if (((LinkInfo *) g_ptr_array_index(g->links, k))->id == chain.link_ids[i])
+                                        other = g_ptr_array_index(g->links, k);
+                        if (!other || !same_tcx_hook(other, l))
+                                continue;
+                        if (runs_before(other, l)) {
+                                position = TCX_AFTER_LINK; /* the last of ours that runs before wins */
+                                anchor = other->id;
+                        } else if (position == TCX_APPEND) {
+                                position = TCX_BEFORE_LINK; /* none of ours before: before the first after */
+                                anchor = other->id;
+                        }
+                }
+                r = tcx_attach(p->fd, l->ifindex, egress, position, anchor, chain.revision, ret_link_fd);
+                if (r == -ESTALE)
+                        continue;
+                if (r == -EINVAL && p->kind != KIND_TC && p->kind != KIND_TCX)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Only tc programs attach to TCX.");
+                if (r < 0)
+                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                                 "The kernel refused the TCX attachment on '%s' (%s): %s",
+                                                 l->target.interface, l->target.direction, strerror(-r));
+                return 0;
+        }
+        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                 "The TCX chain of '%s' kept changing while bpfd placed the program; try again.",
+                                 l->target.interface);
+}
+
+/* Network hooks: enter the target's namespace, find the interface, then attach there. */
+static int attach_net(Engine *e, ProgramInfo *p, LinkInfo *l, const Caller *caller, int *ret_link_fd,
+                      sd_bus_error *error) {
+        _cleanup_(netns_leave) NetnsGuard guard = { .saved_fd = -1 };
+        int r;
+
+        r = netns_enter(l->target.netns, caller, &guard);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network namespace '%s'.",
+                                         l->target.netns);
+        if (r == -ENOTTY)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not a network namespace.",
+                                         l->target.netns);
+        if (r < 0)
+                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot enter the network namespace '%s': %s",
+                                         l->target.netns, strerror(-r));
+        r = netns_current_inode(&l->netns_ino);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot identify the network namespace: %m");
+        l->ifindex = if_nametoindex(l->target.interface);
+        if (l->ifindex == 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'%s%s.",
+                                         l->target.interface, l->target.netns ? " in " : "", strempty(l->target.netns));
+        switch (l->target.kind) {
+        case KIND_TCX:
+                return attach_tcx_ordered(e, p, l, ret_link_fd, error);
+        default:
+                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                         "Attaching '%s' programs is not supported by this version of bpfd.",
+                                         kind_to_string(l->target.kind));
+        }
+}
+
 static int make_link(Engine *e, Undo *u, ProgramInfo *p, const AttachTarget *target, const Caller *caller,
                      LinkInfo **ret, sd_bus_error *error) {
         _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
         _cleanup_close_ int link_fd = -1;
         int r;
 
-        r = attach_program(p->fd, p->expected_attach_type, target, caller, &link_fd, error);
-        if (r < 0)
-                return r;
         l = calloc(1, sizeof(LinkInfo));
         if (!l)
                 return -ENOMEM;
@@ -772,11 +871,21 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const AttachTarget *tar
         l->program_id = p->id;
         l->owner_uid = caller->uid;
         l->attach_time_usec = now_usec(CLOCK_REALTIME);
+        l->seq = ++e->link_seq;
         r = attach_target_copy(&l->target, target);
         if (r < 0)
                 return r;
         free(l->target.program);
         l->target.program = NULL;
+        r = attach_target_apply_defaults(&l->target);
+        if (r < 0)
+                return r;
+        if (IN_SET2(l->target.kind, KIND_XDP, KIND_TC) || l->target.kind == KIND_TCX)
+                r = attach_net(e, p, l, caller, &link_fd, error);
+        else
+                r = attach_program(p->fd, p->expected_attach_type, &l->target, caller, &link_fd, error);
+        if (r < 0)
+                return r;
         l->attach_point = attach_target_describe(&l->target);
         r = link_id_of_fd(link_fd, &l->id, NULL);
         if (r < 0)
@@ -1197,6 +1306,11 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
         l->owner_uid = (uid_t) g_key_file_get_uint64(kf, sec, "Owner", NULL);
         l->attach_time_usec = g_key_file_get_uint64(kf, sec, "AttachTime", NULL);
         l->attach_point = g_key_file_get_string(kf, sec, "AttachPoint", NULL);
+        l->seq = g_key_file_get_uint64(kf, sec, "Seq", NULL);
+        l->netns_ino = g_key_file_get_uint64(kf, sec, "NetnsInode", NULL);
+        l->ifindex = (uint32_t) g_key_file_get_uint64(kf, sec, "Ifindex", NULL);
+        if (l->seq > e->link_seq)
+                e->link_seq = l->seq;
         l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, id);
         if (!l->attach_point || !l->pin_path || attach_target_load(&l->target, kf, sec) < 0)
                 return NULL;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "kind.h"
+#include "tcx.h"
 
 static const char *const kind_names[_KIND_MAX] = {
         [KIND_TRACEPOINT] = "tracepoint", [KIND_UPROBE] = "uprobe", [KIND_URETPROBE] = "uretprobe",
@@ -92,8 +93,15 @@ bool kind_attach_compatible(Kind p, Kind t) {
         }
 }
 
+bool kind_loadable(const bool supported[_KIND_MAX], Kind k) {
+        for (Kind t = 0; t < _KIND_MAX; t++)
+                if (supported[t] && kind_attach_compatible(k, t))
+                        return true;
+        return false;
+}
+
 bool kind_implemented(Kind k) {
-        return k >= 0 && k < _KIND_MAX && !IN_SET2(k, KIND_XDP, KIND_TC) && k != KIND_TCX;
+        return k >= 0 && k < _KIND_MAX && !IN_SET2(k, KIND_XDP, KIND_TC);
 }
 
 static bool path_exists(const char *p) {
@@ -137,7 +145,8 @@ void kind_probe_kernel(bool supported[_KIND_MAX]) {
         supported[KIND_CGROUP] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SKB, NULL) > 0;
         supported[KIND_FENTRY] = supported[KIND_FEXIT] = probe_fentry();
         supported[KIND_XDP] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) > 0;
-        supported[KIND_TC] = supported[KIND_TCX] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) > 0;
+        supported[KIND_TC] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) > 0;
+        supported[KIND_TCX] = supported[KIND_TC] && tcx_supported();
 
         /* A kind is offered only where both the kernel and this bpfd can do it. */
         for (Kind k = 0; k < _KIND_MAX; k++)

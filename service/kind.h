@@ -32,6 +32,9 @@ Kind kind_of_program(const struct bpf_program *prog);
 Kind kind_of_kernel_type(enum bpf_prog_type type);
 /* Whether a program of kind p may be attached as kind t (uprobe programs also as uretprobe, ...). */
 bool kind_attach_compatible(Kind p, Kind t);
+/* Whether programs of kind k can be loaded: some kind they attach as is supported (a tc program serves tc
+ * and tcx). */
+bool kind_loadable(const bool supported[_KIND_MAX], Kind k);
 /* Kinds whose attach code exists in this version of bpfd. */
 bool kind_implemented(Kind k);
 /* Ask the kernel which kinds it can run; needs CAP_BPF, so it runs on the worker. */

@@ -52,6 +52,11 @@ typedef struct LinkInfo {
         uid_t owner_uid;
         uint64_t attach_time_usec;
         char *pin_path;
+        /* network hooks: where (namespace by inode, interface by index) and the attach order among equal
+         * priorities */
+        uint64_t netns_ino;
+        uint32_t ifindex;
+        uint64_t seq;
 } LinkInfo;
 
 ProgramInfo *program_info_ref(ProgramInfo *p);

@@ -224,6 +224,75 @@ int attach_target_fill_from_section(AttachTarget *t, const char *section) {
         }
 }
 
+static const char *const xdp_actions[] = { "aborted", "drop", "pass", "tx", "redirect", "dispatcher_return", NULL };
+static const char *const tc_actions[] = { "unspec", "ok", "reclassify", "shot", "pipe", "stolen", "queued",
+                                          "repeat", "redirect", "trap", "dispatcher_return", NULL };
+
+static bool name_in(const char *const *names, const char *s) {
+        for (; *names; names++)
+                if (streq(*names, s))
+                        return true;
+        return false;
+}
+
+static int validate_net_target(const AttachTarget *t, sd_bus_error *error) {
+        const char *kind = kind_to_string(t->kind);
+
+        if (!t->interface)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "A %s target needs 'interface'.", kind);
+        if (strlen(t->interface) >= 16 || strchr(t->interface, '/') || strspn(t->interface, " \t\n") > 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not an interface name.",
+                                         t->interface);
+        if (t->netns && t->netns[0] != '/')
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "'netns' must be an absolute path (e.g. /run/netns/NAME or /proc/PID/ns/net).");
+        if (t->has_priority && (t->priority < 1 || t->priority > 1000))
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The priority must be from 1 (runs first) to 1000, not %" PRIi32 ".", t->priority);
+        if (t->kind == KIND_XDP) {
+                if (t->direction)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "XDP has no 'direction'.");
+                if (t->mode && !streq(t->mode, "native") && !streq(t->mode, "skb") && !streq(t->mode, "hw"))
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown XDP mode '%s' (native, skb or hw).", t->mode);
+        } else {
+                if (!t->direction)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "A %s target needs 'direction' (ingress or egress).", kind);
+                if (!streq(t->direction, "ingress") && !streq(t->direction, "egress"))
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown direction '%s' (ingress or egress).", t->direction);
+                if (t->mode)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'mode' is for XDP only.");
+        }
+        if (t->proceed_on && t->kind == KIND_TCX)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "TCX programs continue the chain by returning TCX_NEXT; 'proceed_on' is "
+                                         "for xdp and tc.");
+        for (char **a = t->proceed_on; a && *a; a++)
+                if (!name_in(t->kind == KIND_XDP ? xdp_actions : tc_actions, *a))
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown %s action '%s' in 'proceed_on'.", kind, *a);
+        return 0;
+}
+
+int attach_target_apply_defaults(AttachTarget *t) {
+        if (!IN_SET2(t->kind, KIND_XDP, KIND_TC) && t->kind != KIND_TCX)
+                return 0;
+        if (!t->has_priority) {
+                t->priority = 50;
+                t->has_priority = true;
+        }
+        if (!t->proceed_on && t->kind != KIND_TCX) {
+                t->proceed_on = strv_copy(t->kind == KIND_XDP ? (char *[]) { (char *) "pass", (char *) "dispatcher_return", NULL }
+                                                              : (char *[]) { (char *) "ok", (char *) "pipe",
+                                                                             (char *) "dispatcher_return", NULL });
+                if (!t->proceed_on)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int attach_target_validate(const AttachTarget *t, sd_bus_error *error) {
         switch (t->kind) {
         case KIND_TRACEPOINT:
@@ -274,6 +343,10 @@ int attach_target_validate(const AttachTarget *t, sd_bus_error *error) {
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                  "The 'cgroup' must be an absolute path, not '%s'.", t->cgroup);
                 break;
+        case KIND_XDP:
+        case KIND_TC:
+        case KIND_TCX:
+                return validate_net_target(t, error);
         default:
                 break;
         }
@@ -356,6 +429,10 @@ char *attach_target_describe(const AttachTarget *t) {
                 (void) asprintf(&s, "%s %s+0x%" PRIx64, kind_to_string(t->kind), detail, t->offset);
         else if (t->kind == KIND_CGROUP)
                 (void) asprintf(&s, "cgroup %s %s", detail, t->attach_type ?: "default");
+        else if (IN_SET2(t->kind, KIND_TC, KIND_TCX) || t->kind == KIND_XDP)
+                (void) asprintf(&s, "%s %s%s%s priority %" PRIi32 "%s%s", kind_to_string(t->kind), detail,
+                                t->direction ? " " : "", strempty(t->direction), t->priority,
+                                t->netns ? " netns " : "", strempty(t->netns));
         else
                 (void) asprintf(&s, "%s %s", kind_to_string(t->kind), detail);
         if (s && t->has_pid) {

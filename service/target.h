@@ -39,6 +39,9 @@ int attach_target_read(sd_bus_message *m, bool allow_program, AttachTarget *ret,
 /* Fills what the program's ELF section names (tracepoint/CAT/NAME, kprobe/FUNC, fentry/FUNC, ...) where the
  * target leaves it out, so "attach it where it says" needs no repetition. */
 int attach_target_fill_from_section(AttachTarget *t, const char *section);
+/* What a target leaves out and a link records explicitly: network hooks' priority (50) and proceed-on
+ * actions (xdp: pass, dispatcher_return; tc: ok, pipe, dispatcher_return). */
+int attach_target_apply_defaults(AttachTarget *t);
 /* Checks what can be checked without the program: required keys per kind, value syntax. */
 int attach_target_validate(const AttachTarget *t, sd_bus_error *error);
 int attach_target_append(sd_bus_message *m, const AttachTarget *t);
