@@ -515,6 +515,9 @@ int manager_add_bus_objects(Manager *m) {
         r = sd_bus_add_node_enumerator(m->bus, NULL, LINK_PATH_PREFIX, link_enumerate, m);
         if (r < 0)
                 return r;
+        r = manager_add_interface_objects(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register interface objects: %m");
         r = sd_bus_add_object_manager(m->bus, NULL, MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the object manager: %m");
@@ -534,6 +537,7 @@ static const char *expected_signature(const char *interface, const char *member)
                 { "org.bpfd.Manager", manager_vtable },
                 { "org.bpfd.Program", program_vtable },
                 { "org.bpfd.Link", link_vtable },
+                { "org.bpfd.Interface", interface_vtable },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(tables); i++) {

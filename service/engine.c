@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1513,5 +1514,159 @@ int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus
         }
         *ret = list;
         *ret_n = n;
+        return 0;
+}
+
+/* ---- network interfaces and the chains on their hooks ---- */
+
+static LinkInfo *engine_find_link(Engine *e, uint32_t id) {
+        Group *g = g_hash_table_lookup(e->links, GUINT_TO_POINTER(id));
+        for (guint k = 0; g && k < g->links->len; k++)
+                if (((LinkInfo *) g_ptr_array_index(g->links, k))->id == id)
+                        return g_ptr_array_index(g->links, k);
+        return NULL;
+}
+
+static void chain_entry_fill(Engine *e, ChainEntry *c, uint32_t prog_id, uint32_t link_id) {
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(prog_id));
+        ProgramInfo *p = g ? group_find_program(g, prog_id, NULL) : NULL;
+        LinkInfo *l = link_id ? engine_find_link(e, link_id) : NULL;
+
+        *c = (ChainEntry) { .prog_id = prog_id, .link_id = link_id };
+        if (p && l) {
+                c->managed = true;
+                c->priority = l->target.priority;
+                snprintf(c->name, sizeof c->name, "%s", p->name);
+        } else {
+                _cleanup_close_ int fd = bpf_prog_get_fd_by_id(prog_id);
+                struct bpf_prog_info info = {};
+                uint32_t len = sizeof info;
+                if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+                        snprintf(c->name, sizeof c->name, "%s", info.name);
+        }
+}
+
+static int scan_tcx(Engine *e, uint32_t ifindex, bool egress, Chain *ret) {
+        _cleanup_(tcx_chain_done) TcxChain chain = {};
+
+        *ret = (Chain) {};
+        if (!e->supported[KIND_TCX] || tcx_query(ifindex, egress, &chain) < 0)
+                return 0;
+        ret->entries = calloc(chain.n + 1, sizeof(ChainEntry));
+        if (!ret->entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < chain.n; i++)
+                chain_entry_fill(e, &ret->entries[ret->n++], chain.prog_ids[i], chain.link_ids[i]);
+        return 0;
+}
+
+static int scan_xdp(Engine *e, uint32_t ifindex, Chain *ret, char **ret_mode) {
+        LIBBPF_OPTS(bpf_xdp_query_opts, q);
+        const char *mode = "";
+
+        *ret = (Chain) {};
+        if (bpf_xdp_query((int) ifindex, 0, &q) == 0 && q.prog_id) {
+                mode = q.attach_mode == XDP_ATTACHED_SKB ? "skb" : q.attach_mode == XDP_ATTACHED_HW ? "hw" : "native";
+                ret->entries = calloc(1, sizeof(ChainEntry));
+                if (!ret->entries)
+                        return -ENOMEM;
+                chain_entry_fill(e, &ret->entries[ret->n++], q.prog_id, 0);
+        }
+        *ret_mode = strdup(mode);
+        return *ret_mode ? 0 : -ENOMEM;
+}
+
+static InterfaceInfo *scan_interface(Engine *e, const char *name, uint32_t ifindex, const char *netns,
+                                     uint64_t netns_ino, bool own) {
+        InterfaceInfo *i = calloc(1, sizeof(InterfaceInfo));
+
+        if (!i)
+                return NULL;
+        i->n_ref = 1;
+        i->name = strdup(name);
+        i->ifindex = ifindex;
+        i->netns = strdup(own ? "" : strempty(netns));
+        i->netns_ino = netns_ino;
+        if (own)
+                i->object_name = strdup(name);
+        else if (asprintf(&i->object_name, "%s@netns%" PRIu64, name, netns_ino) < 0)
+                i->object_name = NULL;
+        if (!i->name || !i->netns || !i->object_name || scan_xdp(e, ifindex, &i->xdp, &i->xdp_mode) < 0 ||
+            scan_tcx(e, ifindex, false, &i->ingress) < 0 || scan_tcx(e, ifindex, true, &i->egress) < 0)
+                return interface_info_unref(i);
+        return i;
+}
+
+int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint32_t **ret_gone, size_t *ret_n_gone) {
+        g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(interface_info_destroy);
+        g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+        g_autoptr(GHashTable) other_ns = g_hash_table_new(g_int64_hash, g_int64_equal);
+        struct if_nameindex *names = if_nameindex();
+        uint64_t own_ino = 0;
+        GHashTableIter it;
+        gpointer v;
+
+        (void) netns_current_inode(&own_ino);
+        for (struct if_nameindex *n = names; n && n->if_index; n++) {
+                InterfaceInfo *i = scan_interface(e, n->if_name, n->if_index, NULL, own_ino, true);
+                if (i)
+                        g_ptr_array_add(found, i);
+        }
+        if (names)
+                if_freenameindex(names);
+
+        /* Links on network hooks: those of other namespaces show their interfaces too; links whose interface
+         * (or namespace) is gone are dropped, as the kernel dropped the attachment. */
+        g_hash_table_iter_init(&it, e->links);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Group *g = v;
+                for (guint k = 0; k < g->links->len; k++) {
+                        LinkInfo *l = g_ptr_array_index(g->links, k);
+                        bool exists = false, dup = false;
+
+                        if (!l->ifindex)
+                                continue;
+                        for (guint j = 0; j < gone->len; j++)
+                                dup = dup || g_array_index(gone, uint32_t, j) == l->id;
+                        if (dup)
+                                continue;
+                        if (l->netns_ino == own_ino) {
+                                char buf[IF_NAMESIZE];
+                                exists = if_indextoname(l->ifindex, buf) != NULL;
+                        } else {
+                                static const Caller root = {};
+                                NetnsGuard guard;
+                                uint64_t ino = 0;
+
+                                if (netns_enter(l->target.netns, &root, &guard) >= 0 && netns_current_inode(&ino) >= 0 &&
+                                    ino == l->netns_ino) {
+                                        char buf[IF_NAMESIZE];
+                                        if (if_indextoname(l->ifindex, buf)) {
+                                                exists = true;
+                                                if (!g_hash_table_contains(other_ns, &l->netns_ino)) {
+                                                        InterfaceInfo *i = scan_interface(e, buf, l->ifindex, l->target.netns,
+                                                                                          l->netns_ino, false);
+                                                        if (i) {
+                                                                g_ptr_array_add(found, i);
+                                                                g_hash_table_add(other_ns, &i->netns_ino);
+                                                        }
+                                                }
+                                        }
+                                }
+                                netns_leave(&guard);
+                        }
+                        if (!exists)
+                                g_array_append_val(gone, l->id);
+                }
+        }
+        for (guint j = 0; j < gone->len; j++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                log_info("The interface of link %" PRIu32 " is gone; dropping the link.", g_array_index(gone, uint32_t, j));
+                (void) engine_detach(e, g_array_index(gone, uint32_t, j), &error);
+        }
+        *ret_n = found->len;
+        *ret = (InterfaceInfo **) g_ptr_array_free(g_steal_pointer(&found), FALSE);
+        *ret_n_gone = gone->len;
+        *ret_gone = (uint32_t *) g_array_free(g_steal_pointer(&gone), FALSE);
         return 0;
 }

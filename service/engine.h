@@ -68,5 +68,9 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
 int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error);
 /* Returns the ids of the links that went with the program. */
 int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, sd_bus_error *error);
+/* Every interface of bpfd's own network namespace, and those of other namespaces where bpfd has links, with
+ * the chains on their hooks. Links whose interface or namespace is gone are dropped (pins removed, records
+ * rewritten); their ids come back in ret_gone. */
+int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint32_t **ret_gone, size_t *ret_n_gone);
 int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus_error *error);
 int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error);

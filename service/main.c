@@ -127,6 +127,8 @@ typedef struct StartupJob {
         size_t n_programs;
         LinkInfo **links;
         size_t n_links;
+        InterfaceInfo **interfaces;
+        size_t n_interfaces;
 } StartupJob;
 
 static void startup_run(Job *j, Engine *e) {
@@ -134,6 +136,12 @@ static void startup_run(Job *j, Engine *e) {
 
         engine_probe(e, s->m->supported);
         s->r = engine_recover(e);
+        if (s->r >= 0) {
+                _cleanup_free_ uint32_t *gone = NULL;
+                size_t n_gone = 0;
+                /* Links on interfaces that vanished while bpfd was away go before the snapshot. */
+                s->r = engine_scan_interfaces(e, &s->interfaces, &s->n_interfaces, &gone, &n_gone);
+        }
         if (s->r >= 0)
                 s->r = engine_snapshot(e, &s->programs, &s->n_programs, &s->links, &s->n_links);
 }
@@ -161,12 +169,19 @@ static void startup_done(Job *j) {
                         g_hash_table_replace(m->programs, GUINT_TO_POINTER(s->programs[i]->id), s->programs[i]);
                 for (size_t i = 0; i < s->n_links; i++)
                         g_hash_table_replace(m->links, GUINT_TO_POINTER(s->links[i]->id), s->links[i]);
+                for (size_t i = 0; i < s->n_interfaces; i++)
+                        g_hash_table_replace(m->interfaces, s->interfaces[i]->object_name, s->interfaces[i]);
                 r = manager_add_bus_objects(m);
+        }
+        if (r >= 0) {
+                if (manager_watch_interfaces(m) < 0)
+                        log_warning("Cannot watch network interfaces; interface objects follow bpfd's own changes only.");
         }
         if (r >= 0)
                 r = sd_bus_request_name_async(m->bus, NULL, "org.bpfd", 0, on_name_acquired, m);
         free(s->programs);
         free(s->links);
+        free(s->interfaces);
         free(s);
         if (r < 0) {
                 log_error_errno(r, "Startup failed: %m");
@@ -206,6 +221,9 @@ static void manager_done(Manager *m) {
                 g_hash_table_unref(m->links);
         if (m->callers)
                 g_hash_table_unref(m->callers);
+        if (m->interfaces)
+                g_hash_table_unref(m->interfaces);
+        sd_event_source_disable_unref(m->netlink_source);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         engine_free(m->engine);
@@ -233,6 +251,7 @@ int main(int argc, char *argv[]) {
         m.idle_exit_usec = arg_exit_idle_usec;
         m.programs = g_hash_table_new_full(NULL, NULL, NULL, program_info_destroy);
         m.links = g_hash_table_new_full(NULL, NULL, NULL, link_info_destroy);
+        m.interfaces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, interface_info_destroy);
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;

@@ -22,6 +22,9 @@ typedef struct Manager {
         GHashTable *programs; /* id → ProgramInfo* (referenced) */
         GHashTable *links;    /* id → LinkInfo* (referenced) */
         GHashTable *callers;  /* unique bus name → Caller* */
+        GHashTable *interfaces; /* object name → InterfaceInfo* */
+        sd_event_source *netlink_source;
+        bool scan_in_flight, scan_again;
         bool supported[_KIND_MAX];
         char *runtime_dir;
         uint64_t idle_exit_usec;
@@ -35,6 +38,11 @@ char *link_object_path(uint32_t id);
 int manager_add_bus_objects(Manager *m);
 int manager_add_signature_filter(Manager *m);
 int manager_watch_callers(Manager *m);
+/* Interfaces: the objects, the scan that refreshes them, and the kernel's link notifications. */
+int manager_add_interface_objects(Manager *m);
+int manager_watch_interfaces(Manager *m);
+void manager_scan_interfaces(Manager *m);
+int method_list_interfaces(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void manager_note_activity(Manager *m);
 
 /* Changes of the view, with the signals a watching client expects. Callers reply first and change the view
@@ -64,6 +72,7 @@ int property_get_count(PROPERTY_GETTER_ARGS);
 extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable program_vtable[];
 extern const sd_bus_vtable link_vtable[];
+extern const sd_bus_vtable interface_vtable[];
 
 /* Method handlers shared by the manager and the per-object interfaces. */
 int request_unload(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);

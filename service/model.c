@@ -49,3 +49,26 @@ LinkInfo *link_info_unref(LinkInfo *l) {
         free(l);
         return NULL;
 }
+
+InterfaceInfo *interface_info_unref(InterfaceInfo *i) {
+        if (!i || __atomic_sub_fetch(&i->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
+                return NULL;
+        free(i->object_name);
+        free(i->name);
+        free(i->netns);
+        free(i->xdp_mode);
+        free(i->xdp.entries);
+        free(i->ingress.entries);
+        free(i->egress.entries);
+        free(i);
+        return NULL;
+}
+
+static bool chain_equal(const Chain *a, const Chain *b) {
+        return a->n == b->n && (a->n == 0 || memcmp(a->entries, b->entries, a->n * sizeof(ChainEntry)) == 0);
+}
+
+bool interface_info_chains_equal(const InterfaceInfo *a, const InterfaceInfo *b) {
+        return streq(a->xdp_mode, b->xdp_mode) && chain_equal(&a->xdp, &b->xdp) &&
+               chain_equal(&a->ingress, &b->ingress) && chain_equal(&a->egress, &b->egress);
+}

@@ -59,6 +59,39 @@ typedef struct LinkInfo {
         uint64_t seq;
 } LinkInfo;
 
+/* One program on a network hook, in chain order. */
+typedef struct ChainEntry {
+        uint32_t prog_id;
+        char name[64];
+        bool managed;
+        uint32_t priority;
+        uint32_t link_id;
+} ChainEntry;
+
+typedef struct Chain {
+        ChainEntry *entries;
+        size_t n;
+} Chain;
+
+/* A network interface and what runs on its hooks, as the worker last saw it. Immutable and shared like
+ * ProgramInfo. */
+typedef struct InterfaceInfo {
+        unsigned n_ref;
+        char *object_name; /* "eth0", or "eth0@netns4026531840" outside bpfd's namespace */
+        char *name;
+        uint32_t ifindex;
+        char *netns;       /* the path attachments named; "" for bpfd's own namespace */
+        uint64_t netns_ino;
+        char *xdp_mode;
+        Chain xdp, ingress, egress;
+} InterfaceInfo;
+
+InterfaceInfo *interface_info_unref(InterfaceInfo *i);
+static inline void interface_info_destroy(void *i) {
+        interface_info_unref(i);
+}
+bool interface_info_chains_equal(const InterfaceInfo *a, const InterfaceInfo *b);
+
 ProgramInfo *program_info_ref(ProgramInfo *p);
 ProgramInfo *program_info_unref(ProgramInfo *p);
 LinkInfo *link_info_ref(LinkInfo *l);

@@ -480,18 +480,26 @@ static void job_done(Job *j) {
         case OP_LOAD:
                 r = reply_load(req);
                 manager_emit_counts_changed(req->m);
+                for (size_t i = 0; i < req->load->n_links; i++)
+                        if (req->load->links[i]->ifindex) {
+                                manager_scan_interfaces(req->m);
+                                break;
+                        }
                 break;
         case OP_ATTACH: {
                 _cleanup_free_ char *path = link_object_path(req->link->id);
                 r = path ? sd_bus_reply_method_return(req->msg, "o", path) : -ENOMEM;
                 manager_view_add_link(req->m, req->link, true);
                 manager_emit_counts_changed(req->m);
+                if (req->link->ifindex)
+                        manager_scan_interfaces(req->m);
                 break;
         }
         case OP_DETACH:
                 r = sd_bus_reply_method_return(req->msg, NULL);
                 manager_view_remove_link(req->m, req->id, true);
                 manager_emit_counts_changed(req->m);
+                manager_scan_interfaces(req->m);
                 break;
         case OP_UNLOAD:
                 r = sd_bus_reply_method_return(req->msg, NULL);
@@ -499,6 +507,8 @@ static void job_done(Job *j) {
                         manager_view_remove_link(req->m, req->gone_links[i], false);
                 manager_view_remove_program(req->m, req->id);
                 manager_emit_counts_changed(req->m);
+                if (req->n_gone > 0)
+                        manager_scan_interfaces(req->m);
                 break;
         case OP_LIST_KERNEL:
                 r = sd_bus_message_new_method_return(req->msg, &reply);
@@ -944,6 +954,8 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_list_links, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetLink", SD_BUS_ARGS("u", link_id), SD_BUS_RESULT("a{sv}", link), method_get_link,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListInterfaces", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", interfaces),
+                                method_list_interfaces, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("KnownKinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SupportedKinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_CONST),

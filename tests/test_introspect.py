@@ -40,8 +40,8 @@ def _check(contract, live, *interfaces):
 
 
 def _live_documents():
-    """Introspection XML of (Manager, a program, a link): loads and attaches
-    a tracepoint program, which stays loaded until _unload()."""
+    """Introspection XML of (Manager, a program, a link, an interface): loads
+    and attaches a tracepoint program, which stays loaded until _unload()."""
     if not os.path.exists(CHECKER):
         raise AssertionError(f"{CHECKER} is not built (ninja -C {lib.BUILD_DIR})")
     lib.ensure_daemon()
@@ -53,6 +53,7 @@ def _live_documents():
         "org.bpfd.Manager": _introspect(lib.MANAGER_PATH),
         "org.bpfd.Program": _introspect(prog["object_path"]),
         "org.bpfd.Link": _introspect(link["object_path"]),
+        "org.bpfd.Interface": _introspect(lib.MANAGER_PATH + "/interface/lo"),
     }
     return prog["id"], docs
 
@@ -158,8 +159,8 @@ MUTATIONS = [
     ("property removed",
      '<property name="PinPath" type="s" access="read">\n'
      '      <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="const"/>\n'
-     '    </property>\n  </interface>\n</node>',
-     '  </interface>\n</node>',
+     '    </property>\n  </interface>\n\n  <!--',
+     '  </interface>\n\n  <!--',
      "org.bpfd.Link", "property PinPath s read"),
 ]
 

@@ -179,3 +179,72 @@ def test_bad_tcx_targets():
             assert chain_of(pair) == []
         finally:
             unload(*[p["id"] for p in progs.values()])
+
+
+def interfaces():
+    return lib.busctl_json("call", lib.BUS_NAME, lib.MANAGER_PATH, lib.MANAGER_IFACE, "ListInterfaces", "a{sv}",
+                           "0")["data"][0]
+
+
+def value(d, key):
+    return d[key]["data"]
+
+
+def test_interface_objects_show_the_chains():
+    """The interface of another namespace gets an object (name@netnsINODE) once bpfd attaches there; it lists
+    the TCX chain in order with priorities and links, and an XDP program someone else attached."""
+    with Pair() as pair:
+        progs = load_all()
+        try:
+            # Someone else's XDP program first: in other namespaces bpfd looks again at its own changes.
+            Pair.ns(pair.procs[0], ["ip", "link", "set", "dev", "veth0", "xdpgeneric", "obj",
+                                    lib.bpf_obj("xdp_pass"), "sec", "xdp"])
+            links = {name: attach(progs[name]["id"], pair, prio) for name, prio in ((A, 10), (C, 30), (B, 20))}
+
+            def veth0():
+                for i in interfaces():
+                    if value(i, "name") == "veth0" and value(i, "netns") == pair.inside:
+                        return i
+                return None
+
+            entry = lib.wait_for(lambda: veth0() if veth0() and value(veth0(), "xdp_mode") else None,
+                                 what="veth0's object with its XDP program")
+            ino = os.stat(pair.inside).st_ino
+            assert value(entry, "netns_inode") == ino
+            assert value(entry, "object_path") == f"/org/bpfd/Manager/interface/veth0_40netns{ino}", entry
+            chain = value(entry, "tc_ingress")
+            assert [(c[0], c[1], c[2], c[3], c[4]) for c in chain] == [
+                (progs[n]["id"], n, True, prio, links[n]["id"]) for n, prio in ((A, 10), (B, 20), (C, 30))], chain
+            assert chain[0][5] == f"/org/bpfd/Manager/link/{links[A]['id']}"
+            assert value(entry, "xdp_mode") == "skb"
+            (xdp,) = value(entry, "xdp_programs")
+            assert xdp[1] == "xdp_pass_prog" and xdp[2] is False and xdp[5] == "/", xdp
+            # the same through the object's properties
+            path = value(entry, "object_path")
+            assert lib.busctl_json("get-property", lib.BUS_NAME, path, "org.bpfd.Interface", "Name")["data"] == "veth0"
+        finally:
+            unload(*[p["id"] for p in progs.values()])
+
+
+def test_vanished_interface_drops_its_links():
+    """An interface that goes away takes its object along, and bpfd forgets the links that were on it."""
+    lib.ensure_daemon()
+    name = f"bv{os.getpid() % 100000}"
+    lib.run(["ip", "link", "add", name + "a", "type", "veth", "peer", "name", name + "b"])
+    progs = load_all()
+    try:
+        link = lib.bpfctl("--json", "attach", str(progs[A]["id"]), "tcx", "--iface", name + "a", "--direction",
+                          "egress").json
+        path = f"/org/bpfd/Manager/interface/{name}a"
+        lib.wait_for(lambda: any(value(i, "object_path") == path and value(i, "tc_egress") for i in interfaces()),
+                     what="the interface object with the link")
+        assert os.path.exists(link["pin_path"])
+        lib.run(["ip", "link", "del", name + "a"])
+        lib.wait_for(lambda: all(value(i, "object_path") != path for i in interfaces()),
+                     what="the interface object to go")
+        lib.wait_for(lambda: lib.bpfctl("--json", "list", "links").json == [], what="the link to be dropped")
+        assert not os.path.exists(link["pin_path"])
+        assert lib.bpfctl("--json", "get", str(progs[A]["id"])).json["links"] == []
+    finally:
+        lib.run(["ip", "link", "del", name + "a"], check=False)
+        unload(*[p["id"] for p in progs.values()])

@@ -1,0 +1,875 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bpfd's TC dispatcher: see tc-dispatcher.h for the model and the pin layout. Self-contained (libbpf
+ * and libc only) so that tests/tc-dispatcher-check.c can link it alone. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "tc-dispatcher.h"
+#include "util.h"
+
+/* Mirrors struct tc_dispatcher_config of bpf/tc_dispatcher.bpf.c, the only thing in its .rodata. */
+struct tc_dispatcher_config {
+        uint8_t num_progs_enabled;
+        uint32_t chain_call_actions[TC_DISPATCHER_MAX_SLOTS];
+        uint32_t run_prios[TC_DISPATCHER_MAX_SLOTS];
+};
+
+#define REV_PREFIX "rev-"
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *dispatcher_path;
+/* A dispatcher kept loaded as the load-time target of new extensions (the kernel wants one; the
+ * extension is re-linked to the real dispatchers later). */
+static int template_fd = -1;
+/* 0: not probed yet, 1: the kernel loads extensions, -EOPNOTSUPP: it does not. */
+static int ext_supported;
+
+static void bpf_object_closep(struct bpf_object **o) {
+        bpf_object__close(*o);  /* NULL-safe */
+}
+#define _cleanup_bpf_object_ _cleanup_(bpf_object_closep)
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+static void btf_freep(struct btf **b) {
+        btf__free(*b);
+}
+
+int tc_dispatcher_init(const char *dispatcher_object_path) {
+        char *p;
+
+        if (!dispatcher_object_path)
+                return -EINVAL;
+        if (access(dispatcher_object_path, R_OK) < 0)
+                return -errno;
+
+        p = strdup(dispatcher_object_path);
+        if (!p)
+                return -ENOMEM;
+
+        pthread_mutex_lock(&state_lock);
+        free(dispatcher_path);
+        dispatcher_path = p;
+        pthread_mutex_unlock(&state_lock);
+        return 0;
+}
+
+static int path_copy(char **ret) {
+        pthread_mutex_lock(&state_lock);
+        *ret = dispatcher_path ? strdup(dispatcher_path) : NULL;
+        pthread_mutex_unlock(&state_lock);
+        if (!*ret)
+                return dispatcher_path ? -ENOMEM : -EINVAL;   /* tc_dispatcher_init() not called */
+        return 0;
+}
+
+/* Opens the dispatcher object with only program keep_prog to load and, if cfg, this configuration. */
+static int dispatcher_open(const struct tc_dispatcher_config *cfg, const char *keep_prog, struct bpf_object **ret) {
+        _cleanup_bpf_object_ struct bpf_object *o = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct bpf_program *p;
+        int r;
+
+        r = path_copy(&path);
+        if (r < 0)
+                return r;
+
+        o = bpf_object__open_file(path, NULL);
+        if (!o)
+                return negative_errno();
+
+        bpf_object__for_each_program(p, o) {
+                r = bpf_program__set_autoload(p, streq(bpf_program__name(p), keep_prog));
+                if (r < 0)
+                        return r;
+        }
+        if (!bpf_object__find_program_by_name(o, keep_prog))
+                return -ENOENT;
+
+        if (cfg) {
+                _cleanup_free_ void *data = NULL;
+                const void *old;
+                struct bpf_map *m;
+                size_t sz = 0;
+
+                m = bpf_object__find_map_by_name(o, ".rodata");
+                if (!m)
+                        return -ENOENT;
+                old = bpf_map__initial_value(m, &sz);
+                if (!old || sz < sizeof(*cfg))
+                        return -EINVAL;   /* not our dispatcher object */
+                data = malloc(sz);
+                if (!data)
+                        return -ENOMEM;
+                memcpy(data, old, sz);
+                memcpy(data, cfg, sizeof(*cfg));
+                r = bpf_map__set_initial_value(m, data, sz);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int dispatcher_load(const struct tc_dispatcher_config *cfg, struct bpf_object **ret_obj, int *ret_fd) {
+        _cleanup_bpf_object_ struct bpf_object *o = NULL;
+        int r;
+
+        r = dispatcher_open(cfg, TC_DISPATCHER_PROG_NAME, &o);
+        if (r < 0)
+                return r;
+        r = bpf_object__load(o);
+        if (r < 0)
+                return r;
+
+        *ret_fd = bpf_program__fd(bpf_object__find_program_by_name(o, TC_DISPATCHER_PROG_NAME));
+        *ret_obj = TAKE_PTR(o);
+        return 0;
+}
+
+static void config_all_slots(struct tc_dispatcher_config *cfg) {
+        *cfg = (struct tc_dispatcher_config) { .num_progs_enabled = TC_DISPATCHER_MAX_SLOTS };
+        for (size_t i = 0; i < TC_DISPATCHER_MAX_SLOTS; i++)
+                cfg->chain_call_actions[i] = TC_DISPATCHER_ACTION_BIT(TC_DISPATCHER_RETVAL);
+}
+
+/* Returns a dup of the template dispatcher's fd; called with state_lock held. All slots are enabled in
+ * it so that every stub is verified and can be a target. */
+static int template_get_locked(void) {
+        if (template_fd < 0) {
+                _cleanup_bpf_object_ struct bpf_object *o = NULL;
+                struct tc_dispatcher_config cfg;
+                int fd, r;
+
+                config_all_slots(&cfg);
+                /* dispatcher_open() takes the lock for the path: drop it meanwhile. */
+                pthread_mutex_unlock(&state_lock);
+                r = dispatcher_load(&cfg, &o, &fd);
+                pthread_mutex_lock(&state_lock);
+                if (r < 0)
+                        return r;
+                if (template_fd < 0) {
+                        template_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                        if (template_fd < 0)
+                                return -errno;
+                }
+        }
+
+        int fd = fcntl(template_fd, F_DUPFD_CLOEXEC, 3);
+        return fd < 0 ? -errno : fd;
+}
+
+static int template_get(void) {
+        int r;
+
+        pthread_mutex_lock(&state_lock);
+        r = template_get_locked();
+        pthread_mutex_unlock(&state_lock);
+        return r;
+}
+
+/* Sets program p of o up as an extension of the template's prog0 (any stub will do: they all have the
+ * same signature, and the kernel checks it again when the extension is linked to another stub). */
+static int program_make_ext(struct bpf_program *p, int target_fd) {
+        int r;
+
+        r = bpf_program__set_type(p, BPF_PROG_TYPE_EXT);
+        if (r < 0)
+                return r;
+        r = bpf_program__set_expected_attach_type(p, 0);
+        if (r < 0)
+                return r;
+        return bpf_program__set_attach_target(p, target_fd, "prog0");
+}
+
+/* Loads the dispatcher object's own tc_compat_ext as an extension, once: a kernel without extensions (or
+ * one that refuses them, like some hardened ones with EPERM) fails here, before any user program is
+ * involved, so that later load errors are the user program's. */
+static int ext_probe(void) {
+        _cleanup_bpf_object_ struct bpf_object *o = NULL;
+        _cleanup_close_ int tfd = -1;
+        int r;
+
+        pthread_mutex_lock(&state_lock);
+        r = ext_supported;
+        pthread_mutex_unlock(&state_lock);
+        if (r != 0)
+                return r < 0 ? r : 0;
+
+        tfd = template_get();
+        if (tfd < 0)
+                return tfd;
+
+        r = dispatcher_open(NULL, "tc_compat_ext", &o);
+        if (r < 0)
+                return r;
+        r = program_make_ext(bpf_object__find_program_by_name(o, "tc_compat_ext"), tfd);
+        if (r < 0)
+                return r;
+        r = bpf_object__load(o);
+
+        pthread_mutex_lock(&state_lock);
+        ext_supported = r < 0 ? -EOPNOTSUPP : 1;
+        pthread_mutex_unlock(&state_lock);
+        return r < 0 ? -EOPNOTSUPP : 0;
+}
+
+int tc_component_load(const void *obj, size_t size, const char *prog_name,
+                      const char *const *map_names, const int *map_fds, size_t n_maps,
+                      int *ret_ext_fd, uint32_t *ret_prog_id) {
+        _cleanup_bpf_object_ struct bpf_object *o = NULL;
+        _cleanup_close_ int tfd = -1, fd = -1;
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof(info);
+        struct bpf_program *prog, *p;
+        int r;
+
+        if (!obj || size == 0 || !prog_name || !ret_ext_fd || (n_maps > 0 && (!map_names || !map_fds)))
+                return -EINVAL;
+
+        o = bpf_object__open_mem(obj, size, NULL);
+        if (!o)
+                return negative_errno();
+
+        prog = bpf_object__find_program_by_name(o, prog_name);
+        if (!prog)
+                return -ENOENT;
+        /* SEC("tc") and SEC("classifier") */
+        if (bpf_program__type(prog) != BPF_PROG_TYPE_SCHED_CLS)
+                return -EINVAL;
+
+        bpf_object__for_each_program(p, o) {
+                r = bpf_program__set_autoload(p, p == prog);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < n_maps; i++) {
+                struct bpf_map *m = bpf_object__find_map_by_name(o, map_names[i]);
+
+                if (!m)
+                        return -ENOENT;
+                r = bpf_map__reuse_fd(m, map_fds[i]);
+                if (r < 0)
+                        return r;
+        }
+
+        r = ext_probe();
+        if (r < 0)
+                return r;
+
+        tfd = template_get();
+        if (tfd < 0)
+                return tfd;
+        r = program_make_ext(prog, tfd);
+        if (r < 0)
+                return r;
+        r = bpf_object__load(o);
+        if (r < 0)
+                return r;
+
+        /* Closing the object closes its fds: keep our own. */
+        fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+                return negative_errno();
+
+        if (ret_prog_id)
+                *ret_prog_id = info.id;
+        *ret_ext_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* ---- pins ---- */
+
+static int mkdir_parents_and_self(const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+                *s = 0;
+                if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* Removes directory name in dir_fd and the pins in it (one level: that is all a revision has). */
+static int rev_dir_remove(int dir_fd, const char *name) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        int fd, r = 0;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+                        r = -errno;
+        }
+        if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+                r = -errno;
+        return r;
+}
+
+static bool parse_rev(const char *name, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        if (strncmp(name, REV_PREFIX, strlen(REV_PREFIX)) != 0)
+                return false;
+        name += strlen(REV_PREFIX);
+        if (*name < '0' || *name > '9')
+                return false;
+        errno = 0;
+        v = strtoul(name, &end, 10);
+        if (errno || *end || v > UINT32_MAX)
+                return false;
+        *ret = v;
+        return true;
+}
+
+/* Removes every rev-N directory in pin_dir but keep (-1: all). Returns the first error. */
+static int revs_remove(const char *pin_dir, long long keep) {
+        _cleanup_(closedirp) DIR *d = opendir(pin_dir);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                unsigned rev;
+                int k;
+
+                if (!parse_rev(de->d_name, &rev) || (long long) rev == keep)
+                        continue;
+                k = rev_dir_remove(dirfd(d), de->d_name);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
+}
+
+static int revs_max(const char *pin_dir, unsigned *ret) {
+        _cleanup_(closedirp) DIR *d = opendir(pin_dir);
+        struct dirent *de;
+        unsigned max = 0;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                unsigned rev;
+
+                if (parse_rev(de->d_name, &rev) && rev > max)
+                        max = rev;
+        }
+        *ret = max;
+        return 0;
+}
+
+/* ---- rtnetlink: what qdisc and filters the hook has (libbpf's bpf_tc_* only see one filter) ---- */
+
+typedef int (*rtnl_cb)(const struct nlmsghdr *h, void *userdata);
+
+static int rtnl_dump(uint16_t type, const struct tcmsg *t, rtnl_cb cb, void *userdata) {
+        struct {
+                struct nlmsghdr h;
+                struct tcmsg t;
+        } req = {
+                .h.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+                .h.nlmsg_type = type,
+                .h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+                .h.nlmsg_seq = 1,
+                .t = *t,
+        };
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        const size_t bufsz = 65536;
+        int r = 0;
+
+        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        if (fd < 0)
+                return -errno;
+        if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
+                return -errno;
+
+        buf = malloc(bufsz);
+        if (!buf)
+                return -ENOMEM;
+
+        for (;;) {
+                ssize_t n = recv(fd, buf, bufsz, 0);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
+                        if (h->nlmsg_seq != req.h.nlmsg_seq)
+                                continue;
+                        if (h->nlmsg_type == NLMSG_DONE)
+                                return r;
+                        if (h->nlmsg_type == NLMSG_ERROR) {
+                                const struct nlmsgerr *e = NLMSG_DATA(h);
+                                return e->error < 0 ? e->error : -EIO;
+                        }
+                        /* Keep reading to the end even after a callback error. */
+                        if (r >= 0)
+                                r = cb(h, userdata);
+                }
+        }
+}
+
+typedef struct TcAttrs {
+        const char *kind;
+        uint32_t bpf_id;
+        const char *bpf_name;
+        bool has_options;
+} TcAttrs;
+
+static void tc_attrs_parse(const struct nlmsghdr *h, TcAttrs *ret) {
+        const struct tcmsg *t = NLMSG_DATA(h);
+        int len = (int) h->nlmsg_len - (int) NLMSG_LENGTH(sizeof(*t));
+
+        *ret = (TcAttrs) {};
+        for (struct rtattr *a = TCA_RTA(t); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                /* Strings only if terminated inside their attribute. */
+                if (a->rta_type == TCA_KIND && memchr(RTA_DATA(a), 0, RTA_PAYLOAD(a)))
+                        ret->kind = RTA_DATA(a);
+                else if (a->rta_type == TCA_OPTIONS) {
+                        int olen = RTA_PAYLOAD(a);
+
+                        ret->has_options = true;
+                        for (struct rtattr *o = RTA_DATA(a); RTA_OK(o, olen); o = RTA_NEXT(o, olen)) {
+                                if (o->rta_type == TCA_BPF_ID && RTA_PAYLOAD(o) >= sizeof(uint32_t))
+                                        memcpy(&ret->bpf_id, RTA_DATA(o), sizeof(uint32_t));
+                                else if (o->rta_type == TCA_BPF_NAME && memchr(RTA_DATA(o), 0, RTA_PAYLOAD(o)))
+                                        ret->bpf_name = RTA_DATA(o);
+                        }
+                }
+        }
+}
+
+typedef struct QdiscQuery {
+        int ifindex;
+        char kind[16];   /* of the qdisc at ffff: (clsact or ingress), "" if none */
+} QdiscQuery;
+
+static int qdisc_cb(const struct nlmsghdr *h, void *userdata) {
+        const struct tcmsg *t = NLMSG_DATA(h);
+        QdiscQuery *q = userdata;
+        TcAttrs a;
+
+        if (h->nlmsg_type != RTM_NEWQDISC || t->tcm_ifindex != q->ifindex ||
+            TC_H_MAJ(t->tcm_handle) != TC_H_MAJ(TC_H_CLSACT))
+                return 0;
+        tc_attrs_parse(h, &a);
+        if (a.kind)
+                snprintf(q->kind, sizeof(q->kind), "%s", a.kind);
+        return 0;
+}
+
+static int hook_qdisc_kind(int ifindex, char ret[static 16]) {
+        struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex };
+        QdiscQuery q = { .ifindex = ifindex };
+        int r;
+
+        r = rtnl_dump(RTM_GETQDISC, &t, qdisc_cb, &q);
+        if (r < 0)
+                return r;
+        memcpy(ret, q.kind, sizeof(q.kind));
+        return 0;
+}
+
+/* ---- update ---- */
+
+static void close_fds(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+}
+
+static int ours_cb(const struct nlmsghdr *h, void *userdata) {
+        const struct tcmsg *t = NLMSG_DATA(h);
+
+        if (h->nlmsg_type == RTM_NEWTFILTER && t->tcm_handle == TC_DISPATCHER_HANDLE &&
+            TC_H_MAJ(t->tcm_info) >> 16 == TC_DISPATCHER_PRIORITY)
+                *(bool *) userdata = true;
+        return 0;
+}
+
+static int dispatcher_clear(const struct bpf_tc_hook *hook, const char *pin_dir) {
+        char kind[16];
+        int r;
+
+        r = hook_qdisc_kind(hook->ifindex, kind);
+        if (r < 0)
+                return r;
+        /* Without clsact our filter cannot be there (an "ingress" qdisc's filters are not ours). Look
+         * first, so that a missing filter is no error (bpf_tc_detach() would log one). */
+        if (streq(kind, "clsact")) {
+                struct tcmsg t = {
+                        .tcm_family = AF_UNSPEC,
+                        .tcm_ifindex = hook->ifindex,
+                        .tcm_parent = TC_H_MAKE(TC_H_CLSACT, hook->attach_point == BPF_TC_EGRESS ?
+                                                             TC_H_MIN_EGRESS : TC_H_MIN_INGRESS),
+                };
+                bool found = false;
+
+                r = rtnl_dump(RTM_GETTFILTER, &t, ours_cb, &found);
+                if (r < 0)
+                        return r;
+                if (found) {
+                        LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_DISPATCHER_HANDLE,
+                                    .priority = TC_DISPATCHER_PRIORITY);
+
+                        r = bpf_tc_detach(hook, &opts);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                }
+        }
+
+        r = revs_remove(pin_dir, -1);
+        if (r < 0)
+                return r;
+        if (rmdir(pin_dir) < 0 && !IN_SET2(errno, ENOENT, ENOTEMPTY))
+                return -errno;
+        return 0;
+}
+
+int tc_dispatcher_update(int ifindex, bool egress, const TcDispatcherSlot *slots, size_t n,
+                         const char *pin_dir, uint32_t *ret_link_ids) {
+        DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+                            .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+        _cleanup_bpf_object_ struct bpf_object *o = NULL;
+        _cleanup_close_ int pin_fd = -1;
+        struct tc_dispatcher_config cfg = {};
+        int link_fds[TC_DISPATCHER_MAX_SLOTS];
+        uint32_t link_ids[TC_DISPATCHER_MAX_SLOTS] = {};
+        char rev_name[32], path[4096], kind[16];
+        bool hook_created = false;
+        unsigned rev = 0;
+        int disp_fd, r;
+
+        if (ifindex <= 0 || !pin_dir || (n > 0 && !slots))
+                return -EINVAL;
+        if (n > TC_DISPATCHER_MAX_SLOTS)
+                return -E2BIG;
+        for (size_t i = 0; i < n; i++)
+                if (slots[i].ext_fd < 0)
+                        return -EBADF;
+
+        if (n == 0)
+                return dispatcher_clear(&hook, pin_dir);
+
+        /* An "ingress" qdisc takes clsact's place and would take our filter for either direction. */
+        r = hook_qdisc_kind(ifindex, kind);
+        if (r < 0)
+                return r;
+        if (streq(kind, "ingress"))
+                return -EBUSY;
+
+        cfg.num_progs_enabled = n;
+        for (size_t i = 0; i < n; i++) {
+                /* A stub that runs (it cannot, once linked) must not end the chain. */
+                cfg.chain_call_actions[i] = slots[i].chain_actions | TC_DISPATCHER_ACTION_BIT(TC_DISPATCHER_RETVAL);
+                cfg.run_prios[i] = slots[i].run_prio;
+        }
+        r = dispatcher_load(&cfg, &o, &disp_fd);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < TC_DISPATCHER_MAX_SLOTS; i++)
+                link_fds[i] = -1;
+
+        for (size_t i = 0; i < n; i++) {
+                char stub[16];
+                int btf_id;
+
+                snprintf(stub, sizeof(stub), "prog%zu", i);
+                btf_id = btf__find_by_name_kind(bpf_object__btf(o), stub, BTF_KIND_FUNC);
+                if (btf_id < 0) {
+                        r = btf_id;
+                        goto fail;
+                }
+
+                /* Multi-target freplace (5.10+): the extension stays linked to the old dispatcher too. */
+                LIBBPF_OPTS(bpf_link_create_opts, lopts, .target_btf_id = btf_id);
+                link_fds[i] = bpf_link_create(slots[i].ext_fd, disp_fd, 0, &lopts);
+                if (link_fds[i] < 0) {
+                        r = link_fds[i];
+                        goto fail;
+                }
+
+                struct bpf_link_info info = {};
+                uint32_t len = sizeof(info);
+                if (bpf_obj_get_info_by_fd(link_fds[i], &info, &len) < 0) {
+                        r = negative_errno();
+                        goto fail;
+                }
+                link_ids[i] = info.id;
+        }
+
+        r = mkdir_parents_and_self(pin_dir);
+        if (r < 0)
+                goto fail;
+        pin_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pin_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = revs_max(pin_dir, &rev);
+        if (r < 0)
+                goto fail;
+        if (rev == UINT32_MAX) {
+                r = -EOVERFLOW;
+                goto fail;
+        }
+        rev++;
+        snprintf(rev_name, sizeof(rev_name), REV_PREFIX "%u", rev);
+        if (mkdirat(pin_fd, rev_name, 0700) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        snprintf(path, sizeof(path), "%s/%s/dispatcher", pin_dir, rev_name);
+        r = bpf_obj_pin(disp_fd, path);
+        if (r < 0)
+                goto fail_unpin;
+        for (size_t i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "%s/%s/link-%zu", pin_dir, rev_name, i);
+                r = bpf_obj_pin(link_fds[i], path);
+                if (r < 0)
+                        goto fail_unpin;
+        }
+
+        r = bpf_tc_hook_create(&hook);
+        if (r == 0)
+                hook_created = true;
+        else if (r != -EEXIST)
+                goto fail_unpin;
+
+        /* The swap: cls_bpf replaces the program of the existing filter in place (or adds the filter). */
+        LIBBPF_OPTS(bpf_tc_opts, topts, .prog_fd = disp_fd, .handle = TC_DISPATCHER_HANDLE,
+                    .priority = TC_DISPATCHER_PRIORITY, .flags = BPF_TC_F_REPLACE);
+        r = bpf_tc_attach(&hook, &topts);
+        if (r < 0) {
+                if (hook_created) {
+                        /* Leave the interface as we found it. */
+                        DECLARE_LIBBPF_OPTS(bpf_tc_hook, all, .ifindex = ifindex,
+                                            .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+                        (void) bpf_tc_hook_destroy(&all);
+                }
+                goto fail_unpin;
+        }
+
+        /* The new revision runs; the old one's links and dispatcher go with their pins. Failing to remove
+         * them is not the update's failure: the next update tries again. */
+        (void) revs_remove(pin_dir, rev);
+
+        close_fds(link_fds, n);
+        if (ret_link_ids)
+                memcpy(ret_link_ids, link_ids, n * sizeof(uint32_t));
+        return 0;
+
+fail_unpin:
+        (void) rev_dir_remove(pin_fd, rev_name);
+fail:
+        close_fds(link_fds, n);
+        return r;
+}
+
+/* ---- list ---- */
+
+static int prog_info_by_id(uint32_t id, struct bpf_prog_info *info) {
+        _cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
+        uint32_t len = sizeof(*info);
+
+        if (fd < 0)
+                return fd;
+        *info = (struct bpf_prog_info) {};
+        if (bpf_obj_get_info_by_fd(fd, info, &len) < 0)
+                return negative_errno();
+        return 0;
+}
+
+typedef struct ListState {
+        TcHookProgram *items;
+        size_t n, allocated;
+} ListState;
+
+static TcHookProgram *list_add(ListState *s) {
+        if (s->n == s->allocated) {
+                size_t m = s->allocated ? s->allocated * 2 : 8;
+                TcHookProgram *p = reallocarray(s->items, m, sizeof(*p));
+
+                if (!p)
+                        return NULL;
+                s->items = p;
+                s->allocated = m;
+        }
+        s->items[s->n] = (TcHookProgram) { .slot = -1 };
+        return &s->items[s->n++];
+}
+
+/* Adds the extensions linked into dispatcher disp_id, in slot order. Walks all links: the kernel has no
+ * "links of this target" query. */
+static int list_components(ListState *s, uint32_t disp_id, uint32_t disp_btf_id) {
+        _cleanup_(btf_freep) struct btf *btf = NULL;
+        struct { uint32_t prog_id; bool used; } slots[TC_DISPATCHER_MAX_SLOTS] = {};
+        uint32_t id = 0;
+
+        btf = btf__load_from_kernel_by_id(disp_btf_id);
+        if (!btf)
+                return negative_errno();
+
+        while (bpf_link_get_next_id(id, &id) == 0) {
+                _cleanup_close_ int fd = bpf_link_get_fd_by_id(id);
+                struct bpf_link_info info = {};
+                uint32_t len = sizeof(info);
+                const struct btf_type *t;
+                const char *name;
+                unsigned slot;
+
+                if (fd < 0)
+                        continue;   /* gone meanwhile */
+                if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+                        continue;
+                if (info.type != BPF_LINK_TYPE_TRACING || info.tracing.target_obj_id != disp_id)
+                        continue;
+                t = btf__type_by_id(btf, info.tracing.target_btf_id);
+                if (!t)
+                        continue;
+                name = btf__name_by_offset(btf, t->name_off);
+                if (!name || sscanf(name, "prog%u", &slot) != 1 || slot >= TC_DISPATCHER_MAX_SLOTS)
+                        continue;
+                slots[slot].prog_id = info.prog_id;
+                slots[slot].used = true;
+        }
+
+        for (size_t i = 0; i < TC_DISPATCHER_MAX_SLOTS; i++) {
+                struct bpf_prog_info pi;
+                TcHookProgram *p;
+
+                if (!slots[i].used)
+                        continue;
+                p = list_add(s);
+                if (!p)
+                        return -ENOMEM;
+                p->prog_id = slots[i].prog_id;
+                p->slot = i;
+                if (prog_info_by_id(p->prog_id, &pi) >= 0)
+                        snprintf(p->name, sizeof(p->name), "%s", pi.name);
+        }
+        return 0;
+}
+
+static int filter_cb(const struct nlmsghdr *h, void *userdata) {
+        const struct tcmsg *t = NLMSG_DATA(h);
+        ListState *s = userdata;
+        struct bpf_prog_info pi;
+        TcHookProgram *p;
+        TcAttrs a;
+        bool have_info;
+
+        if (h->nlmsg_type != RTM_NEWTFILTER || t->tcm_handle == 0)
+                return 0;   /* handle 0: the per-priority chain head, not a filter */
+        tc_attrs_parse(h, &a);
+        if (!a.kind)
+                return 0;
+
+        p = list_add(s);
+        if (!p)
+                return -ENOMEM;
+        if (!streq(a.kind, "bpf")) {
+                snprintf(p->name, sizeof(p->name), "%s", a.kind);
+                return 0;
+        }
+
+        p->prog_id = a.bpf_id;
+        have_info = a.bpf_id > 0 && prog_info_by_id(a.bpf_id, &pi) >= 0;
+        if (have_info)
+                snprintf(p->name, sizeof(p->name), "%s", pi.name);
+        else if (a.bpf_name)   /* "name:[id]" as libbpf and tc set it */
+                snprintf(p->name, sizeof(p->name), "%.*s", (int) strcspn(a.bpf_name, ":"), a.bpf_name);
+
+        if (have_info && t->tcm_handle == TC_DISPATCHER_HANDLE &&
+            TC_H_MAJ(t->tcm_info) >> 16 == TC_DISPATCHER_PRIORITY &&
+            streq(pi.name, TC_DISPATCHER_PROG_NAME)) {
+                p->is_dispatcher = true;
+                return list_components(s, pi.id, pi.btf_id);
+        }
+        return 0;
+}
+
+int tc_dispatcher_list(int ifindex, bool egress, TcHookProgram **ret, size_t *ret_n) {
+        ListState s = {};
+        char kind[16];
+        int r;
+
+        if (ifindex <= 0 || !ret || !ret_n)
+                return -EINVAL;
+
+        r = hook_qdisc_kind(ifindex, kind);
+        if (r < 0)
+                return r;
+        /* No clsact, nothing on the hook. An "ingress" qdisc has one block for both directions, the
+         * ingress one. */
+        if (streq(kind, "clsact") || (streq(kind, "ingress") && !egress)) {
+                struct tcmsg t = {
+                        .tcm_family = AF_UNSPEC,
+                        .tcm_ifindex = ifindex,
+                        .tcm_parent = TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS),
+                };
+
+                r = rtnl_dump(RTM_GETTFILTER, &t, filter_cb, &s);
+                if (r < 0) {
+                        free(s.items);
+                        return r;
+                }
+        }
+
+        if (s.n == 0) {
+                free(s.items);
+                s.items = NULL;
+        }
+        *ret = s.items;
+        *ret_n = s.n;
+        return 0;
+}
