@@ -26,6 +26,7 @@ typedef struct Group {
         uint32_t id;
         uid_t owner_uid;
         char *source;
+        char *object_path; /* the ELF object kept for dispatchers, or NULL */
         GPtrArray *programs; /* ProgramInfo* */
         GPtrArray *links;    /* LinkInfo* */
 } Group;
@@ -35,6 +36,7 @@ struct Engine {
         char *fs_dir;
         char *maps_dir;
         char *state_dir;
+        char *objects_dir;
         GHashTable *groups;   /* group id → Group* (owned) */
         GHashTable *programs; /* program id → Group* */
         GHashTable *links;    /* link id → Group* */
@@ -117,6 +119,7 @@ void load_request_free(LoadRequest *r) {
         for (size_t i = 0; r->selected && r->attach_functions && r->selected[i]; i++)
                 free(r->attach_functions[i]);
         free(r->attach_functions);
+        free(r->object_data);
         strv_free(r->selected);
         free(r->kinds);
         for (size_t i = 0; i < r->n_loaded; i++)
@@ -147,6 +150,7 @@ static void group_free(Group *g) {
         if (!g)
                 return;
         free(g->source);
+        free(g->object_path);
         g_ptr_array_unref(g->programs);
         g_ptr_array_unref(g->links);
         free(g);
@@ -194,10 +198,11 @@ int engine_new(const char *runtime_dir, Engine **ret) {
         e->fs_dir = path_join(runtime_dir, "fs");
         e->maps_dir = path_join(runtime_dir, "fs/maps");
         e->state_dir = path_join(runtime_dir, "state");
+        e->objects_dir = path_join(runtime_dir, "state/objects");
         e->groups = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) group_free);
         e->programs = g_hash_table_new(NULL, NULL);
         e->links = g_hash_table_new(NULL, NULL);
-        if (!e->runtime_dir || !e->fs_dir || !e->maps_dir || !e->state_dir) {
+        if (!e->runtime_dir || !e->fs_dir || !e->maps_dir || !e->state_dir || !e->objects_dir) {
                 engine_free(e);
                 return -ENOMEM;
         }
@@ -216,6 +221,7 @@ Engine *engine_free(Engine *e) {
         free(e->fs_dir);
         free(e->maps_dir);
         free(e->state_dir);
+        free(e->objects_dir);
         btf__free(e->vmlinux_btf);
         free(e);
         return NULL;
@@ -283,6 +289,8 @@ static int group_save(Engine *e, Group *g) {
         g_key_file_set_uint64(kf, "Group", "Id", g->id);
         g_key_file_set_uint64(kf, "Group", "Owner", g->owner_uid);
         g_key_file_set_string(kf, "Group", "Source", g->source);
+        if (g->object_path)
+                g_key_file_set_string(kf, "Group", "Object", g->object_path);
         for (guint i = 0; i < g->programs->len; i++) {
                 ProgramInfo *p = g_ptr_array_index(g->programs, i);
                 g_autofree gchar *sec = g_strdup_printf("Program %" PRIu32, p->id);
@@ -577,6 +585,8 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT,
                                          "The file is not an ELF object (it does not start with the ELF magic).");
 
+        /* libbpf copies what it needs at open; keep the bytes all the same for programs that a dispatcher
+         * loads again as extensions when they are attached (XDP, TC). */
         objname = object_name_of(req->source);
         LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = objname);
         libbpf_log_begin();
@@ -587,6 +597,8 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "Not a usable BPF object: %s",
                                          strempty(why));
         }
+        req->object_size = size;
+        req->object_data = TAKE_PTR(data);
         bpf_object__for_each_program(prog, req->obj)
                 n_progs++;
         if (n_progs == 0)
@@ -1050,6 +1062,22 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         if (!g)
                 goto nomem;
         for (size_t i = 0; i < req->n_loaded; i++)
+                if (IN_SET2(req->loaded[i]->kind, KIND_XDP, KIND_TC) || req->loaded[i]->kind == KIND_TCX) {
+                        r = mkdir_p_one(e->objects_dir, 0700);
+                        if (r < 0)
+                                goto fail;
+                        g->object_path = path_join(e->objects_dir, "group-%" PRIu32 ".o", g->id);
+                        if (!g->object_path)
+                                goto nomem;
+                        r = write_file_atomic(g->object_path, req->object_data, req->object_size);
+                        if (r < 0) {
+                                sd_bus_error_set_errnof(error, r, "Cannot keep the object file: %m");
+                                goto fail;
+                        }
+                        g_ptr_array_add(undo.pins, strdup(g->object_path));
+                        break;
+                }
+        for (size_t i = 0; i < req->n_loaded; i++)
                 g_ptr_array_add(g->programs, program_info_ref(req->loaded[i]));
         for (size_t i = 0; i < req->n_links; i++)
                 g_ptr_array_add(g->links, link_info_ref(req->links[i]));
@@ -1211,6 +1239,8 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
         g_hash_table_remove(e->programs, GUINT_TO_POINTER(program_id));
         if (g->programs->len == 0) {
                 _cleanup_free_ char *dir = path_join(e->maps_dir, "%" PRIu32, g->id);
+                if (g->object_path)
+                        (void) unlink(g->object_path);
                 if (dir) {
                         (void) rm_rf_children(dir);
                         (void) rmdir(dir);
@@ -1347,6 +1377,7 @@ static int recover_group(Engine *e, const char *path) {
                       (uid_t) g_key_file_get_uint64(kf, "Group", "Owner", NULL), source);
         if (!g)
                 return -ENOMEM;
+        g->object_path = g_key_file_get_string(kf, "Group", "Object", NULL);
         sections = g_key_file_get_groups(kf, NULL);
         for (int pass = 0; pass < 2; pass++)
                 for (gchar **s = sections; *s; s++) {
@@ -1398,6 +1429,16 @@ static void sweep_orphans(Engine *e) {
                 }
         }
         closedir(d);
+        d = opendir(e->objects_dir);
+        while (d && (de = readdir(d))) {
+                unsigned id;
+                if (sscanf(de->d_name, "group-%u.o", &id) == 1 && !g_hash_table_contains(e->groups, GUINT_TO_POINTER(id))) {
+                        log_info("Removing the orphaned object %s/%s.", e->objects_dir, de->d_name);
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                }
+        }
+        if (d)
+                closedir(d);
         d = opendir(e->maps_dir);
         if (!d)
                 return;

@@ -28,6 +28,8 @@ typedef struct LoadRequest {
         char **selected;
         Kind *kinds;
         char **attach_functions; /* per selected program: the function fentry/fexit trace, else NULL */
+        char *object_data;       /* the ELF bytes, kept for XDP and TC programs (see engine_group_object) */
+        size_t object_size;
         /* after engine_load() */
         ProgramInfo **loaded;
         size_t n_loaded;
