@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "netns.h"
 #include "tcx.h"
+#include "xdp-chain.h"
 #include "engine.h"
 #include "errors.h"
 #include "log.h"
@@ -42,6 +43,7 @@ struct Engine {
         GHashTable *links;    /* link id → Group* */
         bool supported[_KIND_MAX];
         uint64_t link_seq;       /* attach order, for equal priorities on network hooks */
+        uint32_t slot_id;        /* the last id given to a dispatcher slot */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
 };
 
@@ -202,6 +204,7 @@ int engine_new(const char *runtime_dir, Engine **ret) {
         e->groups = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) group_free);
         e->programs = g_hash_table_new(NULL, NULL);
         e->links = g_hash_table_new(NULL, NULL);
+        e->slot_id = BPFD_SLOT_LINK_ID_BASE;
         if (!e->runtime_dir || !e->fs_dir || !e->maps_dir || !e->state_dir || !e->objects_dir) {
                 engine_free(e);
                 return -ENOMEM;
@@ -335,6 +338,8 @@ static int group_save(Engine *e, Group *g) {
                         g_key_file_set_uint64(kf, sec, "NetnsInode", l->netns_ino);
                         g_key_file_set_uint64(kf, sec, "Ifindex", l->ifindex);
                 }
+                if (l->component_id)
+                        g_key_file_set_uint64(kf, sec, "ComponentId", l->component_id);
                 attach_target_save(&l->target, kf, sec);
         }
         data = g_key_file_to_data(kf, &size, NULL);
@@ -722,11 +727,17 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
 /* ---- load ---- */
 
 typedef struct Undo {
-        GPtrArray *pins; /* paths to unlink if the operation fails */
+        GPtrArray *pins;     /* paths to unlink if the operation fails */
         char *map_dir;
+        GPtrArray *slots;    /* LinkInfo* of dispatcher slots to take out again if the operation fails */
+        GPtrArray *journals; /* journal files to remove once the operation committed or was undone */
 } Undo;
 
+static void remove_slot(LinkInfo *l);
+
 static void undo_run(Undo *u) {
+        for (guint i = u->slots ? u->slots->len : 0; i > 0; i--)
+                remove_slot(g_ptr_array_index(u->slots, i - 1));
         for (guint i = u->pins ? u->pins->len : 0; i > 0; i--)
                 (void) unlink(g_ptr_array_index(u->pins, i - 1));
         if (u->map_dir)
@@ -734,9 +745,22 @@ static void undo_run(Undo *u) {
 }
 
 static void undo_done(Undo *u) {
+        /* Committed or undone: either way the journal has served. */
+        for (guint i = u->journals ? u->journals->len : 0; i > 0; i--)
+                (void) unlink(g_ptr_array_index(u->journals, i - 1));
+        if (u->journals)
+                g_ptr_array_unref(u->journals);
+        if (u->slots)
+                g_ptr_array_unref(u->slots);
         if (u->pins)
                 g_ptr_array_unref(u->pins);
         free(u->map_dir);
+}
+
+static void undo_commit(Undo *u) {
+        g_ptr_array_set_size(u->pins, 0);
+        if (u->slots)
+                g_ptr_array_set_size(u->slots, 0);
 }
 
 static int pin_fd(Undo *u, int fd, char *path) {
@@ -838,8 +862,157 @@ static int attach_tcx_ordered(Engine *e, ProgramInfo *p, LinkInfo *l, int *ret_l
                                  l->target.interface);
 }
 
+static const char *const xdp_action_names[] = { "aborted", "drop", "pass", "tx", "redirect" };
+
+/* The slot's place in libxdp's order: priority first, then attach order; unique per link, so it also tells
+ * the slot apart in the chain before its component id is known (see the journal). */
+static unsigned xdp_run_prio(const LinkInfo *l) {
+        return ((unsigned) l->target.priority << 16) | (unsigned) (l->seq & 0xffff);
+}
+
+static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree gchar *data = NULL;
+        char *path;
+        gsize size;
+        int r;
+
+        path = path_join(e->state_dir, "slot-%" PRIu64 ".journal", l->seq);
+        if (!path)
+                return -ENOMEM;
+        g_key_file_set_string(kf, "Slot", "Kind", kind_to_string(l->target.kind));
+        g_key_file_set_string(kf, "Slot", "Netns", strempty(l->target.netns));
+        g_key_file_set_uint64(kf, "Slot", "NetnsInode", l->netns_ino);
+        g_key_file_set_uint64(kf, "Slot", "Ifindex", l->ifindex);
+        g_key_file_set_uint64(kf, "Slot", "RunPrio", xdp_run_prio(l));
+        data = g_key_file_to_data(kf, &size, NULL);
+        r = write_file_atomic(path, data, size);
+        if (r < 0) {
+                free(path);
+                return r;
+        }
+        g_ptr_array_add(u->journals, path);
+        return 0;
+}
+
+/* Our own privileges, for namespaces the caller named when attaching. */
+static const Caller daemon_caller = {};
+
+static void remove_slot(LinkInfo *l) {
+        NetnsGuard guard;
+        int r;
+
+        if (netns_enter(l->target.netns, &daemon_caller, &guard) < 0)
+                return; /* the namespace is gone, and the chain with it */
+        r = xdp_chain_remove((int) l->ifindex, l->component_id);
+        if (r < 0 && r != -ENOENT && r != -ENODEV)
+                log_warning("Cannot take program %" PRIu32 " out of the XDP chain of %s: %s (%s)", l->component_id,
+                            l->target.interface, strerror(-r), xdp_chain_last_error());
+        netns_leave(&guard);
+}
+
+static int map_reuse_lists(ProgramInfo *p, char ***ret_names, int **ret_fds, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ int *fds = calloc(p->n_maps + 1, sizeof(int));
+        size_t n = 0;
+
+        if (!fds)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_maps; i++) {
+                const char *dot = strchr(p->maps[i].name, '.');
+                int fd = bpf_obj_get(p->maps[i].pin_path);
+                if (fd < 0)
+                        continue;
+                /* Internal maps ("obj.rodata") are found by their section name in a fresh open. */
+                if (strv_push(&names, strdup(dot ?: p->maps[i].name)) < 0) {
+                        close(fd);
+                        return -ENOMEM;
+                }
+                fds[n++] = fd;
+        }
+        *ret_names = TAKE_PTR(names);
+        *ret_fds = TAKE_PTR(fds);
+        *ret_n = n;
+        return 0;
+}
+
+static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_error *error) {
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(p->id));
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ int *fds = NULL;
+        _cleanup_free_ char *obj = NULL;
+        _cleanup_close_ int obj_fd = -1;
+        enum xdp_attach_mode mode = XDP_MODE_UNSPEC;
+        unsigned actions = 0;
+        size_t size, n = 0;
+        bool is_dispatcher = false;
+        int r;
+
+        if (!g || !g->object_path)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
+        obj_fd = open(g->object_path, O_RDONLY | O_CLOEXEC);
+        if (obj_fd < 0 || read_full_fd(obj_fd, OBJECT_SIZE_MAX, &obj, &size) < 0)
+                return sd_bus_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", g->object_path);
+        for (char **a = l->target.proceed_on; a && *a; a++)
+                for (unsigned i = 0; i < ELEMENTSOF(xdp_action_names); i++)
+                        if (streq(*a, xdp_action_names[i]))
+                                actions |= 1U << i;
+        if (l->target.mode)
+                mode = streq(l->target.mode, "skb") ? XDP_MODE_SKB : streq(l->target.mode, "hw") ? XDP_MODE_HW : XDP_MODE_NATIVE;
+        r = map_reuse_lists(p, &names, &fds, &n);
+        if (r < 0)
+                return r;
+        r = journal_write(e, u, l);
+        if (r < 0)
+                goto out;
+        r = xdp_chain_add((int) l->ifindex, obj, size, p->name, (const char *const *) names, fds, n, xdp_run_prio(l),
+                          actions, mode, &l->component_id, &is_dispatcher);
+        switch (r) {
+        case -E2BIG:
+                sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                  "The XDP chain of '%s' is full: it holds %d programs, the dispatcher's limit.",
+                                  l->target.interface, XDP_CHAIN_MAX);
+                break;
+        case -EBUSY:
+                sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                  "'%s' carries an XDP program that does not use libxdp's dispatcher; bpfd never "
+                                  "replaces someone else's program (%s).",
+                                  l->target.interface, xdp_chain_last_error());
+                break;
+        case -EOPNOTSUPP:
+                sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                  "This kernel cannot run libxdp's dispatcher (it needs freplace), so '%s' takes one "
+                                  "XDP program only, and it has one already.",
+                                  l->target.interface);
+                break;
+        case -ENODEV:
+                sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'.",
+                                  l->target.interface);
+                break;
+        case -EINVAL:
+                sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "libxdp refused the attachment: %s",
+                                  xdp_chain_last_error());
+                break;
+        default:
+                if (r < 0)
+                        sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot add the program to the XDP chain of '%s': %s (%s)",
+                                          l->target.interface, strerror(-r), xdp_chain_last_error());
+        }
+        if (r >= 0) {
+                r = 0;
+                g_ptr_array_add(u->slots, link_info_ref(l));
+                if (!is_dispatcher)
+                        log_info("The kernel cannot run the XDP dispatcher: program %" PRIu32 " runs alone on %s.", p->id,
+                                 l->target.interface);
+        }
+out:
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+        return r;
+}
+
 /* Network hooks: enter the target's namespace, find the interface, then attach there. */
-static int attach_net(Engine *e, ProgramInfo *p, LinkInfo *l, const Caller *caller, int *ret_link_fd,
+static int attach_net(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, const Caller *caller, int *ret_link_fd,
                       sd_bus_error *error) {
         _cleanup_(netns_leave) NetnsGuard guard = { .saved_fd = -1 };
         int r;
@@ -864,6 +1037,8 @@ static int attach_net(Engine *e, ProgramInfo *p, LinkInfo *l, const Caller *call
         switch (l->target.kind) {
         case KIND_TCX:
                 return attach_tcx_ordered(e, p, l, ret_link_fd, error);
+        case KIND_XDP:
+                return attach_xdp(e, u, p, l, error);
         default:
                 return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
                                          "Attaching '%s' programs is not supported by this version of bpfd.",
@@ -894,12 +1069,21 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const AttachTarget *tar
         if (r < 0)
                 return r;
         if (IN_SET2(l->target.kind, KIND_XDP, KIND_TC) || l->target.kind == KIND_TCX)
-                r = attach_net(e, p, l, caller, &link_fd, error);
+                r = attach_net(e, u, p, l, caller, &link_fd, error);
         else
                 r = attach_program(p->fd, p->expected_attach_type, &l->target, caller, &link_fd, error);
         if (r < 0)
                 return r;
         l->attach_point = attach_target_describe(&l->target);
+        if (l->component_id) {
+                /* A dispatcher slot: the dispatcher's pins hold it; the id is bpfd's. */
+                l->id = ++e->slot_id;
+                l->pin_path = strdup("");
+                if (!l->attach_point || !l->pin_path)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(l);
+                return 0;
+        }
         r = link_id_of_fd(link_fd, &l->id, NULL);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot query the new link: %m");
@@ -924,7 +1108,9 @@ static void engine_index_group(Engine *e, Group *g) {
 }
 
 int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
-        _cleanup_(undo_done) Undo undo = { .pins = g_ptr_array_new_with_free_func(free) };
+        _cleanup_(undo_done) Undo undo = { .pins = g_ptr_array_new_with_free_func(free),
+                                           .slots = g_ptr_array_new_with_free_func(link_info_destroy),
+                                           .journals = g_ptr_array_new_with_free_func(free) };
         Group *g = NULL;
         size_t n = strv_length(req->selected);
         struct bpf_map *map;
@@ -1088,7 +1274,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         }
         engine_index_group(e, g);
         g = NULL;
-        g_ptr_array_set_size(undo.pins, 0);
+        undo_commit(&undo);
         free(TAKE_PTR(undo.map_dir));
         for (size_t m = 0; m < n_maps; m++) {
                 free(maps[m].name);
@@ -1135,7 +1321,9 @@ static ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index) 
 
 int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, const Caller *caller,
                   LinkInfo **ret, sd_bus_error *error) {
-        _cleanup_(undo_done) Undo undo = { .pins = g_ptr_array_new_with_free_func(free) };
+        _cleanup_(undo_done) Undo undo = { .pins = g_ptr_array_new_with_free_func(free),
+                                           .slots = g_ptr_array_new_with_free_func(link_info_destroy),
+                                           .journals = g_ptr_array_new_with_free_func(free) };
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(program_id));
         LinkInfo *l = NULL;
         ProgramInfo *p;
@@ -1162,7 +1350,7 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
                 return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_replace(e->links, GUINT_TO_POINTER(l->id), g);
-        g_ptr_array_set_size(undo.pins, 0);
+        undo_commit(&undo);
         log_info("Attached program %" PRIu32 " at %s (link %" PRIu32 ", uid %u).", program_id, l->attach_point, l->id,
                  (unsigned) caller->uid);
         *ret = link_info_ref(l);
@@ -1192,8 +1380,10 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
                 return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_remove(e->links, GUINT_TO_POINTER(link_id));
-        /* The record no longer names the link; dropping the pin detaches it. */
-        if (unlink(l->pin_path) < 0)
+        /* The record no longer names the link; dropping the pin (or the slot) detaches it. */
+        if (l->component_id)
+                remove_slot(l);
+        else if (unlink(l->pin_path) < 0)
                 log_warning("Cannot unpin %s: %m", l->pin_path);
         log_info("Detached link %" PRIu32 " (%s).", link_id, l->attach_point);
         return 0;
@@ -1231,7 +1421,9 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 LinkInfo *l = g_ptr_array_index(gone, i);
                 ids[i] = l->id;
                 g_hash_table_remove(e->links, GUINT_TO_POINTER(l->id));
-                if (unlink(l->pin_path) < 0)
+                if (l->component_id)
+                        remove_slot(l);
+                else if (unlink(l->pin_path) < 0)
                         log_warning("Cannot unpin %s: %m", l->pin_path);
         }
         if (unlink(p->pin_path) < 0)
@@ -1324,6 +1516,69 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
         return TAKE_PTR(p);
 }
 
+/* Looks into the chain of the slot's interface, in its namespace; fn gets the chain. */
+static bool slot_in_chain(const LinkInfo *l) {
+        _cleanup_free_ XdpChainEntry *entries = NULL;
+        NetnsGuard guard;
+        uint64_t ino = 0;
+        size_t n = 0;
+        bool found = false;
+
+        if (netns_enter(l->target.netns, &daemon_caller, &guard) < 0)
+                return false;
+        if (netns_current_inode(&ino) >= 0 && ino == l->netns_ino &&
+            xdp_chain_list((int) l->ifindex, &entries, &n, NULL, NULL, NULL) >= 0)
+                for (size_t i = 0; i < n; i++)
+                        found = found || entries[i].prog_id == l->component_id;
+        netns_leave(&guard);
+        return found;
+}
+
+/* A journal names a slot that was being added when bpfd stopped. If no record took it over, it is taken
+ * out of its chain again: found by its run priority, which is unique. */
+static void recover_journal(Engine *e, const char *path) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        _cleanup_free_ XdpChainEntry *entries = NULL;
+        g_autofree gchar *netns = NULL;
+        uint64_t ino, want_ino;
+        unsigned run_prio;
+        uint32_t ifindex;
+        NetnsGuard guard;
+        GHashTableIter it;
+        gpointer v;
+        size_t n = 0;
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+                goto done;
+        netns = g_key_file_get_string(kf, "Slot", "Netns", NULL);
+        want_ino = g_key_file_get_uint64(kf, "Slot", "NetnsInode", NULL);
+        ifindex = (uint32_t) g_key_file_get_uint64(kf, "Slot", "Ifindex", NULL);
+        run_prio = (unsigned) g_key_file_get_uint64(kf, "Slot", "RunPrio", NULL);
+        g_hash_table_iter_init(&it, e->links);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Group *g = v;
+                for (guint k = 0; k < g->links->len; k++) {
+                        LinkInfo *l = g_ptr_array_index(g->links, k);
+                        if (l->component_id && l->ifindex == ifindex && l->netns_ino == want_ino &&
+                            xdp_run_prio(l) == run_prio)
+                                goto done; /* committed after all */
+                }
+        }
+        if (netns_enter(netns, &daemon_caller, &guard) < 0)
+                goto done;
+        if (netns_current_inode(&ino) >= 0 && ino == want_ino &&
+            xdp_chain_list((int) ifindex, &entries, &n, NULL, NULL, NULL) >= 0)
+                for (size_t i = 0; i < n; i++)
+                        if (entries[i].run_prio == run_prio) {
+                                log_info("Taking the uncommitted program %" PRIu32 " out of the XDP chain of ifindex %" PRIu32 ".",
+                                         entries[i].prog_id, ifindex);
+                                (void) xdp_chain_remove((int) ifindex, entries[i].prog_id);
+                        }
+        netns_leave(&guard);
+done:
+        (void) unlink(path);
+}
+
 static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t id, Group *g) {
         _cleanup_(link_info_unrefp) LinkInfo *l = calloc(1, sizeof(LinkInfo));
         _cleanup_close_ int fd = -1;
@@ -1342,6 +1597,20 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
         l->ifindex = (uint32_t) g_key_file_get_uint64(kf, sec, "Ifindex", NULL);
         if (l->seq > e->link_seq)
                 e->link_seq = l->seq;
+        l->component_id = (uint32_t) g_key_file_get_uint64(kf, sec, "ComponentId", NULL);
+        if (l->component_id) {
+                if (!(l->attach_point && (l->pin_path = strdup(""))) || attach_target_load(&l->target, kf, sec) < 0 ||
+                    !group_find_program(g, l->program_id, NULL))
+                        return NULL;
+                if (id > e->slot_id)
+                        e->slot_id = id;
+                if (!slot_in_chain(l)) {
+                        log_warning("Link %" PRIu32 " is no longer in the XDP chain of %s, forgetting it.", id,
+                                    l->target.interface);
+                        return NULL;
+                }
+                return TAKE_PTR(l);
+        }
         l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, id);
         if (!l->attach_point || !l->pin_path || attach_target_load(&l->target, kf, sec) < 0)
                 return NULL;
@@ -1485,6 +1754,17 @@ int engine_recover(Engine *e) {
                 }
         }
         closedir(d);
+        d = opendir(e->state_dir);
+        while (d && (de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                if (n > 8 && streq(de->d_name + n - 8, ".journal")) {
+                        _cleanup_free_ char *p = path_join(e->state_dir, "%s", de->d_name);
+                        if (p)
+                                recover_journal(e, p);
+                }
+        }
+        if (d)
+                closedir(d);
         sweep_orphans(e);
         log_info("Recovered %u program(s) and %u link(s) from %s.", g_hash_table_size(e->programs),
                  g_hash_table_size(e->links), e->state_dir);
@@ -1601,19 +1881,39 @@ static int scan_tcx(Engine *e, uint32_t ifindex, bool egress, Chain *ret) {
         return 0;
 }
 
-static int scan_xdp(Engine *e, uint32_t ifindex, Chain *ret, char **ret_mode) {
-        LIBBPF_OPTS(bpf_xdp_query_opts, q);
-        const char *mode = "";
+static LinkInfo *engine_find_slot(Engine *e, uint64_t netns_ino, uint32_t ifindex, uint32_t component_id) {
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, e->links);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Group *g = v;
+                for (guint k = 0; k < g->links->len; k++) {
+                        LinkInfo *l = g_ptr_array_index(g->links, k);
+                        if (l->component_id == component_id && l->ifindex == ifindex && l->netns_ino == netns_ino)
+                                return l;
+                }
+        }
+        return NULL;
+}
+
+static int scan_xdp(Engine *e, uint64_t netns_ino, uint32_t ifindex, Chain *ret, char **ret_mode) {
+        _cleanup_free_ XdpChainEntry *entries = NULL;
+        enum xdp_attach_mode mode = XDP_MODE_UNSPEC;
+        size_t n = 0;
 
         *ret = (Chain) {};
-        if (bpf_xdp_query((int) ifindex, 0, &q) == 0 && q.prog_id) {
-                mode = q.attach_mode == XDP_ATTACHED_SKB ? "skb" : q.attach_mode == XDP_ATTACHED_HW ? "hw" : "native";
-                ret->entries = calloc(1, sizeof(ChainEntry));
-                if (!ret->entries)
-                        return -ENOMEM;
-                chain_entry_fill(e, &ret->entries[ret->n++], q.prog_id, 0);
+        if (xdp_chain_list((int) ifindex, &entries, &n, &mode, NULL, NULL) < 0)
+                n = 0;
+        ret->entries = calloc(n + 1, sizeof(ChainEntry));
+        if (!ret->entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                /* A slot of ours shows the program bpfd loaded and the slot's link, not the extension. */
+                LinkInfo *l = engine_find_slot(e, netns_ino, ifindex, entries[i].prog_id);
+                chain_entry_fill(e, &ret->entries[ret->n++], l ? l->program_id : entries[i].prog_id, l ? l->id : 0);
         }
-        *ret_mode = strdup(mode);
+        *ret_mode = strdup(n == 0 ? "" : mode == XDP_MODE_SKB ? "skb" : mode == XDP_MODE_HW ? "hw" : "native");
         return *ret_mode ? 0 : -ENOMEM;
 }
 
@@ -1632,7 +1932,7 @@ static InterfaceInfo *scan_interface(Engine *e, const char *name, uint32_t ifind
                 i->object_name = strdup(name);
         else if (asprintf(&i->object_name, "%s@netns%" PRIu64, name, netns_ino) < 0)
                 i->object_name = NULL;
-        if (!i->name || !i->netns || !i->object_name || scan_xdp(e, ifindex, &i->xdp, &i->xdp_mode) < 0 ||
+        if (!i->name || !i->netns || !i->object_name || scan_xdp(e, netns_ino, ifindex, &i->xdp, &i->xdp_mode) < 0 ||
             scan_tcx(e, ifindex, false, &i->ingress) < 0 || scan_tcx(e, ifindex, true, &i->egress) < 0)
                 return interface_info_unref(i);
         return i;

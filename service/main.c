@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "xdp-chain.h"
 
 static const char *arg_runtime_dir = "/run/bpfd";
 static uint64_t arg_exit_idle_usec = 0;
@@ -255,6 +256,12 @@ int main(int argc, char *argv[]) {
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;
+
+        /* libxdp pins its dispatchers on bpfd's bpffs; it reads that from the environment, so before threads. */
+        r = xdp_chain_init(engine_bpffs_path(m.engine));
+        if (r < 0)
+                log_warning_errno(r, "Cannot set up libxdp on %s, XDP will not be offered: %m", engine_bpffs_path(m.engine));
+        m.xdp_ready = r >= 0;
 
         /* Block the signals before the worker exists so that it inherits the mask and sd-event gets them. */
         sigemptyset(&mask);

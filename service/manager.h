@@ -26,6 +26,7 @@ typedef struct Manager {
         sd_event_source *netlink_source;
         bool scan_in_flight, scan_again;
         bool supported[_KIND_MAX];
+        bool xdp_ready;
         char *runtime_dir;
         uint64_t idle_exit_usec;
         sd_event_source *idle_timer;

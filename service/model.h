@@ -57,7 +57,13 @@ typedef struct LinkInfo {
         uint64_t netns_ino;
         uint32_t ifindex;
         uint64_t seq;
+        /* dispatcher slots (xdp): the extension program in the chain; the link id is then bpfd's own */
+        uint32_t component_id;
 } LinkInfo;
+
+/* Links that are slots of a dispatcher get ids of bpfd's own from here up: their kernel links change with
+ * every rebuild of the chain, the slot does not. */
+#define BPFD_SLOT_LINK_ID_BASE 0x80000000U
 
 /* One program on a network hook, in chain order. */
 typedef struct ChainEntry {

@@ -388,8 +388,22 @@ int attach_target_append(sd_bus_message *m, const AttachTarget *t) {
                 return r;
         if (t->has_priority && (r = bus_append_dict_entry(m, "priority", "i", t->priority)) < 0)
                 return r;
-        if (t->proceed_on && (r = bus_append_dict_entry(m, "proceed_on", "as", t->proceed_on)) < 0)
-                return r;
+        if (t->proceed_on) {
+                /* A strv does not go through the varargs of bus_append_dict_entry(). */
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(m, 's', "proceed_on");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, t->proceed_on);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
         return sd_bus_message_close_container(m);
 }
 
