@@ -20,13 +20,14 @@ static const struct {
         const char *name;
         int (*run)(int argc, char *argv[]);
 } verbs[] = {
-        { "load",   verb_load   },
-        { "attach", verb_attach },
-        { "detach", verb_detach },
-        { "unload", verb_unload },
-        { "list",   verb_list   },
-        { "get",    verb_get    },
-        { "status", verb_status },
+        { "load",      verb_load      },
+        { "attach",    verb_attach    },
+        { "detach",    verb_detach    },
+        { "unload",    verb_unload    },
+        { "list",      verb_list      },
+        { "get",       verb_get       },
+        { "interface", verb_interface },
+        { "status",    verb_status    },
 };
 
 static void help_main(void) {
@@ -69,9 +70,22 @@ static void help_main(void) {
                "  list links [--program ID]\n"
                "      List links: LINK, PROGRAM, KIND, OWNER, ATTACH POINT.\n"
                "\n"
+               "  list interfaces\n"
+               "      List network interfaces (bpfd's namespace's, and those of other\n"
+               "      namespaces where it attached programs): IFACE, IFINDEX, NETNS (\"-\" for\n"
+               "      bpfd's own), XDP (mode and number of programs, e.g. \"skb 1\"), INGRESS\n"
+               "      and EGRESS (number of TC programs).\n"
+               "\n"
                "  get [program] ID\n"
                "  get link ID\n"
                "      Show every property of a program (any program of the system) or link.\n"
+               "\n"
+               "  get interface NAME [--netns PATH]\n"
+               "  interface NAME [--netns PATH]\n"
+               "      Show the programs on a network interface, per hook (XDP, TC ingress, TC\n"
+               "      egress) in the order they run: position, program id and name, whether\n"
+               "      bpfd attached it, priority and link. With --json: the interface's object\n"
+               "      of list interfaces. Exit status 4 if there is no such interface.\n"
                "\n"
                "  status\n"
                "      Show bpfd's version, the kinds it knows and supports, its bpffs, whether\n"
@@ -122,6 +136,8 @@ static void help_main(void) {
                "      --kind KIND          (list programs) Only programs of this kind\n"
                "      --owner USER         (list programs) Only programs of USER (name or uid)\n"
                "      --program ID         (list links) Only links of this program\n"
+               "      --netns PATH         (get interface) The interface in this network\n"
+               "                           namespace (default: bpfd's own, else the only one)\n"
                "\n"
                "COMMON OPTIONS\n"
                "      --json               Print JSON: objects with the daemon's keys; byte\n"
@@ -140,7 +156,9 @@ static void help_main(void) {
                "  %1$s load filter.bpf.o xdp --iface eth0 --priority 10 --proceed-on pass\n"
                "  %1$s list --all\n"
                "  %1$s list links --program 42 --json\n"
+               "  %1$s list interfaces\n"
                "  %1$s get 42\n"
+               "  %1$s interface eth0\n"
                "  %1$s detach 7\n"
                "  %1$s unload 42 43\n"
                "\n"
@@ -150,7 +168,8 @@ static void help_main(void) {
                "  2   Bad command line\n"
                "  3   Not allowed: org.bpfd.Error.PermissionDenied,\n"
                "      org.freedesktop.DBus.Error.AccessDenied or InteractiveAuthorizationRequired\n"
-               "  4   No such program or link: ProgramNotFound, LinkNotFound\n"
+               "  4   No such program, link or interface: ProgramNotFound, LinkNotFound, or\n"
+               "      no interface of that name (get interface)\n"
                "  5   Bad object file: InvalidObject, ProgramNameNotFound, FileNotFound, or\n"
                "      %1$s cannot open FILE\n"
                "  6   The kernel verifier rejected the program: VerifierRejected (the verifier\n"

@@ -43,6 +43,7 @@ int verb_detach(int argc, char *argv[]);
 int verb_unload(int argc, char *argv[]);
 int verb_list(int argc, char *argv[]);
 int verb_get(int argc, char *argv[]);
+int verb_interface(int argc, char *argv[]); /* "get interface" without the "get" */
 int verb_status(int argc, char *argv[]);
 
 /* What a command returns after parsing its arguments returned r: < 0 a

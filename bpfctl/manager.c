@@ -100,3 +100,17 @@ int bpfd_get_program(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **r
 int bpfd_get_link(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **ret) {
         return get_by_id(bus, "GetLink", id, error, ret);
 }
+
+int bpfd_list_interfaces(sd_bus *bus, sd_bus_error *error, BusValue **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = bpfd_new_method_call(bus, "ListInterfaces", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "a{sv}", 0); /* no filter keys yet */
+        if (r < 0)
+                return r;
+
+        return bpfd_call_read_value(bus, m, error, ret);
+}

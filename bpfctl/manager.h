@@ -2,7 +2,7 @@
 #pragma once
 
 /* The client side of org.bpfd.Manager: connecting, calling, and reading the
- * program and link dictionaries. */
+ * program, link and interface dictionaries. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,3 +34,6 @@ int bpfd_call_read_value(sd_bus *bus, sd_bus_message *m, sd_bus_error *error, Bu
 
 int bpfd_get_program(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **ret);
 int bpfd_get_link(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **ret);
+
+/* ListInterfaces without filter: the interface dictionaries (aa{sv}) in the daemon's order. */
+int bpfd_list_interfaces(sd_bus *bus, sd_bus_error *error, BusValue **ret);

@@ -77,7 +77,7 @@ static size_t text_width(const char *s) {
         return w;
 }
 
-int table_print(Table *t, FILE *f) {
+int table_print_indented(Table *t, FILE *f, size_t indent) {
         _cleanup_free_ size_t *widths = NULL;
 
         if (t->n_columns == 0 || t->n_cells % t->n_columns != 0)
@@ -97,6 +97,8 @@ int table_print(Table *t, FILE *f) {
         for (size_t i = 0; i < t->n_cells; i++) {
                 size_t column = i % t->n_columns;
 
+                if (column == 0 && indent > 0)
+                        fprintf(f, "%*s", (int) indent, "");
                 fputs(t->cells[i], f);
                 if (column == t->n_columns - 1)
                         fputc('\n', f);
@@ -105,4 +107,8 @@ int table_print(Table *t, FILE *f) {
         }
 
         return 0;
+}
+
+int table_print(Table *t, FILE *f) {
+        return table_print_indented(t, f, 0);
 }

@@ -24,3 +24,5 @@ int table_add_cell_take(Table *t, char *text);
 /* Prints all rows; the last column is not padded, so long text there wraps
  * naturally instead of pushing every line wide. */
 int table_print(Table *t, FILE *f);
+/* Same, each line starting with indent spaces (tables nested under a heading). */
+int table_print_indented(Table *t, FILE *f, size_t indent);

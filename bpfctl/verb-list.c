@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* bpfctl list [programs|links]: Manager.ListPrograms and ListLinks. */
+/* bpfctl list [programs|links|interfaces]: Manager.ListPrograms, ListLinks
+ * and ListInterfaces. */
 
 #include <pwd.h>
 
 #include "bpfctl.h"
 #include "bus-append.h"
 #include "format.h"
+#include "interface.h"
 #include "json.h"
 #include "manager.h"
 #include "table.h"
@@ -15,10 +17,16 @@
 static void help_list(void) {
         printf("Usage: %1$s list [programs] [--all] [--kind KIND] [--owner USER]\n"
                "       %1$s list links [--program ID]\n"
+               "       %1$s list interfaces\n"
                "\n"
-               "List programs, with columns ID, NAME, KIND, OWNER, LOADED and ATTACHED, or\n"
-               "links, with columns LINK, PROGRAM, KIND, OWNER and ATTACH POINT. With --json\n"
-               "an array of objects with every property the daemon reports.\n"
+               "List programs, with columns ID, NAME, KIND, OWNER, LOADED and ATTACHED,\n"
+               "links, with columns LINK, PROGRAM, KIND, OWNER and ATTACH POINT, or network\n"
+               "interfaces (those of bpfd's network namespace, and those of other namespaces\n"
+               "where it attached programs), with columns IFACE, IFINDEX, NETNS (\"-\" for\n"
+               "bpfd's own namespace, else the path attachments named), XDP (the number of\n"
+               "XDP programs, after the XDP mode if there are any), INGRESS and EGRESS (the\n"
+               "number of TC programs on each hook). With --json an array of objects with\n"
+               "every property the daemon reports.\n"
                "\n"
                "Options:\n"
                "      --all                 Also programs bpfd did not load; adds column\n"
@@ -37,8 +45,14 @@ enum {
         ARG_PROGRAM,
 };
 
+typedef enum ListWhat {
+        LIST_PROGRAMS,
+        LIST_LINKS,
+        LIST_INTERFACES,
+} ListWhat;
+
 typedef struct ListArguments {
-        bool links;
+        ListWhat what;
         bool all;
         const char *kind;
         bool owner_set;
@@ -117,10 +131,14 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
                 }
 
         what = optind < argc ? argv[optind++] : "programs";
-        if (streq(what, "links"))
-                args->links = true;
-        else if (!streq(what, "programs")) {
-                log_error("unknown list '%s': expected programs or links", what);
+        if (streq(what, "programs"))
+                args->what = LIST_PROGRAMS;
+        else if (streq(what, "links"))
+                args->what = LIST_LINKS;
+        else if (streq(what, "interfaces"))
+                args->what = LIST_INTERFACES;
+        else {
+                log_error("unknown list '%s': expected programs, links or interfaces", what);
                 return -EINVAL;
         }
 
@@ -129,11 +147,11 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
                 return -EINVAL;
         }
 
-        if (args->links && (args->all || args->kind || args->owner_set)) {
+        if (args->what != LIST_PROGRAMS && (args->all || args->kind || args->owner_set)) {
                 log_error("--all, --kind and --owner are options of 'list programs'");
                 return -EINVAL;
         }
-        if (!args->links && args->program_set) {
+        if (args->what != LIST_LINKS && args->program_set) {
                 log_error("--program is an option of 'list links'");
                 return -EINVAL;
         }
@@ -240,6 +258,15 @@ static int print_links_table(const BusValue *links) {
         return table_print(t, stdout);
 }
 
+static const struct {
+        const char *method;
+        const char *failure;
+} list_calls[] = {
+        [LIST_PROGRAMS]   = { "ListPrograms",   "cannot list programs"   },
+        [LIST_LINKS]      = { "ListLinks",      "cannot list links"      },
+        [LIST_INTERFACES] = { "ListInterfaces", "cannot list interfaces" },
+};
+
 static int run_list(const ListArguments *args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
@@ -251,7 +278,7 @@ static int run_list(const ListArguments *args) {
         if (r < 0)
                 return EXIT_STATUS_UNREACHABLE;
 
-        r = bpfd_new_method_call(bus, args->links ? "ListLinks" : "ListPrograms", &m);
+        r = bpfd_new_method_call(bus, list_calls[args->what].method, &m);
         if (r >= 0)
                 r = append_filter(m, args);
         if (r < 0)
@@ -259,14 +286,26 @@ static int run_list(const ListArguments *args) {
 
         r = bpfd_call_read_value(bus, m, &error, &list);
         if (r < 0)
-                return log_bus_error(&error, r, args->links ? "cannot list links" : "cannot list programs");
+                return log_bus_error(&error, r, list_calls[args->what].failure);
 
-        bus_value_sort_by_id(list);
+        /* Interfaces have no id; the daemon orders them by namespace and ifindex. */
+        if (args->what != LIST_INTERFACES)
+                bus_value_sort_by_id(list);
 
         if (arg_json)
                 json_print(stdout, list);
         else {
-                r = args->links ? print_links_table(list) : print_programs_table(list, args->all);
+                switch (args->what) {
+                case LIST_PROGRAMS:
+                        r = print_programs_table(list, args->all);
+                        break;
+                case LIST_LINKS:
+                        r = print_links_table(list);
+                        break;
+                case LIST_INTERFACES:
+                        r = print_interfaces_table(list);
+                        break;
+                }
                 if (r < 0)
                         return log_bus_error(NULL, r, "cannot print the table");
         }
