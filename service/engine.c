@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "netns.h"
 #include "tcx.h"
+#include "tc-dispatcher.h"
 #include "xdp-chain.h"
 #include "engine.h"
 #include "errors.h"
@@ -38,6 +39,7 @@ struct Engine {
         char *maps_dir;
         char *state_dir;
         char *objects_dir;
+        char *tc_dir;
         GHashTable *groups;   /* group id → Group* (owned) */
         GHashTable *programs; /* program id → Group* */
         GHashTable *links;    /* link id → Group* */
@@ -201,11 +203,12 @@ int engine_new(const char *runtime_dir, Engine **ret) {
         e->maps_dir = path_join(runtime_dir, "fs/maps");
         e->state_dir = path_join(runtime_dir, "state");
         e->objects_dir = path_join(runtime_dir, "state/objects");
+        e->tc_dir = path_join(runtime_dir, "fs/tc");
         e->groups = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) group_free);
         e->programs = g_hash_table_new(NULL, NULL);
         e->links = g_hash_table_new(NULL, NULL);
         e->slot_id = BPFD_SLOT_LINK_ID_BASE;
-        if (!e->runtime_dir || !e->fs_dir || !e->maps_dir || !e->state_dir || !e->objects_dir) {
+        if (!e->runtime_dir || !e->fs_dir || !e->maps_dir || !e->state_dir || !e->objects_dir || !e->tc_dir) {
                 engine_free(e);
                 return -ENOMEM;
         }
@@ -225,6 +228,7 @@ Engine *engine_free(Engine *e) {
         free(e->maps_dir);
         free(e->state_dir);
         free(e->objects_dir);
+        free(e->tc_dir);
         btf__free(e->vmlinux_btf);
         free(e);
         return NULL;
@@ -236,6 +240,7 @@ const char *engine_bpffs_path(Engine *e) {
 
 void engine_probe(Engine *e, bool supported[_KIND_MAX]) {
         kind_probe_kernel(e->supported);
+        e->supported[KIND_TC] = e->supported[KIND_TC] && tc_dispatcher_supported();
         memcpy(supported, e->supported, sizeof e->supported);
 }
 
@@ -727,17 +732,18 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
 /* ---- load ---- */
 
 typedef struct Undo {
+        Engine *engine;
         GPtrArray *pins;     /* paths to unlink if the operation fails */
         char *map_dir;
         GPtrArray *slots;    /* LinkInfo* of dispatcher slots to take out again if the operation fails */
         GPtrArray *journals; /* journal files to remove once the operation committed or was undone */
 } Undo;
 
-static void remove_slot(LinkInfo *l);
+static void remove_slot(Engine *e, LinkInfo *l);
 
 static void undo_run(Undo *u) {
         for (guint i = u->slots ? u->slots->len : 0; i > 0; i--)
-                remove_slot(g_ptr_array_index(u->slots, i - 1));
+                remove_slot(u->engine, g_ptr_array_index(u->slots, i - 1));
         for (guint i = u->pins ? u->pins->len : 0; i > 0; i--)
                 (void) unlink(g_ptr_array_index(u->pins, i - 1));
         if (u->map_dir)
@@ -885,6 +891,8 @@ static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
         g_key_file_set_uint64(kf, "Slot", "NetnsInode", l->netns_ino);
         g_key_file_set_uint64(kf, "Slot", "Ifindex", l->ifindex);
         g_key_file_set_uint64(kf, "Slot", "RunPrio", xdp_run_prio(l));
+        if (l->target.direction)
+                g_key_file_set_string(kf, "Slot", "Direction", l->target.direction);
         data = g_key_file_to_data(kf, &size, NULL);
         r = write_file_atomic(path, data, size);
         if (r < 0) {
@@ -898,16 +906,28 @@ static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
 /* Our own privileges, for namespaces the caller named when attaching. */
 static const Caller daemon_caller = {};
 
-static void remove_slot(LinkInfo *l) {
+static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding_fd, uint32_t skip_id,
+                          sd_bus_error *error);
+
+static void remove_slot(Engine *e, LinkInfo *l) {
         NetnsGuard guard;
         int r;
 
         if (netns_enter(l->target.netns, &daemon_caller, &guard) < 0)
                 return; /* the namespace is gone, and the chain with it */
-        r = xdp_chain_remove((int) l->ifindex, l->component_id);
-        if (r < 0 && r != -ENOENT && r != -ENODEV)
-                log_warning("Cannot take program %" PRIu32 " out of the XDP chain of %s: %s (%s)", l->component_id,
-                            l->target.interface, strerror(-r), xdp_chain_last_error());
+        if (l->target.kind == KIND_TC) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                /* The hook as bpfd's records have it, without this slot. */
+                if (tc_hook_update(e, l, NULL, -1, l->id, &error) < 0)
+                        log_warning("Cannot rebuild the TC dispatcher of %s: %s", l->target.interface, error.message);
+                if (l->pin_path && *l->pin_path)
+                        (void) unlink(l->pin_path);
+        } else {
+                r = xdp_chain_remove((int) l->ifindex, l->component_id);
+                if (r < 0 && r != -ENOENT && r != -ENODEV)
+                        log_warning("Cannot take program %" PRIu32 " out of the XDP chain of %s: %s (%s)", l->component_id,
+                                    l->target.interface, strerror(-r), xdp_chain_last_error());
+        }
         netns_leave(&guard);
 }
 
@@ -1011,6 +1031,136 @@ out:
         return r;
 }
 
+static const char *const tc_action_names[] = { "ok", "reclassify", "shot", "pipe", "stolen", "queued", "repeat",
+                                               "redirect", "trap" };
+
+static uint32_t tc_chain_actions(char **proceed_on) {
+        uint32_t bits = 0;
+
+        for (char **a = proceed_on; a && *a; a++) {
+                if (streq(*a, "unspec"))
+                        bits |= TC_DISPATCHER_ACTION_BIT(-1);
+                else if (streq(*a, "dispatcher_return"))
+                        bits |= TC_DISPATCHER_ACTION_BIT(TC_DISPATCHER_RETVAL);
+                for (unsigned i = 0; i < ELEMENTSOF(tc_action_names); i++)
+                        if (streq(*a, tc_action_names[i]))
+                                bits |= TC_DISPATCHER_ACTION_BIT((int) i);
+        }
+        return bits;
+}
+
+static bool same_tc_hook(const LinkInfo *a, const LinkInfo *b) {
+        return a->target.kind == KIND_TC && b->target.kind == KIND_TC && a->netns_ino == b->netns_ino &&
+               a->ifindex == b->ifindex && streq(a->target.direction, b->target.direction);
+}
+
+static int cmp_slot(gconstpointer x, gconstpointer y) {
+        const LinkInfo *a = *(LinkInfo *const *) x, *b = *(LinkInfo *const *) y;
+        return runs_before(a, b) ? -1 : runs_before(b, a) ? 1 : 0;
+}
+
+/* Makes the hook's dispatcher run bpfd's committed slots of it, in priority order, plus adding (whose
+ * extension is adding_fd) and without skip_id. The caller is in the hook's namespace. */
+static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding_fd, uint32_t skip_id,
+                          sd_bus_error *error) {
+        g_autoptr(GPtrArray) slots = g_ptr_array_new();
+        _cleanup_free_ char *pin_dir = NULL;
+        TcDispatcherSlot config[TC_DISPATCHER_MAX_SLOTS + 1];
+        int fds[TC_DISPATCHER_MAX_SLOTS + 1];
+        GHashTableIter it;
+        gpointer v;
+        size_t n = 0;
+        int r = 0;
+
+        g_hash_table_iter_init(&it, e->links);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Group *g = v;
+                for (guint k = 0; k < g->links->len; k++) {
+                        LinkInfo *l = g_ptr_array_index(g->links, k);
+                        if (same_tc_hook(l, hook) && l->id != skip_id && l != adding && !g_ptr_array_find(slots, l, NULL))
+                                g_ptr_array_add(slots, l);
+                }
+        }
+        if (adding)
+                g_ptr_array_add(slots, adding);
+        if (slots->len > TC_DISPATCHER_MAX_SLOTS)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "The TC dispatcher of '%s' (%s) is full: it holds %d programs.",
+                                         hook->target.interface, hook->target.direction, TC_DISPATCHER_MAX_SLOTS);
+        g_ptr_array_sort(slots, cmp_slot);
+        for (; n < slots->len; n++) {
+                LinkInfo *l = g_ptr_array_index(slots, n);
+                fds[n] = l == adding ? adding_fd : bpf_obj_get(l->pin_path);
+                if (fds[n] < 0) {
+                        r = sd_bus_error_set_errnof(error, -errno, "Cannot open the extension of link %" PRIu32 ": %m", l->id);
+                        goto out;
+                }
+                config[n] = (TcDispatcherSlot) { .ext_fd = fds[n], .chain_actions = tc_chain_actions(l->target.proceed_on),
+                                                 .run_prio = (uint32_t) l->target.priority };
+        }
+        if (asprintf(&pin_dir, "%s/tc/%" PRIu64 "-%" PRIu32 "-%s", e->fs_dir, hook->netns_ino, hook->ifindex,
+                     hook->target.direction) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        (void) mkdir_p_one(e->tc_dir, 0700);
+        r = tc_dispatcher_update((int) hook->ifindex, streq(hook->target.direction, "egress"), config, n, pin_dir, NULL);
+        if (r == -EBUSY)
+                r = sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                      "'%s' has an \"ingress\" qdisc; bpfd's TC dispatcher needs clsact and never replaces "
+                                      "someone else's qdisc.", hook->target.interface);
+        else if (r < 0)
+                r = sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot update the TC dispatcher of '%s' (%s): %s",
+                                      hook->target.interface, hook->target.direction, strerror(-r));
+out:
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] != adding_fd)
+                        close(fds[i]);
+        return r;
+}
+
+static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_error *error) {
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(p->id));
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ int *fds = NULL;
+        _cleanup_free_ char *obj = NULL;
+        _cleanup_close_ int obj_fd = -1, ext_fd = -1;
+        size_t size, n = 0;
+        int r;
+
+        if (!g || !g->object_path)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
+        obj_fd = open(g->object_path, O_RDONLY | O_CLOEXEC);
+        if (obj_fd < 0 || read_full_fd(obj_fd, OBJECT_SIZE_MAX, &obj, &size) < 0)
+                return sd_bus_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", g->object_path);
+        r = map_reuse_lists(p, &names, &fds, &n);
+        if (r < 0)
+                return r;
+        r = tc_component_load(obj, size, p->name, (const char *const *) names, fds, n, &ext_fd, &l->component_id);
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+        if (r == -EOPNOTSUPP)
+                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                         "This kernel cannot run bpfd's TC dispatcher (it needs freplace); use tcx.");
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot load '%s' as a TC dispatcher extension: %s",
+                                         p->name, strerror(-r));
+        l->pin_path = path_join(e->fs_dir, "tcext_%" PRIu32, l->component_id);
+        if (!l->pin_path)
+                return -ENOMEM;
+        r = pin_fd(u, ext_fd, strdup(l->pin_path));
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot pin the extension: %m");
+        r = journal_write(e, u, l);
+        if (r < 0)
+                return r;
+        r = tc_hook_update(e, l, l, ext_fd, 0, error);
+        if (r < 0)
+                return r;
+        g_ptr_array_add(u->slots, link_info_ref(l));
+        return 0;
+}
+
 /* Network hooks: enter the target's namespace, find the interface, then attach there. */
 static int attach_net(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, const Caller *caller, int *ret_link_fd,
                       sd_bus_error *error) {
@@ -1039,6 +1189,8 @@ static int attach_net(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, const Cal
                 return attach_tcx_ordered(e, p, l, ret_link_fd, error);
         case KIND_XDP:
                 return attach_xdp(e, u, p, l, error);
+        case KIND_TC:
+                return attach_tc(e, u, p, l, error);
         default:
                 return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
                                          "Attaching '%s' programs is not supported by this version of bpfd.",
@@ -1078,7 +1230,8 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const AttachTarget *tar
         if (l->component_id) {
                 /* A dispatcher slot: the dispatcher's pins hold it; the id is bpfd's. */
                 l->id = ++e->slot_id;
-                l->pin_path = strdup("");
+                if (!l->pin_path)
+                        l->pin_path = strdup(""); /* XDP: libxdp's pins hold it */
                 if (!l->attach_point || !l->pin_path)
                         return -ENOMEM;
                 *ret = TAKE_PTR(l);
@@ -1108,7 +1261,7 @@ static void engine_index_group(Engine *e, Group *g) {
 }
 
 int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
-        _cleanup_(undo_done) Undo undo = { .pins = g_ptr_array_new_with_free_func(free),
+        _cleanup_(undo_done) Undo undo = { .engine = e, .pins = g_ptr_array_new_with_free_func(free),
                                            .slots = g_ptr_array_new_with_free_func(link_info_destroy),
                                            .journals = g_ptr_array_new_with_free_func(free) };
         Group *g = NULL;
@@ -1321,7 +1474,7 @@ static ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index) 
 
 int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, const Caller *caller,
                   LinkInfo **ret, sd_bus_error *error) {
-        _cleanup_(undo_done) Undo undo = { .pins = g_ptr_array_new_with_free_func(free),
+        _cleanup_(undo_done) Undo undo = { .engine = e, .pins = g_ptr_array_new_with_free_func(free),
                                            .slots = g_ptr_array_new_with_free_func(link_info_destroy),
                                            .journals = g_ptr_array_new_with_free_func(free) };
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(program_id));
@@ -1382,7 +1535,7 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         g_hash_table_remove(e->links, GUINT_TO_POINTER(link_id));
         /* The record no longer names the link; dropping the pin (or the slot) detaches it. */
         if (l->component_id)
-                remove_slot(l);
+                remove_slot(e, l);
         else if (unlink(l->pin_path) < 0)
                 log_warning("Cannot unpin %s: %m", l->pin_path);
         log_info("Detached link %" PRIu32 " (%s).", link_id, l->attach_point);
@@ -1422,7 +1575,7 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 ids[i] = l->id;
                 g_hash_table_remove(e->links, GUINT_TO_POINTER(l->id));
                 if (l->component_id)
-                        remove_slot(l);
+                        remove_slot(e, l);
                 else if (unlink(l->pin_path) < 0)
                         log_warning("Cannot unpin %s: %m", l->pin_path);
         }
@@ -1538,6 +1691,7 @@ static bool slot_in_chain(const LinkInfo *l) {
  * out of its chain again: found by its run priority, which is unique. */
 static void recover_journal(Engine *e, const char *path) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree gchar *kind = NULL;
         _cleanup_free_ XdpChainEntry *entries = NULL;
         g_autofree gchar *netns = NULL;
         uint64_t ino, want_ino;
@@ -1554,6 +1708,24 @@ static void recover_journal(Engine *e, const char *path) {
         want_ino = g_key_file_get_uint64(kf, "Slot", "NetnsInode", NULL);
         ifindex = (uint32_t) g_key_file_get_uint64(kf, "Slot", "Ifindex", NULL);
         run_prio = (unsigned) g_key_file_get_uint64(kf, "Slot", "RunPrio", NULL);
+        kind = g_key_file_get_string(kf, "Slot", "Kind", NULL);
+        if (kind && streq(kind, "tc")) {
+                /* Whatever was half done there, the hook gets exactly the committed slots. */
+                g_autofree gchar *direction = g_key_file_get_string(kf, "Slot", "Direction", NULL);
+                LinkInfo hook = { .netns_ino = want_ino, .ifindex = ifindex,
+                                  .target = { .kind = KIND_TC, .netns = netns, .direction = direction,
+                                              .interface = (char *) "(recovered)" } };
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                if (direction && netns_enter(netns, &daemon_caller, &guard) >= 0) {
+                        if (netns_current_inode(&ino) >= 0 && ino == want_ino &&
+                            tc_hook_update(e, &hook, NULL, -1, 0, &error) < 0)
+                                log_warning("Cannot restore the TC dispatcher of ifindex %" PRIu32 ": %s", ifindex,
+                                            error.message);
+                        netns_leave(&guard);
+                }
+                goto done;
+        }
         g_hash_table_iter_init(&it, e->links);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 Group *g = v;
@@ -1599,11 +1771,27 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
                 e->link_seq = l->seq;
         l->component_id = (uint32_t) g_key_file_get_uint64(kf, sec, "ComponentId", NULL);
         if (l->component_id) {
-                if (!(l->attach_point && (l->pin_path = strdup(""))) || attach_target_load(&l->target, kf, sec) < 0 ||
+                if (!l->attach_point || attach_target_load(&l->target, kf, sec) < 0 ||
                     !group_find_program(g, l->program_id, NULL))
                         return NULL;
                 if (id > e->slot_id)
                         e->slot_id = id;
+                if (l->target.kind == KIND_TC) {
+                        struct bpf_prog_info info = {};
+                        uint32_t len = sizeof info;
+                        _cleanup_close_ int ext = -1;
+
+                        /* The extension's pin keeps it; the dispatcher's own pins keep the chain. */
+                        l->pin_path = path_join(e->fs_dir, "tcext_%" PRIu32, l->component_id);
+                        ext = l->pin_path ? bpf_obj_get(l->pin_path) : -1;
+                        if (ext < 0 || bpf_obj_get_info_by_fd(ext, &info, &len) < 0 || info.id != l->component_id) {
+                                log_warning("The extension of link %" PRIu32 " is gone, forgetting it.", id);
+                                return NULL;
+                        }
+                        return TAKE_PTR(l);
+                }
+                if (!(l->pin_path = strdup("")))
+                        return NULL;
                 if (!slot_in_chain(l)) {
                         log_warning("Link %" PRIu32 " is no longer in the XDP chain of %s, forgetting it.", id,
                                     l->target.interface);
@@ -1677,6 +1865,22 @@ static int recover_group(Engine *e, const char *path) {
         return 0;
 }
 
+static bool tc_extension_in_use(Engine *e, uint32_t component_id) {
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, e->links);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Group *g = v;
+                for (guint k = 0; k < g->links->len; k++) {
+                        LinkInfo *l = g_ptr_array_index(g->links, k);
+                        if (l->target.kind == KIND_TC && l->component_id == component_id)
+                                return true;
+                }
+        }
+        return false;
+}
+
 /* Pins no record names are leftovers of an operation that was interrupted before its commit. */
 static void sweep_orphans(Engine *e) {
         DIR *d = opendir(e->fs_dir);
@@ -1692,6 +1896,8 @@ static void sweep_orphans(Engine *e) {
                         keep = g_hash_table_contains(e->programs, GUINT_TO_POINTER(id));
                 else if (sscanf(de->d_name, "link_%u", &id) == 1)
                         keep = g_hash_table_contains(e->links, GUINT_TO_POINTER(id));
+                else if (sscanf(de->d_name, "tcext_%u", &id) == 1)
+                        keep = tc_extension_in_use(e, id);
                 if (!keep) {
                         log_info("Removing orphaned pin %s/%s.", e->fs_dir, de->d_name);
                         (void) unlinkat(dirfd(d), de->d_name, 0);
@@ -1867,17 +2073,32 @@ static void chain_entry_fill(Engine *e, ChainEntry *c, uint32_t prog_id, uint32_
         }
 }
 
-static int scan_tcx(Engine *e, uint32_t ifindex, bool egress, Chain *ret) {
+static LinkInfo *engine_find_slot(Engine *e, uint64_t netns_ino, uint32_t ifindex, uint32_t component_id);
+
+/* What runs on a TC hook, in order: TCX links first (the kernel runs them before classic filters), then the
+ * filters by priority, bpfd's dispatcher shown as the slots it runs. */
+static int scan_tc(Engine *e, uint64_t netns_ino, uint32_t ifindex, bool egress, Chain *ret) {
         _cleanup_(tcx_chain_done) TcxChain chain = {};
+        _cleanup_free_ TcHookProgram *filters = NULL;
+        size_t n_filters = 0;
 
         *ret = (Chain) {};
         if (!e->supported[KIND_TCX] || tcx_query(ifindex, egress, &chain) < 0)
-                return 0;
-        ret->entries = calloc(chain.n + 1, sizeof(ChainEntry));
+                chain.n = 0;
+        if (tc_dispatcher_list((int) ifindex, egress, &filters, &n_filters) < 0)
+                n_filters = 0;
+        ret->entries = calloc(chain.n + n_filters + 1, sizeof(ChainEntry));
         if (!ret->entries)
                 return -ENOMEM;
         for (size_t i = 0; i < chain.n; i++)
                 chain_entry_fill(e, &ret->entries[ret->n++], chain.prog_ids[i], chain.link_ids[i]);
+        for (size_t i = 0; i < n_filters; i++) {
+                LinkInfo *l;
+                if (filters[i].is_dispatcher || filters[i].prog_id == 0)
+                        continue;
+                l = filters[i].slot >= 0 ? engine_find_slot(e, netns_ino, ifindex, filters[i].prog_id) : NULL;
+                chain_entry_fill(e, &ret->entries[ret->n++], l ? l->program_id : filters[i].prog_id, l ? l->id : 0);
+        }
         return 0;
 }
 
@@ -1933,7 +2154,7 @@ static InterfaceInfo *scan_interface(Engine *e, const char *name, uint32_t ifind
         else if (asprintf(&i->object_name, "%s@netns%" PRIu64, name, netns_ino) < 0)
                 i->object_name = NULL;
         if (!i->name || !i->netns || !i->object_name || scan_xdp(e, netns_ino, ifindex, &i->xdp, &i->xdp_mode) < 0 ||
-            scan_tcx(e, ifindex, false, &i->ingress) < 0 || scan_tcx(e, ifindex, true, &i->egress) < 0)
+            scan_tc(e, netns_ino, ifindex, false, &i->ingress) < 0 || scan_tc(e, netns_ino, ifindex, true, &i->egress) < 0)
                 return interface_info_unref(i);
         return i;
 }

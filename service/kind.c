@@ -101,7 +101,7 @@ bool kind_loadable(const bool supported[_KIND_MAX], Kind k) {
 }
 
 bool kind_implemented(Kind k) {
-        return k >= 0 && k < _KIND_MAX && k != KIND_TC;
+        return k >= 0 && k < _KIND_MAX;
 }
 
 static bool path_exists(const char *p) {

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "tc-dispatcher.h"
 #include "xdp-chain.h"
 
 static const char *arg_runtime_dir = "/run/bpfd";
@@ -262,6 +263,10 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 log_warning_errno(r, "Cannot set up libxdp on %s, XDP will not be offered: %m", engine_bpffs_path(m.engine));
         m.xdp_ready = r >= 0;
+        /* bpfd's own TC dispatcher program; the tests point at the build tree. */
+        r = tc_dispatcher_init(getenv("BPFD_TC_DISPATCHER") ?: BPFD_TC_DISPATCHER_OBJECT);
+        if (r < 0)
+                log_warning_errno(r, "Cannot find the TC dispatcher object, tc will not be offered: %m");
 
         /* Block the signals before the worker exists so that it inherits the mask and sd-event gets them. */
         sigemptyset(&mask);

@@ -234,6 +234,10 @@ static int ext_probe(void) {
         return r < 0 ? -EOPNOTSUPP : 0;
 }
 
+bool tc_dispatcher_supported(void) {
+        return dispatcher_path && ext_probe() >= 0;
+}
+
 int tc_component_load(const void *obj, size_t size, const char *prog_name,
                       const char *const *map_names, const int *map_fds, size_t n_maps,
                       int *ret_ext_fd, uint32_t *ret_prog_id) {

@@ -62,6 +62,9 @@ int tc_dispatcher_init(const char *dispatcher_object_path);
  * SCHED_CLS program; -EOPNOTSUPP if the kernel cannot load extensions; -ENOENT if prog_name or one of
  * map_names is not in the object. The extension keeps a reference on a throwaway dispatcher (its load-time
  * target) until it is first linked. */
+/* Whether this kernel can run the dispatcher: it loads extensions (freplace). Needs tc_dispatcher_init(). */
+bool tc_dispatcher_supported(void);
+
 int tc_component_load(const void *obj, size_t size, const char *prog_name,
                       const char *const *map_names, const int *map_fds, size_t n_maps,
                       int *ret_ext_fd, uint32_t *ret_prog_id);

@@ -21,6 +21,8 @@ BUILD_DIR = os.path.abspath(os.environ.get("BPFD_BUILD_DIR") or os.path.join(SRC
 BPFD = os.path.join(BUILD_DIR, "service", "bpfd")
 BPFCTL = os.path.join(BUILD_DIR, "bpfctl", "bpfctl")
 UPROBE_TARGET = os.path.join(BUILD_DIR, "tests", "uprobe-target")
+# The daemons the tests start take bpfd's TC dispatcher program from the build tree.
+os.environ.setdefault("BPFD_TC_DISPATCHER", os.path.join(BUILD_DIR, "bpf", "tc_dispatcher.bpf.o"))
 
 BUS_NAME = "org.bpfd"
 MANAGER_PATH = "/org/bpfd/Manager"
