@@ -46,6 +46,7 @@ struct Engine {
         bool supported[_KIND_MAX];
         uint64_t link_seq;       /* attach order, for equal priorities on network hooks */
         uint32_t slot_id;        /* the last id given to a dispatcher slot */
+        bool tcx_native;         /* the kernel has TCX; else tcx links are ordered cls_bpf filters */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
 };
 
@@ -241,6 +242,10 @@ const char *engine_bpffs_path(Engine *e) {
 void engine_probe(Engine *e, bool supported[_KIND_MAX]) {
         kind_probe_kernel(e->supported);
         e->supported[KIND_TC] = e->supported[KIND_TC] && tc_dispatcher_supported();
+        /* Without TCX the same chain is made of cls_bpf filters: a program returning TCX_NEXT (TC_ACT_UNSPEC)
+         * lets the next filter run there too. */
+        e->tcx_native = tcx_supported();
+        e->supported[KIND_TCX] = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) > 0;
         memcpy(supported, e->supported, sizeof e->supported);
 }
 
@@ -345,6 +350,8 @@ static int group_save(Engine *e, Group *g) {
                 }
                 if (l->component_id)
                         g_key_file_set_uint64(kf, sec, "ComponentId", l->component_id);
+                if (l->tc_priority)
+                        g_key_file_set_uint64(kf, sec, "TcPriority", l->tc_priority);
                 attach_target_save(&l->target, kf, sec);
         }
         data = g_key_file_to_data(kf, &size, NULL);
@@ -893,6 +900,8 @@ static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
         g_key_file_set_uint64(kf, "Slot", "RunPrio", xdp_run_prio(l));
         if (l->target.direction)
                 g_key_file_set_string(kf, "Slot", "Direction", l->target.direction);
+        if (l->tc_priority)
+                g_key_file_set_uint64(kf, "Slot", "TcPriority", l->tc_priority);
         data = g_key_file_to_data(kf, &size, NULL);
         r = write_file_atomic(path, data, size);
         if (r < 0) {
@@ -908,6 +917,7 @@ static const Caller daemon_caller = {};
 
 static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding_fd, uint32_t skip_id,
                           sd_bus_error *error);
+static void remove_tc_filter(const LinkInfo *l);
 
 static void remove_slot(Engine *e, LinkInfo *l) {
         NetnsGuard guard;
@@ -915,7 +925,9 @@ static void remove_slot(Engine *e, LinkInfo *l) {
 
         if (netns_enter(l->target.netns, &daemon_caller, &guard) < 0)
                 return; /* the namespace is gone, and the chain with it */
-        if (l->target.kind == KIND_TC) {
+        if (l->target.kind == KIND_TCX)
+                remove_tc_filter(l);
+        else if (l->target.kind == KIND_TC) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 /* The hook as bpfd's records have it, without this slot. */
                 if (tc_hook_update(e, l, NULL, -1, l->id, &error) < 0)
@@ -1161,6 +1173,58 @@ static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_err
         return 0;
 }
 
+static void tc_hook_of(const LinkInfo *l, struct bpf_tc_hook *hook) {
+        *hook = (struct bpf_tc_hook) { .sz = sizeof *hook, .ifindex = (int) l->ifindex,
+                                       .attach_point = streq(l->target.direction, "egress") ? BPF_TC_EGRESS : BPF_TC_INGRESS };
+}
+
+/* tcx without TCX: a direct-action cls_bpf filter whose tc priority encodes bpfd's priority, then attach
+ * order (lower runs first, as in TCX); above the dispatcher's priority 50, below everything of 65100 up. */
+static int attach_tc_filter(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_error *error) {
+        struct bpf_tc_hook hook;
+        int r;
+
+        tc_hook_of(l, &hook);
+        r = bpf_tc_hook_create(&hook);
+        if (r < 0 && r != -EEXIST)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot add a clsact qdisc to '%s': %s",
+                                         l->target.interface, strerror(-r));
+        l->component_id = p->id;
+        l->tc_priority = 100 + (uint32_t) (l->target.priority - 1) * 65 + (uint32_t) (l->seq % 65);
+        r = journal_write(e, u, l);
+        if (r < 0)
+                return r;
+        for (unsigned attempt = 0; attempt < 65; attempt++, l->tc_priority++) {
+                LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = p->fd, .handle = BPFD_TC_FILTER_HANDLE,
+                            .priority = l->tc_priority);
+                r = bpf_tc_attach(&hook, &opts);
+                if (r != -EEXIST)
+                        break;
+        }
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "The kernel refused the tc filter on '%s' (%s): %s", l->target.interface,
+                                         l->target.direction, strerror(-r));
+        g_ptr_array_add(u->slots, link_info_ref(l));
+        return 0;
+}
+
+static void remove_tc_filter(const LinkInfo *l) {
+        struct bpf_tc_hook hook;
+        LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BPFD_TC_FILTER_HANDLE, .priority = l->tc_priority);
+
+        tc_hook_of(l, &hook);
+        (void) bpf_tc_detach(&hook, &opts);
+}
+
+static bool tc_filter_present(const LinkInfo *l) {
+        struct bpf_tc_hook hook;
+        LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BPFD_TC_FILTER_HANDLE, .priority = l->tc_priority);
+
+        tc_hook_of(l, &hook);
+        return bpf_tc_query(&hook, &opts) == 0 && opts.prog_id == l->component_id;
+}
+
 /* Network hooks: enter the target's namespace, find the interface, then attach there. */
 static int attach_net(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, const Caller *caller, int *ret_link_fd,
                       sd_bus_error *error) {
@@ -1186,6 +1250,8 @@ static int attach_net(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, const Cal
                                          l->target.interface, l->target.netns ? " in " : "", strempty(l->target.netns));
         switch (l->target.kind) {
         case KIND_TCX:
+                if (!e->tcx_native)
+                        return attach_tc_filter(e, u, p, l, error);
                 return attach_tcx_ordered(e, p, l, ret_link_fd, error);
         case KIND_XDP:
                 return attach_xdp(e, u, p, l, error);
@@ -1709,6 +1775,30 @@ static void recover_journal(Engine *e, const char *path) {
         ifindex = (uint32_t) g_key_file_get_uint64(kf, "Slot", "Ifindex", NULL);
         run_prio = (unsigned) g_key_file_get_uint64(kf, "Slot", "RunPrio", NULL);
         kind = g_key_file_get_string(kf, "Slot", "Kind", NULL);
+        if (kind && streq(kind, "tcx")) {
+                /* A filter added but never committed goes again. */
+                g_autofree gchar *direction = g_key_file_get_string(kf, "Slot", "Direction", NULL);
+                LinkInfo slot = { .netns_ino = want_ino, .ifindex = ifindex,
+                                  .tc_priority = (uint32_t) g_key_file_get_uint64(kf, "Slot", "TcPriority", NULL),
+                                  .target = { .kind = KIND_TCX, .netns = netns, .direction = direction } };
+                bool committed = false;
+
+                g_hash_table_iter_init(&it, e->links);
+                while (g_hash_table_iter_next(&it, NULL, &v)) {
+                        Group *g = v;
+                        for (guint k = 0; k < g->links->len; k++) {
+                                LinkInfo *l = g_ptr_array_index(g->links, k);
+                                committed = committed || (l->tc_priority == slot.tc_priority && l->ifindex == ifindex &&
+                                                          l->netns_ino == want_ino && streq_ptr(l->target.direction, direction));
+                        }
+                }
+                if (!committed && direction && slot.tc_priority && netns_enter(netns, &daemon_caller, &guard) >= 0) {
+                        if (netns_current_inode(&ino) >= 0 && ino == want_ino)
+                                remove_tc_filter(&slot);
+                        netns_leave(&guard);
+                }
+                goto done;
+        }
         if (kind && streq(kind, "tc")) {
                 /* Whatever was half done there, the hook gets exactly the committed slots. */
                 g_autofree gchar *direction = g_key_file_get_string(kf, "Slot", "Direction", NULL);
@@ -1776,6 +1866,23 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
                         return NULL;
                 if (id > e->slot_id)
                         e->slot_id = id;
+                if (l->target.kind == KIND_TCX) {
+                        NetnsGuard guard;
+                        bool present = false;
+
+                        l->tc_priority = (uint32_t) g_key_file_get_uint64(kf, sec, "TcPriority", NULL);
+                        if (!(l->pin_path = strdup("")))
+                                return NULL;
+                        if (netns_enter(l->target.netns, &daemon_caller, &guard) >= 0) {
+                                present = tc_filter_present(l);
+                                netns_leave(&guard);
+                        }
+                        if (!present) {
+                                log_warning("The tc filter of link %" PRIu32 " is gone, forgetting it.", id);
+                                return NULL;
+                        }
+                        return TAKE_PTR(l);
+                }
                 if (l->target.kind == KIND_TC) {
                         struct bpf_prog_info info = {};
                         uint32_t len = sizeof info;
@@ -2096,7 +2203,8 @@ static int scan_tc(Engine *e, uint64_t netns_ino, uint32_t ifindex, bool egress,
                 LinkInfo *l;
                 if (filters[i].is_dispatcher || filters[i].prog_id == 0)
                         continue;
-                l = filters[i].slot >= 0 ? engine_find_slot(e, netns_ino, ifindex, filters[i].prog_id) : NULL;
+                /* a slot of bpfd's dispatcher, or one of bpfd's own tcx filters */
+                l = engine_find_slot(e, netns_ino, ifindex, filters[i].prog_id);
                 chain_entry_fill(e, &ret->entries[ret->n++], l ? l->program_id : filters[i].prog_id, l ? l->id : 0);
         }
         return 0;

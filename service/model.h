@@ -59,7 +59,11 @@ typedef struct LinkInfo {
         uint64_t seq;
         /* dispatcher slots (xdp): the extension program in the chain; the link id is then bpfd's own */
         uint32_t component_id;
+        /* tcx on kernels without TCX: the cls_bpf filter's priority (its handle is BPFD_TC_FILTER_HANDLE) */
+        uint32_t tc_priority;
 } LinkInfo;
+
+#define BPFD_TC_FILTER_HANDLE 0xbfd1U
 
 /* Links that are slots of a dispatcher get ids of bpfd's own from here up: their kernel links change with
  * every rebuild of the chain, the slot does not. */

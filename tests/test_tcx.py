@@ -3,6 +3,7 @@
 (equal priorities in attach order), a program continues the chain with TCX_NEXT, one that drops stops the
 later ones, the order survives a daemon restart, and bad input gets its error."""
 
+import json
 import os
 import subprocess
 
@@ -29,8 +30,16 @@ class Pair:
             lib.run(["ip", "link", "set", veth, "netns", str(proc.pid)])
             self.ns(proc, ["ip", "link", "set", veth, "name", new])
             self.ns(proc, ["ip", "addr", "add", addr, "dev", new])
+            # no IPv6 and static neighbours: only the test's own packets cross, so counts are exact
+            self.ns(proc, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+            self.ns(proc, ["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"])
+            self.ns(proc, ["sysctl", "-qw", f"net.ipv6.conf.{new}.disable_ipv6=1"])
             self.ns(proc, ["ip", "link", "set", new, "up"])
             self.ns(proc, ["ip", "link", "set", "lo", "up"])
+        macs = [json.loads(self.ns(p, ["ip", "-j", "link", "show", "dev", dev]).stdout)[0]["address"]
+                for p, dev in ((self.procs[0], "veth0"), (self.procs[1], "veth1"))]
+        self.ns(self.procs[0], ["ip", "neigh", "replace", "192.0.2.2", "lladdr", macs[1], "dev", "veth0", "nud", "permanent"])
+        self.ns(self.procs[1], ["ip", "neigh", "replace", "192.0.2.1", "lladdr", macs[0], "dev", "veth1", "nud", "permanent"])
         return self
 
     @staticmethod
@@ -73,7 +82,6 @@ print(json.dumps(list(ids[:count])))
 
 def chain_of(pair):
     """The kernel's TCX ingress chain of veth0 in order, as program ids, asked in the namespace itself."""
-    import json
     out = Pair.ns(pair.procs[0], ["python3", "-c", TCX_QUERY, "veth0"]).stdout
     return json.loads(out)
 
