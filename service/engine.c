@@ -968,8 +968,7 @@ static int map_reuse_lists(ProgramInfo *p, char ***ret_names, int **ret_fds, siz
         return 0;
 }
 
-static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_error *error) {
-        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(p->id));
+static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, sd_bus_error *error) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char *obj = NULL;
@@ -980,11 +979,11 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_er
         bool is_dispatcher = false;
         int r;
 
-        if (!g || !g->object_path)
+        if (!object_path)
                 return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
-        obj_fd = open(g->object_path, O_RDONLY | O_CLOEXEC);
+        obj_fd = open(object_path, O_RDONLY | O_CLOEXEC);
         if (obj_fd < 0 || read_full_fd(obj_fd, OBJECT_SIZE_MAX, &obj, &size) < 0)
-                return sd_bus_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", g->object_path);
+                return sd_bus_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", object_path);
         for (char **a = l->target.proceed_on; a && *a; a++)
                 for (unsigned i = 0; i < ELEMENTSOF(xdp_action_names); i++)
                         if (streq(*a, xdp_action_names[i]))
@@ -1131,8 +1130,7 @@ out:
         return r;
 }
 
-static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_error *error) {
-        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(p->id));
+static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, sd_bus_error *error) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char *obj = NULL;
@@ -1140,11 +1138,11 @@ static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_err
         size_t size, n = 0;
         int r;
 
-        if (!g || !g->object_path)
+        if (!object_path)
                 return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
-        obj_fd = open(g->object_path, O_RDONLY | O_CLOEXEC);
+        obj_fd = open(object_path, O_RDONLY | O_CLOEXEC);
         if (obj_fd < 0 || read_full_fd(obj_fd, OBJECT_SIZE_MAX, &obj, &size) < 0)
-                return sd_bus_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", g->object_path);
+                return sd_bus_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", object_path);
         r = map_reuse_lists(p, &names, &fds, &n);
         if (r < 0)
                 return r;
@@ -1226,8 +1224,8 @@ static bool tc_filter_present(const LinkInfo *l) {
 }
 
 /* Network hooks: enter the target's namespace, find the interface, then attach there. */
-static int attach_net(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, const Caller *caller, int *ret_link_fd,
-                      sd_bus_error *error) {
+static int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l,
+                      const Caller *caller, int *ret_link_fd, sd_bus_error *error) {
         _cleanup_(netns_leave) NetnsGuard guard = { .saved_fd = -1 };
         int r;
 
@@ -1254,9 +1252,9 @@ static int attach_net(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, const Cal
                         return attach_tc_filter(e, u, p, l, error);
                 return attach_tcx_ordered(e, p, l, ret_link_fd, error);
         case KIND_XDP:
-                return attach_xdp(e, u, p, l, error);
+                return attach_xdp(e, u, p, object_path, l, error);
         case KIND_TC:
-                return attach_tc(e, u, p, l, error);
+                return attach_tc(e, u, p, object_path, l, error);
         default:
                 return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
                                          "Attaching '%s' programs is not supported by this version of bpfd.",
@@ -1264,8 +1262,9 @@ static int attach_net(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, const Cal
         }
 }
 
-static int make_link(Engine *e, Undo *u, ProgramInfo *p, const AttachTarget *target, const Caller *caller,
-                     LinkInfo **ret, sd_bus_error *error) {
+/* object_path: the ELF object kept for the program's load group, for dispatchers that load it again. */
+static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, const AttachTarget *target,
+                     const Caller *caller, LinkInfo **ret, sd_bus_error *error) {
         _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
         _cleanup_close_ int link_fd = -1;
         int r;
@@ -1287,7 +1286,7 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const AttachTarget *tar
         if (r < 0)
                 return r;
         if (IN_SET2(l->target.kind, KIND_XDP, KIND_TC) || l->target.kind == KIND_TCX)
-                r = attach_net(e, u, p, l, caller, &link_fd, error);
+                r = attach_net(e, u, p, object_path, l, caller, &link_fd, error);
         else
                 r = attach_program(p->fd, p->expected_attach_type, &l->target, caller, &link_fd, error);
         if (r < 0)
@@ -1333,6 +1332,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         Group *g = NULL;
         size_t n = strv_length(req->selected);
         struct bpf_map *map;
+        _cleanup_free_ char *object_path = NULL;
         KernelProgram *kps = NULL;
         MapInfo *maps = NULL;
         size_t n_maps = 0;
@@ -1449,6 +1449,23 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                                 }
         }
 
+        /* Dispatchers load XDP and TC programs again as extensions: keep the object for them. */
+        for (size_t i = 0; i < req->n_loaded && !object_path; i++)
+                if (IN_SET2(req->loaded[i]->kind, KIND_XDP, KIND_TC) || req->loaded[i]->kind == KIND_TCX) {
+                        r = mkdir_p_one(e->objects_dir, 0700);
+                        if (r < 0)
+                                goto fail;
+                        object_path = path_join(e->objects_dir, "group-%" PRIu32 ".o", req->loaded[0]->id);
+                        if (!object_path)
+                                goto nomem;
+                        r = write_file_atomic(object_path, req->object_data, req->object_size);
+                        if (r < 0) {
+                                sd_bus_error_set_errnof(error, r, "Cannot keep the object file: %m");
+                                goto fail;
+                        }
+                        g_ptr_array_add(undo.pins, strdup(object_path));
+                }
+
         req->links = calloc(req->n_targets + 1, sizeof(LinkInfo *));
         if (!req->links)
                 goto nomem;
@@ -1457,7 +1474,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 for (size_t i = 0; i < req->n_loaded; i++)
                         if (streq(req->loaded[i]->name, req->targets[t].program))
                                 p = req->loaded[i];
-                r = make_link(e, &undo, p, &req->targets[t], &req->caller, &req->links[req->n_links], error);
+                r = make_link(e, &undo, p, object_path, &req->targets[t], &req->caller, &req->links[req->n_links], error);
                 if (r < 0)
                         goto fail;
                 req->n_links++;
@@ -1466,22 +1483,8 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         g = group_new(req->loaded[0]->id, req->caller.uid, req->source);
         if (!g)
                 goto nomem;
-        for (size_t i = 0; i < req->n_loaded; i++)
-                if (IN_SET2(req->loaded[i]->kind, KIND_XDP, KIND_TC) || req->loaded[i]->kind == KIND_TCX) {
-                        r = mkdir_p_one(e->objects_dir, 0700);
-                        if (r < 0)
-                                goto fail;
-                        g->object_path = path_join(e->objects_dir, "group-%" PRIu32 ".o", g->id);
-                        if (!g->object_path)
-                                goto nomem;
-                        r = write_file_atomic(g->object_path, req->object_data, req->object_size);
-                        if (r < 0) {
-                                sd_bus_error_set_errnof(error, r, "Cannot keep the object file: %m");
-                                goto fail;
-                        }
-                        g_ptr_array_add(undo.pins, strdup(g->object_path));
-                        break;
-                }
+        if (object_path && !(g->object_path = strdup(object_path)))
+                goto nomem;
         for (size_t i = 0; i < req->n_loaded; i++)
                 g_ptr_array_add(g->programs, program_info_ref(req->loaded[i]));
         for (size_t i = 0; i < req->n_links; i++)
@@ -1556,7 +1559,7 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "Program %" PRIu32 " was loaded to trace '%s'; it cannot trace '%s'.", p->id,
                                          p->attach_function, target->function);
-        r = make_link(e, &undo, p, target, caller, &l, error);
+        r = make_link(e, &undo, p, g->object_path, target, caller, &l, error);
         if (r < 0) {
                 undo_run(&undo);
                 return r;

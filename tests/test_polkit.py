@@ -313,3 +313,32 @@ def test_by_path_uses_callers_mount_namespace():
     assert FILE_NOT_FOUND in p.stderr, p.stderr
     assert _program_ids() == {prog["id"]}
     lib.bpfctl("unload", str(prog["id"]))
+
+
+# ---- network hooks ----
+
+def test_xdp_rule_allows_one_interface_only():
+    """polkit/50-bpfd-xdp-one-interface.rules.example: group bpfd-net (alice) may put XDP programs on eth1
+    only; the interface is in the details polkit sees."""
+    _start()
+    obj = lib.world_readable_copy(lib.bpf_obj("xdp_counter"))
+    made = []
+    for name in ("eth1", "eth2"):
+        if lib.run(["ip", "link", "show", name], check=False).returncode != 0:
+            lib.run(["ip", "link", "add", name, "type", "veth", "peer", "name", name + "p"])
+            made.append(name)
+    try:
+        args = ("--json", "--no-ask-password", "load", obj, "-p", "xdp_count_a", "xdp", "--iface")
+        _assert_denied(lib.bpfctl(*args, "eth2", user=lib.ALICE, check=False), "alice, XDP on eth2")
+        _assert_denied(lib.bpfctl(*args, "eth1", user=lib.BOB, check=False), "bob, XDP on eth1")
+        assert _program_ids() == set()
+        p = lib.bpfctl(*args, "eth1", user=lib.ALICE)
+        (link,) = p.json["links"]
+        assert link["attach_point"].startswith("xdp eth1 ") and link["owner_uid"] == lib.uid_of(lib.ALICE), link
+        # a load without a target names no interface: not allowed by this rule
+        _assert_denied(lib.bpfctl("--no-ask-password", "load", obj, "-p", "xdp_count_b", user=lib.ALICE,
+                                  check=False), "alice, XDP load without a target")
+    finally:
+        _unload_all()
+        for name in made:
+            lib.run(["ip", "link", "del", name], check=False)
