@@ -2270,6 +2270,51 @@ static InterfaceInfo *scan_interface(Engine *e, const char *name, uint32_t ifind
         return i;
 }
 
+static void rm_dir(const char *path) {
+        (void) rm_rf_children(path);
+        (void) rmdir(path);
+}
+
+/* Dispatcher pins keep programs alive after their interface went: remove those of a vanished hook. libxdp
+ * names its directories by ifindex and dispatcher id only, so the right one is the one that pins this
+ * link's component. */
+static void clean_vanished_hook(Engine *e, const LinkInfo *l) {
+        _cleanup_free_ char *xdp_dir = path_join(e->fs_dir, "xdp"), *prefix = NULL;
+        DIR *d;
+        struct dirent *de;
+
+        if (l->target.kind == KIND_TC) {
+                _cleanup_free_ char *dir = NULL;
+                if (asprintf(&dir, "%s/%" PRIu64 "-%" PRIu32 "-%s", e->tc_dir, l->netns_ino, l->ifindex,
+                             l->target.direction) >= 0)
+                        rm_dir(dir);
+                return;
+        }
+        if (l->target.kind != KIND_XDP || !xdp_dir || asprintf(&prefix, "dispatch-%" PRIu32 "-", l->ifindex) < 0)
+                return;
+        d = opendir(xdp_dir);
+        while (d && (de = readdir(d))) {
+                _cleanup_free_ char *dir = NULL;
+                bool ours = false;
+
+                if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || !(dir = path_join(xdp_dir, "%s", de->d_name)))
+                        continue;
+                for (unsigned slot = 0; slot < XDP_CHAIN_MAX && !ours; slot++) {
+                        _cleanup_free_ char *pin = path_join(dir, "prog%u-prog", slot);
+                        _cleanup_close_ int fd = pin ? bpf_obj_get(pin) : -1;
+                        struct bpf_prog_info info = {};
+                        uint32_t len = sizeof info;
+                        ours = fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.id == l->component_id;
+                }
+                if (ours) {
+                        log_info("Removing the dispatcher pins %s of a vanished interface.", dir);
+                        rm_dir(dir);
+                }
+        }
+        if (d)
+                closedir(d);
+}
+
 int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint32_t **ret_gone, size_t *ret_n_gone) {
         g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(interface_info_destroy);
         g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(uint32_t));
@@ -2334,8 +2379,12 @@ int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint3
         }
         for (guint j = 0; j < gone->len; j++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(link_info_unrefp) LinkInfo *l = link_info_ref(engine_find_link(e, g_array_index(gone, uint32_t, j)));
+
                 log_info("The interface of link %" PRIu32 " is gone; dropping the link.", g_array_index(gone, uint32_t, j));
                 (void) engine_detach(e, g_array_index(gone, uint32_t, j), &error);
+                if (l)
+                        clean_vanished_hook(e, l);
         }
         *ret_n = found->len;
         *ret = (InterfaceInfo **) g_ptr_array_free(g_steal_pointer(&found), FALSE);

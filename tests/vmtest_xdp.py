@@ -3,6 +3,9 @@
 (it has freplace): priority order, proceed-on, removal from the middle, the 11th refused, the chain after a
 daemon restart, and the interface object showing it all."""
 
+import os
+import socket
+
 import lib
 from lib import counter_pin, load, unload
 from test_tcx import Pair, interfaces, value
@@ -101,3 +104,25 @@ def test_chain_survives_restart():
             assert [e[0] for e in chain(pair)] == [a["id"], b["id"], c["id"]]
         finally:
             unload(*[p["id"] for p in progs])
+
+
+def test_vanished_interface_takes_its_chain_and_pins():
+    """When the interface goes, bpfd forgets its slots and removes libxdp's dispatcher pins for it."""
+    lib.ensure_daemon()
+    name = "xv0"
+    lib.run(["ip", "link", "add", name, "type", "veth", "peer", "name", name + "p"])
+    progs, _ = load(OBJ, "-p", "xdp_count_a", "-p", "xdp_count_b")
+    try:
+        for p, prio in zip(progs, (10, 20)):
+            lib.bpfctl("attach", str(p["id"]), "xdp", "--iface", name, "--priority", str(prio))
+        xdp_dir = "/run/bpfd/fs/xdp"
+        ifindex = socket.if_nametoindex(name)   # /sys is the VM's init namespace, not with-env's
+        dirs = [d for d in os.listdir(xdp_dir) if d.startswith(f"dispatch-{ifindex}-")]
+        assert len(dirs) == 1, os.listdir(xdp_dir)
+        lib.run(["ip", "link", "del", name])
+        lib.wait_for(lambda: lib.bpfctl("--json", "list", "links").json == [], what="the slots to be dropped")
+        lib.wait_for(lambda: not any(d.startswith(f"dispatch-{ifindex}-") for d in os.listdir(xdp_dir)),
+                     what="libxdp's pins of the vanished interface to go")
+    finally:
+        lib.run(["ip", "link", "del", name], check=False)
+        unload(*[p["id"] for p in progs])
