@@ -256,3 +256,29 @@ def test_vanished_interface_drops_its_links():
     finally:
         lib.run(["ip", "link", "del", name + "a"], check=False)
         unload(*[p["id"] for p in progs.values()])
+
+
+def test_interface_signals_chain_changes():
+    """A client watching an interface object sees PropertiesChanged with the new chain when bpfd changes it."""
+    from test_lifecycle import bus_signals
+    lib.ensure_daemon()
+    name = f"bs{os.getpid() % 100000}"
+    lib.run(["ip", "link", "add", name + "a", "type", "veth", "peer", "name", name + "b"])
+    progs = load_all()
+    path = f"/org/bpfd/Manager/interface/{name}a"
+    try:
+        lib.wait_for(lambda: any(value(i, "object_path") == path for i in interfaces()), what="the interface object")
+
+        def change():
+            lib.bpfctl("attach", str(progs[A]["id"]), "tcx", "--iface", name + "a", "--direction", "ingress")
+            lib.wait_for(lambda: any(value(i, "object_path") == path and value(i, "tc_ingress") for i in interfaces()),
+                         what="the chain to show")
+
+        signals = bus_signals(change)
+        changed = [data[1] for member, p, iface, data in signals
+                   if member == "PropertiesChanged" and p == path and data[0] == "org.bpfd.Interface"]
+        assert any([c[0] for c in props["TcIngress"]["data"]] == [progs[A]["id"]]
+                   for props in changed if "TcIngress" in props), signals
+    finally:
+        unload(*[p["id"] for p in progs.values()])
+        lib.run(["ip", "link", "del", name + "a"], check=False)
