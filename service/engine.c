@@ -815,6 +815,21 @@ static int copy_metadata_and_globals(ProgramInfo *p, const LoadRequest *req) {
         return 0;
 }
 
+/* Every link bpfd manages, each once (e->links maps each link to its group, so walk the groups). */
+static GPtrArray *engine_all_links(Engine *e) {
+        GPtrArray *all = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, e->groups);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Group *g = v;
+                for (guint k = 0; k < g->links->len; k++)
+                        g_ptr_array_add(all, g_ptr_array_index(g->links, k));
+        }
+        return all;
+}
+
 /* The links of bpfd on one TCX hook, which a new link is ordered among. */
 static bool same_tcx_hook(const LinkInfo *a, const LinkInfo *b) {
         return a->target.kind == KIND_TCX && b->target.kind == KIND_TCX && a->netns_ino == b->netns_ino &&
@@ -1078,19 +1093,14 @@ static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int
         _cleanup_free_ char *pin_dir = NULL;
         TcDispatcherSlot config[TC_DISPATCHER_MAX_SLOTS + 1];
         int fds[TC_DISPATCHER_MAX_SLOTS + 1];
-        GHashTableIter it;
-        gpointer v;
+        g_autoptr(GPtrArray) all = engine_all_links(e);
         size_t n = 0;
         int r = 0;
 
-        g_hash_table_iter_init(&it, e->links);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Group *g = v;
-                for (guint k = 0; k < g->links->len; k++) {
-                        LinkInfo *l = g_ptr_array_index(g->links, k);
-                        if (same_tc_hook(l, hook) && l->id != skip_id && l != adding && !g_ptr_array_find(slots, l, NULL))
-                                g_ptr_array_add(slots, l);
-                }
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                if (same_tc_hook(l, hook) && l->id != skip_id && l != adding)
+                        g_ptr_array_add(slots, l);
         }
         if (adding)
                 g_ptr_array_add(slots, adding);
@@ -1767,8 +1777,7 @@ static void recover_journal(Engine *e, const char *path) {
         unsigned run_prio;
         uint32_t ifindex;
         NetnsGuard guard;
-        GHashTableIter it;
-        gpointer v;
+        g_autoptr(GPtrArray) all = engine_all_links(e);
         size_t n = 0;
 
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
@@ -1786,14 +1795,10 @@ static void recover_journal(Engine *e, const char *path) {
                                   .target = { .kind = KIND_TCX, .netns = netns, .direction = direction } };
                 bool committed = false;
 
-                g_hash_table_iter_init(&it, e->links);
-                while (g_hash_table_iter_next(&it, NULL, &v)) {
-                        Group *g = v;
-                        for (guint k = 0; k < g->links->len; k++) {
-                                LinkInfo *l = g_ptr_array_index(g->links, k);
-                                committed = committed || (l->tc_priority == slot.tc_priority && l->ifindex == ifindex &&
-                                                          l->netns_ino == want_ino && streq_ptr(l->target.direction, direction));
-                        }
+                for (guint k = 0; k < all->len; k++) {
+                        LinkInfo *l = g_ptr_array_index(all, k);
+                        committed = committed || (l->tc_priority == slot.tc_priority && l->ifindex == ifindex &&
+                                                  l->netns_ino == want_ino && streq_ptr(l->target.direction, direction));
                 }
                 if (!committed && direction && slot.tc_priority && netns_enter(netns, &daemon_caller, &guard) >= 0) {
                         if (netns_current_inode(&ino) >= 0 && ino == want_ino)
@@ -1819,15 +1824,10 @@ static void recover_journal(Engine *e, const char *path) {
                 }
                 goto done;
         }
-        g_hash_table_iter_init(&it, e->links);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Group *g = v;
-                for (guint k = 0; k < g->links->len; k++) {
-                        LinkInfo *l = g_ptr_array_index(g->links, k);
-                        if (l->component_id && l->ifindex == ifindex && l->netns_ino == want_ino &&
-                            xdp_run_prio(l) == run_prio)
-                                goto done; /* committed after all */
-                }
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                if (l->component_id && l->ifindex == ifindex && l->netns_ino == want_ino && xdp_run_prio(l) == run_prio)
+                        goto done; /* committed after all */
         }
         if (netns_enter(netns, &daemon_caller, &guard) < 0)
                 goto done;
@@ -1976,17 +1976,12 @@ static int recover_group(Engine *e, const char *path) {
 }
 
 static bool tc_extension_in_use(Engine *e, uint32_t component_id) {
-        GHashTableIter it;
-        gpointer v;
+        g_autoptr(GPtrArray) all = engine_all_links(e);
 
-        g_hash_table_iter_init(&it, e->links);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Group *g = v;
-                for (guint k = 0; k < g->links->len; k++) {
-                        LinkInfo *l = g_ptr_array_index(g->links, k);
-                        if (l->target.kind == KIND_TC && l->component_id == component_id)
-                                return true;
-                }
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                if (l->target.kind == KIND_TC && l->component_id == component_id)
+                        return true;
         }
         return false;
 }
@@ -2214,17 +2209,12 @@ static int scan_tc(Engine *e, uint64_t netns_ino, uint32_t ifindex, bool egress,
 }
 
 static LinkInfo *engine_find_slot(Engine *e, uint64_t netns_ino, uint32_t ifindex, uint32_t component_id) {
-        GHashTableIter it;
-        gpointer v;
+        g_autoptr(GPtrArray) all = engine_all_links(e);
 
-        g_hash_table_iter_init(&it, e->links);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Group *g = v;
-                for (guint k = 0; k < g->links->len; k++) {
-                        LinkInfo *l = g_ptr_array_index(g->links, k);
-                        if (l->component_id == component_id && l->ifindex == ifindex && l->netns_ino == netns_ino)
-                                return l;
-                }
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                if (l->component_id == component_id && l->ifindex == ifindex && l->netns_ino == netns_ino)
+                        return l;
         }
         return NULL;
 }
@@ -2318,11 +2308,10 @@ static void clean_vanished_hook(Engine *e, const LinkInfo *l) {
 int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint32_t **ret_gone, size_t *ret_n_gone) {
         g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(interface_info_destroy);
         g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-        g_autoptr(GHashTable) other_ns = g_hash_table_new(g_int64_hash, g_int64_equal);
+        g_autoptr(GHashTable) other_ifaces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GPtrArray) all = engine_all_links(e);
         struct if_nameindex *names = if_nameindex();
         uint64_t own_ino = 0;
-        GHashTableIter it;
-        gpointer v;
 
         (void) netns_current_inode(&own_ino);
         for (struct if_nameindex *n = names; n && n->if_index; n++) {
@@ -2335,47 +2324,35 @@ int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint3
 
         /* Links on network hooks: those of other namespaces show their interfaces too; links whose interface
          * (or namespace) is gone are dropped, as the kernel dropped the attachment. */
-        g_hash_table_iter_init(&it, e->links);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Group *g = v;
-                for (guint k = 0; k < g->links->len; k++) {
-                        LinkInfo *l = g_ptr_array_index(g->links, k);
-                        bool exists = false, dup = false;
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                char name[IF_NAMESIZE];
+                bool exists = false;
 
-                        if (!l->ifindex)
-                                continue;
-                        for (guint j = 0; j < gone->len; j++)
-                                dup = dup || g_array_index(gone, uint32_t, j) == l->id;
-                        if (dup)
-                                continue;
-                        if (l->netns_ino == own_ino) {
-                                char buf[IF_NAMESIZE];
-                                exists = if_indextoname(l->ifindex, buf) != NULL;
-                        } else {
-                                static const Caller root = {};
-                                NetnsGuard guard;
-                                uint64_t ino = 0;
+                if (!l->ifindex)
+                        continue;
+                if (l->netns_ino == own_ino)
+                        exists = if_indextoname(l->ifindex, name) != NULL;
+                else {
+                        g_autofree gchar *key = g_strdup_printf("%" PRIu64 ":%" PRIu32, l->netns_ino, l->ifindex);
+                        NetnsGuard guard;
+                        uint64_t ino = 0;
 
-                                if (netns_enter(l->target.netns, &root, &guard) >= 0 && netns_current_inode(&ino) >= 0 &&
-                                    ino == l->netns_ino) {
-                                        char buf[IF_NAMESIZE];
-                                        if (if_indextoname(l->ifindex, buf)) {
-                                                exists = true;
-                                                if (!g_hash_table_contains(other_ns, &l->netns_ino)) {
-                                                        InterfaceInfo *i = scan_interface(e, buf, l->ifindex, l->target.netns,
-                                                                                          l->netns_ino, false);
-                                                        if (i) {
-                                                                g_ptr_array_add(found, i);
-                                                                g_hash_table_add(other_ns, &i->netns_ino);
-                                                        }
-                                                }
-                                        }
+                        if (netns_enter(l->target.netns, &daemon_caller, &guard) >= 0 && netns_current_inode(&ino) >= 0 &&
+                            ino == l->netns_ino && if_indextoname(l->ifindex, name)) {
+                                exists = true;
+                                if (!g_hash_table_contains(other_ifaces, key)) {
+                                        InterfaceInfo *i = scan_interface(e, name, l->ifindex, l->target.netns,
+                                                                          l->netns_ino, false);
+                                        if (i)
+                                                g_ptr_array_add(found, i);
+                                        g_hash_table_add(other_ifaces, g_steal_pointer(&key));
                                 }
-                                netns_leave(&guard);
                         }
-                        if (!exists)
-                                g_array_append_val(gone, l->id);
+                        netns_leave(&guard);
                 }
+                if (!exists)
+                        g_array_append_val(gone, l->id);
         }
         for (guint j = 0; j < gone->len; j++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
