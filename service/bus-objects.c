@@ -404,11 +404,32 @@ static int program_method_attach(sd_bus_message *msg, void *userdata, sd_bus_err
         return request_attach(manager_of_bus(sd_bus_message_get_bus(msg)), msg, p->id, error);
 }
 
+#define MAP_METHOD(fn, op)                                                                                        \
+        static int fn(sd_bus_message *msg, void *userdata, sd_bus_error *error) {                              \
+                ProgramInfo *p = userdata;                                                                      \
+                return request_map_access(manager_of_bus(sd_bus_message_get_bus(msg)), msg, p->id, (op), error); \
+        }
+MAP_METHOD(program_method_map_info, MAP_OP_INFO)
+MAP_METHOD(program_method_map_lookup, MAP_OP_LOOKUP)
+MAP_METHOD(program_method_map_dump, MAP_OP_DUMP)
+MAP_METHOD(program_method_map_update, MAP_OP_UPDATE)
+MAP_METHOD(program_method_map_delete, MAP_OP_DELETE)
+
 const sd_bus_vtable program_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD("Unload", "", "", program_method_unload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Attach", "a{sv}", SD_BUS_PARAM(target), "o", SD_BUS_PARAM(link),
                                  program_method_attach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapInfo", SD_BUS_ARGS("s", map), SD_BUS_RESULT("a{sv}", info), program_method_map_info,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapLookup", SD_BUS_ARGS("s", map, "ay", key), SD_BUS_RESULT("ay", value),
+                                program_method_map_lookup, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapDump", SD_BUS_ARGS("s", map), SD_BUS_RESULT("a(ayay)", entries),
+                                program_method_map_dump, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapUpdate", SD_BUS_ARGS("s", map, "ay", key, "ay", value, "t", flags), SD_BUS_NO_RESULT,
+                                program_method_map_update, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapDelete", SD_BUS_ARGS("s", map, "ay", key), SD_BUS_NO_RESULT,
+                                program_method_map_delete, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Id", "u", NULL, offsetof(ProgramInfo, id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(ProgramInfo, name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Kind", "s", program_get_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),

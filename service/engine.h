@@ -2,6 +2,7 @@
 #pragma once
 
 #include <bpf/libbpf.h>
+#include <glib.h>
 #include <systemd/sd-bus.h>
 
 #include "caller.h"
@@ -74,5 +75,36 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
  * the chains on their hooks. Links whose interface or namespace is gone are dropped (pins removed, records
  * rewritten); their ids come back in ret_gone. */
 int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint32_t **ret_gone, size_t *ret_n_gone);
+typedef enum MapOp {
+        MAP_OP_INFO,
+        MAP_OP_LOOKUP,
+        MAP_OP_DUMP,
+        MAP_OP_UPDATE,
+        MAP_OP_DELETE,
+} MapOp;
+
+/* One map operation: inputs from the bus thread, results from the worker. */
+typedef struct MapAccess {
+        MapOp op;
+        char *map;
+        uint8_t *key;
+        size_t key_size_given;
+        uint8_t *value;          /* update: input; lookup: result */
+        size_t value_len;
+        uint64_t flags;
+        /* results */
+        GPtrArray *entries;      /* dump: GBytes key, value, key, value, ... */
+        char *type;
+        char *pin_path;
+        uint32_t map_id, map_type, key_size, value_size, max_entries, map_flags;
+        uint32_t btf_key_type_id, btf_value_type_id, possible_cpus;
+        bool per_cpu;
+        uint8_t *btf;
+        size_t btf_size;
+} MapAccess;
+
+void map_access_done(MapAccess *a);
+int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error *error);
+
 int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus_error *error);
 int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error);

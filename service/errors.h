@@ -15,6 +15,8 @@
 #define BPFD_ERROR_FILE_NOT_FOUND "org.bpfd.Error.FileNotFound"
 #define BPFD_ERROR_NOT_SUPPORTED "org.bpfd.Error.NotSupported"
 #define BPFD_ERROR_INVALID_ARGUMENT "org.bpfd.Error.InvalidArgument"
+#define BPFD_ERROR_MAP_NOT_FOUND "org.bpfd.Error.MapNotFound"
+#define BPFD_ERROR_KEY_NOT_FOUND "org.bpfd.Error.KeyNotFound"
 #define BPFD_ERROR_FAILED "org.bpfd.Error.Failed"
 
 /* The error name for an errno from opening a file a caller named. */

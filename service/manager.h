@@ -79,3 +79,5 @@ extern const sd_bus_vtable interface_vtable[];
 int request_unload(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);
 int request_attach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);
 int request_detach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);
+/* op: a MapOp; reads the method's arguments (map name, key, value, flags) from msg. */
+int request_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_bus_error *error);

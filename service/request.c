@@ -20,6 +20,7 @@ typedef enum Operation {
         OP_UNLOAD,
         OP_LIST_KERNEL,
         OP_GET_KERNEL,
+        OP_MAP,
 } Operation;
 
 typedef struct Request {
@@ -41,6 +42,7 @@ typedef struct Request {
         size_t n_gone;
         KernelProgram *kernel;
         size_t n_kernel;
+        MapAccess map;
         /* ListPrograms filter */
         bool filter_all;
         char *filter_kind;
@@ -62,6 +64,7 @@ static void request_free(Request *req) {
         link_info_unref(req->link);
         free(req->gone_links);
         kernel_programs_free(req->kernel, req->n_kernel);
+        map_access_done(&req->map);
         free(req->filter_kind);
         free(req);
         m->requests_in_flight--;
@@ -117,6 +120,10 @@ static const char *action_verb(const char *action) {
                 return "load BPF programs";
         if (streq(action, "org.bpfd.attach"))
                 return "attach BPF programs";
+        if (streq(action, "org.bpfd.map"))
+                return "access the maps of this program";
+        if (streq(action, "org.bpfd.map-others"))
+                return "access the maps of other users' programs";
         return "unload or detach BPF programs of other users";
 }
 
@@ -164,7 +171,7 @@ static char *uid_string(uid_t uid) {
 static void add_check(Request *req, const char *action, const char *operation, Kind kind, const char *program_name,
                       const AttachTarget *target, uid_t owner) {
         _cleanup_free_ char *detail = target && target->kind >= 0 ? attach_target_polkit_detail(target) : NULL;
-        char **c = calloc(14, sizeof(char *));
+        char **c = calloc(16, sizeof(char *));
 
         if (!c)
                 return;
@@ -181,6 +188,10 @@ static void add_check(Request *req, const char *action, const char *operation, K
         c[10] = strdup(target ? strempty(target->interface) : "");
         c[11] = strdup("owner_uid");
         c[12] = uid_string(owner);
+        if (req->op == OP_MAP) {
+                c[13] = strdup("map_name");
+                c[14] = strdup(strempty(req->map.map));
+        }
         g_ptr_array_add(req->checks, c);
 }
 
@@ -365,6 +376,24 @@ static void after_credentials(Request *req) {
                                   &l->target, l->owner_uid);
                 authorize_next(req);
                 return;
+        case OP_MAP: {
+                static const char *const op_names[] = { "info", "lookup", "dump", "update", "delete" };
+                bool found = false;
+
+                p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(req->id));
+                if (!p)
+                        return request_failf(req, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                                             req->id);
+                for (size_t i = 0; i < p->n_maps; i++)
+                        found = found || streq(p->maps[i].name, req->map.map);
+                if (!found)
+                        return request_failf(req, BPFD_ERROR_MAP_NOT_FOUND, "Program %" PRIu32 " has no map '%s'.", p->id,
+                                             req->map.map);
+                add_check(req, p->owner_uid == req->caller.uid ? "org.bpfd.map" : "org.bpfd.map-others",
+                          op_names[req->map.op], p->kind, p->name, NULL, p->owner_uid);
+                authorize_next(req);
+                return;
+        }
         default:
                 request_submit(req);
                 return;
@@ -398,6 +427,9 @@ static void job_run(Job *j, Engine *e) {
                 break;
         case OP_LIST_KERNEL:
                 (void) engine_kernel_programs(e, &req->kernel, &req->n_kernel, &req->error);
+                break;
+        case OP_MAP:
+                (void) engine_map_access(e, req->id, &req->map, &req->error);
                 break;
         case OP_GET_KERNEL:
                 req->kernel = calloc(1, sizeof(KernelProgram));
@@ -456,6 +488,132 @@ static void authorize_load(Request *req) {
         }
         req->op = OP_LOAD;
         authorize_next(req);
+}
+
+static int append_map_result(sd_bus_message *reply, const MapAccess *a) {
+        int r = 0;
+
+        switch (a->op) {
+        case MAP_OP_LOOKUP:
+                return sd_bus_message_append_array(reply, 'y', a->value, a->value_len);
+        case MAP_OP_DUMP:
+                r = sd_bus_message_open_container(reply, 'a', "(ayay)");
+                for (guint i = 0; r >= 0 && i + 1 < a->entries->len; i += 2) {
+                        gsize kn, vn;
+                        const void *k = g_bytes_get_data(g_ptr_array_index(a->entries, i), &kn);
+                        const void *v = g_bytes_get_data(g_ptr_array_index(a->entries, i + 1), &vn);
+                        r = sd_bus_message_open_container(reply, 'r', "ayay");
+                        if (r >= 0)
+                                r = sd_bus_message_append_array(reply, 'y', k, kn);
+                        if (r >= 0)
+                                r = sd_bus_message_append_array(reply, 'y', v, vn);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                }
+                return r < 0 ? r : sd_bus_message_close_container(reply);
+        case MAP_OP_INFO:
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "id", "u", a->map_id);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "name", "s", a->map);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "type", "s", a->type);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "type_id", "u", a->map_type);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "key_size", "u", a->key_size);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "value_size", "u", a->value_size);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "max_entries", "u", a->max_entries);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "flags", "u", a->map_flags);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "per_cpu", "b", a->per_cpu);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "possible_cpus", "u", a->possible_cpus);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "btf_key_type_id", "u", a->btf_key_type_id);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "btf_value_type_id", "u", a->btf_value_type_id);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "pin_path", "s", strempty(a->pin_path));
+                if (r >= 0) {
+                        r = sd_bus_message_open_container(reply, 'e', "sv");
+                        if (r >= 0)
+                                r = sd_bus_message_append_basic(reply, 's', "btf");
+                        if (r >= 0)
+                                r = sd_bus_message_open_container(reply, 'v', "ay");
+                        if (r >= 0)
+                                r = sd_bus_message_append_array(reply, 'y', a->btf, a->btf_size);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                }
+                return r < 0 ? r : sd_bus_message_close_container(reply);
+        default:
+                return 0; /* update, delete: no result */
+        }
+}
+
+int request_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_bus_error *error) {
+        Request *req = request_new(m, msg, OP_MAP);
+        const char *name;
+        const void *data;
+        size_t size;
+        int r;
+
+        if (!req)
+                return -ENOMEM;
+        req->id = id;
+        req->map.op = op;
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                goto fail;
+        if (!*name || strlen(name) > BPFD_NAME_MAX) {
+                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.64s' is not a map name.", name);
+                goto fail;
+        }
+        req->map.map = strdup(name);
+        if (!req->map.map) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (IN_SET2(op, MAP_OP_LOOKUP, MAP_OP_UPDATE) || op == MAP_OP_DELETE) {
+                r = sd_bus_message_read_array(msg, 'y', &data, &size);
+                if (r < 0)
+                        goto fail;
+                req->map.key = malloc(size + 1);
+                if (!req->map.key) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                memcpy(req->map.key, data, size);
+                req->map.key_size_given = size;
+        }
+        if (op == MAP_OP_UPDATE) {
+                r = sd_bus_message_read_array(msg, 'y', &data, &size);
+                if (r >= 0 && size > 16U * 1024U * 1024U)
+                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The value is too large.");
+                if (r < 0)
+                        goto fail;
+                req->map.value = malloc(size + 1);
+                if (!req->map.value) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                memcpy(req->map.value, data, size);
+                req->map.value_len = size;
+                r = sd_bus_message_read(msg, "t", &req->map.flags);
+                if (r < 0)
+                        goto fail;
+        }
+        return request_start(req);
+fail:
+        request_free(req);
+        return r;
 }
 
 static bool program_matches(Request *req, const ProgramInfo *p) {
@@ -521,6 +679,13 @@ static void job_done(Job *j) {
                 r = sd_bus_message_new_method_return(req->msg, &reply);
                 if (r >= 0)
                         r = append_kernel_program_dict(reply, req->kernel);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                break;
+        case OP_MAP:
+                r = sd_bus_message_new_method_return(req->msg, &reply);
+                if (r >= 0)
+                        r = append_map_result(reply, &req->map);
                 if (r >= 0)
                         r = sd_bus_send(NULL, reply, NULL);
                 break;

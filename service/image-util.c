@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "image-util.h"
+
+int image_error(char **err, int r, const char *fmt, ...) {
+        va_list ap;
+
+        if (!err || *err)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(err, fmt, ap) < 0)
+                *err = NULL;
+        va_end(ap);
+        return r;
+}
+
+bool image_digest_valid(const char *digest) {
+        if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != IMAGE_DIGEST_LEN)
+                return false;
+        for (const char *p = digest + 7; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+void image_sha256_digest(const void *data, size_t size, char out[static IMAGE_DIGEST_LEN + 1]) {
+        unsigned char md[32];
+        unsigned int len = 0;
+
+        EVP_Digest(data, size, md, &len, EVP_sha256(), NULL);
+        memcpy(out, "sha256:", 7);
+        for (unsigned i = 0; i < 32; i++)
+                sprintf(out + 7 + 2 * i, "%02x", md[i]);
+}
+
+int image_verify_digest(const void *data, size_t size, const char *digest, const char *what, char **err) {
+        char actual[IMAGE_DIGEST_LEN + 1];
+
+        image_sha256_digest(data, size, actual);
+        if (!streq(actual, digest))
+                return image_error(err, -EBADMSG, "%s does not match its digest: expected %s, got %s "
+                                   "(the blob was tampered with or corrupted)", what, digest, actual);
+        return 0;
+}
+
+int image_read_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return negative_errno();
+        return read_full_fd(fd, max_size, ret, ret_size);
+}
+
+int image_mkdir_p(const char *path, unsigned mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; ; s++) {
+                if (*s == '/' || *s == '\0') {
+                        char c = *s;
+                        *s = '\0';
+                        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                                return negative_errno();
+                        *s = c;
+                        if (c == '\0')
+                                break;
+                }
+        }
+        return 0;
+}

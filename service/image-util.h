@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Helpers shared by the image modules (image.c, image-registry.c, image-cosign.c, image-tar.c). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+#define IMAGE_SHA256_HEX_LEN 64
+#define IMAGE_DIGEST_LEN (7 + IMAGE_SHA256_HEX_LEN)   /* "sha256:" + hex */
+
+/* Sets *err (if err is not NULL and no message was set yet: the innermost failure explains best) to
+ * the formatted message and returns r, so failures read "return image_error(err, -ENOENT, ...)". */
+int image_error(char **err, int r, const char *fmt, ...) _printf_(3, 4);
+
+/* "sha256:<64 lower-case hex>"? Only sha256 is supported, as bpfman does. */
+bool image_digest_valid(const char *digest);
+
+/* out must hold IMAGE_DIGEST_LEN + 1 bytes: "sha256:<hex>" of data. */
+void image_sha256_digest(const void *data, size_t size, char out[static IMAGE_DIGEST_LEN + 1]);
+
+/* -EBADMSG (with a message naming what) unless data hashes to digest. */
+int image_verify_digest(const void *data, size_t size, const char *digest, const char *what, char **err);
+
+int image_read_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
+int image_mkdir_p(const char *path, unsigned mode);

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Map access over the bus for callers without BPF rights: an unprivileged owner reads and writes the maps
+of their own program through bpfd, another user is refused, and bad keys, values and names get their
+errors."""
+
+import json
+import os
+import struct
+
+import lib
+from lib import load, unload
+
+PROG_IFACE = "org.bpfd.Program"
+
+
+def path_of(prog_id):
+    return f"{lib.MANAGER_PATH}/program/{prog_id}"
+
+
+def call(prog_id, method, signature, *args, user=None, check=True):
+    """A Program method through busctl as USER; returns the parsed --json=short reply (or the process)."""
+    p = lib.run(["busctl", "--system", "--json=short", "call", lib.BUS_NAME, path_of(prog_id), PROG_IFACE, method,
+                 signature, *[str(a) for a in args]], user=user, check=check)
+    if not check:
+        return p
+    return json.loads(p.stdout)["data"] if p.stdout.strip() else None
+
+
+def key(n):
+    b = struct.pack("<I", n)
+    return [len(b), *b]
+
+
+def u64(data):
+    return struct.unpack("<Q", bytes(data))[0]
+
+
+def load_as_alice():
+    obj = lib.world_readable_copy(lib.bpf_obj("tracepoint_counter"))
+    p = lib.bpfctl("--json", "--no-ask-password", "load", obj, "-p", "count_getpid", "tracepoint", user=lib.ALICE)
+    return p.json["programs"][0]
+
+
+def test_owner_reads_and_writes_own_counters():
+    lib.ensure_daemon()
+    prog = load_as_alice()
+    try:
+        (info,) = call(prog["id"], "MapInfo", "s", "counter", user=lib.ALICE)
+        assert info["type"]["data"] == "array" and info["key_size"]["data"] == 4 and info["value_size"]["data"] == 8
+        assert info["btf"]["data"], "no BTF for a map built with BTF"
+        for _ in range(100):
+            os.getpid()
+        (value,) = call(prog["id"], "MapLookup", "say", "counter", *key(0), user=lib.ALICE)
+        assert u64(value) >= 100
+        call(prog["id"], "MapUpdate", "sayayt", "counter", *key(1), 8, *struct.pack("<Q", 4242), 0, user=lib.ALICE)
+        (value,) = call(prog["id"], "MapLookup", "say", "counter", *key(1), user=lib.ALICE)
+        assert u64(value) == 4242
+        (entries,) = call(prog["id"], "MapDump", "s", "counter", user=lib.ALICE)
+        assert len(entries) == 2 and u64(entries[1][1]) == 4242, entries
+        # the pinned map agrees: what the owner wrote is what the program sees
+        assert lib.counter(lib.counter_pin(prog), 1) == 4242
+    finally:
+        unload(prog["id"])
+
+
+def test_other_users_are_refused():
+    lib.ensure_daemon()
+    prog = load_as_alice()
+    try:
+        for user in (lib.BOB, lib.CAROL):
+            p = call(prog["id"], "MapLookup", "say", "counter", *key(0), user=user, check=False)
+            assert p.returncode != 0 and "not allowed to access the maps of other users" in p.stderr, p.stderr
+            p = call(prog["id"], "MapUpdate", "sayayt", "counter", *key(0), 8, *[0] * 8, 0, user=user, check=False)
+            assert p.returncode != 0, p.stdout
+        (value,) = call(prog["id"], "MapLookup", "say", "counter", *key(0))   # root passes
+        assert len(value) == 8
+    finally:
+        unload(prog["id"])
+
+
+def gdbus_error(prog_id, method, *args):
+    p = lib.run(["gdbus", "call", "--system", "--dest", lib.BUS_NAME, "--object-path", path_of(prog_id),
+                 "--method", f"{PROG_IFACE}.{method}", *args], check=False)
+    assert p.returncode != 0, p.stdout
+    return p.stderr
+
+
+def test_bad_map_requests():
+    progs, _ = load("tracepoint_counter", "-p", "count_getpid")
+    prog = progs[0]
+    try:
+        assert "org.bpfd.Error.MapNotFound" in gdbus_error(prog["id"], "MapLookup", "nosuchmap", "[byte 0, 0, 0, 0]")
+        assert "org.bpfd.Error.InvalidArgument" in gdbus_error(prog["id"], "MapLookup", "counter", "[byte 0, 0]")
+        assert "org.bpfd.Error.KeyNotFound" in gdbus_error(prog["id"], "MapLookup", "counter", "[byte 9, 0, 0, 0]")
+        assert "org.bpfd.Error.InvalidArgument" in gdbus_error(prog["id"], "MapUpdate", "counter",
+                                                               "[byte 0, 0, 0, 0]", "[byte 1, 2]", "0")
+        assert "org.bpfd.Error.InvalidArgument" in gdbus_error(prog["id"], "MapUpdate", "counter",
+                                                               "[byte 0, 0, 0, 0]", "[byte 0,0,0,0,0,0,0,0]", "7")
+        assert "org.bpfd.Error.InvalidArgument" in gdbus_error(prog["id"], "MapDelete", "counter", "[byte 0, 0, 0, 0]")
+        rodata = [m[1] for m in prog["maps"] if m[1].endswith(".rodata")][0]
+        assert "org.bpfd.Error.PermissionDenied" in gdbus_error(prog["id"], "MapUpdate", rodata, "[byte 0, 0, 0, 0]",
+                                                                "[byte 0, 0, 0, 0]", "0")
+    finally:
+        unload(prog["id"])
+
+
+def test_per_cpu_values():
+    progs, _ = load("tcx_counter", "-p", "tcx_count_b")
+    try:
+        (info,) = call(progs[0]["id"], "MapInfo", "s", "last")
+        cpus = info["possible_cpus"]["data"]
+        assert info["per_cpu"]["data"] is True and cpus >= 1
+        (value,) = call(progs[0]["id"], "MapLookup", "say", "last", *key(0))
+        assert len(value) == 8 * cpus, (len(value), cpus)
+    finally:
+        unload(progs[0]["id"])
