@@ -34,6 +34,11 @@ static int id_from_path(const char *path, const char *prefix, uint32_t *ret) {
         return 1;
 }
 
+static gint cmp_u32(gconstpointer a, gconstpointer b) {
+        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+        return x < y ? -1 : x > y;
+}
+
 /* ---- the view and its signals ---- */
 
 void manager_emit_counts_changed(Manager *m) {
@@ -179,6 +184,25 @@ static void program_stats(const ProgramInfo *p, uint64_t *cnt, uint64_t *ns) {
         }
 }
 
+static uint32_t map_group_of(const ProgramInfo *p) {
+        return p->map_group ?: p->load_group;
+}
+
+static int append_map_used_by(sd_bus_message *reply, Manager *m, const ProgramInfo *p) {
+        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+        GHashTableIter it;
+        gpointer v;
+        int r;
+
+        g_hash_table_iter_init(&it, m->programs);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                if (map_group_of(v) == map_group_of(p))
+                        g_array_append_val(ids, ((ProgramInfo *) v)->id);
+        g_array_sort(ids, cmp_u32);
+        r = sd_bus_message_append_array(reply, 'u', ids->data, ids->len * sizeof(uint32_t));
+        return r;
+}
+
 /* ---- dictionaries ---- */
 
 #define DICT(key, sig, ...)                                                                                       \
@@ -232,6 +256,8 @@ int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p)
         DICT_WITH("map_ids", "au", append_map_ids(reply, p));
         DICT_WITH("maps", "a(uss)", append_maps(reply, p));
         DICT_WITH("metadata", "a{ss}", append_metadata(reply, p));
+        DICT("map_group", "u", map_group_of(p));
+        DICT_WITH("map_used_by", "au", append_map_used_by(reply, m, p));
         DICT_WITH("global_data", "a{say}", append_globals(reply, p));
         DICT("run_count", "t", cnt);
         DICT("run_time_ns", "t", ns);
@@ -394,6 +420,16 @@ static int program_get_links(sd_bus *bus, const char *path, const char *interfac
         return append_links(reply, manager_of_bus(bus), p->id, streq(property, "Links"));
 }
 
+static int program_get_map_group(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "u", map_group_of(userdata));
+}
+
+static int program_get_map_used_by(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return append_map_used_by(reply, manager_of_bus(bus), userdata);
+}
+
 static int program_method_unload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ProgramInfo *p = userdata;
         return request_unload(manager_of_bus(sd_bus_message_get_bus(msg)), msg, p->id, error);
@@ -446,6 +482,8 @@ const sd_bus_vtable program_vtable[] = {
         SD_BUS_PROPERTY("MapIds", "au", program_get_map_ids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Maps", "a(uss)", program_get_maps, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Metadata", "a{ss}", program_get_metadata, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MapGroup", "u", program_get_map_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MapUsedBy", "au", program_get_map_used_by, 0, 0),
         SD_BUS_PROPERTY("GlobalData", "a{say}", program_get_globals, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RunCount", "t", program_get_stats, 0, 0),
         SD_BUS_PROPERTY("RunTimeNs", "t", program_get_stats, 0, 0),

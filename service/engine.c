@@ -125,6 +125,7 @@ void load_request_free(LoadRequest *r) {
                 free(r->attach_functions[i]);
         free(r->attach_functions);
         free(r->object_data);
+        strv_free(r->shared_maps);
         strv_free(r->selected);
         free(r->kinds);
         for (size_t i = 0; i < r->n_loaded; i++)
@@ -319,6 +320,8 @@ static int group_save(Engine *e, Group *g) {
                 g_key_file_set_integer(kf, sec, "ExpectedAttachType", p->expected_attach_type);
                 if (p->attach_function)
                         g_key_file_set_string(kf, sec, "AttachFunction", p->attach_function);
+                if (p->map_group)
+                        g_key_file_set_uint64(kf, sec, "MapGroup", p->map_group);
                 for (size_t m = 0; m < p->n_maps; m++) {
                         ids[m] = (gint) p->maps[m].id;
                         if (strv_push(&names, strdup(p->maps[m].name)) < 0 ||
@@ -565,6 +568,55 @@ static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, sd_bus_er
         return r;
 }
 
+static ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index);
+
+/* A load that names another managed program shares its maps: every map of the new object with the name of
+ * one of the owner's (not the per-object .rodata/.data/.bss) is that map. Same shape or a clear error. */
+static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(req->map_owner_id));
+        ProgramInfo *owner = g ? group_find_program(g, req->map_owner_id, NULL) : NULL;
+        struct bpf_map *map;
+        int r;
+
+        if (!owner)
+                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND,
+                                         "No program %" PRIu32 " is loaded by bpfd to share maps with.", req->map_owner_id);
+        bpf_object__for_each_map(map, req->obj) {
+                const MapInfo *m = NULL;
+                struct bpf_map_info info = {};
+                uint32_t len = sizeof info;
+                _cleanup_close_ int fd = -1;
+
+                if (bpf_map__is_internal(map))
+                        continue;
+                for (size_t i = 0; i < owner->n_maps && !m; i++)
+                        if (streq(owner->maps[i].name, bpf_map__name(map)))
+                                m = &owner->maps[i];
+                if (!m)
+                        continue;
+                fd = bpf_obj_get(m->pin_path);
+                if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+                        return sd_bus_error_set_errnof(error, -errno, "Cannot open the shared map '%s': %m", m->name);
+                if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+                    info.value_size != bpf_map__value_size(map) || info.max_entries != bpf_map__max_entries(map))
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Map '%s' of the object does not match program %" PRIu32 "'s (%s, key %u, "
+                                                 "value %u, %u entries there).",
+                                                 m->name, owner->id, libbpf_bpf_map_type_str(info.type) ?: "?",
+                                                 info.key_size, info.value_size, info.max_entries);
+                r = bpf_map__reuse_fd(map, fd);
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "Cannot share map '%s': %m", m->name);
+                if (strv_push(&req->shared_maps, strdup(m->name)) < 0 || strv_push(&req->shared_maps, strdup(m->pin_path)) < 0)
+                        return -ENOMEM;
+        }
+        if (!req->shared_maps)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The object has no map of the same name as program %" PRIu32 "'s.", owner->id);
+        req->map_owner_group = owner->map_group ?: owner->load_group;
+        return 0;
+}
+
 int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         _cleanup_free_ char *data = NULL, *objname = NULL;
         _cleanup_close_ int fd = -1;
@@ -727,6 +779,12 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         if (r < 0)
                                 return r;
                 }
+
+        if (req->map_owner_id) {
+                r = reuse_owner_maps(e, req, error);
+                if (r < 0)
+                        return r;
+        }
 
         for (size_t i = 0; i < req->n_globals; i++) {
                 r = apply_global(req->obj, &req->globals[i], error);
@@ -1386,6 +1444,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 p->tag = strdup(kps[i].tag);
                 p->load_time_usec = kps[i].load_time_usec;
                 p->load_group = req->loaded[0]->id;
+                p->map_group = req->map_owner_group;
                 p->name = strdup(req->selected[i]);
                 p->kind = req->kinds[i];
                 p->section = strdup(bpf_program__section_name(prog));
@@ -1421,6 +1480,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 struct bpf_map_info info = {};
                 uint32_t len = sizeof info;
                 _cleanup_free_ char *pin_name = NULL;
+                const char *shared;
                 int fd = bpf_map__fd(map);
 
                 if (fd < 0)
@@ -1431,11 +1491,18 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 if (!maps)
                         goto nomem;
                 pin_name = sanitize_pin_name(bpf_map__name(map));
+                shared = NULL;
+                for (char **s = req->shared_maps; s && s[0] && s[1] && !shared; s += 2)
+                        if (streq(s[0], bpf_map__name(map)))
+                                shared = s[1];
                 maps[n_maps] = (MapInfo) { .id = info.id, .name = strdup(bpf_map__name(map)),
-                                           .pin_path = pin_name ? path_join(undo.map_dir, "%s", pin_name) : NULL };
+                                           .pin_path = shared ? strdup(shared)
+                                                       : pin_name ? path_join(undo.map_dir, "%s", pin_name) : NULL };
                 n_maps++;
                 if (!maps[n_maps - 1].name || !maps[n_maps - 1].pin_path)
                         goto nomem;
+                if (shared)
+                        continue; /* pinned by its owner already */
                 r = pin_fd(&undo, fd, strdup(maps[n_maps - 1].pin_path));
                 if (r < 0) {
                         sd_bus_error_set_errnof(error, r, "Cannot pin map '%s': %m", bpf_map__name(map));
@@ -1621,6 +1688,33 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         return 0;
 }
 
+/* Whether any loaded program keeps its maps in load group gid's directory. */
+static bool map_dir_in_use(Engine *e, uint32_t gid) {
+        GHashTableIter it;
+        gpointer v;
+
+        if (g_hash_table_contains(e->groups, GUINT_TO_POINTER(gid)))
+                return true;
+        g_hash_table_iter_init(&it, e->groups);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Group *g = v;
+                for (guint k = 0; k < g->programs->len; k++)
+                        if (((ProgramInfo *) g_ptr_array_index(g->programs, k))->map_group == gid)
+                                return true;
+        }
+        return false;
+}
+
+/* Shared maps stay pinned while any program that uses them is loaded, whichever unloads first. */
+static void release_map_dir(Engine *e, uint32_t gid) {
+        _cleanup_free_ char *dir = NULL;
+
+        if (map_dir_in_use(e, gid) || !(dir = path_join(e->maps_dir, "%" PRIu32, gid)))
+                return;
+        (void) rm_rf_children(dir);
+        (void) rmdir(dir);
+}
+
 int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, sd_bus_error *error) {
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(program_id));
         _cleanup_(program_info_unrefp) ProgramInfo *p = NULL;
@@ -1662,15 +1756,15 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 log_warning("Cannot unpin %s: %m", p->pin_path);
         g_hash_table_remove(e->programs, GUINT_TO_POINTER(program_id));
         if (g->programs->len == 0) {
-                _cleanup_free_ char *dir = path_join(e->maps_dir, "%" PRIu32, g->id);
+                uint32_t gid = g->id;
                 if (g->object_path)
                         (void) unlink(g->object_path);
-                if (dir) {
-                        (void) rm_rf_children(dir);
-                        (void) rmdir(dir);
-                }
-                g_hash_table_remove(e->groups, GUINT_TO_POINTER(g->id));
+                g_hash_table_remove(e->groups, GUINT_TO_POINTER(gid));
+                release_map_dir(e, gid);
         }
+        /* A program that shared another group's maps may have been their last user. */
+        if (p->map_group)
+                release_map_dir(e, p->map_group);
         log_info("Unloaded program %" PRIu32 " (%s) and %u link(s).", program_id, p->name, gone->len);
         *ret_n = gone->len;
         *ret_link_ids = TAKE_PTR(ids);
@@ -1725,6 +1819,7 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
         p->load_time_usec = g_key_file_get_uint64(kf, sec, "LoadTime", NULL);
         p->expected_attach_type = g_key_file_get_integer(kf, sec, "ExpectedAttachType", NULL);
         p->attach_function = g_key_file_get_string(kf, sec, "AttachFunction", NULL);
+        p->map_group = (uint32_t) g_key_file_get_uint64(kf, sec, "MapGroup", NULL);
         if (!p->name || p->kind < 0 || !p->kernel_type || !p->section || !p->tag || !p->source)
                 return NULL;
         ids = g_key_file_get_integer_list(kf, sec, "MapIds", &n_ids, NULL);
@@ -2024,7 +2119,7 @@ static void sweep_orphans(Engine *e) {
                 return;
         while ((de = readdir(d))) {
                 unsigned id;
-                if (sscanf(de->d_name, "%u", &id) == 1 && !g_hash_table_contains(e->groups, GUINT_TO_POINTER(id))) {
+                if (sscanf(de->d_name, "%u", &id) == 1 && !map_dir_in_use(e, id)) {
                         _cleanup_free_ char *dir = path_join(e->maps_dir, "%s", de->d_name);
                         log_info("Removing orphaned map pins %s.", strempty(dir));
                         if (dir) {

@@ -24,6 +24,9 @@ typedef struct LoadRequest {
         char **metadata;  /* key, value, ... */
         AttachTarget *targets;
         size_t n_targets;
+        uint32_t map_owner_id;   /* reuse the maps of this managed program (by name) */
+        char **shared_maps;      /* after inspect: map name, pin path, ... of the maps reused */
+        uint32_t map_owner_group; /* after inspect: the load group whose directory holds them */
         /* after engine_inspect(): what the object holds, for authorization */
         struct bpf_object *obj;
         char **selected;

@@ -40,6 +40,7 @@ typedef struct ProgramInfo {
         size_t n_globals;
         int expected_attach_type;
         char *attach_function; /* fentry/fexit: the kernel function it was loaded for */
+        uint32_t map_group;    /* the load group whose maps directory holds this program's maps */
         int fd;          /* held so the bus thread can read run statistics without privileges */
 } ProgramInfo;
 

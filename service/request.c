@@ -486,6 +486,12 @@ static void authorize_load(Request *req) {
                 if (!targeted)
                         add_check(req, "org.bpfd.load", "load", load->kinds[i], load->selected[i], NULL, req->caller.uid);
         }
+        if (load->map_owner_id) {
+                ProgramInfo *owner = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(load->map_owner_id));
+                /* Sharing maps is access to them: another user's need the same right as reading them. */
+                if (owner && owner->owner_uid != req->caller.uid)
+                        add_check(req, "org.bpfd.map-others", "share", owner->kind, owner->name, NULL, owner->owner_uid);
+        }
         req->op = OP_LOAD;
         authorize_next(req);
 }
@@ -804,8 +810,17 @@ static int read_attach(sd_bus_message *m, const char *key, void *userdata, sd_bu
         return sd_bus_message_exit_container(m);
 }
 
+static int read_map_owner(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        LoadRequest *load = userdata;
+        int r = sd_bus_message_read_basic(m, 'u', &load->map_owner_id);
+        if (r >= 0 && load->map_owner_id == 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'map_owner_id' must name a program.");
+        return r;
+}
+
 static const BusOption load_options[] = {
         { "programs", "as", read_programs },
+        { "map_owner_id", "u", read_map_owner },
         { "metadata", "a{ss}", read_metadata },
         { "global_data", "a{say}", read_global_data },
         { "attach", "aa{sv}", read_attach },

@@ -114,3 +114,71 @@ def test_per_cpu_values():
         assert len(value) == 8 * cpus, (len(value), cpus)
     finally:
         unload(progs[0]["id"])
+
+
+def load_sharing(obj, prog_name, owner_id, user=None, check=True):
+    """LoadFromPath with map_owner_id through gdbus; returns the process."""
+    path = lib.world_readable_copy(lib.bpf_obj(obj))
+    return lib.run(["gdbus", "call", "--system", "--dest", lib.BUS_NAME, "--object-path", lib.MANAGER_PATH,
+                    "--method", "org.bpfd.Manager.LoadFromPath", path,
+                    f"{{'programs': <['{prog_name}']>, 'map_owner_id': <uint32 {owner_id}>, "
+                    f"'attach': <[{{'kind': <'tracepoint'>}}]>}}"], user=user, check=check)
+
+
+def test_two_programs_share_a_map():
+    """A load naming map_owner_id uses the owner's map: both programs count into it, each sees the other's
+    writes, and the map stays pinned until the last of them is unloaded."""
+    owner, _ = load("tracepoint_counter", "-p", "count_getpid", "tracepoint")
+    owner = owner[0]
+    sharer_id = None
+    try:
+        load_sharing("tracepoint_counter", "count_getppid", owner["id"])
+        sharer = [p for p in lib.bpfctl("--json", "list").json if p["name"] == "count_getppid"][0]
+        sharer_id = sharer["id"]
+        counter_owner = [m for m in owner["maps"] if m[1] == "counter"][0]
+        counter_sharer = [m for m in sharer["maps"] if m[1] == "counter"][0]
+        assert counter_sharer[0] == counter_owner[0] and counter_sharer[2] == counter_owner[2], (owner, sharer)
+        assert sharer["map_group"] == owner["load_group"]
+        assert sorted(lib.bpfctl("--json", "get", str(owner["id"])).json["map_used_by"]) == sorted([owner["id"], sharer_id])
+        pin = counter_owner[2]
+        before = (lib.counter(pin, 0), lib.counter(pin, 1))
+        for _ in range(50):
+            os.getpid()
+            os.getppid()
+        assert lib.counter(pin, 0) - before[0] >= 50 and lib.counter(pin, 1) - before[1] >= 50
+        # each side sees what the other wrote, through the bus
+        call(sharer_id, "MapUpdate", "sayayt", "counter", *key(0), 8, *struct.pack("<Q", 5), 0)
+        (value,) = call(owner["id"], "MapLookup", "say", "counter", *key(0))
+        assert 5 <= u64(value) < 1000
+        # the owner goes first: the shared map stays for the sharer
+        unload(owner["id"])
+        assert os.path.exists(pin)
+        before = lib.counter(pin, 1)
+        for _ in range(20):
+            os.getppid()
+        assert lib.counter(pin, 1) - before >= 20
+        unload(sharer_id)
+        sharer_id = None
+        assert not os.path.exists(os.path.dirname(pin)), "the shared map directory outlived its last user"
+    finally:
+        unload(owner["id"])
+        if sharer_id:
+            unload(sharer_id)
+
+
+def test_sharing_refused_for_mismatch_and_others():
+    lib.ensure_daemon()
+    owner, _ = load("tracepoint_counter", "-p", "count_getpid")
+    owner = owner[0]
+    try:
+        # cgroup_counter's "counter" has 1 entry, the owner's 2
+        p = lib.run(["gdbus", "call", "--system", "--dest", lib.BUS_NAME, "--object-path", lib.MANAGER_PATH,
+                     "--method", "org.bpfd.Manager.LoadFromPath", lib.world_readable_copy(lib.bpf_obj("cgroup_counter")),
+                     f"{{'map_owner_id': <uint32 {owner['id']}>}}"], check=False)
+        assert "org.bpfd.Error.InvalidArgument" in p.stderr and "does not match" in p.stderr, p.stderr
+        # alice may load tracepoint programs, but not share root's maps
+        p = load_sharing("tracepoint_counter", "count_getppid", owner["id"], user=lib.ALICE, check=False)
+        assert "org.bpfd.Error.PermissionDenied" in p.stderr, p.stderr
+        assert [q["id"] for q in lib.bpfctl("--json", "list").json] == [owner["id"]]
+    finally:
+        unload(owner["id"])
