@@ -102,7 +102,7 @@ static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_
                                          "There is no tracepoint '%s' on this system (see /sys/kernel/tracing/events).",
                                          tracepoint);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the id of tracepoint '%s': %m", tracepoint);
+                return bpfd_error_set_errnof(error, r, "Cannot read the id of tracepoint '%s': %m", tracepoint);
         attr.config = id;
         pfd = perf_event_open_raw(&attr, -1);
         if (pfd < 0)

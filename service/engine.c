@@ -492,7 +492,7 @@ static int apply_global(struct bpf_object *obj, const GlobalData *gd, sd_bus_err
                         r = bpf_map__set_initial_value(map, data, size);
                         free(data);
                         if (r < 0)
-                                return sd_bus_error_set_errnof(error, r, "Cannot set the global '%s': %m", gd->name);
+                                return bpfd_error_set_errnof(error, r, "Cannot set the global '%s': %m", gd->name);
                         return 0;
                 }
         }
@@ -555,7 +555,7 @@ static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, sd_bus_er
         else {
                 r = bpf_program__set_attach_target(prog, 0, function);
                 if (r < 0)
-                        r = sd_bus_error_set_errnof(error, r, "Cannot bind '%s' to '%s': %m", req->selected[i],
+                        r = bpfd_error_set_errnof(error, r, "Cannot bind '%s' to '%s': %m", req->selected[i],
                                                     function);
                 else {
                         free(req->attach_functions[i]);
@@ -596,7 +596,7 @@ static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         continue;
                 fd = bpf_obj_get(m->pin_path);
                 if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-                        return sd_bus_error_set_errnof(error, -errno, "Cannot open the shared map '%s': %m", m->name);
+                        return bpfd_error_set_errnof(error, -errno, "Cannot open the shared map '%s': %m", m->name);
                 if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
                     info.value_size != bpf_map__value_size(map) || info.max_entries != bpf_map__max_entries(map))
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
@@ -606,7 +606,7 @@ static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
                                                  info.key_size, info.value_size, info.max_entries);
                 r = bpf_map__reuse_fd(map, fd);
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Cannot share map '%s': %m", m->name);
+                        return bpfd_error_set_errnof(error, r, "Cannot share map '%s': %m", m->name);
                 if (strv_push(&req->shared_maps, strdup(m->name)) < 0 || strv_push(&req->shared_maps, strdup(m->pin_path)) < 0)
                         return -ENOMEM;
         }
@@ -1056,7 +1056,7 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                 return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
         obj_fd = open(object_path, O_RDONLY | O_CLOEXEC);
         if (obj_fd < 0 || read_full_fd(obj_fd, OBJECT_SIZE_MAX, &obj, &size) < 0)
-                return sd_bus_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", object_path);
+                return bpfd_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", object_path);
         for (char **a = l->target.proceed_on; a && *a; a++)
                 for (unsigned i = 0; i < ELEMENTSOF(xdp_action_names); i++)
                         if (streq(*a, xdp_action_names[i]))
@@ -1171,7 +1171,7 @@ static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int
                 LinkInfo *l = g_ptr_array_index(slots, n);
                 fds[n] = l == adding ? adding_fd : bpf_obj_get(l->pin_path);
                 if (fds[n] < 0) {
-                        r = sd_bus_error_set_errnof(error, -errno, "Cannot open the extension of link %" PRIu32 ": %m", l->id);
+                        r = bpfd_error_set_errnof(error, -errno, "Cannot open the extension of link %" PRIu32 ": %m", l->id);
                         goto out;
                 }
                 config[n] = (TcDispatcherSlot) { .ext_fd = fds[n], .chain_actions = tc_chain_actions(l->target.proceed_on),
@@ -1210,7 +1210,7 @@ static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
                 return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
         obj_fd = open(object_path, O_RDONLY | O_CLOEXEC);
         if (obj_fd < 0 || read_full_fd(obj_fd, OBJECT_SIZE_MAX, &obj, &size) < 0)
-                return sd_bus_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", object_path);
+                return bpfd_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", object_path);
         r = map_reuse_lists(p, &names, &fds, &n);
         if (r < 0)
                 return r;
@@ -1228,7 +1228,7 @@ static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
                 return -ENOMEM;
         r = pin_fd(u, ext_fd, strdup(l->pin_path));
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot pin the extension: %m");
+                return bpfd_error_set_errnof(error, r, "Cannot pin the extension: %m");
         r = journal_write(e, u, l);
         if (r < 0)
                 return r;
@@ -1309,7 +1309,7 @@ static int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                                          l->target.netns, strerror(-r));
         r = netns_current_inode(&l->netns_ino);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot identify the network namespace: %m");
+                return bpfd_error_set_errnof(error, r, "Cannot identify the network namespace: %m");
         l->ifindex = if_nametoindex(l->target.interface);
         if (l->ifindex == 0)
                 return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'%s%s.",
@@ -1372,13 +1372,13 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
         }
         r = link_id_of_fd(link_fd, &l->id, NULL);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot query the new link: %m");
+                return bpfd_error_set_errnof(error, r, "Cannot query the new link: %m");
         l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, l->id);
         if (!l->attach_point || !l->pin_path)
                 return -ENOMEM;
         r = pin_fd(u, link_fd, strdup(l->pin_path));
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot pin link %" PRIu32 ": %m", l->id);
+                return bpfd_error_set_errnof(error, r, "Cannot pin link %" PRIu32 ": %m", l->id);
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -1460,7 +1460,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         goto nomem;
                 r = pin_fd(&undo, p->fd, strdup(p->pin_path));
                 if (r < 0) {
-                        sd_bus_error_set_errnof(error, r, "Cannot pin program %" PRIu32 " at %s: %m", p->id,
+                        bpfd_error_set_errnof(error, r, "Cannot pin program %" PRIu32 " at %s: %m", p->id,
                                                 p->pin_path);
                         goto fail;
                 }
@@ -1505,9 +1505,15 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         continue; /* pinned by its owner already */
                 r = pin_fd(&undo, fd, strdup(maps[n_maps - 1].pin_path));
                 if (r < 0) {
-                        sd_bus_error_set_errnof(error, r, "Cannot pin map '%s': %m", bpf_map__name(map));
+                        bpfd_error_set_errnof(error, r, "Cannot pin map '%s': %m", bpf_map__name(map));
                         goto fail;
                 }
+                /* The pins of the maps belong to the program's owner: their own tools can open them where the
+                 * kernel lets unprivileged users use map file descriptors. */
+                /* (group root keeps read-write: the worker has no CAP_DAC_OVERRIDE) */
+                if (chmod(maps[n_maps - 1].pin_path, 0660) < 0 ||
+                    chown(maps[n_maps - 1].pin_path, req->caller.uid, 0) < 0)
+                        log_warning("Cannot give %s to uid %u: %m", maps[n_maps - 1].pin_path, (unsigned) req->caller.uid);
         }
         /* Each program lists the maps it really uses. */
         for (size_t i = 0; i < req->n_loaded; i++) {
@@ -1537,7 +1543,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                                 goto nomem;
                         r = write_file_atomic(object_path, req->object_data, req->object_size);
                         if (r < 0) {
-                                sd_bus_error_set_errnof(error, r, "Cannot keep the object file: %m");
+                                bpfd_error_set_errnof(error, r, "Cannot keep the object file: %m");
                                 goto fail;
                         }
                         g_ptr_array_add(undo.pins, strdup(object_path));
@@ -1568,7 +1574,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 g_ptr_array_add(g->links, link_info_ref(req->links[i]));
         r = group_save(e, g);
         if (r < 0) {
-                sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
+                bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
                 goto fail;
         }
         engine_index_group(e, g);
@@ -1592,7 +1598,7 @@ fail_errno:
         r = -errno;
 fail:
         if (!sd_bus_error_is_set(error))
-                sd_bus_error_set_errnof(error, r, "Loading failed: %m");
+                bpfd_error_set_errnof(error, r, "Loading failed: %m");
         group_free(g);
         undo_run(&undo);
         for (size_t m = 0; m < n_maps; m++) {
@@ -1646,7 +1652,7 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
         if (r < 0) {
                 g_ptr_array_remove(g->links, l); /* drops the last reference */
                 undo_run(&undo);
-                return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
+                return bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_replace(e->links, GUINT_TO_POINTER(l->id), g);
         undo_commit(&undo);
@@ -1676,7 +1682,7 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         r = group_save(e, g);
         if (r < 0) {
                 g_ptr_array_add(g->links, TAKE_PTR(l));
-                return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
+                return bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_remove(e->links, GUINT_TO_POINTER(link_id));
         /* The record no longer names the link; dropping the pin (or the slot) detaches it. */
@@ -1740,7 +1746,7 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 g_ptr_array_add(g->programs, TAKE_PTR(p));
                 for (guint i = 0; i < gone->len; i++)
                         g_ptr_array_add(g->links, link_info_ref(g_ptr_array_index(gone, i)));
-                return sd_bus_error_set_errnof(error, r, "Cannot write the state record: %m");
+                return bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         /* Committed: now release the kernel objects. */
         for (guint i = 0; i < gone->len; i++) {
@@ -2215,7 +2221,7 @@ int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_err
                 return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "There is no program %" PRIu32 ".", id);
         r = kernel_program_from_fd(fd, ret);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot query program %" PRIu32 ": %m", id);
+                return bpfd_error_set_errnof(error, r, "Cannot query program %" PRIu32 ": %m", id);
         return 0;
 }
 
@@ -2504,12 +2510,12 @@ static int map_open(Engine *e, uint32_t program_id, const char *name, int *ret_f
                                          name);
         fd = bpf_obj_get(m->pin_path);
         if (fd < 0)
-                return sd_bus_error_set_errnof(error, -errno, "Cannot open the map pin %s: %m", m->pin_path);
+                return bpfd_error_set_errnof(error, -errno, "Cannot open the map pin %s: %m", m->pin_path);
         memset(info, 0, sizeof *info);
         if (bpf_obj_get_info_by_fd(fd, info, &len) < 0) {
                 int r = -errno;
                 close(fd);
-                return sd_bus_error_set_errnof(error, r, "Cannot query map '%s': %m", name);
+                return bpfd_error_set_errnof(error, r, "Cannot query map '%s': %m", name);
         }
         a->per_cpu = map_type_per_cpu(info->type);
         a->possible_cpus = a->per_cpu ? (uint32_t) libbpf_num_possible_cpus() : 1;
@@ -2563,7 +2569,7 @@ static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_
                 if (r == -ENOENT)
                         return 0;
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Cannot walk the map: %m");
+                        return bpfd_error_set_errnof(error, r, "Cannot walk the map: %m");
                 first = false;
                 memcpy(key, next, info->key_size);
                 if (bpf_map_lookup_elem(fd, key, value) < 0)
@@ -2603,7 +2609,7 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
                 if (r == -ENOENT)
                         return sd_bus_error_setf(error, BPFD_ERROR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Cannot look up in map '%s': %m", a->map);
+                        return bpfd_error_set_errnof(error, r, "Cannot look up in map '%s': %m", a->map);
                 a->value_len = value_len;
                 return 0;
         case MAP_OP_UPDATE:
@@ -2626,7 +2632,7 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
                 if (r == -EPERM)
                         return sd_bus_error_setf(error, BPFD_ERROR_PERMISSION_DENIED, "Map '%s' is read-only.", a->map);
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Cannot update map '%s': %m", a->map);
+                        return bpfd_error_set_errnof(error, r, "Cannot update map '%s': %m", a->map);
                 return 0;
         case MAP_OP_DELETE:
                 r = bpf_map_delete_elem(fd, a->key);
@@ -2636,7 +2642,7 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                  "Entries of array map '%s' cannot be deleted; update them instead.", a->map);
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Cannot delete from map '%s': %m", a->map);
+                        return bpfd_error_set_errnof(error, r, "Cannot delete from map '%s': %m", a->map);
                 return 0;
         }
         return -EINVAL;

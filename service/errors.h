@@ -19,6 +19,10 @@
 #define BPFD_ERROR_KEY_NOT_FOUND "org.bpfd.Error.KeyNotFound"
 #define BPFD_ERROR_FAILED "org.bpfd.Error.Failed"
 
+/* Like sd_bus_error_set_errnof(), but with bpfd's own names (PermissionDenied for EACCES and EPERM, Failed
+ * for the rest): callers always get an org.bpfd.Error. */
+int bpfd_error_set_errnof(sd_bus_error *e, int error, const char *fmt, ...) _printf_(3, 4);
+
 /* The error name for an errno from opening a file a caller named. */
 static inline const char *bpfd_error_for_open_errno(int r) {
         switch (r) {

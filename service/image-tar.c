@@ -138,7 +138,7 @@ int image_layer_extract_object(const void *layer, size_t size, const char *want_
         _cleanup_free_ char *unpacked = NULL, *long_name = NULL;
         const TarFile *pick = NULL;
         TarFile files[64];
-        size_t n_files = 0, n_obj = 0, tar_size, off = 0;
+        size_t n_files = 0, n_obj = 0, tar_size = 0, off = 0;
         const char *tar;
         int r = 0;
 

@@ -26,3 +26,7 @@ int image_verify_digest(const void *data, size_t size, const char *digest, const
 
 int image_read_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
 int image_mkdir_p(const char *path, unsigned mode);
+
+/* Writes DATA to PATH through a uniquely named temporary file and rename(), so concurrent pulls of
+ * the same image and crashes never leave a half-written file under PATH. */
+int image_write_atomic(const char *path, const void *data, size_t size, unsigned mode);

@@ -59,6 +59,10 @@ def test_owner_reads_and_writes_own_counters():
         assert len(entries) == 2 and u64(entries[1][1]) == 4242, entries
         # the pinned map agrees: what the owner wrote is what the program sees
         assert lib.counter(lib.counter_pin(prog), 1) == 4242
+        # the map pins belong to the owner
+        for _map_id, name, pin in prog["maps"]:
+            st = os.stat(pin)
+            assert st.st_uid == lib.uid_of(lib.ALICE) and st.st_gid == 0 and st.st_mode & 0o777 == 0o660, (name, st)
     finally:
         unload(prog["id"])
 
