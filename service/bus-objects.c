@@ -450,6 +450,7 @@ MAP_METHOD(program_method_map_lookup, MAP_OP_LOOKUP)
 MAP_METHOD(program_method_map_dump, MAP_OP_DUMP)
 MAP_METHOD(program_method_map_update, MAP_OP_UPDATE)
 MAP_METHOD(program_method_map_delete, MAP_OP_DELETE)
+MAP_METHOD(program_method_map_open_ring_buffer, MAP_OP_RINGBUF)
 
 const sd_bus_vtable program_vtable[] = {
         SD_BUS_VTABLE_START(0),
@@ -466,6 +467,8 @@ const sd_bus_vtable program_vtable[] = {
                                 program_method_map_update, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("MapDelete", SD_BUS_ARGS("s", map, "ay", key), SD_BUS_NO_RESULT,
                                 program_method_map_delete, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapOpenRingBuffer", SD_BUS_ARGS("s", map), SD_BUS_RESULT("h", ring_buffer),
+                                program_method_map_open_ring_buffer, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Id", "u", NULL, offsetof(ProgramInfo, id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(ProgramInfo, name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Kind", "s", program_get_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -2487,6 +2487,8 @@ void map_access_done(MapAccess *a) {
         free(a->pin_path);
         if (a->entries)
                 g_ptr_array_unref(a->entries);
+        if (a->ringbuf_fd > 0)
+                close(a->ringbuf_fd);
         *a = (MapAccess) {};
 }
 
@@ -2592,11 +2594,19 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
         r = map_open(e, program_id, a->map, &fd, &info, &value_len, a, error);
         if (r < 0)
                 return r;
+        if (a->op == MAP_OP_RINGBUF) {
+                if (info.type != BPF_MAP_TYPE_RINGBUF)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Map '%s' is not a ring buffer.", a->map);
+                a->ringbuf_fd = TAKE_FD(fd);
+                return 0;
+        }
         if (a->op != MAP_OP_INFO && a->op != MAP_OP_DUMP && a->key_size_given != info.key_size)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The keys of map '%s' are %" PRIu32 " bytes long, not %zu.", a->map,
                                          info.key_size, a->key_size_given);
         switch (a->op) {
+        case MAP_OP_RINGBUF:
+                return 0; /* handled above */
         case MAP_OP_INFO:
                 return map_info(e, program_id, a, fd, &info, error);
         case MAP_OP_DUMP:

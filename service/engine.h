@@ -84,6 +84,7 @@ typedef enum MapOp {
         MAP_OP_DUMP,
         MAP_OP_UPDATE,
         MAP_OP_DELETE,
+        MAP_OP_RINGBUF,
 } MapOp;
 
 /* One map operation: inputs from the bus thread, results from the worker. */
@@ -104,6 +105,7 @@ typedef struct MapAccess {
         bool per_cpu;
         uint8_t *btf;
         size_t btf_size;
+        int ringbuf_fd;          /* ringbuf: the map, for the caller (owned; -1 otherwise) */
 } MapAccess;
 
 void map_access_done(MapAccess *a);

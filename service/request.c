@@ -377,7 +377,7 @@ static void after_credentials(Request *req) {
                 authorize_next(req);
                 return;
         case OP_MAP: {
-                static const char *const op_names[] = { "info", "lookup", "dump", "update", "delete" };
+                static const char *const op_names[] = { "info", "lookup", "dump", "update", "delete", "ringbuf" };
                 bool found = false;
 
                 p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(req->id));
@@ -559,6 +559,8 @@ static int append_map_result(sd_bus_message *reply, const MapAccess *a) {
                                 r = sd_bus_message_close_container(reply);
                 }
                 return r < 0 ? r : sd_bus_message_close_container(reply);
+        case MAP_OP_RINGBUF:
+                return sd_bus_message_append(reply, "h", a->ringbuf_fd); /* the message takes a copy */
         default:
                 return 0; /* update, delete: no result */
         }

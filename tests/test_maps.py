@@ -186,3 +186,50 @@ def test_sharing_refused_for_mismatch_and_others():
         assert [q["id"] for q in lib.bpfctl("--json", "list").json] == [owner["id"]]
     finally:
         unload(owner["id"])
+
+
+RINGBUF_READER = r"""
+import dbus, mmap, os, struct, sys
+# As the owner: ask bpfd for the ring buffer, make events (getpid), and read them with no BPF rights at all.
+path, count = sys.argv[1], int(sys.argv[2])
+prog = dbus.SystemBus().get_object("org.bpfd", path)
+fd = prog.MapOpenRingBuffer("events", dbus_interface="org.bpfd.Program").take()
+size = 16384
+page = mmap.PAGESIZE
+consumer = mmap.mmap(fd, page, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE, offset=0)
+producer = mmap.mmap(fd, page + 2 * size, mmap.MAP_SHARED, mmap.PROT_READ, offset=page)
+for _ in range(count):
+    os.getpid()
+cons = struct.unpack_from("<Q", consumer, 0)[0]
+prod = struct.unpack_from("<Q", producer, 0)[0]
+events = []
+while cons < prod:
+    length, = struct.unpack_from("<I", producer, page + cons % size)
+    if length & (1 << 31):          # still being written
+        break
+    if not length & (1 << 30):      # not discarded
+        events.append(struct.unpack_from("<Q", producer, page + cons % size + 8)[0])
+    cons += ((length & 0x3fffffff) + 8 + 7) // 8 * 8
+struct.pack_into("<Q", consumer, 0, cons)
+print(len(events), len({e >> 32 for e in events}), os.getpid())
+print(*sorted({e >> 32 for e in events}))
+"""
+
+
+def test_ring_buffer_events_reach_the_owner():
+    """An unprivileged owner gets the ring buffer's descriptor over the bus and reads the events of a
+    tracepoint program as a stream; another user does not get it."""
+    lib.ensure_daemon()
+    obj = lib.world_readable_copy(lib.bpf_obj("ringbuf_events"))
+    prog = lib.bpfctl("--json", "--no-ask-password", "load", obj, "tracepoint", user=lib.ALICE).json["programs"][0]
+    try:
+        p = lib.run(["/usr/bin/python3", "-c", RINGBUF_READER, path_of(prog["id"]), "25"], user=lib.ALICE)
+        n, _, reader_pid = map(int, p.stdout.split("\n")[0].split())
+        tgids = {int(t) for t in p.stdout.split("\n")[1].split()}
+        assert n >= 25 and reader_pid in tgids, p.stdout
+        p = lib.run(["/usr/bin/python3", "-c", RINGBUF_READER, path_of(prog["id"]), "1"], user=lib.BOB, check=False)
+        assert p.returncode != 0 and "org.bpfd.Error.PermissionDenied" in p.stderr, p.stderr
+        assert "org.bpfd.Error.InvalidArgument" in gdbus_error(prog["id"], "MapOpenRingBuffer",
+                                                               [m[1] for m in prog["maps"] if m[1] != "events"][0])
+    finally:
+        unload(prog["id"])
