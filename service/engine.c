@@ -2557,17 +2557,54 @@ static int map_info(Engine *e, uint32_t program_id, MapAccess *a, int fd, const 
         return 0;
 }
 
+/* BPF_MAP_LOOKUP_BATCH: thousands of entries per system call, where the map type has it. -EOPNOTSUPP
+ * (or -EINVAL) tells the caller to walk the map instead. */
+static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, sd_bus_error *error) {
+        const uint32_t chunk = 4096;
+        _cleanup_free_ uint8_t *keys = malloc((size_t) chunk * info->key_size), *values = malloc((size_t) chunk * value_len);
+        _cleanup_free_ uint8_t *in = malloc(info->key_size + 8), *out = malloc(info->key_size + 8);
+        bool first = true;
+        size_t total = 0;
+
+        if (!keys || !values || !in || !out)
+                return -ENOMEM;
+        for (;;) {
+                uint32_t count = chunk;
+                int r = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, values, &count, NULL);
+                bool done = r == -ENOENT;
+
+                if (r < 0 && !done)
+                        return first ? r : bpfd_error_set_errnof(error, r, "Cannot read map '%s': %m", a->map);
+                for (uint32_t i = 0; i < count; i++) {
+                        total += info->key_size + value_len;
+                        if (total > 64U * 1024U * 1024U)
+                                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The map is too large to dump over the bus.");
+                        g_ptr_array_add(a->entries, g_bytes_new(keys + (size_t) i * info->key_size, info->key_size));
+                        g_ptr_array_add(a->entries, g_bytes_new(values + (size_t) i * value_len, value_len));
+                }
+                if (done)
+                        return 0;
+                memcpy(in, out, info->key_size);
+                first = false;
+        }
+}
+
 static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, sd_bus_error *error) {
         _cleanup_free_ uint8_t *key = malloc(info->key_size + 1), *next = malloc(info->key_size + 1),
                                *value = malloc(value_len + 1);
         size_t total = 0;
         bool first = true;
+        int r;
 
         if (!key || !next || !value)
                 return -ENOMEM;
         a->entries = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+        r = map_dump_batch(a, fd, info, value_len, error);
+        if (r >= 0 || sd_bus_error_is_set(error))
+                return r;
+        g_ptr_array_set_size(a->entries, 0); /* no batches for this map type: walk it */
         for (;;) {
-                int r = bpf_map_get_next_key(fd, first ? NULL : key, next);
+                r = bpf_map_get_next_key(fd, first ? NULL : key, next);
                 if (r == -ENOENT)
                         return 0;
                 if (r < 0)

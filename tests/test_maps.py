@@ -233,3 +233,26 @@ def test_ring_buffer_events_reach_the_owner():
                                                                [m[1] for m in prog["maps"] if m[1] != "events"][0])
     finally:
         unload(prog["id"])
+
+
+FILL_AND_DUMP = r"""
+import dbus, struct, sys
+path, n = sys.argv[1], int(sys.argv[2])
+prog = dbus.Interface(dbus.SystemBus().get_object("org.bpfd", path), "org.bpfd.Program")
+for k in range(n):
+    prog.MapUpdate("entries", dbus.ByteArray(struct.pack("<I", k)), dbus.ByteArray(struct.pack("<Q", k * 7)),
+                   dbus.UInt64(0))
+entries = prog.MapDump("entries", byte_arrays=True)
+seen = {struct.unpack("<I", bytes(k))[0]: struct.unpack("<Q", bytes(v))[0] for k, v in entries}
+print(len(entries), all(seen.get(k) == k * 7 for k in range(n)))
+"""
+
+
+def test_dump_of_a_large_hash():
+    """A dump bigger than one kernel batch (4096 entries) returns every entry exactly once."""
+    progs, _ = load("hash_map")
+    try:
+        p = lib.run(["/usr/bin/python3", "-c", FILL_AND_DUMP, path_of(progs[0]["id"]), "5000"], timeout=300)
+        assert p.stdout.split() == ["5000", "True"], p.stdout
+    finally:
+        unload(progs[0]["id"])
