@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Drives service/image.c (OCI bytecode images) from the command line, for tests/test_image.py:
+ *
+ *     image-check pull REF [--policy Always|IfNotPresent|Never] [--cache DIR] [--config FILE]
+ *                          [--auth FILE] [--user USER --password PASS]
+ *     image-check parse REF
+ *
+ * pull prints one "key value" line each: "reference", "digest" (manifest digest), "object" (path of the
+ * cached object file), "filename", "source" (cache or registry), "signed KEY" or "unsigned", then
+ * "program NAME TYPE" and "map NAME TYPE" per label entry. parse prints registry, repository, tag,
+ * digest and the canonical form. Errors: "error: CLASS: message" on stderr and an exit status per
+ * class:
+ *     2 BadReference (also usage)   3 RegistryUnreachable   4 ImageNotFound   5 AuthenticationFailed
+ *     6 DigestMismatch   7 NoSignature   8 UnknownSigner   9 SignatureDigestMismatch   10 NotCached
+ *     11 InvalidImage   1 anything else */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "util.h"
+
+static int exit_status(int r) {
+        static const struct { int err, status; } map[] = {
+                { -EINVAL, 2 }, { -EHOSTUNREACH, 3 }, { -ENOENT, 4 }, { -EACCES, 5 }, { -EBADMSG, 6 },
+                { -ENOKEY, 7 }, { -EKEYREJECTED, 8 }, { -EXDEV, 9 }, { -ENOMEDIUM, 10 }, { -EPROTO, 11 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (map[i].err == r)
+                        return map[i].status;
+        return 1;
+}
+
+static int usage(void) {
+        fprintf(stderr, "usage: image-check pull REF [--policy P] [--cache DIR] [--config FILE] [--auth FILE]\n"
+                        "                        [--user USER --password PASS]\n"
+                        "       image-check parse REF\n");
+        return 2;
+}
+
+static int do_parse(const char *s) {
+        _cleanup_image_ref_ ImageRef *ref = NULL;
+        _cleanup_free_ char *canon = NULL;
+        int r = image_ref_parse(s, &ref);
+
+        if (r < 0) {
+                fprintf(stderr, "error: %s: bad image reference \"%s\"\n", image_error_class(r), s);
+                return exit_status(r);
+        }
+        canon = image_ref_to_string(ref);
+        printf("registry %s\nrepository %s\ntag %s\ndigest %s\ncanonical %s\n", ref->registry, ref->repository,
+               ref->tag ?: "-", ref->digest ?: "-", strempty(canon));
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "policy", required_argument, NULL, 'p' },
+                { "cache", required_argument, NULL, 'c' },
+                { "config", required_argument, NULL, 'f' },
+                { "auth", required_argument, NULL, 'a' },
+                { "user", required_argument, NULL, 'u' },
+                { "password", required_argument, NULL, 'w' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        ImagePullOptions opts = { .policy = IMAGE_PULL_IF_NOT_PRESENT };
+        _cleanup_image_result_ ImageResult *res = NULL;
+        _cleanup_free_ char *err = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'p':
+                        if (image_pull_policy_from_string(optarg, &opts.policy) < 0) {
+                                fprintf(stderr, "error: BadReference: unknown pull policy \"%s\"\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case 'c':
+                        opts.cache_dir = optarg;
+                        break;
+                case 'f':
+                        opts.config_path = optarg;
+                        break;
+                case 'a':
+                        opts.auth_path = optarg;
+                        break;
+                case 'u':
+                        opts.username = optarg;
+                        break;
+                case 'w':
+                        opts.password = optarg;
+                        break;
+                default:
+                        return usage();
+                }
+        if (argc - optind != 2)
+                return usage();
+        if (streq(argv[optind], "parse"))
+                return do_parse(argv[optind + 1]);
+        if (!streq(argv[optind], "pull"))
+                return usage();
+
+        r = image_pull(argv[optind + 1], &opts, &res, &err);
+        if (r < 0) {
+                fprintf(stderr, "error: %s: %s\n", image_error_class(r), err ?: strerror(-r));
+                return exit_status(r);
+        }
+        printf("reference %s\n", res->reference);
+        printf("digest %s\n", res->manifest_digest);
+        printf("object %s\n", res->object_path);
+        printf("filename %s\n", res->object_filename);
+        printf("source %s\n", res->from_cache ? "cache" : "registry");
+        if (res->signed_)
+                printf("signed %s\n", res->signer_key);
+        else
+                printf("unsigned\n");
+        for (size_t i = 0; i < res->n_programs; i++)
+                printf("program %s %s\n", res->programs[i].name, res->programs[i].type);
+        for (size_t i = 0; i < res->n_maps; i++)
+                printf("map %s %s\n", res->maps[i].name, res->maps[i].type);
+        return 0;
+}
