@@ -256,6 +256,8 @@ int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p)
         DICT_WITH("map_ids", "au", append_map_ids(reply, p));
         DICT_WITH("maps", "a(uss)", append_maps(reply, p));
         DICT_WITH("metadata", "a{ss}", append_metadata(reply, p));
+        DICT("image_reference", "s", strempty(p->image_reference));
+        DICT("image_digest", "s", strempty(p->image_digest));
         DICT("map_group", "u", map_group_of(p));
         DICT_WITH("map_used_by", "au", append_map_used_by(reply, m, p));
         DICT_WITH("global_data", "a{say}", append_globals(reply, p));
@@ -485,6 +487,8 @@ const sd_bus_vtable program_vtable[] = {
         SD_BUS_PROPERTY("MapIds", "au", program_get_map_ids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Maps", "a(uss)", program_get_maps, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Metadata", "a{ss}", program_get_metadata, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ImageReference", "s", NULL, offsetof(ProgramInfo, image_reference), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ImageDigest", "s", NULL, offsetof(ProgramInfo, image_digest), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MapGroup", "u", program_get_map_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MapUsedBy", "au", program_get_map_used_by, 0, 0),
         SD_BUS_PROPERTY("GlobalData", "a{say}", program_get_globals, 0, SD_BUS_VTABLE_PROPERTY_CONST),

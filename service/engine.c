@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "netns.h"
 #include "tcx.h"
+#include "image.h"
 #include "tc-dispatcher.h"
 #include "xdp-chain.h"
 #include "engine.h"
@@ -48,6 +49,7 @@ struct Engine {
         uint32_t slot_id;        /* the last id given to a dispatcher slot */
         bool tcx_native;         /* the kernel has TCX; else tcx links are ordered cls_bpf filters */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
+        char *image_cache, *image_config, *image_auth;
 };
 
 /* ---- libbpf's messages: collected while a load runs, so errors can quote them ---- */
@@ -125,6 +127,9 @@ void load_request_free(LoadRequest *r) {
                 free(r->attach_functions[i]);
         free(r->attach_functions);
         free(r->object_data);
+        free(r->image_ref);
+        free(r->image_registry);
+        free(r->image_digest);
         strv_free(r->shared_maps);
         strv_free(r->selected);
         free(r->kinds);
@@ -231,6 +236,9 @@ Engine *engine_free(Engine *e) {
         free(e->state_dir);
         free(e->objects_dir);
         free(e->tc_dir);
+        free(e->image_cache);
+        free(e->image_config);
+        free(e->image_auth);
         btf__free(e->vmlinux_btf);
         free(e);
         return NULL;
@@ -322,6 +330,10 @@ static int group_save(Engine *e, Group *g) {
                         g_key_file_set_string(kf, sec, "AttachFunction", p->attach_function);
                 if (p->map_group)
                         g_key_file_set_uint64(kf, sec, "MapGroup", p->map_group);
+                if (p->image_digest && *p->image_digest) {
+                        g_key_file_set_string(kf, sec, "Image", p->image_reference);
+                        g_key_file_set_string(kf, sec, "ImageDigest", p->image_digest);
+                }
                 for (size_t m = 0; m < p->n_maps; m++) {
                         ids[m] = (gint) p->maps[m].id;
                         if (strv_push(&names, strdup(p->maps[m].name)) < 0 ||
@@ -617,6 +629,63 @@ static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
         return 0;
 }
 
+static char *strjoin3(const char *a, const char *b, const char *c) {
+        char *s = NULL;
+        return asprintf(&s, "%s%s%s", a, b, c) < 0 ? NULL : s;
+}
+
+void engine_set_image_paths(Engine *e, const char *cache_dir, const char *config, const char *auth) {
+        e->image_cache = cache_dir ? strdup(cache_dir) : NULL;
+        e->image_config = config ? strdup(config) : NULL;
+        e->image_auth = auth ? strdup(auth) : NULL;
+}
+
+/* The image module's errors become org.bpfd.Error.<class> (bad references are InvalidArgument). */
+static int pull(Engine *e, const char *reference, int policy, ImageResult **ret, sd_bus_error *error) {
+        ImagePullOptions opts = { .policy = (ImagePullPolicy) policy, .cache_dir = e->image_cache,
+                                  .config_path = e->image_config, .auth_path = e->image_auth };
+        _cleanup_free_ char *why = NULL, *name = NULL;
+        const char *class;
+        int r;
+
+        r = image_pull(reference, &opts, ret, &why);
+        if (r >= 0)
+                return 0;
+        class = image_error_class(r);
+        if (streq(class, "BadReference"))
+                name = strdup(BPFD_ERROR_INVALID_ARGUMENT);
+        else if (streq(class, "NotCached"))
+                name = strdup("org.bpfd.Error.ImageNotCached");
+        else
+                name = strjoin3("org.bpfd.Error.", class, "");
+        (void) sd_bus_error_setf(error, name ?: BPFD_ERROR_FAILED, "Cannot pull image '%s': %s", reference,
+                                 why ?: strerror(-r));
+        return r;
+}
+
+void image_pull_result_done(ImagePullResult *r) {
+        free(r->reference);
+        free(r->digest);
+        free(r->object_filename);
+        strv_free(r->programs);
+        *r = (ImagePullResult) {};
+}
+
+int engine_pull_image(Engine *e, const char *reference, int policy, ImagePullResult *ret, sd_bus_error *error) {
+        _cleanup_(image_result_freep) ImageResult *image = NULL;
+        int r = pull(e, reference, policy, &image, error);
+
+        if (r < 0)
+                return r;
+        *ret = (ImagePullResult) { .reference = strdup(image->reference), .digest = strdup(image->manifest_digest),
+                                   .object_filename = strdup(strempty(image->object_filename)),
+                                   .from_cache = image->from_cache, .signed_ = image->signed_ };
+        for (size_t i = 0; i < image->n_programs; i++)
+                if (strv_push(&ret->programs, strdup(image->programs[i].name)) < 0)
+                        return -ENOMEM;
+        return ret->reference && ret->digest && ret->object_filename ? 0 : -ENOMEM;
+}
+
 int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         _cleanup_free_ char *data = NULL, *objname = NULL;
         _cleanup_close_ int fd = -1;
@@ -625,7 +694,24 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         struct stat st;
         int r;
 
-        if (req->path) {
+        if (req->image_ref) {
+                _cleanup_(image_result_freep) ImageResult *image = NULL;
+                r = pull(e, req->image_ref, req->pull_policy, &image, error);
+                if (r < 0)
+                        return r;
+                fd = open(image->object_path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return bpfd_error_set_errnof(error, -errno, "Cannot open the image's object: %m");
+                free(req->source);
+                req->source = strjoin3("image:", image->reference, "");
+                req->image_digest = strdup(image->manifest_digest);
+                if (!req->source || !req->image_digest)
+                        return -ENOMEM;
+                /* Without "programs", the image's labels say which programs it holds. */
+                for (size_t i = 0; !req->programs_given && i < image->n_programs; i++)
+                        if (strv_push(&req->programs, strdup(image->programs[i].name)) < 0)
+                                return -ENOMEM;
+        } else if (req->path) {
                 r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd);
                 if (r < 0)
                         return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
@@ -1445,6 +1531,10 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 p->load_time_usec = kps[i].load_time_usec;
                 p->load_group = req->loaded[0]->id;
                 p->map_group = req->map_owner_group;
+                p->image_reference = strdup(req->image_digest ? req->source + strlen("image:") : "");
+                p->image_digest = strdup(strempty(req->image_digest));
+                if (!p->image_reference || !p->image_digest)
+                        goto nomem;
                 p->name = strdup(req->selected[i]);
                 p->kind = req->kinds[i];
                 p->section = strdup(bpf_program__section_name(prog));
@@ -1826,6 +1916,8 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
         p->expected_attach_type = g_key_file_get_integer(kf, sec, "ExpectedAttachType", NULL);
         p->attach_function = g_key_file_get_string(kf, sec, "AttachFunction", NULL);
         p->map_group = (uint32_t) g_key_file_get_uint64(kf, sec, "MapGroup", NULL);
+        p->image_reference = g_key_file_get_string(kf, sec, "Image", NULL) ?: strdup("");
+        p->image_digest = g_key_file_get_string(kf, sec, "ImageDigest", NULL) ?: strdup("");
         if (!p->name || p->kind < 0 || !p->kernel_type || !p->section || !p->tag || !p->source)
                 return NULL;
         ids = g_key_file_get_integer_list(kf, sec, "MapIds", &n_ids, NULL);

@@ -20,6 +20,7 @@
 static const char *arg_runtime_dir = "/run/bpfd";
 static uint64_t arg_exit_idle_usec = 0;
 static bool arg_debug = false;
+static const char *arg_image_cache = NULL, *arg_image_config = NULL, *arg_image_auth = NULL;
 
 static void help(void) {
         printf("Usage: bpfd [OPTIONS]\n\n"
@@ -32,18 +33,27 @@ static void help(void) {
                "                            default /run/bpfd. Both must vanish together at reboot.\n"
                "     --exit-idle-time=SECS  Exit after SECS without requests (for bus activation). Loaded\n"
                "                            programs stay: they are pinned and outlive the daemon.\n"
+               "     --image-cache=DIR      Where pulled bytecode images are kept (default /var/cache/bpfd/images)\n"
+               "     --image-config=FILE    Registries: insecure, signatures required, keys, CA\n"
+               "                            (default /etc/bpfd/registries.conf)\n"
+               "     --image-auth=FILE      Registry credentials, container auth format\n"
+               "                            (default /etc/bpfd/auth.json)\n"
                "     --debug                Log debug messages\n\n"
                "bpfd logs to the journal when started by systemd, to standard error otherwise.\n");
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG };
+        enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG, ARG_IMAGE_CACHE, ARG_IMAGE_CONFIG,
+               ARG_IMAGE_AUTH };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "exit-idle-time", required_argument, NULL, ARG_EXIT_IDLE },
                 { "debug", no_argument, NULL, ARG_DEBUG },
+                { "image-cache", required_argument, NULL, ARG_IMAGE_CACHE },
+                { "image-config", required_argument, NULL, ARG_IMAGE_CONFIG },
+                { "image-auth", required_argument, NULL, ARG_IMAGE_AUTH },
                 {}
         };
         int c;
@@ -75,6 +85,15 @@ static int parse_argv(int argc, char *argv[]) {
                 }
                 case ARG_DEBUG:
                         arg_debug = true;
+                        break;
+                case ARG_IMAGE_CACHE:
+                        arg_image_cache = optarg;
+                        break;
+                case ARG_IMAGE_CONFIG:
+                        arg_image_config = optarg;
+                        break;
+                case ARG_IMAGE_AUTH:
+                        arg_image_auth = optarg;
                         break;
                 default:
                         return -EINVAL;
@@ -257,6 +276,7 @@ int main(int argc, char *argv[]) {
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;
+        engine_set_image_paths(m.engine, arg_image_cache, arg_image_config, arg_image_auth);
 
         /* libxdp pins its dispatchers on bpfd's bpffs; it reads that from the environment, so before threads. */
         r = xdp_chain_init(engine_bpffs_path(m.engine));

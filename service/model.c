@@ -17,6 +17,8 @@ ProgramInfo *program_info_unref(ProgramInfo *p) {
         free(p->source);
         free(p->pin_path);
         free(p->attach_function);
+        free(p->image_reference);
+        free(p->image_digest);
         for (size_t i = 0; i < p->n_maps; i++) {
                 free(p->maps[i].name);
                 free(p->maps[i].pin_path);

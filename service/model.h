@@ -41,6 +41,8 @@ typedef struct ProgramInfo {
         int expected_attach_type;
         char *attach_function; /* fentry/fexit: the kernel function it was loaded for */
         uint32_t map_group;    /* the load group whose maps directory holds this program's maps */
+        char *image_reference; /* loaded from this OCI image ("" otherwise) ... */
+        char *image_digest;    /* ... with this manifest digest */
         int fd;          /* held so the bus thread can read run statistics without privileges */
 } ProgramInfo;
 

@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+#include "image.h"
 #include "polkit.h"
 
 typedef enum Operation {
@@ -118,6 +119,8 @@ static void request_submit(Request *req) {
 static const char *action_verb(const char *action) {
         if (streq(action, "org.bpfd.load"))
                 return "load BPF programs";
+        if (streq(action, "org.bpfd.load-image"))
+                return "load BPF programs from this image";
         if (streq(action, "org.bpfd.attach"))
                 return "attach BPF programs";
         if (streq(action, "org.bpfd.map"))
@@ -171,7 +174,7 @@ static char *uid_string(uid_t uid) {
 static void add_check(Request *req, const char *action, const char *operation, Kind kind, const char *program_name,
                       const AttachTarget *target, uid_t owner) {
         _cleanup_free_ char *detail = target && target->kind >= 0 ? attach_target_polkit_detail(target) : NULL;
-        char **c = calloc(16, sizeof(char *));
+        char **c = calloc(18, sizeof(char *));
 
         if (!c)
                 return;
@@ -191,6 +194,11 @@ static void add_check(Request *req, const char *action, const char *operation, K
         if (req->op == OP_MAP) {
                 c[13] = strdup("map_name");
                 c[14] = strdup(strempty(req->map.map));
+        } else if (req->load && req->load->image_ref) {
+                c[13] = strdup("image");
+                c[14] = strdup(req->load->image_ref);
+                c[15] = strdup("registry");
+                c[16] = strdup(strempty(req->load->image_registry));
         }
         g_ptr_array_add(req->checks, c);
 }
@@ -472,6 +480,11 @@ static int reply_load(Request *req) {
 }
 
 /* After inspection we know the program kinds; now polkit can be asked with the details rules need. */
+/* Loading from an image has its own action, so a rule can allow users to load only from a trusted registry. */
+static const char *load_action(const LoadRequest *load) {
+        return load->image_ref ? "org.bpfd.load-image" : "org.bpfd.load";
+}
+
 static void authorize_load(Request *req) {
         LoadRequest *load = req->load;
 
@@ -479,12 +492,12 @@ static void authorize_load(Request *req) {
                 bool targeted = false;
                 for (size_t t = 0; t < load->n_targets; t++)
                         if (streq(load->targets[t].program, load->selected[i])) {
-                                add_check(req, "org.bpfd.load", "load", load->kinds[i], load->selected[i],
+                                add_check(req, load_action(load), "load", load->kinds[i], load->selected[i],
                                           &load->targets[t], req->caller.uid);
                                 targeted = true;
                         }
                 if (!targeted)
-                        add_check(req, "org.bpfd.load", "load", load->kinds[i], load->selected[i], NULL, req->caller.uid);
+                        add_check(req, load_action(load), "load", load->kinds[i], load->selected[i], NULL, req->caller.uid);
         }
         if (load->map_owner_id) {
                 ProgramInfo *owner = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(load->map_owner_id));
@@ -708,6 +721,7 @@ static void job_done(Job *j) {
 static int read_programs(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
         LoadRequest *load = userdata;
         int r = bus_read_strv_checked(m, key, &load->programs, error);
+        load->programs_given = true;
         if (r >= 0 && strv_length(load->programs) == 0)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'programs' is empty.");
         return r;
@@ -820,8 +834,26 @@ static int read_map_owner(sd_bus_message *m, const char *key, void *userdata, sd
         return r;
 }
 
+static int read_pull_policy(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        LoadRequest *load = userdata;
+        ImagePullPolicy policy;
+        const char *s;
+        int r = sd_bus_message_read_basic(m, 's', &s);
+
+        if (r < 0)
+                return r;
+        if (!load->image_ref)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'pull_policy' is for LoadFromImage only.");
+        if (image_pull_policy_from_string(s, &policy) < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", s);
+        load->pull_policy = policy;
+        return 0;
+}
+
 static const BusOption load_options[] = {
         { "programs", "as", read_programs },
+        { "pull_policy", "s", read_pull_policy },
         { "map_owner_id", "u", read_map_owner },
         { "metadata", "a{ss}", read_metadata },
         { "global_data", "a{say}", read_global_data },
@@ -829,17 +861,42 @@ static const BusOption load_options[] = {
         {}
 };
 
-static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error, bool by_path) {
+typedef enum LoadSource { LOAD_FROM_FD, LOAD_FROM_PATH, LOAD_FROM_IMAGE } LoadSource;
+
+static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error, LoadSource from) {
         Manager *m = userdata;
         Request *req;
         LoadRequest *load;
+        bool by_path = from == LOAD_FROM_PATH;
         int r;
 
         load = calloc(1, sizeof(LoadRequest));
         if (!load)
                 return -ENOMEM;
         load->object_fd = -1;
-        if (by_path) {
+        load->pull_policy = IMAGE_PULL_IF_NOT_PRESENT;
+        if (from == LOAD_FROM_IMAGE) {
+                _cleanup_(image_ref_freep) ImageRef *ref = NULL;
+                const char *s;
+
+                r = sd_bus_message_read(msg, "s", &s);
+                if (r < 0)
+                        goto fail;
+                if (strlen(s) > BPFD_STRING_MAX || image_ref_parse(s, &ref) < 0) {
+                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                              "'%.256s' is not an image reference (registry/name:tag or "
+                                              "registry/name@sha256:digest).", s);
+                        goto fail;
+                }
+                load->image_ref = strdup(s);
+                load->image_registry = strdup(ref->registry);
+                if (asprintf(&load->source, "image:%s", s) < 0)
+                        load->source = NULL;
+                if (!load->image_ref || !load->image_registry || !load->source) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        } else if (by_path) {
                 const char *path;
                 r = sd_bus_message_read(msg, "s", &path);
                 if (r < 0)
@@ -891,11 +948,15 @@ fail:
 }
 
 static int method_load_from_fd(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_load(msg, userdata, error, false);
+        return method_load(msg, userdata, error, LOAD_FROM_FD);
 }
 
 static int method_load_from_path(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_load(msg, userdata, error, true);
+        return method_load(msg, userdata, error, LOAD_FROM_PATH);
+}
+
+static int method_load_from_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_load(msg, userdata, error, LOAD_FROM_IMAGE);
 }
 
 int request_unload(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error) {
@@ -1121,6 +1182,9 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("LoadFromPath", SD_BUS_ARGS("s", path, "a{sv}", options),
                                 SD_BUS_RESULT("ao", programs, "ao", links), method_load_from_path,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("LoadFromImage", SD_BUS_ARGS("s", reference, "a{sv}", options),
+                                SD_BUS_RESULT("ao", programs, "ao", links), method_load_from_image,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unload", SD_BUS_ARGS("u", program_id), SD_BUS_NO_RESULT, method_unload,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
