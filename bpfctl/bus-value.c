@@ -46,6 +46,21 @@ int bus_value_new_container(char type, const char *signature, BusValue **ret) {
         return bus_value_new(type, signature, ret);
 }
 
+int bus_value_new_string(const char *s, BusValue **ret) {
+        _cleanup_bus_value_ BusValue *v = NULL;
+        int r;
+
+        r = bus_value_new('s', "s", &v);
+        if (r < 0)
+                return r;
+        v->string = strdup(s);
+        if (!v->string)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
 int bus_value_append(BusValue *container, BusValue *item) {
         BusValue **items;
 

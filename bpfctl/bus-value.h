@@ -47,6 +47,7 @@ int bus_value_read(sd_bus_message *m, BusValue **ret);
 
 /* Building values in bpfctl itself, e.g. the combined JSON of "load". */
 int bus_value_new_container(char type, const char *signature, BusValue **ret);
+int bus_value_new_string(const char *s, BusValue **ret);
 int bus_value_append(BusValue *container, BusValue *item); /* takes ownership of item */
 int bus_value_dict_append(BusValue *dict, const char *key, BusValue *value); /* for a{sv}; takes value */
 

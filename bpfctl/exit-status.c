@@ -13,6 +13,8 @@ static const struct {
         { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", EXIT_STATUS_PERMISSION },
         { "org.bpfd.Error.ProgramNotFound",                        EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.LinkNotFound",                           EXIT_STATUS_NOT_FOUND },
+        { "org.bpfd.Error.MapNotFound",                            EXIT_STATUS_NOT_FOUND },
+        { "org.bpfd.Error.KeyNotFound",                            EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.InvalidObject",                          EXIT_STATUS_BAD_OBJECT },
         { "org.bpfd.Error.ProgramNameNotFound",                    EXIT_STATUS_BAD_OBJECT },
         { "org.bpfd.Error.FileNotFound",                           EXIT_STATUS_BAD_OBJECT },

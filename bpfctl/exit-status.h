@@ -11,7 +11,7 @@ typedef enum ExitStatus {
         EXIT_STATUS_FAILURE = 1,          /* org.bpfd.Error.Failed and anything unexpected */
         EXIT_STATUS_USAGE = 2,            /* bad command line */
         EXIT_STATUS_PERMISSION = 3,       /* PermissionDenied, AccessDenied, InteractiveAuthorizationRequired */
-        EXIT_STATUS_NOT_FOUND = 4,        /* ProgramNotFound, LinkNotFound, no such interface */
+        EXIT_STATUS_NOT_FOUND = 4,        /* ProgramNotFound, LinkNotFound, MapNotFound, KeyNotFound, no such interface */
         EXIT_STATUS_BAD_OBJECT = 5,       /* InvalidObject, ProgramNameNotFound, FileNotFound, FILE unopenable */
         EXIT_STATUS_VERIFIER = 6,         /* VerifierRejected */
         EXIT_STATUS_ATTACH = 7,           /* AttachFailed, AttachTargetNotFound */

@@ -238,6 +238,18 @@ static char *format_field(const BusValue *v, FieldFormat format) {
                 }
                 break;
 
+        case FIELD_BYTE_COUNT:
+                if (bus_value_is_bytes(v)) {
+                        char *s;
+
+                        if (v->bytes.size == 0)
+                                return strdup("-");
+                        if (asprintf(&s, "%zu bytes", v->bytes.size) < 0)
+                                return NULL;
+                        return s;
+                }
+                break;
+
         case FIELD_LINES:
                 return format_with(write_lines, v);
 

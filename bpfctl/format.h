@@ -17,6 +17,7 @@ typedef enum FieldFormat {
         FIELD_LINES,      /* as: one item per line */
         FIELD_OBJECT_IDS, /* ao: the ids at the end of bpfd object paths */
         FIELD_NSEC,       /* t: a duration in nanoseconds */
+        FIELD_BYTE_COUNT, /* ay: only its length, "N bytes" ("-" if empty) */
 } FieldFormat;
 
 typedef struct Field {

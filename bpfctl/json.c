@@ -6,7 +6,7 @@
 #include "json.h"
 #include "util.h"
 
-static void json_print_string(FILE *f, const char *s) {
+void json_print_string(FILE *f, const char *s) {
         fputc('"', f);
         for (const unsigned char *p = (const unsigned char *) s; *p; p++)
                 switch (*p) {

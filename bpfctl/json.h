@@ -14,3 +14,6 @@ void json_print(FILE *f, const BusValue *v);
 
 /* On one line, no newline; for values nested in human-readable output. */
 void json_print_compact(FILE *f, const BusValue *v);
+
+/* A JSON string literal of s (valid UTF-8), quotes included. */
+void json_print_string(FILE *f, const char *s);

@@ -14,6 +14,9 @@
 #define BPFD_BUS_NAME "org.bpfd"
 #define BPFD_MANAGER_PATH "/org/bpfd/Manager"
 #define BPFD_MANAGER_INTERFACE "org.bpfd.Manager"
+/* Program objects: the prefix and the decimal program id. */
+#define BPFD_PROGRAM_PATH_PREFIX BPFD_MANAGER_PATH "/program/"
+#define BPFD_PROGRAM_INTERFACE "org.bpfd.Program"
 
 /* The environment variable naming a bus address to use instead of the system bus. */
 #define BPFD_BUS_ADDRESS_ENV "BPFD_BUS_ADDRESS"
