@@ -2786,3 +2786,18 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
         }
         return -EINVAL;
 }
+
+int engine_list_images(Engine *e, char ***ret) {
+        return image_cache_list(e->image_cache, ret);
+}
+
+int engine_remove_image(Engine *e, const char *reference, sd_bus_error *error) {
+        int r = image_cache_remove(e->image_cache, reference);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, "org.bpfd.Error.ImageNotCached", "Image '%s' is not cached.", reference);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not an image reference.", reference);
+        if (r < 0)
+                return bpfd_error_set_errnof(error, r, "Cannot forget image '%s': %m", reference);
+        return 0;
+}

@@ -75,6 +75,8 @@ typedef struct ImagePullResult {
         bool signed_;
 } ImagePullResult;
 void image_pull_result_done(ImagePullResult *r);
+int engine_list_images(Engine *e, char ***ret);
+int engine_remove_image(Engine *e, const char *reference, sd_bus_error *error);
 int engine_pull_image(Engine *e, const char *reference, int policy, ImagePullResult *ret, sd_bus_error *error);
 Engine *engine_free(Engine *e);
 const char *engine_bpffs_path(Engine *e);

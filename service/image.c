@@ -4,6 +4,7 @@
  * layer format in image-tar.c. */
 
 #include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -282,7 +283,7 @@ static char *blob_path(const Pull *p, const char *digest) {
 
 /* The index file of a reference: its canonical form with everything but [A-Za-z0-9._-] %-escaped
  * (so "/" and ":" cannot collide), or its sha256 when that gets too long for a file name. */
-static char *ref_index_path(const Pull *p, const char *ref_string) {
+static char *ref_index_path_in(const char *cache, const char *ref_string) {
         GString *s = g_string_new(NULL);
         char *path = NULL;
 
@@ -296,10 +297,67 @@ static char *ref_index_path(const Pull *p, const char *ref_string) {
                 image_sha256_digest(ref_string, strlen(ref_string), d);
                 g_string_assign(s, d + strlen("sha256:"));
         }
-        if (asprintf(&path, "%s/refs/%s", p->cache, s->str) < 0)
+        if (asprintf(&path, "%s/refs/%s", cache, s->str) < 0)
                 path = NULL;
         g_string_free(s, TRUE);
         return path;
+}
+
+static char *ref_index_path(const Pull *p, const char *ref_string) {
+        return ref_index_path_in(p->cache, ref_string);
+}
+
+int image_cache_list(const char *cache_dir, char ***ret) {
+        _cleanup_free_ char *dir = NULL;
+        GPtrArray *out = g_ptr_array_new();
+        struct dirent *de;
+        DIR *d;
+
+        if (asprintf(&dir, "%s/refs", cache_dir ?: IMAGE_DEFAULT_CACHE_DIR) < 0)
+                return -ENOMEM;
+        d = opendir(dir);
+        while (d && (de = readdir(d))) {
+                _cleanup_free_ char *path = NULL, *data = NULL;
+                GString *ref;
+                size_t size = 0;
+
+                /* names longer than a file name are hashed and cannot be turned back: not listed */
+                if (de->d_name[0] == '.' || !strchr(de->d_name, '%'))
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || image_read_file(path, 256, &data, &size) < 0)
+                        continue;
+                data[strcspn(data, "\n")] = '\0';
+                ref = g_string_new(NULL);
+                for (const char *c = de->d_name; *c; c++) {
+                        unsigned v;
+                        if (*c == '%' && sscanf(c + 1, "%2X", &v) == 1) {
+                                g_string_append_c(ref, (char) v);
+                                c += 2;
+                        } else
+                                g_string_append_c(ref, *c);
+                }
+                g_ptr_array_add(out, g_string_free(ref, FALSE));
+                g_ptr_array_add(out, g_strdup(data));
+        }
+        if (d)
+                closedir(d);
+        g_ptr_array_add(out, NULL);
+        *ret = (char **) g_ptr_array_free(out, FALSE);
+        return 0;
+}
+
+int image_cache_remove(const char *cache_dir, const char *reference) {
+        _cleanup_(image_ref_freep) ImageRef *ref = NULL;
+        _cleanup_free_ char *canonical = NULL, *path = NULL;
+        int r;
+
+        r = image_ref_parse(reference, &ref);
+        if (r < 0)
+                return r;
+        canonical = image_ref_to_string(ref);
+        if (!canonical || !(path = ref_index_path_in(cache_dir ?: IMAGE_DEFAULT_CACHE_DIR, canonical)))
+                return -ENOMEM;
+        return unlink(path) < 0 ? -errno : 0;
 }
 
 /* The digest REF_STRING resolved to when last pulled, if its blob is still cached; NULL otherwise. */

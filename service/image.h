@@ -140,3 +140,9 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
  * "RegistryUnreachable", "ImageNotFound", "AuthenticationFailed", "DigestMismatch", "NoSignature",
  * "UnknownSigner", "SignatureDigestMismatch", "NotCached", "InvalidImage", or "Failed". */
 const char *image_error_class(int r);
+
+/* The cached references: NULL-terminated reference, manifest digest, ... (g_strfreev()). */
+int image_cache_list(const char *cache_dir, char ***ret);
+/* Forgets a reference (the blobs stay: content-addressed, shared by other references). -ENOENT if it was
+ * not cached. */
+int image_cache_remove(const char *cache_dir, const char *reference);

@@ -22,6 +22,9 @@ typedef enum Operation {
         OP_LIST_KERNEL,
         OP_GET_KERNEL,
         OP_MAP,
+        OP_PULL_IMAGE,
+        OP_LIST_IMAGES,
+        OP_REMOVE_IMAGE,
 } Operation;
 
 typedef struct Request {
@@ -44,6 +47,8 @@ typedef struct Request {
         KernelProgram *kernel;
         size_t n_kernel;
         MapAccess map;
+        ImagePullResult pulled;
+        char **images;
         /* ListPrograms filter */
         bool filter_all;
         char *filter_kind;
@@ -66,6 +71,8 @@ static void request_free(Request *req) {
         free(req->gone_links);
         kernel_programs_free(req->kernel, req->n_kernel);
         map_access_done(&req->map);
+        image_pull_result_done(&req->pulled);
+        strv_free(req->images);
         free(req->filter_kind);
         free(req);
         m->requests_in_flight--;
@@ -384,6 +391,12 @@ static void after_credentials(Request *req) {
                                   &l->target, l->owner_uid);
                 authorize_next(req);
                 return;
+        case OP_PULL_IMAGE:
+        case OP_REMOVE_IMAGE:
+                add_check(req, "org.bpfd.load-image", req->op == OP_PULL_IMAGE ? "pull" : "remove", KIND_INVALID, "",
+                          NULL, req->caller.uid);
+                authorize_next(req);
+                return;
         case OP_MAP: {
                 static const char *const op_names[] = { "info", "lookup", "dump", "update", "delete", "ringbuf" };
                 bool found = false;
@@ -438,6 +451,16 @@ static void job_run(Job *j, Engine *e) {
                 break;
         case OP_MAP:
                 (void) engine_map_access(e, req->id, &req->map, &req->error);
+                break;
+        case OP_PULL_IMAGE:
+                (void) engine_pull_image(e, req->load->image_ref, req->load->pull_policy, &req->pulled, &req->error);
+                break;
+        case OP_LIST_IMAGES:
+                if (engine_list_images(e, &req->images) < 0)
+                        (void) sd_bus_error_setf(&req->error, BPFD_ERROR_FAILED, "Cannot read the image cache.");
+                break;
+        case OP_REMOVE_IMAGE:
+                (void) engine_remove_image(e, req->load->image_ref, &req->error);
                 break;
         case OP_GET_KERNEL:
                 req->kernel = calloc(1, sizeof(KernelProgram));
@@ -710,6 +733,59 @@ static void job_done(Job *j) {
                 if (r >= 0)
                         r = sd_bus_send(NULL, reply, NULL);
                 break;
+        case OP_PULL_IMAGE:
+                r = sd_bus_message_new_method_return(req->msg, &reply);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "reference", "s", req->pulled.reference);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "digest", "s", req->pulled.digest);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "object_filename", "s", req->pulled.object_filename);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "from_cache", "b", req->pulled.from_cache);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "signed", "b", req->pulled.signed_);
+                if (r >= 0) {
+                        r = sd_bus_message_open_container(reply, 'e', "sv");
+                        if (r >= 0)
+                                r = sd_bus_message_append(reply, "s", "programs");
+                        if (r >= 0)
+                                r = sd_bus_message_open_container(reply, 'v', "as");
+                        if (r >= 0)
+                                r = sd_bus_message_append_strv(reply, req->pulled.programs ?: (char *[]) { NULL });
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                break;
+        case OP_LIST_IMAGES:
+                r = sd_bus_message_new_method_return(req->msg, &reply);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+                for (char **i = req->images; r >= 0 && i && i[0] && i[1]; i += 2) {
+                        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+                        if (r >= 0)
+                                r = bus_append_dict_entry(reply, "reference", "s", i[0]);
+                        if (r >= 0)
+                                r = bus_append_dict_entry(reply, "digest", "s", i[1]);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                break;
+        case OP_REMOVE_IMAGE:
+                r = sd_bus_reply_method_return(req->msg, NULL);
+                break;
         }
         if (r < 0)
                 log_warning_errno(r, "Cannot send a reply: %m");
@@ -959,6 +1035,56 @@ static int method_load_from_image(sd_bus_message *msg, void *userdata, sd_bus_er
         return method_load(msg, userdata, error, LOAD_FROM_IMAGE);
 }
 
+/* Pull and remove carry the reference in a LoadRequest, whose image details polkit sees as for loads. */
+static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_error *error) {
+        _cleanup_(image_ref_freep) ImageRef *ref = NULL;
+        Request *req;
+        const char *s, *policy = NULL;
+        ImagePullPolicy p = IMAGE_PULL_IF_NOT_PRESENT;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &s);
+        if (r < 0)
+                return r;
+        if (op == OP_PULL_IMAGE) {
+                r = sd_bus_message_read(msg, "s", &policy);
+                if (r < 0)
+                        return r;
+                if (*policy && image_pull_policy_from_string(policy, &p) < 0)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", policy);
+        }
+        if (strlen(s) > BPFD_STRING_MAX || image_ref_parse(s, &ref) < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.256s' is not an image reference.", s);
+        req = request_new(m, msg, op);
+        if (!req)
+                return -ENOMEM;
+        req->load = calloc(1, sizeof(LoadRequest));
+        if (!req->load || !(req->load->image_ref = strdup(s)) || !(req->load->image_registry = strdup(ref->registry))) {
+                request_free(req);
+                return -ENOMEM;
+        }
+        req->load->object_fd = -1;
+        req->load->pull_policy = p;
+        return request_start(req);
+}
+
+static int method_pull_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return image_request(userdata, msg, OP_PULL_IMAGE, error);
+}
+
+static int method_remove_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return image_request(userdata, msg, OP_REMOVE_IMAGE, error);
+}
+
+static int method_list_images(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Request *req = request_new(userdata, msg, OP_LIST_IMAGES);
+        if (!req)
+                return -ENOMEM;
+        request_submit(req); /* the cache is read on the worker; listing is open to everybody */
+        return 1;
+}
+
 int request_unload(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error) {
         Request *req = request_new(m, msg, OP_UNLOAD);
         if (!req)
@@ -1185,6 +1311,12 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("LoadFromImage", SD_BUS_ARGS("s", reference, "a{sv}", options),
                                 SD_BUS_RESULT("ao", programs, "ao", links), method_load_from_image,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PullImage", SD_BUS_ARGS("s", reference, "s", pull_policy), SD_BUS_RESULT("a{sv}", image),
+                                method_pull_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("aa{sv}", images), method_list_images,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", reference), SD_BUS_NO_RESULT, method_remove_image,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unload", SD_BUS_ARGS("u", program_id), SD_BUS_NO_RESULT, method_unload,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
