@@ -10,7 +10,6 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
-#include "image.h"
 #include "polkit.h"
 
 typedef enum Operation {
@@ -910,9 +909,32 @@ static int read_map_owner(sd_bus_message *m, const char *key, void *userdata, sd
         return r;
 }
 
+/* Pull policies as bpfd-image numbers them. */
+static int pull_policy_from_string(const char *s) {
+        static const char *const names[] = { "Always", "IfNotPresent", "Never" };
+        for (int i = 0; i < 3; i++)
+                if (streq(names[i], s))
+                        return i;
+        return -EINVAL;
+}
+
+/* The registry of an image reference, for polkit rules; bpfd-image checks the rest of the reference. */
+static char *image_registry_of(const char *s) {
+        size_t n = strcspn(s, "/");
+        char *registry;
+
+        if (!s[n] || n == 0 || strlen(s) > BPFD_STRING_MAX || strpbrk(s, " \t\n"))
+                return NULL;
+        registry = strndup(s, n);
+        /* a registry looks like a host: has a dot or a port, or is localhost */
+        if (registry && !strpbrk(registry, ".:") && !streq(registry, "localhost"))
+                registry = mfree(registry);
+        return registry;
+}
+
 static int read_pull_policy(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
         LoadRequest *load = userdata;
-        ImagePullPolicy policy;
+        int policy;
         const char *s;
         int r = sd_bus_message_read_basic(m, 's', &s);
 
@@ -920,7 +942,8 @@ static int read_pull_policy(sd_bus_message *m, const char *key, void *userdata, 
                 return r;
         if (!load->image_ref)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'pull_policy' is for LoadFromImage only.");
-        if (image_pull_policy_from_string(s, &policy) < 0)
+        policy = pull_policy_from_string(s);
+        if (policy < 0)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", s);
         load->pull_policy = policy;
@@ -950,22 +973,21 @@ static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error,
         if (!load)
                 return -ENOMEM;
         load->object_fd = -1;
-        load->pull_policy = IMAGE_PULL_IF_NOT_PRESENT;
+        load->pull_policy = 1; /* IfNotPresent */
         if (from == LOAD_FROM_IMAGE) {
-                _cleanup_(image_ref_freep) ImageRef *ref = NULL;
                 const char *s;
 
                 r = sd_bus_message_read(msg, "s", &s);
                 if (r < 0)
                         goto fail;
-                if (strlen(s) > BPFD_STRING_MAX || image_ref_parse(s, &ref) < 0) {
+                load->image_registry = image_registry_of(s);
+                if (!load->image_registry) {
                         r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                               "'%.256s' is not an image reference (registry/name:tag or "
                                               "registry/name@sha256:digest).", s);
                         goto fail;
                 }
                 load->image_ref = strdup(s);
-                load->image_registry = strdup(ref->registry);
                 if (asprintf(&load->source, "image:%s", s) < 0)
                         load->source = NULL;
                 if (!load->image_ref || !load->image_registry || !load->source) {
@@ -1037,11 +1059,10 @@ static int method_load_from_image(sd_bus_message *msg, void *userdata, sd_bus_er
 
 /* Pull and remove carry the reference in a LoadRequest, whose image details polkit sees as for loads. */
 static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_error *error) {
-        _cleanup_(image_ref_freep) ImageRef *ref = NULL;
+        _cleanup_free_ char *registry = NULL;
         Request *req;
         const char *s, *policy = NULL;
-        ImagePullPolicy p = IMAGE_PULL_IF_NOT_PRESENT;
-        int r;
+        int p = 1, r;
 
         r = sd_bus_message_read(msg, "s", &s);
         if (r < 0)
@@ -1050,17 +1071,18 @@ static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_e
                 r = sd_bus_message_read(msg, "s", &policy);
                 if (r < 0)
                         return r;
-                if (*policy && image_pull_policy_from_string(policy, &p) < 0)
+                if (*policy && (p = pull_policy_from_string(policy)) < 0)
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                  "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", policy);
         }
-        if (strlen(s) > BPFD_STRING_MAX || image_ref_parse(s, &ref) < 0)
+        registry = image_registry_of(s);
+        if (!registry)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.256s' is not an image reference.", s);
         req = request_new(m, msg, op);
         if (!req)
                 return -ENOMEM;
         req->load = calloc(1, sizeof(LoadRequest));
-        if (!req->load || !(req->load->image_ref = strdup(s)) || !(req->load->image_registry = strdup(ref->registry))) {
+        if (!req->load || !(req->load->image_ref = strdup(s)) || !(req->load->image_registry = TAKE_PTR(registry))) {
                 request_free(req);
                 return -ENOMEM;
         }

@@ -23,6 +23,7 @@ BPFCTL = os.path.join(BUILD_DIR, "bpfctl", "bpfctl")
 UPROBE_TARGET = os.path.join(BUILD_DIR, "tests", "uprobe-target")
 # The daemons the tests start take bpfd's TC dispatcher program from the build tree.
 os.environ.setdefault("BPFD_TC_DISPATCHER", os.path.join(BUILD_DIR, "bpf", "tc_dispatcher.bpf.o"))
+os.environ.setdefault("BPFD_IMAGE_HELPER", os.path.join(BUILD_DIR, "service", "bpfd-image"))
 
 BUS_NAME = "org.bpfd"
 MANAGER_PATH = "/org/bpfd/Manager"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""OCI bytecode images (service/image*.c through build/tests/image-check) against a real registry on
+"""OCI bytecode images (service/image*.c through build/service/bpfd-image) against a real registry on
 127.0.0.1 (Debian's docker-registry): pulls by tag and digest, the cache and the pull policies, cosign
 signatures made with openssl (tests/image/sign-image), tampered blobs, HTTPS with a private CA, and
 basic auth. Images are built and pushed by tests/image/make-image."""
@@ -17,12 +17,12 @@ import base64
 
 import lib
 
-CHECK = os.path.join(lib.BUILD_DIR, "tests", "image-check")
+CHECK = os.path.join(lib.BUILD_DIR, "service", "bpfd-image")
 MAKE_IMAGE = os.path.join(lib.TESTS_DIR, "image", "make-image")
 SIGN_IMAGE = os.path.join(lib.TESTS_DIR, "image", "sign-image")
 OBJ = lib.bpf_obj("tracepoint_counter")
 
-# image-check's exit status per error class.
+# bpfd-image's exit status per error class.
 EXIT = {"BadReference": 2, "RegistryUnreachable": 3, "ImageNotFound": 4, "AuthenticationFailed": 5,
         "DigestMismatch": 6, "NoSignature": 7, "UnknownSigner": 8, "SignatureDigestMismatch": 9,
         "NotCached": 10, "InvalidImage": 11}

@@ -106,3 +106,27 @@ def test_polkit_sees_the_registry():
                 assert prog["owner_uid"] == lib.uid_of(lib.ALICE)
             finally:
                 unload(prog["id"])
+
+
+def manager_call(method, *args, check=True):
+    return lib.run(["gdbus", "call", "--system", "--dest", lib.BUS_NAME, "--object-path", lib.MANAGER_PATH,
+                    "--method", f"org.bpfd.Manager.{method}", *args], check=check)
+
+
+def test_pull_list_and_remove():
+    with registry() as reg:
+        digest = push(reg, "v2")
+        config = write_config(reg)
+        with daemon_with_images(config, scratch()):
+            out = manager_call("PullImage", reg.ref("v2"), "Always").stdout
+            assert digest in out and "count_getpid" in out and "'from_cache': <false>" in out, out
+            out = manager_call("PullImage", reg.ref("v2"), "").stdout
+            assert "'from_cache': <true>" in out, out
+            listing = manager_call("ListImages").stdout
+            assert reg.ref("v2") in listing and digest in listing, listing
+            manager_call("RemoveImage", reg.ref("v2"))
+            assert reg.ref("v2") not in manager_call("ListImages").stdout
+            p = manager_call("RemoveImage", reg.ref("v2"), check=False)
+            assert "org.bpfd.Error.ImageNotCached" in p.stderr, p.stderr
+            p = manager_call("PullImage", "nohost", "", check=False)
+            assert "org.bpfd.Error.InvalidArgument" in p.stderr, p.stderr

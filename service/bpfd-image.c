@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Drives service/image.c (OCI bytecode images) from the command line, for tests/test_image.py:
+/* bpfd-image: pulls OCI bytecode images (service/image*.c) for bpfd, in a process of its own so that the
+ * network-facing registry client, its TLS and JSON parsing and its libraries stay out of the daemon; bpfd's
+ * worker runs it without capabilities. The tests drive it directly too.
  *
- *     image-check pull REF [--policy Always|IfNotPresent|Never] [--cache DIR] [--config FILE]
+ *     bpfd-image pull REF [--policy Always|IfNotPresent|Never] [--cache DIR] [--config FILE]
  *                          [--auth FILE] [--user USER --password PASS]
- *     image-check parse REF
+ *     bpfd-image parse REF
+ *     bpfd-image list [--cache DIR]          one line "image REFERENCE DIGEST" per cached reference
+ *     bpfd-image rm REF [--cache DIR]        forget a cached reference (10 if it was not cached)
  *
  * pull prints one "key value" line each: "reference", "digest" (manifest digest), "object" (path of the
  * cached object file), "filename", "source" (cache or registry), "signed KEY" or "unsigned", then
@@ -34,9 +38,9 @@ static int exit_status(int r) {
 }
 
 static int usage(void) {
-        fprintf(stderr, "usage: image-check pull REF [--policy P] [--cache DIR] [--config FILE] [--auth FILE]\n"
+        fprintf(stderr, "usage: bpfd-image pull REF [--policy P] [--cache DIR] [--config FILE] [--auth FILE]\n"
                         "                        [--user USER --password PASS]\n"
-                        "       image-check parse REF\n");
+                        "       bpfd-image parse REF\n");
         return 2;
 }
 
@@ -97,10 +101,28 @@ int main(int argc, char **argv) {
                 default:
                         return usage();
                 }
+        if (argc - optind == 1 && streq(argv[optind], "list")) {
+                _cleanup_strv_free_ char **refs = NULL;
+                r = image_cache_list(opts.cache_dir, &refs);
+                if (r < 0) {
+                        fprintf(stderr, "error: Failed: cannot read the cache: %s\n", strerror(-r));
+                        return 1;
+                }
+                for (char **i = refs; i && i[0] && i[1]; i += 2)
+                        printf("image %s %s\n", i[0], i[1]);
+                return 0;
+        }
         if (argc - optind != 2)
                 return usage();
         if (streq(argv[optind], "parse"))
                 return do_parse(argv[optind + 1]);
+        if (streq(argv[optind], "rm")) {
+                r = image_cache_remove(opts.cache_dir, argv[optind + 1]);
+                if (r < 0)
+                        fprintf(stderr, "error: %s: %s is not cached\n", r == -ENOENT ? "NotCached" : image_error_class(r),
+                                argv[optind + 1]);
+                return r == -ENOENT ? 10 : r < 0 ? exit_status(r) : 0;
+        }
         if (!streq(argv[optind], "pull"))
                 return usage();
 
