@@ -601,11 +601,27 @@ static int append_map_result(sd_bus_message *reply, const MapAccess *a) {
         }
 }
 
+/* An "ay" argument, copied out of the message (keys and values up to 16 MiB). */
+static int read_bytes(sd_bus_message *msg, uint8_t **ret, size_t *ret_size, sd_bus_error *error) {
+        const void *data;
+        size_t size;
+        int r = sd_bus_message_read_array(msg, 'y', &data, &size);
+
+        if (r < 0)
+                return r;
+        if (size > 16U * 1024U * 1024U)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "A key or value is too large.");
+        *ret = malloc(size + 1);
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, data, size);
+        *ret_size = size;
+        return 0;
+}
+
 int request_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_bus_error *error) {
         Request *req = request_new(m, msg, OP_MAP);
         const char *name;
-        const void *data;
-        size_t size;
         int r;
 
         if (!req)
@@ -625,30 +641,14 @@ int request_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_
                 goto fail;
         }
         if (IN_SET2(op, MAP_OP_LOOKUP, MAP_OP_UPDATE) || op == MAP_OP_DELETE) {
-                r = sd_bus_message_read_array(msg, 'y', &data, &size);
+                r = read_bytes(msg, &req->map.key, &req->map.key_size_given, error);
                 if (r < 0)
                         goto fail;
-                req->map.key = malloc(size + 1);
-                if (!req->map.key) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                memcpy(req->map.key, data, size);
-                req->map.key_size_given = size;
         }
         if (op == MAP_OP_UPDATE) {
-                r = sd_bus_message_read_array(msg, 'y', &data, &size);
-                if (r >= 0 && size > 16U * 1024U * 1024U)
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The value is too large.");
+                r = read_bytes(msg, &req->map.value, &req->map.value_len, error);
                 if (r < 0)
                         goto fail;
-                req->map.value = malloc(size + 1);
-                if (!req->map.value) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                memcpy(req->map.value, data, size);
-                req->map.value_len = size;
                 r = sd_bus_message_read(msg, "t", &req->map.flags);
                 if (r < 0)
                         goto fail;
