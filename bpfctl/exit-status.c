@@ -11,16 +11,27 @@ static const struct {
         { "org.bpfd.Error.PermissionDenied",                       EXIT_STATUS_PERMISSION },
         { "org.freedesktop.DBus.Error.AccessDenied",               EXIT_STATUS_PERMISSION },
         { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", EXIT_STATUS_PERMISSION },
+        { "org.bpfd.Error.AuthenticationFailed",                   EXIT_STATUS_PERMISSION }, /* the registry's */
         { "org.bpfd.Error.ProgramNotFound",                        EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.LinkNotFound",                           EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.MapNotFound",                            EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.KeyNotFound",                            EXIT_STATUS_NOT_FOUND },
+        { "org.bpfd.Error.ImageNotFound",                          EXIT_STATUS_NOT_FOUND },
+        { "org.bpfd.Error.ImageNotCached",                         EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.InvalidObject",                          EXIT_STATUS_BAD_OBJECT },
         { "org.bpfd.Error.ProgramNameNotFound",                    EXIT_STATUS_BAD_OBJECT },
         { "org.bpfd.Error.FileNotFound",                           EXIT_STATUS_BAD_OBJECT },
+        /* An image that is not what its registry, digest or signature says: as bad as a bad object. */
+        { "org.bpfd.Error.InvalidImage",                           EXIT_STATUS_BAD_OBJECT },
+        { "org.bpfd.Error.DigestMismatch",                         EXIT_STATUS_BAD_OBJECT },
+        { "org.bpfd.Error.NoSignature",                            EXIT_STATUS_BAD_OBJECT },
+        { "org.bpfd.Error.UnknownSigner",                          EXIT_STATUS_BAD_OBJECT },
+        { "org.bpfd.Error.SignatureDigestMismatch",                EXIT_STATUS_BAD_OBJECT },
         { "org.bpfd.Error.VerifierRejected",                       EXIT_STATUS_VERIFIER },
         { "org.bpfd.Error.AttachFailed",                           EXIT_STATUS_ATTACH },
         { "org.bpfd.Error.AttachTargetNotFound",                   EXIT_STATUS_ATTACH },
+        /* Not 10: that is bpfd being unreachable; here bpfd answered, the registry did not. */
+        { "org.bpfd.Error.RegistryUnreachable",                    EXIT_STATUS_ATTACH },
         { "org.bpfd.Error.NotSupported",                           EXIT_STATUS_NOT_SUPPORTED },
         { "org.bpfd.Error.InvalidArgument",                        EXIT_STATUS_INVALID_ARGUMENT },
         /* The daemon refused the arguments' types: the same kind of problem for a script. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <ctype.h>
+#include <strings.h>
 
 #include "bus-append.h"
 #include "load-options.h"
@@ -210,6 +211,40 @@ int load_options_add_metadata(LoadOptions *o, const char *assignment) {
         return 0;
 }
 
+int load_options_set_map_owner_id(LoadOptions *o, const char *id) {
+        uint32_t v;
+
+        if (parse_id(id, &v) < 0) {
+                log_error("invalid --map-owner-id '%s': expected a program id", id);
+                return -EINVAL;
+        }
+
+        o->map_owner_id = v;
+        o->map_owner_id_set = true;
+        return 0;
+}
+
+static const char * const pull_policies[] = { "Always", "IfNotPresent", "Never" };
+
+const char *pull_policy_from_string(const char *s) {
+        for (size_t i = 0; s && i < ELEMENTSOF(pull_policies); i++)
+                if (strcasecmp(s, pull_policies[i]) == 0)
+                        return pull_policies[i];
+        return NULL;
+}
+
+int load_options_set_pull_policy(LoadOptions *o, const char *policy) {
+        const char *p = pull_policy_from_string(policy);
+
+        if (!p) {
+                log_error("invalid --pull-policy '%s': expected Always, IfNotPresent or Never", policy);
+                return -EINVAL;
+        }
+
+        o->pull_policy = p;
+        return 0;
+}
+
 int load_options_verify(const LoadOptions *o) {
         int r;
 
@@ -293,6 +328,18 @@ int load_options_append(sd_bus_message *m, const LoadOptions *o) {
                 if (r < 0)
                         return r;
                 r = bus_close_sv(m);
+                if (r < 0)
+                        return r;
+        }
+
+        if (o->map_owner_id_set) {
+                r = bus_append_sv_u32(m, "map_owner_id", o->map_owner_id);
+                if (r < 0)
+                        return r;
+        }
+
+        if (o->pull_policy) {
+                r = bus_append_sv_string(m, "pull_policy", o->pull_policy);
                 if (r < 0)
                         return r;
         }

@@ -31,7 +31,8 @@ static void help_get(void) {
                "\n"
                "Show every property of a program (any BPF program of the system; \"Managed\"\n"
                "says whether bpfd loaded it) or of a link. With --json, an object with the\n"
-               "daemon's keys.\n"
+               "daemon's keys. A program loaded from an OCI image shows the image's\n"
+               "reference and manifest digest as Image and Image digest.\n"
                "\n"
                INTERFACE_HELP
                "\n"
@@ -84,6 +85,8 @@ static const Field program_fields[] = {
         { "owner_uid",     "Owner",         FIELD_USER       },
         { "load_time",     "Loaded",        FIELD_TIME_USEC  },
         { "source",        "Source",        FIELD_GENERIC    },
+        { "image_reference", "Image",       FIELD_GENERIC    },
+        { "image_digest",  "Image digest",  FIELD_GENERIC    },
         { "load_group",    "Load group",    FIELD_GENERIC    },
         { "pin_path",      "Pin path",      FIELD_GENERIC    },
         { "links",         "Links",         FIELD_OBJECT_IDS },

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* bpfctl load: Manager.LoadFromFd / LoadFromPath. */
+/* bpfctl load: Manager.LoadFromFd / LoadFromPath; bpfctl load image: Manager.LoadFromImage. */
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,22 +13,34 @@
 #include "util.h"
 
 static void help_load(void) {
-        printf("Usage: %s load FILE [OPTIONS] [KIND [KIND OPTIONS]]\n"
+        printf("Usage: %1$s load FILE [OPTIONS] [KIND [KIND OPTIONS]]\n"
+               "       %1$s load image REFERENCE [--pull-policy POLICY] [OPTIONS]\n"
+               "            [KIND [KIND OPTIONS]]\n"
                "\n"
-               "Load BPF programs from the ELF object FILE and, if a KIND is given, attach\n"
-               "one of them (load and attach are all or nothing). Prints one line per\n"
-               "program, \"Loaded program ID NAME (KIND)\", and per link, \"Attached link ID:\n"
-               "ATTACH POINT\"; with --json {\"programs\":[...],\"links\":[...]}.\n"
+               "Load BPF programs from the ELF object FILE, or from the OCI bytecode image\n"
+               "REFERENCE (REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]), and, if a KIND is\n"
+               "given, attach one of them (load and attach are all or nothing). Prints one\n"
+               "line per program, \"Loaded program ID NAME (KIND)\", and per link, \"Attached\n"
+               "link ID: ATTACH POINT\"; with --json {\"programs\":[...],\"links\":[...]}.\n"
+               "\n"
+               "bpfd pulls the image into its cache as --pull-policy says, checks every blob\n"
+               "against its digest and the image's cosign signature against the keys its\n"
+               "administrator configured for the registry. Without --program the image's\n"
+               "labels name the programs. A FILE named \"image\" is given as ./image.\n"
                "\n"
                "Options:\n"
                "  -p, --program NAME        Load the BPF function NAME (repeatable; default:\n"
-               "                            the only program in FILE)\n"
+               "                            the only program in FILE, or those the image's\n"
+               "                            labels name)\n"
                "  -g, --global NAME=VALUE   Set global variable NAME; VALUE is hex bytes\n"
                "                            (0a0b0c0d, 0x0a0b0c0d) or TYPE:NUMBER with TYPE\n"
                "                            u8 u16 u32 u64 i8 i16 i32 i64 (host byte order)\n"
                "  -m, --metadata KEY=VALUE  Store KEY=VALUE with the programs (repeatable)\n"
+               "      --map-owner-id ID     Share the maps of the loaded program ID: maps of\n"
+               "                            the same name are that program's maps\n"
                "      --by-path             Let bpfd open FILE (made absolute) as you, instead\n"
-               "                            of passing the file opened by %s\n"
+               "                            of passing the file opened by %1$s\n"
+               PULL_POLICY_HELP
                "      --attach-program NAME With several --program: the one to attach at KIND\n"
                COMMON_OPTIONS_HELP
                "\n"
@@ -36,20 +48,32 @@ static void help_load(void) {
                ATTACH_TARGET_HELP
                "\n"
                "Examples:\n"
-               "  %s load trace.bpf.o tracepoint --tracepoint sched/sched_switch\n"
-               "  %s load --by-path probes.bpf.o -p on_malloc -p on_free -g verbose=u8:1 \\\n"
+               "  %1$s load trace.bpf.o tracepoint --tracepoint sched/sched_switch\n"
+               "  %1$s load --by-path probes.bpf.o -p on_malloc -p on_free -g verbose=u8:1 \\\n"
                "      uprobe --target /usr/lib/x86_64-linux-gnu/libc.so.6 --fn malloc \\\n"
-               "      --attach-program on_malloc\n",
-               PROGRAM_NAME, PROGRAM_NAME, PROGRAM_NAME, PROGRAM_NAME);
+               "      --attach-program on_malloc\n"
+               "  %1$s load image quay.io/bpfman-bytecode/go-tracepoint-counter:latest \\\n"
+               "      tracepoint --tracepoint syscalls/sys_enter_kill\n"
+               "  %1$s load image registry.example.com/bpf/counter:v1 --pull-policy Never \\\n"
+               "      -p count_getpid --map-owner-id 42 tracepoint\n"
+               "\n"
+               "Exit status 4 if the image is not in the registry (ImageNotFound) or, with\n"
+               "--pull-policy Never, not in the cache (ImageNotCached); 5 for an image that\n"
+               "fails its digest or signature check or is no bytecode image; 7 if the\n"
+               "registry is unreachable; 3 if it refused the credentials.\n",
+               PROGRAM_NAME);
 }
 
 enum {
         ARG_BY_PATH = ARG_COMMAND_FIRST,
         ARG_ATTACH_PROGRAM,
+        ARG_MAP_OWNER_ID,
+        ARG_PULL_POLICY,
 };
 
 typedef struct LoadArguments {
         const char *file;
+        const char *image; /* "load image REFERENCE"; file is then NULL */
         bool by_path;
         LoadOptions options;
 } LoadArguments;
@@ -63,6 +87,8 @@ static int parse_load_argv(int argc, char *argv[], LoadArguments *args) {
                 { "metadata",       required_argument, NULL, 'm'                },
                 { "by-path",        no_argument,       NULL, ARG_BY_PATH        },
                 { "attach-program", required_argument, NULL, ARG_ATTACH_PROGRAM },
+                { "map-owner-id",   required_argument, NULL, ARG_MAP_OWNER_ID   },
+                { "pull-policy",    required_argument, NULL, ARG_PULL_POLICY    },
                 ATTACH_TARGET_OPTIONS,
                 {}
         };
@@ -103,6 +129,12 @@ static int parse_load_argv(int argc, char *argv[], LoadArguments *args) {
                         args->options.attach_program = strdup(optarg);
                         r = args->options.attach_program ? 0 : log_oom();
                         break;
+                case ARG_MAP_OWNER_ID:
+                        r = load_options_set_map_owner_id(&args->options, optarg);
+                        break;
+                case ARG_PULL_POLICY:
+                        r = load_options_set_pull_policy(&args->options, optarg);
+                        break;
                 default:
                         if (!attach_target_is_option(c))
                                 return -EINVAL; /* getopt said what */
@@ -112,12 +144,29 @@ static int parse_load_argv(int argc, char *argv[], LoadArguments *args) {
                         return r;
         }
 
-        /* getopt moved FILE and KIND behind the options. */
+        /* getopt moved FILE (or "image" REFERENCE) and KIND behind the options. */
         if (optind >= argc) {
-                log_error("load needs a FILE");
+                log_error("load needs a FILE, or image REFERENCE");
                 return -EINVAL;
         }
-        args->file = argv[optind++];
+        if (streq(argv[optind], "image")) {
+                optind++;
+                if (optind >= argc || isempty(argv[optind])) {
+                        log_error("load image needs an image REFERENCE");
+                        return -EINVAL;
+                }
+                args->image = argv[optind++];
+                if (args->by_path) {
+                        log_error("--by-path is for loading a FILE, not an image");
+                        return -EINVAL;
+                }
+        } else {
+                args->file = argv[optind++];
+                if (args->options.pull_policy) {
+                        log_error("--pull-policy is an option of 'load image'");
+                        return -EINVAL;
+                }
+        }
 
         if (optind < argc) {
                 r = attach_target_set_kind(&args->options.target, argv[optind++]);
@@ -239,16 +288,18 @@ static int run_load(LoadArguments *args) {
         _cleanup_strv_free_ char **program_paths = NULL, **link_paths = NULL;
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
+        const char *method;
         int r;
 
-        /* Everything local first: a typo in FILE should not wait for the bus. */
+        /* Everything local first: a typo in FILE should not wait for the bus. An image
+         * REFERENCE is bpfd's to check. */
         if (args->by_path) {
                 r = path_make_absolute_cwd(args->file, &path);
                 if (r < 0) {
                         log_error("cannot make '%s' absolute: %s", args->file, strerror(-r));
                         return EXIT_STATUS_BAD_OBJECT;
                 }
-        } else {
+        } else if (args->file) {
                 r = open_object_file(args->file, &fd);
                 if (r == -EBADFD) {
                         log_error("cannot open %s: not a regular file", args->file);
@@ -264,16 +315,20 @@ static int run_load(LoadArguments *args) {
         if (r < 0)
                 return EXIT_STATUS_UNREACHABLE;
 
-        if (!args->by_path && sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD) <= 0) {
+        if (fd >= 0 && sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD) <= 0) {
                 log_error("this bus connection cannot pass file descriptors; use --by-path");
                 return EXIT_STATUS_FAILURE;
         }
 
-        r = bpfd_new_method_call(bus, args->by_path ? "LoadFromPath" : "LoadFromFd", &m);
+        method = args->image ? "LoadFromImage" : args->by_path ? "LoadFromPath" : "LoadFromFd";
+        r = bpfd_new_method_call(bus, method, &m);
         if (r < 0)
                 return log_bus_error(NULL, r, "cannot create the method call");
 
-        r = args->by_path ? sd_bus_message_append(m, "s", path) : sd_bus_message_append(m, "h", fd);
+        if (args->image)
+                r = sd_bus_message_append(m, "s", args->image);
+        else
+                r = args->by_path ? sd_bus_message_append(m, "s", path) : sd_bus_message_append(m, "h", fd);
         if (r >= 0)
                 r = load_options_append(m, &args->options);
         if (r < 0)

@@ -336,6 +336,11 @@ int image_cache_list(const char *cache_dir, char ***ret) {
                         } else
                                 g_string_append_c(ref, *c);
                 }
+                /* cosign's signature artifacts are cached with their images, not images of their own */
+                if (g_str_has_suffix(ref->str, ".sig") && strstr(ref->str, ":sha256-")) {
+                        g_string_free(ref, TRUE);
+                        continue;
+                }
                 g_ptr_array_add(out, g_string_free(ref, FALSE));
                 g_ptr_array_add(out, g_strdup(data));
         }
@@ -348,7 +353,8 @@ int image_cache_list(const char *cache_dir, char ***ret) {
 
 int image_cache_remove(const char *cache_dir, const char *reference) {
         _cleanup_(image_ref_freep) ImageRef *ref = NULL;
-        _cleanup_free_ char *canonical = NULL, *path = NULL;
+        _cleanup_free_ char *canonical = NULL, *path = NULL, *digest = NULL;
+        size_t size = 0;
         int r;
 
         r = image_ref_parse(reference, &ref);
@@ -357,6 +363,15 @@ int image_cache_remove(const char *cache_dir, const char *reference) {
         canonical = image_ref_to_string(ref);
         if (!canonical || !(path = ref_index_path_in(cache_dir ?: IMAGE_DEFAULT_CACHE_DIR, canonical)))
                 return -ENOMEM;
+        /* the image's signature goes with it: REPO:sha256-<hex of the digest>.sig */
+        if (image_read_file(path, 256, &digest, &size) >= 0) {
+                _cleanup_free_ char *sig = NULL, *sig_path = NULL;
+                digest[strcspn(digest, "\n")] = '\0';
+                if (image_digest_valid(digest) &&
+                    asprintf(&sig, "%s/%s:sha256-%s.sig", ref->registry, ref->repository, digest + strlen("sha256:")) >= 0 &&
+                    (sig_path = ref_index_path_in(cache_dir ?: IMAGE_DEFAULT_CACHE_DIR, sig)))
+                        (void) unlink(sig_path);
+        }
         return unlink(path) < 0 ? -errno : 0;
 }
 
