@@ -205,3 +205,20 @@ def test_help_describes_maps():
     for args in (("map", "--help"), ("map", "dump", "--help")):
         text = lib.bpfctl(*args).stdout
         assert "map get PROGRAM_ID MAP KEY" in text and "Examples:" in text and "--only-replace" in text, args
+
+
+def test_dump_of_a_btf_typed_hash():
+    """A hash map's entries come out formatted by its BTF (u32 keys, u64 values), in text and JSON."""
+    progs, _ = load("hash_map")
+    prog = str(progs[0]["id"])
+    try:
+        for k, v in ((1, 7), (2, 14), (300, 2100)):
+            lib.bpfctl("map", "set", prog, "entries", f"u32:{k}", f"u64:{v}")
+        entries = dump_entries(lib.bpfctl("map", "dump", prog, "entries").stdout)
+        assert sorted(entries) == [("1", "7"), ("2", "14"), ("300", "2100")], entries
+        as_json = lib.bpfctl("--json", "map", "dump", prog, "entries").json
+        assert sorted((e["key"], e["value"]) for e in as_json) == [(1, 7), (2, 14), (300, 2100)], as_json
+        lib.bpfctl("map", "delete", prog, "entries", "u32:2")
+        assert sorted(dump_entries(lib.bpfctl("map", "dump", prog, "entries").stdout)) == [("1", "7"), ("300", "2100")]
+    finally:
+        unload(progs[0]["id"])
