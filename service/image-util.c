@@ -49,14 +49,6 @@ int image_verify_digest(const void *data, size_t size, const char *digest, const
         return 0;
 }
 
-int image_read_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0)
-                return negative_errno();
-        return read_full_fd(fd, max_size, ret, ret_size);
-}
-
 int image_mkdir_p(const char *path, unsigned mode) {
         _cleanup_free_ char *p = strdup(path);
 
@@ -86,16 +78,9 @@ int image_write_atomic(const char *path, const void *data, size_t size, unsigned
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        for (size_t done = 0; done < size;) {
-                ssize_t n = write(fd, (const char *) data + done, size - done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = negative_errno();
-                        goto fail;
-                }
-                done += (size_t) n;
-        }
+        r = loop_write(fd, data, size);
+        if (r < 0)
+                goto fail;
         if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
                 r = negative_errno();
                 goto fail;

@@ -24,7 +24,6 @@ void image_sha256_digest(const void *data, size_t size, char out[static IMAGE_DI
 /* -EBADMSG (with a message naming what) unless data hashes to digest. */
 int image_verify_digest(const void *data, size_t size, const char *digest, const char *what, char **err);
 
-int image_read_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
 int image_mkdir_p(const char *path, unsigned mode);
 
 /* Writes DATA to PATH through a uniquely named temporary file and rename(), so concurrent pulls of

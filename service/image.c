@@ -324,7 +324,7 @@ int image_cache_list(const char *cache_dir, char ***ret) {
                 /* names longer than a file name are hashed and cannot be turned back: not listed */
                 if (de->d_name[0] == '.' || !strchr(de->d_name, '%'))
                         continue;
-                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || image_read_file(path, 256, &data, &size) < 0)
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || read_full_file(path, 256, &data, &size) < 0)
                         continue;
                 data[strcspn(data, "\n")] = '\0';
                 ref = g_string_new(NULL);
@@ -364,7 +364,7 @@ int image_cache_remove(const char *cache_dir, const char *reference) {
         if (!canonical || !(path = ref_index_path_in(cache_dir ?: IMAGE_DEFAULT_CACHE_DIR, canonical)))
                 return -ENOMEM;
         /* the image's signature goes with it: REPO:sha256-<hex of the digest>.sig */
-        if (image_read_file(path, 256, &digest, &size) >= 0) {
+        if (read_full_file(path, 256, &digest, &size) >= 0) {
                 _cleanup_free_ char *sig = NULL, *sig_path = NULL;
                 digest[strcspn(digest, "\n")] = '\0';
                 if (image_digest_valid(digest) &&
@@ -380,7 +380,7 @@ static char *ref_index_lookup(const Pull *p, const char *ref_string) {
         _cleanup_free_ char *path = ref_index_path(p, ref_string), *data = NULL, *blob = NULL;
         size_t size = 0;
 
-        if (!path || image_read_file(path, 256, &data, &size) < 0)
+        if (!path || read_full_file(path, 256, &data, &size) < 0)
                 return NULL;
         data[strcspn(data, "\n")] = '\0';
         if (!image_digest_valid(data))
@@ -409,7 +409,7 @@ static int cache_read_blob(const Pull *p, const char *digest, size_t max, char *
 
         if (!path)
                 return -ENOMEM;
-        r = image_read_file(path, max, &data, &size);
+        r = read_full_file(path, max, &data, &size);
         if (r == -ENOENT)
                 return r;
         if (r < 0)

@@ -79,6 +79,19 @@ static int fsync_parent_dir(const char *path) {
         return 0;
 }
 
+int loop_write(int fd, const void *data, size_t size) {
+        for (size_t done = 0; done < size;) {
+                ssize_t n = write(fd, (const char *) data + done, size - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                done += (size_t) n;
+        }
+        return 0;
+}
+
 /* Write, fsync, rename, fsync the directory: after a crash the file is either the old or the new one. */
 int write_file_atomic(const char *path, const char *contents, size_t size) {
         _cleanup_free_ char *tmp = NULL;
@@ -90,16 +103,9 @@ int write_file_atomic(const char *path, const char *contents, size_t size) {
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return negative_errno();
-        for (size_t done = 0; done < size;) {
-                ssize_t n = write(fd, contents + done, size - done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = negative_errno();
-                        goto fail;
-                }
-                done += (size_t) n;
-        }
+        r = loop_write(fd, contents, size);
+        if (r < 0)
+                goto fail;
         if (fsync(fd) < 0) {
                 r = negative_errno();
                 goto fail;
@@ -147,6 +153,14 @@ int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
         *ret = TAKE_PTR(buf);
         *ret_size = size;
         return 0;
+}
+
+int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return negative_errno();
+        return read_full_fd(fd, max_size, ret, ret_size);
 }
 
 int rm_rf_children(const char *path) {

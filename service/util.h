@@ -70,6 +70,9 @@ bool strv_contains(char * const *l, const char *s);
 int strv_push(char ***l, char *value);
 
 uint64_t now_usec(int clock);
+/* Writes all of data, retrying short writes and EINTR. */
+int loop_write(int fd, const void *data, size_t size);
 int write_file_atomic(const char *path, const char *contents, size_t size);
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
+int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
 int rm_rf_children(const char *path);
