@@ -1231,22 +1231,32 @@ static int map_reuse_lists(ProgramInfo *p, char ***ret_names, int **ret_fds, siz
         return 0;
 }
 
+/* A dispatcher slot is filled from the program's object as bpfd kept it at load time. */
+static int read_kept_object(const ProgramInfo *p, const char *object_path, char **ret, size_t *ret_size,
+                            sd_bus_error *error) {
+        int r;
+
+        if (!object_path)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
+        r = read_full_file(object_path, OBJECT_SIZE_MAX, ret, ret_size);
+        if (r < 0)
+                return bpfd_error_set_errnof(error, r, "Cannot read the kept object %s: %m", object_path);
+        return 0;
+}
+
 static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, sd_bus_error *error) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char *obj = NULL;
-        _cleanup_close_ int obj_fd = -1;
         enum xdp_attach_mode mode = XDP_MODE_UNSPEC;
         unsigned actions = 0;
         size_t size, n = 0;
         bool is_dispatcher = false;
         int r;
 
-        if (!object_path)
-                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
-        obj_fd = open(object_path, O_RDONLY | O_CLOEXEC);
-        if (obj_fd < 0 || read_full_fd(obj_fd, OBJECT_SIZE_MAX, &obj, &size) < 0)
-                return bpfd_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", object_path);
+        r = read_kept_object(p, object_path, &obj, &size, error);
+        if (r < 0)
+                return r;
         for (char **a = l->target.proceed_on; a && *a; a++)
                 for (unsigned i = 0; i < ELEMENTSOF(xdp_action_names); i++)
                         if (streq(*a, xdp_action_names[i]))
@@ -1392,15 +1402,13 @@ static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char *obj = NULL;
-        _cleanup_close_ int obj_fd = -1, ext_fd = -1;
+        _cleanup_close_ int ext_fd = -1;
         size_t size, n = 0;
         int r;
 
-        if (!object_path)
-                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
-        obj_fd = open(object_path, O_RDONLY | O_CLOEXEC);
-        if (obj_fd < 0 || read_full_fd(obj_fd, OBJECT_SIZE_MAX, &obj, &size) < 0)
-                return bpfd_error_set_errnof(error, -errno, "Cannot read the kept object %s: %m", object_path);
+        r = read_kept_object(p, object_path, &obj, &size, error);
+        if (r < 0)
+                return r;
         r = map_reuse_lists(p, &names, &fds, &n);
         if (r < 0)
                 return r;
