@@ -15,16 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
+#include "bench-util.h"
 
 /* One load through the bus and the unload after it; returns the load's time. */
 static double load_once(sd_bus *bus, const char *object, const char *image) {
@@ -94,11 +85,10 @@ int main(int argc, char *argv[]) {
                 ti[i] = load_once(bus, object, image);
                 tf[i] = load_once(bus, object, NULL);
         }
-        qsort(ti, n, sizeof(double), cmp_double);
-        qsort(tf, n, sizeof(double), cmp_double);
-        printf("image_cached_load_ms: %.3f\n", ti[n / 2]);
-        printf("file_load_ms: %.3f\n", tf[n / 2]);
-        printf("image_cached_vs_file_ratio: %.2f\n", ti[n / 2] / tf[n / 2]);
+        double mi = median(ti, n), mf = median(tf, n);
+        figure("image_cached_load_ms", "%.3f", mi);
+        figure("file_load_ms", "%.3f", mf);
+        figure("image_cached_vs_file_ratio", "%.2f", mi / mf);
         sd_bus_flush_close_unref(bus);
         return 0;
 }

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 extern char **environ;
 
 #define PROG_NAME "count_getpid"
@@ -46,22 +48,6 @@ static uint32_t *loaded; /* ids of programs loaded through bpfd and not unloaded
 static size_t n_loaded, alloc_loaded;
 
 /* ---- small helpers ---- */
-
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n) {
-        qsort(v, n, sizeof(double), cmp_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -115,18 +101,6 @@ static void die(const char *fmt, ...) {
         fputc('\n', stderr);
         cleanup();
         exit(1);
-}
-
-static void figure(const char *name, const char *fmt, double v) {
-        printf("%s: ", name);
-        printf(fmt, v);
-        putchar('\n');
-        fflush(stdout);
-}
-
-static uint32_t id_of_path(const char *path) {
-        const char *s = strrchr(path, '/');
-        return s ? (uint32_t) strtoul(s + 1, NULL, 10) : 0;
 }
 
 static char *read_file(const char *path, size_t *ret_size) {

@@ -18,21 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned n) {
-        qsort(v, n, sizeof *v, cmp_double);
-        return v[n / 2];
-}
+#include "bench-util.h"
 
 static void die(const char *what, int r) {
         fprintf(stderr, "bench-maps: %s: %s\n", what, strerror(r < 0 ? -r : r));

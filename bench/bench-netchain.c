@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 #define MAX_CHAIN 10
 #define TC_DISPATCHER_HANDLE 0xbfd0U
 #define TC_DISPATCHER_PRIORITY 50U
@@ -63,34 +65,6 @@ static const unsigned char packet[64] = {
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n) {
-        qsort(v, n, sizeof(double), cmp_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void figure(const char *name, const char *fmt, double v) {
-        printf("%s: ", name);
-        printf(fmt, v);
-        putchar('\n');
-        fflush(stdout);
-}
-
-static uint32_t id_of_path(const char *path) {
-        const char *s = strrchr(path, '/');
-        return s ? (uint32_t) strtoul(s + 1, NULL, 10) : 0;
-}
 
 static void cleanup(void) {
         while (bus && n_loaded > 0) {
