@@ -483,10 +483,8 @@ static int apply_global(struct bpf_object *obj, const GlobalData *gd, sd_bus_err
                 for (unsigned i = 0; i < btf_vlen(t); i++, vs++) {
                         const struct btf_type *var = btf__type_by_id(btf, vs->type);
                         const char *name = btf__name_by_offset(btf, var->name_off);
-                        const void *initial;
-                        size_t size;
                         uint8_t *data;
-                        int r;
+                        size_t size;
 
                         if (!name || !streq(name, gd->name))
                                 continue;
@@ -494,20 +492,12 @@ static int apply_global(struct bpf_object *obj, const GlobalData *gd, sd_bus_err
                                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                          "The global '%s' is %u bytes long, the value given is %zu.",
                                                          gd->name, vs->size, gd->size);
-                        initial = bpf_map__initial_value(map, &size);
-                        if (!initial || vs->offset + vs->size > size)
+                        /* libbpf 1.4 hands out the initial value writable, in place, until the object loads. */
+                        data = bpf_map__initial_value(map, &size);
+                        if (!data || vs->offset + vs->size > size)
                                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT,
                                                          "The global '%s' lies outside its section.", gd->name);
-                        /* Through the setter: libbpf 1.1 hands out the initial value read-only. */
-                        data = malloc(size);
-                        if (!data)
-                                return -ENOMEM;
-                        memcpy(data, initial, size);
                         memcpy(data + vs->offset, gd->data, gd->size);
-                        r = bpf_map__set_initial_value(map, data, size);
-                        free(data);
-                        if (r < 0)
-                                return bpfd_error_set_errnof(error, r, "Cannot set the global '%s': %m", gd->name);
                         return 0;
                 }
         }
