@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <bpf/libbpf.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <linux/magic.h>
@@ -64,7 +65,7 @@ static int parse_argv(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_VERSION:
-                        puts("bpfd " BPFD_VERSION);
+                        printf("bpfd %s (libbpf %s)\n", BPFD_VERSION, libbpf_version_string());
                         return 0;
                 case ARG_RUNTIME_DIR:
                         if (optarg[0] != '/') {
