@@ -282,6 +282,8 @@ int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
         DICT("tag", "s", k->tag);
         DICT("load_time", "t", k->load_time_usec);
         DICT_WITH("map_ids", "au", sd_bus_message_append_array(reply, 'u', k->map_ids, k->n_map_ids * sizeof(uint32_t)));
+        DICT("run_count", "t", k->run_count);
+        DICT("run_time_ns", "t", k->run_time_ns);
         DICT("managed", "b", 0);
         return sd_bus_message_close_container(reply);
 }
