@@ -319,10 +319,15 @@ static int write_requests(sd_bus *bus, FILE *out) {
                 for (size_t b = 0; b <= n_bounds && b < size / sizeof(uint64_t); b++) {
                         char le[32];
                         cumulative += buckets[b];
-                        if (b < n_bounds)
-                                snprintf(le, sizeof le, "%" PRIu64 ".%06" PRIu64, bounds[b] / 1000000,
-                                         bounds[b] % 1000000);
-                        else
+                        if (b < n_bounds) {
+                                /* Seconds, without trailing zeros: 0.0005, 0.001, 2.5, 10 */
+                                size_t n = (size_t) snprintf(le, sizeof le, "%" PRIu64 ".%06" PRIu64,
+                                                             bounds[b] / 1000000, bounds[b] % 1000000);
+                                while (n > 0 && le[n - 1] == '0')
+                                        le[--n] = 0;
+                                if (n > 0 && le[n - 1] == '.')
+                                        le[--n] = 0;
+                        } else
                                 snprintf(le, sizeof le, "+Inf");
                         fputs("bpfd_request_duration_seconds_bucket{", h);
                         put_label(h, "method", method, true);
