@@ -18,6 +18,7 @@ import time
 import urllib.request
 
 import lib
+from stage import stage_install  # noqa: F401  (tests import it from here too)
 
 try:
     import websocket
@@ -30,21 +31,6 @@ SCREENSHOT_DIR = os.path.join(lib.BUILD_DIR, "test-screenshots")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--window-size=1400,900", "--remote-debugging-port=0"]
-
-
-def stage_install():
-    """Installs the build into a fresh directory (meson install --destdir) and returns its share dir: the page
-    is tested from the installed files."""
-    root = tempfile.mkdtemp(prefix="stage-", dir=os.environ.get("BPFD_TEST_TMPDIR") or "/tmp")
-    os.chmod(root, 0o755)
-    lib.run(["meson", "install", "-C", lib.BUILD_DIR, "--no-rebuild", "--quiet", "--destdir", root], timeout=300)
-    options = {o["name"]: o["value"] for o in json.loads(lib.run(["meson", "introspect", "--buildoptions",
-                                                                  lib.BUILD_DIR]).stdout)}
-    share = os.path.join(root + options["prefix"], options["datadir"])
-    for dirpath, dirnames, filenames in os.walk(root):
-        for n in dirnames + filenames:
-            os.chmod(os.path.join(dirpath, n), 0o755 if n in dirnames else 0o644)
-    return root, share
 
 
 class Cockpit:

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 
 import lib
+import stage
 from lib import load, unload
 
 EXPORTER = os.path.join(lib.BUILD_DIR, "exporter", "bpfd-exporter")
@@ -236,6 +237,32 @@ def test_socket_activation_and_bpfd_down():
             assert samples(body)[("bpfd_up", frozenset())] == 0
         finally:
             lib.ensure_daemon()
+
+
+def test_installed_units_and_binary():
+    """The installed units are valid (systemd-analyze verify) and name the installed binary, which serves
+    /metrics from the socket it is handed, as an unprivileged user."""
+    libexec = stage.build_option("prefix") + "/" + stage.build_option("libexecdir")
+    unit_dir = stage.installed(stage.build_option("prefix") + "/lib/systemd/system")
+    service = open(os.path.join(unit_dir, "bpfd-exporter.service")).read()
+    socket_unit = open(os.path.join(unit_dir, "bpfd-exporter.socket")).read()
+    assert f"ExecStart={libexec}/bpfd-exporter\n" in service, service
+    assert "DynamicUser=yes" in service and "ListenStream=127.0.0.1:9435" in socket_unit
+    # verify checks that ExecStart exists: show it the staged binary where the unit expects it.
+    os.makedirs(libexec, exist_ok=True)
+    p = lib.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                 f'mount --bind "$1" "$2" && exec systemd-analyze verify --man=no "$3" "$4"', "sh",
+                 stage.installed(libexec), libexec, os.path.join(unit_dir, "bpfd-exporter.socket"),
+                 os.path.join(unit_dir, "bpfd-exporter.service")], check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "bpfd-exporter" not in p.stdout + p.stderr, p.stdout + p.stderr
+
+    lib.ensure_daemon()
+    with Exporter(port=PORT + 2, socket_activated=True, binary=stage.installed(libexec + "/bpfd-exporter")) as e:
+        body, status = e.get()
+        assert status.startswith("200"), status
+        promtool_check(body)
+        assert samples(body)[("bpfd_up", frozenset())] == 1
 
 
 def test_usage():
