@@ -286,7 +286,8 @@ function renderInterfaces() {
                         el("td", {}, el("a", { href: "#/program/" + progId }, progId)),
                         el("td", { class: "name" }, name),
                         el("td", {}, managed ? String(prio) : "—"),
-                        el("td", {}, managed && target.proceed_on ? target.proceed_on.join(", ") : "—"),
+                        el("td", {}, managed && target.proceed_on ? target.proceed_on.join(", ")
+                            : managed && target.kind === "tcx" ? "TCX_NEXT (the program's return)" : "—"),
                         el("td", {}, managed && linkId ? String(linkId) : "—"),
                         el("td", {}, managed ? "" : label("foreign", "pf-m-orange foreign-label")));
                 })))))));

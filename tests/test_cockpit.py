@@ -101,6 +101,8 @@ def test_interface_chains_in_run_order():
     lib.run(["ip", "link", "add", name + "a", "type", "veth", "peer", "name", name + "b"])
     progs, _ = load("tcx_counter", "-p", "tcx_count_a", "-p", "tcx_count_b")
     by_name = {p["name"]: p["id"] for p in progs}
+    xdp_prog = load("xdp_pass", "xdp", "--iface", name + "b", "--proceed-on", "pass,drop")[0][0]
+    by_name["xdp"] = xdp_prog["id"]
     try:
         # A program bpfd did not attach, on the same interface (bpfd looks at the hooks when it changes one).
         lib.run(["ip", "link", "set", "dev", name + "a", "xdpgeneric", "obj", lib.bpf_obj("xdp_pass"), "sec", "xdp"])
@@ -119,6 +121,13 @@ def test_interface_chains_in_run_order():
             b.wait_js(f"document.querySelectorAll('{xdp_sel} tbody tr').length === 1", what="the foreign XDP program")
             xdp = rows(b, xdp_sel)[0]
             assert xdp["foreign"] and xdp["cells"][6] == "foreign", xdp
+            assert [r["cells"][4] for r in chain] == ["TCX_NEXT (the program's return)"] * 2, chain
+            # bpfd's XDP program on the peer, with its proceed-on actions.
+            peer = f"[data-interface=\"{name}b\"] [data-hook=XdpPrograms]"
+            b.wait_js(f"document.querySelectorAll('{peer} tbody tr').length === 1", what="bpfd's XDP program")
+            mine = rows(b, peer)[0]
+            assert mine["id"] == xdp_prog["id"] and not mine["foreign"], mine
+            assert mine["cells"][4] == "pass, drop" and mine["cells"][3] == "50", mine
             b.screenshot("interfaces")
             # The foreign XDP program is in the programs table too, attached to the interface.
             b.go(c.url("/"))
