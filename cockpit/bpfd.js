@@ -448,8 +448,11 @@ function loadOptions() {
     if (kind) {
         const t = { kind: cockpit.variant("s", kind) };
         if (names.length) t.program = cockpit.variant("s", names[0]);
-        if (kind === "tracepoint") t.tracepoint = cockpit.variant("s", $("attach-tracepoint").value.trim());
-        else {
+        /* An empty tracepoint leaves it to the ELF section (SEC("tracepoint/category/name")). */
+        if (kind === "tracepoint") {
+            if ($("attach-tracepoint").value.trim())
+                t.tracepoint = cockpit.variant("s", $("attach-tracepoint").value.trim());
+        } else {
             t.interface = cockpit.variant("s", $("attach-interface").value.trim());
             if (kind !== "xdp") t.direction = cockpit.variant("s", $("attach-direction").value);
             if ($("attach-priority").value) t.priority = cockpit.variant("i", Number($("attach-priority").value));

@@ -262,3 +262,39 @@ def test_as_root_with_run_statistics():
         lib.busctl("call", lib.BUS_NAME, lib.MANAGER_PATH, lib.MANAGER_IFACE, "SetStatsEnabled", "b", "false",
                    check=False)
         unload(progs[0]["id"])
+
+
+def test_load_image_by_reference():
+    """alice loads a signed image from a registry on 127.0.0.1 (allowed to group bpfd for tracepoints) by its
+    reference; a missing tag shows ImageNotFound in words."""
+    from test_image import new_key, push, registry, scratch, sign, write_config
+    from test_image_load import daemon_with_images
+
+    with registry() as reg:
+        digest = push(reg, "v1")
+        key = new_key()
+        config = write_config(reg, require_signature=True, keys=[sign(reg, digest, key)])
+        with daemon_with_images(config, scratch()), cockpit(lib.ALICE) as c, Browser() as b:
+            b.go(c.url("/load"))
+            b.click("input[name=source][value=image]")
+            b.eval(f"document.querySelector('#load-image').value = {json.dumps(reg.ref('v1'))}")
+            b.eval("document.querySelector('#load-programs').value = 'count_getpid'")
+            b.eval("(() => { const s = document.querySelector('#attach-kind'); s.value = 'tracepoint'; "
+                   "s.dispatchEvent(new Event('change')); })()")
+            b.click("#load-submit")
+            b.wait_js("location.hash.startsWith('#/program/') && !!document.querySelector('#links-table')",
+                      timeout=60, what="the loaded program's page")
+            loaded = int(b.eval("location.hash.split('/').pop()"))
+            try:
+                assert f"{reg.ref('v1')} ({digest})" in b.text("#view-program"), b.text("#view-program")
+                assert "tracepoint syscalls/sys_enter_getpid" in b.text("#links-table")
+                prog = {p["id"]: p for p in lib.bpfctl("--json", "list").json}[loaded]
+                assert prog["owner_uid"] == lib.uid_of(lib.ALICE) and prog["image_digest"] == digest, prog
+                b.go(c.url("/load"))
+                b.eval(f"document.querySelector('#load-image').value = {json.dumps(reg.ref('nosuchtag'))}")
+                b.click("#load-submit")
+                b.wait_js("!document.querySelector('#alert').hidden", timeout=60, what="the error")
+                assert b.text("#alert-name") == "org.bpfd.Error.ImageNotFound", b.text("#alert")
+                assert "No such image" in b.text("#alert-title")
+            finally:
+                unload(loaded)
