@@ -84,9 +84,13 @@ def test_programs_of_the_machine_live():
             assert "loaded by others" in b.text("#summary")
             b.screenshot("programs")
 
-            # Live: a load and an unload by someone else show up without a reload.
+            # Live: a load, an attach and an unload by someone else show up without a reload.
             later = load("tracepoint_counter", "-p", "count_getppid")[0][0]
             b.wait_js(has_row(later["id"]), what="the new program")
+            assert row_of(b, later["id"])["cells"][5] == "—"
+            lib.bpfctl("attach", str(later["id"]), "tracepoint", "--tracepoint", "syscalls/sys_enter_getppid")
+            cell = f"document.querySelector('#programs-table tr[data-program-id=\"{later['id']}\"]').cells[5].innerText"
+            b.wait_js(f"{cell} === 'tracepoint syscalls/sys_enter_getppid'", what="the attach point (PropertiesChanged)")
             unload(later["id"])
             b.wait_js("!" + has_row(later["id"]), what="the unloaded program to go")
             later = None
@@ -160,6 +164,12 @@ def test_program_detail_and_map_entries():
             assert int(entries[0][1]) >= 5, entries
             assert "no BTF" not in b.text("#map-entries h4")
             b.screenshot("program")
+            # Detach through the page: the program stays, without its link.
+            b.click("#links-table .detach")
+            b.click("#dialog-ok")
+            b.wait_js("!document.querySelector('#links-table')", what="the link to go")
+            assert "was detached" in b.text("#notice")
+            assert lib.bpfctl("--json", "get", str(pid)).json["links"] == []
             b.go(c.url("/load"))
             b.screenshot("load")
         with cockpit(lib.BOB) as c, Browser() as b:
