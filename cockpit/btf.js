@@ -86,7 +86,10 @@ function btfParse(bytes) {
             p += 4;
             break;
         case BTF_KIND.DATASEC:
-            p += 12 * t.vlen;
+            t.vars = [];
+            for (let i = 0; i < t.vlen; i++, p += 12)
+                t.vars.push({ type: dv.getUint32(p, true), offset: dv.getUint32(p + 4, true),
+                              size: dv.getUint32(p + 8, true) });
             break;
         default:
             break;
@@ -185,6 +188,16 @@ function btfFormat(btf, id, bytes, depth = 0) {
     case BTF_KIND.TYPEDEF: case BTF_KIND.VOLATILE: case BTF_KIND.CONST: case BTF_KIND.RESTRICT:
     case BTF_KIND.TYPE_TAG:
         return btfFormat(btf, t.sizeOrType, bytes, depth + 1);
+    case BTF_KIND.DATASEC:
+        /* Global data (.rodata, .data, .bss): each variable by name. */
+        return "{" + t.vars.map(v => {
+            const variable = btf.types[v.type];
+            const value = btfFormat(btf, variable ? variable.sizeOrType : 0, bytes.subarray(v.offset, v.offset + v.size),
+                                    depth + 1);
+            return (variable ? variable.name : "?") + ": " + value;
+        }).join(", ") + "}";
+    case BTF_KIND.VAR:
+        return btfFormat(btf, t.sizeOrType, bytes, depth + 1);
     case BTF_KIND.FLOAT: {
         const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         return String(t.sizeOrType === 4 ? dv.getFloat32(0, true) : dv.getFloat64(0, true));
@@ -215,7 +228,9 @@ function btfMapFormatter(info) {
     const fmt = (id, bytes) => (id ? btfFormat(btf, id, bytes) : hexBytes(bytes));
     return {
         hasBtf: !!(btf && (keyId || valueId)),
-        key: bytes => fmt(keyId, bytes),
+        /* Array maps index by a u32 even where the BTF has no key type (global data). */
+        key: bytes => (keyId || bytes.length !== 4 || !/array/.test(info.type || "") ? fmt(keyId, bytes)
+            : readUnsigned(bytes, 4).toString()),
         value: bytes => {
             if (!info.per_cpu) return fmt(valueId, bytes);
             const stride = Math.ceil(info.value_size / 8) * 8, out = [];

@@ -164,6 +164,11 @@ def test_program_detail_and_map_entries():
             assert int(entries[0][1]) >= 5, entries
             assert "no BTF" not in b.text("#map-entries h4")
             b.screenshot("program")
+            # Global data by its variables' names (the BTF's DATASEC), paged view replaced.
+            b.click("#maps-table tr[data-map$=rodata] .show-map")
+            b.wait_js("document.querySelector('#map-entries h4').innerText.includes('rodata')", what="the .rodata map")
+            rodata = b.eval("[...document.querySelectorAll('#map-table tbody tr')].map(r => [...r.cells].map(c => c.innerText))")
+            assert rodata == [["0", "{target_tgid: 0}"]], rodata
             # Detach through the page: the program stays, without its link.
             b.click("#links-table .detach")
             b.click("#dialog-ok")
