@@ -201,7 +201,7 @@ int main(int argc, char *argv[]) {
         signal(SIGPIPE, SIG_IGN);
 
         /* One polling thread: scrapes are answered one after the other, each with its own bus connection. */
-        httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+        httpd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
                                  NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
                                  MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
         if (!httpd) {

@@ -313,3 +313,29 @@ def test_load_image_by_reference():
                 assert "No such image" in b.text("#alert-title")
             finally:
                 unload(loaded)
+
+
+def test_map_entries_in_pages():
+    """A hash map of 30 entries is shown 25 at a time; every key appears once over the two pages."""
+    lib.ensure_daemon()
+    obj = lib.world_readable_copy(lib.bpf_obj("hash_map"))
+    prog = lib.bpfctl("--json", "load", obj, user=lib.ALICE).json["programs"][0]
+    try:
+        for k in range(30):
+            lib.bpfctl("map", "set", str(prog["id"]), "entries", f"u32:{k + 100}", f"u64:{k}", user=lib.ALICE)
+        with cockpit(lib.ALICE) as c, Browser() as b:
+            b.go(c.url(f"/program/{prog['id']}"))
+            b.wait_js("!!document.querySelector('#maps-table')")
+            b.click("#maps-table tr[data-map=entries] .show-map")
+            keys = "[...document.querySelectorAll('#map-table tbody tr')].map(r => r.cells[0].innerText)"
+            b.wait_js(f"{keys}.length === 25", what="the first page")
+            first = b.eval(keys)
+            assert "page 1 of 2" in b.text("#map-entries .pf-c-pagination")
+            assert "30 of at most 16384 entries" in b.text("#map-entries h4")
+            b.click("#map-next")
+            b.wait_js(f"{keys}.length === 5", what="the second page")
+            second = b.eval(keys)
+            assert sorted(int(k) for k in first + second) == list(range(100, 130)), (first, second)
+            assert b.eval("document.querySelector('#map-next').disabled")
+    finally:
+        unload(prog["id"])
