@@ -40,6 +40,7 @@ const ERROR_WORDS = {
 const client = cockpit.dbus(BUS_NAME, { bus: "system" });
 let manager = null, programs = null, links = null, interfaces = null;
 let listed = new Map();        // id → ListPrograms dict (every program of the machine)
+const unloaded = new Set();    // ids bpfd unloaded: the kernel may list them a moment longer, never as foreign
 const users = new Map();       // uid → user name
 let mapView = null;            // { program, map, info, entries, page, format }
 
@@ -210,7 +211,7 @@ function programRows() {
         });
     }
     for (const l of listed.values())
-        if (!l.managed && !rows.has(l.id))
+        if (!l.managed && !rows.has(l.id) && !unloaded.has(l.id))
             rows.set(l.id, {
                 id: l.id, name: l.name, kind: l.kind || l.kernel_type, owner: "—", source: "",
                 attach: foreignPoints.get(l.id) || [], runs: l.run_count || 0, runTime: l.run_time_ns || 0,
@@ -540,6 +541,11 @@ document.addEventListener("DOMContentLoaded", () => {
     links = client.proxies("org.bpfd.Link", MANAGER);
     interfaces = client.proxies("org.bpfd.Interface", MANAGER);
     manager.addEventListener("changed", renderSummary);
+    programs.addEventListener("removed", (ev, proxy) => {
+        /* Kernel ids are not reused before they wrap around at 2^31. */
+        unloaded.add(Number(proxy.path.split("/").pop()));
+        listed.delete(Number(proxy.path.split("/").pop()));
+    });
     watch(programs, () => { render(); scheduleList() });
     watch(links, render);
     watch(interfaces, () => { render(); scheduleList() });

@@ -82,6 +82,7 @@ class Browser:
         self.ws = None
         self.next_id = 0
         self.console = []
+        self.requests = []     # every URL the page asked for
 
     def __enter__(self):
         self.profile = tempfile.mkdtemp(prefix="chromium-")
@@ -98,6 +99,7 @@ class Browser:
         self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
         self.call("Page.enable")
         self.call("Runtime.enable")
+        self.call("Network.enable")
         return self
 
     def output(self):
@@ -123,6 +125,10 @@ class Browser:
             msg = json.loads(self.ws.recv())
             if msg.get("method") == "Runtime.consoleAPICalled":
                 self.console.append(" ".join(str(a.get("value", a.get("description", ""))) for a in msg["params"]["args"]))
+            elif msg.get("method") == "Network.requestWillBeSent":
+                self.requests.append(msg["params"]["request"]["url"])
+            elif msg.get("method") == "Network.webSocketCreated":
+                self.requests.append(msg["params"]["url"])
             elif msg.get("method") == "Runtime.exceptionThrown":
                 self.console.append("exception: " + json.dumps(msg["params"]["exceptionDetails"])[:500])
             if msg.get("id") == my_id:

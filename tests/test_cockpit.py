@@ -82,6 +82,9 @@ def test_programs_of_the_machine_live():
             f = row_of(b, foreign_id)
             assert f["foreign"] and f["cells"][8] == "foreign" and f["cells"][9] == "", f
             assert "loaded by others" in b.text("#summary")
+            # Everything came from this Cockpit: no network fetches.
+            assert b.requests and all(re.match(rf"(http|ws)://127\.0\.0\.1:{c.port}/", u) or u.startswith("data:")
+                                      for u in b.requests), b.requests
             b.screenshot("programs")
 
             # Live: a load, an attach and an unload by someone else show up without a reload.
