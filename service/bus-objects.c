@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+#include "stats.h"
 
 char *program_object_path(uint32_t id) {
         char *s = NULL;
@@ -281,6 +282,8 @@ int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
         DICT("tag", "s", k->tag);
         DICT("load_time", "t", k->load_time_usec);
         DICT_WITH("map_ids", "au", sd_bus_message_append_array(reply, 'u', k->map_ids, k->n_map_ids * sizeof(uint32_t)));
+        DICT("run_count", "t", k->run_count);
+        DICT("run_time_ns", "t", k->run_time_ns);
         DICT("managed", "b", 0);
         return sd_bus_message_close_container(reply);
 }
@@ -335,15 +338,7 @@ int property_get_bpffs(sd_bus *bus, const char *path, const char *interface, con
 
 int property_get_stats_enabled(sd_bus *bus, const char *path, const char *interface, const char *property,
                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
-        int v = 0;
-
-        if (f) {
-                if (fscanf(f, "%d", &v) != 1)
-                        v = 0;
-                fclose(f);
-        }
-        return sd_bus_message_append(reply, "b", v > 0);
+        return sd_bus_message_append(reply, "b", stats_kernel_enabled());
 }
 
 int property_get_count(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -565,17 +560,20 @@ int manager_add_bus_objects(Manager *m) {
         int r;
 
         the_manager = m;
-        r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, "org.bpfd.Manager", manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, "org.bpfd.Manager",
+                                     stats_wrap_vtable("org.bpfd.Manager", manager_vtable), m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the manager object: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, PROGRAM_PATH_PREFIX, "org.bpfd.Program", program_vtable,
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, PROGRAM_PATH_PREFIX, "org.bpfd.Program",
+                                       stats_wrap_vtable("org.bpfd.Program", program_vtable),
                                        program_find, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register program objects: %m");
         r = sd_bus_add_node_enumerator(m->bus, NULL, PROGRAM_PATH_PREFIX, program_enumerate, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, LINK_PATH_PREFIX, "org.bpfd.Link", link_vtable, link_find, m);
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, LINK_PATH_PREFIX, "org.bpfd.Link",
+                                       stats_wrap_vtable("org.bpfd.Link", link_vtable), link_find, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register link objects: %m");
         r = sd_bus_add_node_enumerator(m->bus, NULL, LINK_PATH_PREFIX, link_enumerate, m);

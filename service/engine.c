@@ -432,7 +432,8 @@ static int kernel_program_from_fd(int fd, KernelProgram *k) {
                 return r;
         *k = (KernelProgram) { .id = info.id, .kernel_type = libbpf_bpf_prog_type_str(info.type) ?: "unknown",
                                .kind = kind_of_kernel_type(info.type),
-                               .load_time_usec = boottime_to_realtime_usec(info.load_time) };
+                               .load_time_usec = boottime_to_realtime_usec(info.load_time),
+                               .run_count = info.run_cnt, .run_time_ns = info.run_time_ns };
         memcpy(k->name, info.name, sizeof k->name - 1);
         tag_to_hex(info.tag, k->tag);
         return prog_map_ids(fd, &k->map_ids, &k->n_map_ids);

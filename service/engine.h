@@ -58,6 +58,7 @@ typedef struct KernelProgram {
         uint64_t load_time_usec;
         uint32_t *map_ids;
         uint32_t n_map_ids;
+        uint64_t run_count, run_time_ns; /* 0 unless run statistics are on */
 } KernelProgram;
 
 void kernel_programs_free(KernelProgram *p, size_t n);

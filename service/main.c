@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "stats.h"
 #include "tc-dispatcher.h"
 #include "xdp-chain.h"
 
@@ -214,7 +215,8 @@ static void startup_done(Job *j) {
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
-        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0) {
+        /* Run statistics live as long as bpfd holds them: an idle exit would turn them off behind the admin's back. */
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0 && !stats_kernel_held()) {
                 log_info("Idle for a while, exiting; loaded programs stay pinned.");
                 return sd_event_exit(m->event, 0);
         }

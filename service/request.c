@@ -11,6 +11,7 @@
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"
+#include "stats.h"
 
 typedef enum Operation {
         OP_LOAD_INSPECT,
@@ -36,6 +37,7 @@ typedef struct Request {
         GPtrArray *checks; /* char** each: action, key, value, ..., NULL */
         guint next_check;
         sd_bus_error error;
+        StatsToken stats; /* the call's measurement, taken over from the bus handler */
 
         uint32_t id;
         AttachTarget target;
@@ -58,6 +60,7 @@ typedef struct Request {
 static void request_free(Request *req) {
         Manager *m = req->m;
 
+        stats_abandon(&req->stats);
         sd_bus_slot_unref(req->slot);
         sd_bus_message_unref(req->msg);
         caller_done(&req->caller);
@@ -93,11 +96,13 @@ static Request *request_new(Manager *m, sd_bus_message *msg, Operation op) {
         req->job.done = job_done;
         req->target.kind = KIND_DEFAULT;
         req->checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free);
+        req->stats = stats_defer();
         m->requests_in_flight++;
         return req;
 }
 
 static void request_fail(Request *req, const sd_bus_error *e) {
+        stats_finish(&req->stats, e->name);
         (void) sd_bus_reply_method_error(req->msg, e);
         request_free(req);
 }
@@ -788,6 +793,7 @@ static void job_done(Job *j) {
         }
         if (r < 0)
                 log_warning_errno(r, "Cannot send a reply: %m");
+        stats_finish(&req->stats, r < 0 ? BPFD_ERROR_FAILED : NULL);
         request_free(req);
 }
 
@@ -1356,6 +1362,11 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListInterfaces", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", interfaces),
                                 method_list_interfaces, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetStatsEnabled", SD_BUS_ARGS("b", enabled), SD_BUS_NO_RESULT,
+                                stats_method_set_stats_enabled, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetRequestStatistics", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(ssttat)", requests, "at", bucket_bounds_usec),
+                                stats_method_get_request_statistics, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("KnownKinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SupportedKinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_CONST),
