@@ -186,10 +186,14 @@ static void startup_done(Job *j) {
         int r = s->r;
 
         if (r >= 0) {
-                for (size_t i = 0; i < s->n_programs; i++)
-                        g_hash_table_replace(m->programs, GUINT_TO_POINTER(s->programs[i]->id), s->programs[i]);
-                for (size_t i = 0; i < s->n_links; i++)
-                        g_hash_table_replace(m->links, GUINT_TO_POINTER(s->links[i]->id), s->links[i]);
+                for (size_t i = 0; i < s->n_programs; i++) {
+                        manager_view_put_program(m, s->programs[i]);
+                        program_info_unref(s->programs[i]);
+                }
+                for (size_t i = 0; i < s->n_links; i++) {
+                        manager_view_put_link(m, s->links[i]);
+                        link_info_unref(s->links[i]);
+                }
                 for (size_t i = 0; i < s->n_interfaces; i++)
                         g_hash_table_replace(m->interfaces, s->interfaces[i]->object_name, s->interfaces[i]);
                 r = manager_add_bus_objects(m);
@@ -238,6 +242,7 @@ static void manager_done(Manager *m) {
         sd_event_source_unref(m->idle_timer);
         if (m->programs)
                 g_hash_table_unref(m->programs);
+        view_index_done(&m->index);
         if (m->links)
                 g_hash_table_unref(m->links);
         if (m->callers)
@@ -272,6 +277,7 @@ int main(int argc, char *argv[]) {
         m.idle_exit_usec = arg_exit_idle_usec;
         m.programs = g_hash_table_new_full(NULL, NULL, NULL, program_info_destroy);
         m.links = g_hash_table_new_full(NULL, NULL, NULL, link_info_destroy);
+        view_index_init(&m.index);
         m.interfaces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, interface_info_destroy);
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)

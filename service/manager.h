@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "engine.h"
+#include "view-index.h"
 #include "worker.h"
 
 #define MANAGER_PATH "/org/bpfd/Manager"
@@ -21,6 +22,7 @@ typedef struct Manager {
         Worker *worker;
         GHashTable *programs; /* id → ProgramInfo* (referenced) */
         GHashTable *links;    /* id → LinkInfo* (referenced) */
+        ViewIndex index;      /* program → links, map group → programs, over the two above */
         GHashTable *callers;  /* unique bus name → Caller* */
         GHashTable *interfaces; /* object name → InterfaceInfo* */
         sd_event_source *netlink_source;
@@ -51,6 +53,9 @@ void manager_note_activity(Manager *m);
  * counts changed signal is sent once per request by the caller. program_changed: also signal the program's
  * Links/AttachPoints (not needed while the program itself is being added or removed). */
 void manager_view_add_program(Manager *m, ProgramInfo *p);
+/* The same without signals, for the view built at startup before the name is taken. */
+void manager_view_put_program(Manager *m, ProgramInfo *p);
+void manager_view_put_link(Manager *m, LinkInfo *l);
 void manager_view_add_link(Manager *m, LinkInfo *l, bool program_changed);
 void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed);
 void manager_view_remove_program(Manager *m, uint32_t id);
