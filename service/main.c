@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "netns.h"
 #include "tc-dispatcher.h"
 #include "xdp-chain.h"
 
@@ -195,7 +196,7 @@ static void startup_done(Job *j) {
                         link_info_unref(s->links[i]);
                 }
                 for (size_t i = 0; i < s->n_interfaces; i++)
-                        g_hash_table_replace(m->interfaces, s->interfaces[i]->object_name, s->interfaces[i]);
+                        manager_view_put_interface(m, s->interfaces[i]);
                 r = manager_add_bus_objects(m);
         }
         if (r >= 0) {
@@ -247,6 +248,10 @@ static void manager_done(Manager *m) {
                 g_hash_table_unref(m->links);
         if (m->callers)
                 g_hash_table_unref(m->callers);
+        if (m->interfaces_by_key)
+                g_hash_table_unref(m->interfaces_by_key);
+        if (m->scan_keys)
+                g_array_unref(m->scan_keys);
         if (m->interfaces)
                 g_hash_table_unref(m->interfaces);
         sd_event_source_disable_unref(m->netlink_source);
@@ -279,6 +284,9 @@ int main(int argc, char *argv[]) {
         m.links = g_hash_table_new_full(NULL, NULL, NULL, link_info_destroy);
         view_index_init(&m.index);
         m.interfaces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, interface_info_destroy);
+        m.interfaces_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        m.scan_keys = g_array_new(FALSE, FALSE, sizeof(InterfaceKey));
+        (void) netns_current_inode(&m.netns_ino);
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;

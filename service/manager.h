@@ -25,8 +25,11 @@ typedef struct Manager {
         ViewIndex index;      /* program → links, map group → programs, over the two above */
         GHashTable *callers;  /* unique bus name → Caller* */
         GHashTable *interfaces; /* object name → InterfaceInfo* */
+        GHashTable *interfaces_by_key; /* "netns inode:ifindex" → InterfaceInfo* (of interfaces) */
+        uint64_t netns_ino;   /* bpfd's own network namespace */
         sd_event_source *netlink_source;
-        bool scan_in_flight, scan_again;
+        bool scan_in_flight, scan_full;
+        GArray *scan_keys;    /* InterfaceKey: the interfaces the next scan reads */
         bool supported[_KIND_MAX];
         bool xdp_ready;
         char *runtime_dir;
@@ -45,6 +48,9 @@ int manager_watch_callers(Manager *m);
 int manager_add_interface_objects(Manager *m);
 int manager_watch_interfaces(Manager *m);
 void manager_scan_interfaces(Manager *m);
+/* Reads this interface again (gathered with others into one scan). */
+void manager_scan_interface(Manager *m, uint64_t netns_ino, uint32_t ifindex);
+void manager_view_put_interface(Manager *m, InterfaceInfo *i);
 int method_list_interfaces(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void manager_note_activity(Manager *m);
 

@@ -666,6 +666,14 @@ static bool program_matches(Request *req, const ProgramInfo *p) {
 
 static int append_program_list(Request *req, sd_bus_message *reply);
 
+/* Only a link on a network hook changes what an interface object shows; a tracepoint's costs no scan. */
+static void scan_interface_of_link(Manager *m, uint32_t link_id) {
+        const LinkInfo *l = g_hash_table_lookup(m->links, GUINT_TO_POINTER(link_id));
+
+        if (l)
+                manager_scan_interface(m, l->netns_ino, l->ifindex);
+}
+
 static void job_done(Job *j) {
         Request *req = (Request *) j;
         _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
@@ -682,34 +690,30 @@ static void job_done(Job *j) {
                 r = reply_load(req);
                 manager_emit_counts_changed(req->m);
                 for (size_t i = 0; i < req->load->n_links; i++)
-                        if (req->load->links[i]->ifindex) {
-                                manager_scan_interfaces(req->m);
-                                break;
-                        }
+                        manager_scan_interface(req->m, req->load->links[i]->netns_ino, req->load->links[i]->ifindex);
                 break;
         case OP_ATTACH: {
                 _cleanup_free_ char *path = link_object_path(req->link->id);
                 r = path ? sd_bus_reply_method_return(req->msg, "o", path) : -ENOMEM;
                 manager_view_add_link(req->m, req->link, true);
                 manager_emit_counts_changed(req->m);
-                if (req->link->ifindex)
-                        manager_scan_interfaces(req->m);
+                manager_scan_interface(req->m, req->link->netns_ino, req->link->ifindex);
                 break;
         }
         case OP_DETACH:
                 r = sd_bus_reply_method_return(req->msg, NULL);
+                scan_interface_of_link(req->m, req->id);
                 manager_view_remove_link(req->m, req->id, true);
                 manager_emit_counts_changed(req->m);
-                manager_scan_interfaces(req->m);
                 break;
         case OP_UNLOAD:
                 r = sd_bus_reply_method_return(req->msg, NULL);
-                for (size_t i = 0; i < req->n_gone; i++)
+                for (size_t i = 0; i < req->n_gone; i++) {
+                        scan_interface_of_link(req->m, req->gone_links[i]);
                         manager_view_remove_link(req->m, req->gone_links[i], false);
+                }
                 manager_view_remove_program(req->m, req->id);
                 manager_emit_counts_changed(req->m);
-                if (req->n_gone > 0)
-                        manager_scan_interfaces(req->m);
                 break;
         case OP_LIST_KERNEL:
                 r = sd_bus_message_new_method_return(req->msg, &reply);
