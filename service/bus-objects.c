@@ -36,17 +36,6 @@ static int id_from_path(const char *path, const char *prefix, uint32_t *ret) {
 
 /* ---- the view and its signals ---- */
 
-void manager_emit_counts_changed(Manager *m) {
-        (void) sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, "org.bpfd.Manager", "ProgramCount", "LinkCount",
-                                              NULL);
-}
-
-static void emit_program_links_changed(Manager *m, uint32_t program_id) {
-        _cleanup_free_ char *path = program_object_path(program_id);
-        if (path && g_hash_table_contains(m->programs, GUINT_TO_POINTER(program_id)))
-                (void) sd_bus_emit_properties_changed(m->bus, path, "org.bpfd.Program", "Links", "AttachPoints", NULL);
-}
-
 void manager_view_put_program(Manager *m, ProgramInfo *p) {
         ProgramInfo *old = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(p->id));
 
@@ -80,7 +69,7 @@ void manager_view_add_link(Manager *m, LinkInfo *l, bool program_changed) {
         if (path)
                 (void) sd_bus_emit_object_added(m->bus, path);
         if (program_changed)
-                emit_program_links_changed(m, l->program_id);
+                manager_emit_program_links_changed(m, l->program_id);
 }
 
 void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed) {
@@ -97,7 +86,7 @@ void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed) {
         view_index_remove_link(&m->index, l);
         g_hash_table_remove(m->links, GUINT_TO_POINTER(id));
         if (program_changed)
-                emit_program_links_changed(m, program_id);
+                manager_emit_program_links_changed(m, program_id);
 }
 
 void manager_view_remove_program(Manager *m, uint32_t id) {

@@ -48,6 +48,7 @@ struct Engine {
         GHashTable *groups;   /* group id → Group* (owned) */
         GHashTable *programs; /* program id → Group* */
         GHashTable *links;    /* link id → Group* */
+        GHashTable *map_borrowers; /* load group id → how many programs of other groups use its maps */
         bool supported[_KIND_MAX];
         uint64_t link_seq;       /* attach order, for equal priorities on network hooks */
         uint32_t slot_id;        /* the last id given to a dispatcher slot */
@@ -219,6 +220,7 @@ int engine_new(const char *runtime_dir, Engine **ret) {
         e->groups = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) group_free);
         e->programs = g_hash_table_new(NULL, NULL);
         e->links = g_hash_table_new(NULL, NULL);
+        e->map_borrowers = g_hash_table_new(NULL, NULL);
         e->slot_id = BPFD_SLOT_LINK_ID_BASE;
         if (!e->runtime_dir || !e->fs_dir || !e->maps_dir || !e->state_dir || !e->objects_dir || !e->tc_dir) {
                 engine_free(e);
@@ -234,6 +236,7 @@ Engine *engine_free(Engine *e) {
                 return NULL;
         g_hash_table_unref(e->programs);
         g_hash_table_unref(e->links);
+        g_hash_table_unref(e->map_borrowers);
         g_hash_table_unref(e->groups);
         free(e->runtime_dir);
         free(e->fs_dir);
@@ -1583,8 +1586,23 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
         return 0;
 }
 
+static void map_borrowers_add(Engine *e, uint32_t gid, int delta) {
+        gpointer key = GUINT_TO_POINTER(gid);
+        int n = GPOINTER_TO_INT(g_hash_table_lookup(e->map_borrowers, key)) + delta;
+
+        if (n > 0)
+                g_hash_table_replace(e->map_borrowers, key, GINT_TO_POINTER(n));
+        else
+                g_hash_table_remove(e->map_borrowers, key);
+}
+
 static void engine_index_group(Engine *e, Group *g) {
         g_hash_table_replace(e->groups, GUINT_TO_POINTER(g->id), g);
+        for (guint i = 0; i < g->programs->len; i++) {
+                uint32_t mg = ((ProgramInfo *) g_ptr_array_index(g->programs, i))->map_group;
+                if (mg)
+                        map_borrowers_add(e, mg, +1);
+        }
         for (guint i = 0; i < g->programs->len; i++)
                 g_hash_table_replace(e->programs,
                                      GUINT_TO_POINTER(((ProgramInfo *) g_ptr_array_index(g->programs, i))->id), g);
@@ -1898,21 +1916,11 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         return 0;
 }
 
-/* Whether any loaded program keeps its maps in load group gid's directory. */
+/* Whether any loaded program keeps its maps in load group gid's directory (its own group, or a borrower:
+ * counted, so an unload does not walk every program). */
 static bool map_dir_in_use(Engine *e, uint32_t gid) {
-        GHashTableIter it;
-        gpointer v;
-
-        if (g_hash_table_contains(e->groups, GUINT_TO_POINTER(gid)))
-                return true;
-        g_hash_table_iter_init(&it, e->groups);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Group *g = v;
-                for (guint k = 0; k < g->programs->len; k++)
-                        if (((ProgramInfo *) g_ptr_array_index(g->programs, k))->map_group == gid)
-                                return true;
-        }
-        return false;
+        return g_hash_table_contains(e->groups, GUINT_TO_POINTER(gid)) ||
+               g_hash_table_contains(e->map_borrowers, GUINT_TO_POINTER(gid));
 }
 
 /* Shared maps stay pinned while any program that uses them is loaded, whichever unloads first. */
@@ -1973,8 +1981,10 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 release_map_dir(e, gid);
         }
         /* A program that shared another group's maps may have been their last user. */
-        if (p->map_group)
+        if (p->map_group) {
+                map_borrowers_add(e, p->map_group, -1);
                 release_map_dir(e, p->map_group);
+        }
         log_info("Unloaded program %" PRIu32 " (%s) and %u link(s).", program_id, p->name, gone->len);
         *ret_n = gone->len;
         *ret_link_ids = TAKE_PTR(ids);

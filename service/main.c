@@ -240,6 +240,7 @@ void manager_note_activity(Manager *m) {
 
 static void manager_done(Manager *m) {
         m->worker = worker_stop(m->worker);
+        manager_deferred_done(m);
         sd_event_source_unref(m->idle_timer);
         if (m->programs)
                 g_hash_table_unref(m->programs);
@@ -283,6 +284,7 @@ int main(int argc, char *argv[]) {
         m.programs = g_hash_table_new_full(NULL, NULL, NULL, program_info_destroy);
         m.links = g_hash_table_new_full(NULL, NULL, NULL, link_info_destroy);
         view_index_init(&m.index);
+        m.links_dirty = g_hash_table_new(NULL, NULL);
         m.interfaces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, interface_info_destroy);
         m.interfaces_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         m.scan_keys = g_array_new(FALSE, FALSE, sizeof(InterfaceKey));

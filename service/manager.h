@@ -36,6 +36,10 @@ typedef struct Manager {
         uint64_t idle_exit_usec;
         sd_event_source *idle_timer;
         unsigned requests_in_flight;
+        /* deferred.c */
+        sd_event_source *deferred_source, *trim_timer;
+        bool counts_dirty;
+        GHashTable *links_dirty; /* program ids whose Links changed */
 } Manager;
 
 char *program_object_path(uint32_t id);
@@ -66,6 +70,11 @@ void manager_view_add_link(Manager *m, LinkInfo *l, bool program_changed);
 void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed);
 void manager_view_remove_program(Manager *m, uint32_t id);
 void manager_emit_counts_changed(Manager *m);
+/* Both only mark what changed: the signals go out together once the loop is idle (deferred.c). */
+void manager_emit_program_links_changed(Manager *m, uint32_t program_id);
+/* Memory back to the system once bpfd has been idle a moment (after unloads). */
+void manager_trim_later(Manager *m);
+void manager_deferred_done(Manager *m);
 
 /* Dictionaries of ListPrograms/GetProgram and ListLinks/GetLink. */
 int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p);

@@ -714,6 +714,7 @@ static void job_done(Job *j) {
                 }
                 manager_view_remove_program(req->m, req->id);
                 manager_emit_counts_changed(req->m);
+                manager_trim_later(req->m);
                 break;
         case OP_LIST_KERNEL:
                 r = sd_bus_message_new_method_return(req->msg, &reply);
