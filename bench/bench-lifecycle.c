@@ -336,6 +336,40 @@ static double bench_list(void) {
         return median(t, arg_iterations);
 }
 
+/* One bus round trip to bpfd and back through the same bus daemon: org.freedesktop.DBus.Peer.Ping, which
+ * sd-bus answers in bpfd's event loop. */
+static double bench_ping(void) {
+        double t[arg_iterations];
+
+        for (unsigned i = 0; i < arg_iterations; i++) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                double t0 = now_ms();
+                int r = sd_bus_call_method(bus, "org.bpfd", "/org/bpfd/Manager", "org.freedesktop.DBus.Peer", "Ping",
+                                           &e, NULL, NULL);
+                t[i] = now_ms() - t0;
+                if (r < 0)
+                        die("Ping failed: %s", e.message ?: strerror(-r));
+        }
+        return median(t, arg_iterations);
+}
+
+static double bench_managed_objects(void) {
+        double t[arg_iterations];
+
+        for (unsigned i = 0; i < arg_iterations; i++) {
+                sd_bus_message *reply = NULL;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                double t0 = now_ms();
+                int r = sd_bus_call_method(bus, "org.bpfd", "/org/bpfd/Manager", "org.freedesktop.DBus.ObjectManager",
+                                           "GetManagedObjects", &e, &reply, NULL);
+                t[i] = now_ms() - t0;
+                if (r < 0)
+                        die("GetManagedObjects failed: %s", e.message ?: strerror(-r));
+                sd_bus_message_unref(reply);
+        }
+        return median(t, arg_iterations);
+}
+
 static unsigned long daemon_rss_kib(void) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
@@ -378,7 +412,7 @@ int main(int argc, char *argv[]) {
                 { "list-programs", required_argument, NULL, 'L' },
                 {}
         };
-        double libbpf_la, libbpf_un, bus_la, bus_un, bus_gone, bpfctl_p, loader_p;
+        double libbpf_la, libbpf_un, bus_la, bus_un, bus_gone, bpfctl_p, loader_p, ping, list_t[3] = {};
         const unsigned list_points[] = { 1, 100, 1000 };
         unsigned long idle_rss, rss_max = 0;
         int c, r;
@@ -419,6 +453,11 @@ int main(int argc, char *argv[]) {
         figure("bus_unload_ms", "%.3f", bus_un);
         figure("bus_unload_until_gone_ms", "%.3f", bus_gone);
         figure("bus_vs_libbpf_load_attach_ratio", "%.3f", bus_la / libbpf_la);
+        /* The floor of a bus load: libbpf's own work plus one round trip through the bus daemon. */
+        ping = bench_ping();
+        figure("bus_ping_ms", "%.3f", ping);
+        figure("bus_load_attach_beyond_floor_ms", "%.3f", bus_la - libbpf_la - ping);
+        figure("bus_vs_libbpf_plus_ping_ratio", "%.3f", bus_la / (libbpf_la + ping));
         figure("bus_vs_libbpf_unload_ratio", "%.4f", bus_un / libbpf_un);
         figure("bus_vs_libbpf_unload_until_gone_ratio", "%.3f", bus_gone / libbpf_un);
 
@@ -439,15 +478,21 @@ int main(int argc, char *argv[]) {
                 if (k == 2)
                         figure("load_1000_total_s", "%.2f", (now_ms() - t0) / 1e3);
                 t = bench_list();
+                list_t[k] = t;
                 snprintf(name, sizeof name, "list_%u_ms", list_points[k]);
                 figure(name, "%.3f", t);
-                if (want == list_points[2])
+                if (k == 2) {
+                        figure("managed_objects_1000_ms", "%.3f", bench_managed_objects());
                         rss_max = daemon_rss_kib();
+                }
         }
+        figure("list_1000_vs_100_ratio", "%.3f", list_t[2] / list_t[1]);
         figure("idle_rss_kib", "%.0f", (double) idle_rss);
         figure("rss_1000_programs_kib", "%.0f", (double) rss_max);
 
         cleanup();
+        /* bpfd gives memory back once it has been idle half a second. */
+        usleep(1500 * 1000);
         figure("rss_after_unload_kib", "%.0f", (double) daemon_rss_kib());
         sd_bus_flush_close_unref(bus);
         return 0;
