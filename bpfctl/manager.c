@@ -8,6 +8,10 @@
  * typing a password for polkit: sd-bus's default 25 s is too short. */
 #define MUTATING_CALL_TIMEOUT_USEC (5ULL * 60 * 1000 * 1000)
 
+/* Whether polkit may ask the user. Calls go out without the flag first: a polkit agent (a process of its
+ * own, registered over the bus) is started only when an answer says that authentication is needed. */
+static bool interactive_allowed;
+
 int bpfd_connect(bool allow_interactive, sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *address = getenv(BPFD_BUS_ADDRESS_ENV);
@@ -42,11 +46,7 @@ int bpfd_connect(bool allow_interactive, sd_bus **ret) {
 
         (void) sd_bus_set_description(bus, "bpfctl");
 
-        r = sd_bus_set_allow_interactive_authorization(bus, allow_interactive);
-        if (r < 0) {
-                log_error("cannot set up interactive authorization: %s", strerror(-r));
-                return r;
-        }
+        interactive_allowed = allow_interactive;
 
         *ret = TAKE_PTR(bus);
         return 0;
@@ -57,11 +57,38 @@ int bpfd_new_method_call(sd_bus *bus, const char *member, sd_bus_message **ret) 
                                               BPFD_MANAGER_INTERFACE, member);
 }
 
-int bpfd_call(sd_bus *bus, sd_bus_message *m, bool mutating, sd_bus_error *error, sd_bus_message **reply) {
-        if (mutating && sd_bus_get_allow_interactive_authorization(bus) > 0)
-                polkit_agent_open();
+/* polkit would have asked for a password, but the call did not allow it: the standard D-Bus error, or
+ * bpfd's permission error that says so. */
+static bool needs_interactive(const sd_bus_error *e) {
+        return sd_bus_error_has_name(e, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) ||
+               (sd_bus_error_has_name(e, "org.bpfd.Error.PermissionDenied") && e->message &&
+                strstr(e->message, "authentication is required"));
+}
 
-        return sd_bus_call(bus, m, mutating ? MUTATING_CALL_TIMEOUT_USEC : 0, error, reply);
+int bpfd_call(sd_bus *bus, sd_bus_message *m, bool mutating, sd_bus_error *error, sd_bus_message **reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *again = NULL;
+        uint64_t timeout = mutating ? MUTATING_CALL_TIMEOUT_USEC : 0;
+        int r;
+
+        r = sd_bus_call(bus, m, timeout, error, reply);
+        if (r >= 0 || !mutating || !interactive_allowed || !needs_interactive(error))
+                return r;
+
+        /* Nothing happened (bpfd changes nothing before polkit says yes): ask again, now with an agent that
+         * can prompt, and the flag that lets polkit use it. */
+        r = sd_bus_message_new_method_call(bus, &again, sd_bus_message_get_destination(m), sd_bus_message_get_path(m),
+                                           sd_bus_message_get_interface(m), sd_bus_message_get_member(m));
+        if (r >= 0)
+                r = sd_bus_message_rewind(m, true);
+        if (r >= 0)
+                r = sd_bus_message_copy(again, m, true);
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(again, true);
+        if (r < 0)
+                return r; /* keep the first answer in error */
+        sd_bus_error_free(error);
+        polkit_agent_open();
+        return sd_bus_call(bus, again, timeout, error, reply);
 }
 
 int bpfd_call_read_value(sd_bus *bus, sd_bus_message *m, sd_bus_error *error, BusValue **ret) {
