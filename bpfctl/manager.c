@@ -120,6 +120,101 @@ static int get_by_id(sd_bus *bus, const char *method, uint32_t id, sd_bus_error 
         return bpfd_call_read_value(bus, m, error, ret);
 }
 
+/* The calls of bpfd_get_objects() in flight, each answered into its place. */
+typedef struct Pending {
+        BusValue *value;
+        sd_bus_error error;
+        int r;
+        bool done;
+} Pending;
+
+static int on_object_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Pending *p = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        p->done = true;
+        if (e) {
+                p->r = -sd_bus_error_get_errno(e) ?: -EIO;
+                (void) sd_bus_error_copy(&p->error, e);
+        } else
+                p->r = bus_value_read(reply, &p->value);
+        return 0;
+}
+
+/* GetLink (where is_link[i]) or GetProgram of ids[i], all calls sent before any answer is read: one round trip
+ * for any number of objects. values[i] gets each dictionary. */
+static int get_many(sd_bus *bus, const uint32_t *ids, const bool *is_link, size_t n, sd_bus_error *error,
+                    BusValue **values) {
+        _cleanup_free_ Pending *pending = calloc(n + 1, sizeof(Pending));
+        _cleanup_free_ sd_bus_slot **slots = calloc(n + 1, sizeof(sd_bus_slot *));
+        size_t left = n;
+        int r = 0;
+
+        if (!pending || !slots)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_call_method_async(bus, &slots[i], BPFD_BUS_NAME, BPFD_MANAGER_PATH, BPFD_MANAGER_INTERFACE,
+                                             is_link[i] ? "GetLink" : "GetProgram", on_object_reply, &pending[i], "u",
+                                             ids[i]);
+        while (r >= 0 && left > 0) {
+                r = sd_bus_process(bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+                left = 0;
+                for (size_t i = 0; i < n; i++)
+                        left += !pending[i].done;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (r >= 0 && pending[i].r < 0) {
+                        r = pending[i].r;
+                        if (sd_bus_error_is_set(&pending[i].error))
+                                (void) sd_bus_error_copy(error, &pending[i].error);
+                }
+                values[i] = TAKE_PTR(pending[i].value);
+                sd_bus_error_free(&pending[i].error);
+                sd_bus_slot_unref(slots[i]);
+        }
+        if (r < 0)
+                for (size_t i = 0; i < n; i++)
+                        values[i] = bus_value_free(values[i]);
+        return r < 0 ? r : 0;
+}
+
+int bpfd_get_programs_and_links(sd_bus *bus, const uint32_t *program_ids, size_t n_programs, const uint32_t *link_ids,
+                                size_t n_links, sd_bus_error *error, BusValue **ret_programs, BusValue **ret_links) {
+        _cleanup_bus_value_ BusValue *programs = NULL, *links = NULL;
+        size_t n = n_programs + n_links;
+        _cleanup_free_ uint32_t *ids = calloc(n + 1, sizeof(uint32_t));
+        _cleanup_free_ bool *is_link = calloc(n + 1, sizeof(bool));
+        _cleanup_free_ BusValue **values = calloc(n + 1, sizeof(BusValue *));
+        int r;
+
+        if (!ids || !is_link || !values)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_programs; i++)
+                ids[i] = program_ids[i];
+        for (size_t i = 0; i < n_links; i++) {
+                ids[n_programs + i] = link_ids[i];
+                is_link[n_programs + i] = true;
+        }
+        r = get_many(bus, ids, is_link, n, error, values);
+        if (r < 0)
+                return r;
+        r = bus_value_new_container('a', "aa{sv}", &programs);
+        if (r >= 0)
+                r = bus_value_new_container('a', "aa{sv}", &links);
+        for (size_t i = 0; i < n; i++) {
+                if (r >= 0)
+                        r = bus_value_append(i < n_programs ? programs : links, TAKE_PTR(values[i]));
+                bus_value_free(values[i]);
+        }
+        if (r < 0)
+                return r;
+        *ret_programs = TAKE_PTR(programs);
+        *ret_links = TAKE_PTR(links);
+        return 0;
+}
+
 int bpfd_get_program(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **ret) {
         return get_by_id(bus, "GetProgram", id, error, ret);
 }
