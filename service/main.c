@@ -267,6 +267,10 @@ int main(int argc, char *argv[]) {
         sigset_t mask;
         int r;
 
+        /* GLib 2.74's slice allocator keeps freed memory in per-thread magazines for good; with plain malloc,
+         * what bulk unloads free goes back to the system (manager_trim_later()). Before any GLib call. */
+        (void) setenv("G_SLICE", "always-malloc", 0);
+
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
