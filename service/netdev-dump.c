@@ -82,12 +82,14 @@ static int link_cb(const struct nlmsghdr *h, void *userdata) {
         if (h->nlmsg_type != RTM_NEWLINK || len < 0)
                 return 0;
         for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-                if (a->rta_type == IFLA_IFNAME)
+                unsigned short type = a->rta_type & NLA_TYPE_MASK; /* IFLA_XDP comes flagged as nested */
+
+                if (type == IFLA_IFNAME)
                         snprintf(s.name, sizeof s.name, "%.*s", (int) RTA_PAYLOAD(a), (const char *) RTA_DATA(a));
-                else if (a->rta_type == IFLA_XDP) {
+                else if (type == IFLA_XDP) {
                         int xlen = (int) RTA_PAYLOAD(a);
                         for (const struct rtattr *x = RTA_DATA(a); RTA_OK(x, xlen); x = RTA_NEXT(x, xlen))
-                                if (x->rta_type == IFLA_XDP_ATTACHED && RTA_PAYLOAD(x) >= 1)
+                                if ((x->rta_type & NLA_TYPE_MASK) == IFLA_XDP_ATTACHED && RTA_PAYLOAD(x) >= 1)
                                         s.xdp = *(const uint8_t *) RTA_DATA(x) != XDP_ATTACHED_NONE;
                 }
         }
