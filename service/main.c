@@ -270,6 +270,9 @@ int main(int argc, char *argv[]) {
         /* GLib 2.74's slice allocator keeps freed memory in per-thread magazines for good; with plain malloc,
          * what bulk unloads free goes back to the system (manager_trim_later()). Before any GLib call. */
         (void) setenv("G_SLICE", "always-malloc", 0);
+        /* bpfd has the capabilities itself: no BPF token (libbpf >= 1.4 would otherwise try to make one from
+         * /sys/fs/bpf for every object it opens, here and in libxdp). */
+        (void) setenv("LIBBPF_BPF_TOKEN_PATH", "", 0);
 
         r = parse_argv(argc, argv);
         if (r <= 0)
