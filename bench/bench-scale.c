@@ -206,6 +206,7 @@ int main(int argc, char *argv[]) {
         t0 = now_ms();
         wait_interfaces(base + arg_interfaces);
         figure("interfaces_settle_ms", "%.1f", now_ms() - t0);
+        usleep(500 * 1000); /* the rest of the burst's events, if any */
 
         many = unload_then_load();
         snprintf(name, sizeof name, "unload_load_%u_interfaces_ms", base + arg_interfaces);

@@ -214,6 +214,9 @@ int manager_watch_interfaces(Manager *m) {
         fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
         if (fd < 0)
                 return -errno;
+        /* Room for a burst (hundreds of pods' veths at once) before the kernel drops events and a full scan is
+         * needed; capped by net.core.rmem_max. */
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int) { 1024 * 1024 }, sizeof(int));
         if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
                 r = -errno;
                 close(fd);
