@@ -150,3 +150,37 @@ def test_links_and_map_users_follow_changes():
         assert listed[0]["links"] == paths([want[0], want[2]]), listed
     finally:
         unload(a["id"], b["id"])
+
+
+def test_no_polkit_agent_unless_polkit_asks():
+    """bpfctl on a terminal starts pkttyagent only when polkit would ask for a password: a load polkit allows
+    outright (alice, group bpfd) runs none. pkttyagent is replaced, in the test's mount namespace, by a script
+    that notes each start."""
+    lib.ensure_daemon()
+    obj = lib.world_readable_copy(lib.bpf_obj("tracepoint_counter"))
+    d = os.path.dirname(obj)
+    real, wrapper, starts = os.path.join(d, "pkttyagent.real"), os.path.join(d, "pkttyagent"), \
+        os.path.join(d, "agent-starts")
+    with open("/usr/bin/pkttyagent", "rb") as src, open(real, "wb") as out:
+        out.write(src.read())
+    os.chmod(real, 0o755)
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\necho started >> {starts}\nexec {real} \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+    open(starts, "w").close()
+    os.chmod(starts, 0o666)
+    lib.run(["mount", "--bind", wrapper, "/usr/bin/pkttyagent"])
+    prog = None
+    try:
+        # script(1) gives bpfctl a terminal, where it would start an agent before every change.
+        p = lib.run(["script", "-qec", f"{lib.BPFCTL} load {obj} -p count_getpid tracepoint", "/dev/null"],
+                    user=lib.ALICE)
+        words = p.stdout.replace("\r", "").split()
+        assert "Loaded" in words, p.stdout
+        prog = int(words[words.index("program") + 1].strip(":,()"))
+        with open(starts) as f:
+            assert f.read() == "", "bpfctl started a polkit agent that nobody needed"
+    finally:
+        lib.run(["umount", "/usr/bin/pkttyagent"], check=False)
+        if prog:
+            unload(prog)
