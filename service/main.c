@@ -205,6 +205,8 @@ static void startup_done(Job *j) {
         }
         if (r >= 0)
                 r = sd_bus_request_name_async(m->bus, NULL, "org.bpfd", 0, on_name_acquired, m);
+        /* What probing and recovery allocated on the way (vmlinux BTF, libbpf objects) goes back. */
+        manager_trim_later(m);
         free(s->programs);
         free(s->links);
         free(s->interfaces);
