@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the bus thread does after the replies: signals that only say "this changed" are gathered and sent once
- * the loop has nothing else to do (a burst of loads costs one PropertiesChanged of the counts, and each
- * program's Links one per burst), and memory freed by bulk unloads goes back to the system once bpfd has been
- * idle for a moment. */
+/* What the bus thread does after the replies: signals that only say "this changed" are gathered and sent in
+ * the next turn of the event loop (what arrived meanwhile is handled first, so a burst of loads costs one
+ * PropertiesChanged of the counts, and each program's Links one per burst), and memory freed by bulk unloads
+ * goes back to the system once bpfd has been idle for a moment. */
 #include <malloc.h>
 
 #include "log.h"
@@ -35,7 +35,9 @@ static void deferred_arm(Manager *m) {
         if (!m->deferred_source) {
                 if (sd_event_add_defer(m->event, &m->deferred_source, on_deferred, m) < 0)
                         return;
-                (void) sd_event_source_set_priority(m->deferred_source, SD_EVENT_PRIORITY_IDLE);
+                /* The bus's own priority: after what is already pending (the replies), never starved by a
+                 * busy bus. */
+                (void) sd_event_source_set_priority(m->deferred_source, SD_EVENT_PRIORITY_NORMAL);
         }
         (void) sd_event_source_set_enabled(m->deferred_source, SD_EVENT_ONESHOT);
 }

@@ -70,7 +70,7 @@ void manager_view_add_link(Manager *m, LinkInfo *l, bool program_changed);
 void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed);
 void manager_view_remove_program(Manager *m, uint32_t id);
 void manager_emit_counts_changed(Manager *m);
-/* Both only mark what changed: the signals go out together once the loop is idle (deferred.c). */
+/* Both only mark what changed: the signals go out together in the loop's next turn (deferred.c). */
 void manager_emit_program_links_changed(Manager *m, uint32_t program_id);
 /* Memory back to the system once bpfd has been idle a moment (after unloads). */
 void manager_trim_later(Manager *m);
