@@ -16,6 +16,7 @@
 #include "log.h"
 #include "manager.h"
 #include "stats.h"
+#include "netns.h"
 #include "tc-dispatcher.h"
 #include "xdp-chain.h"
 
@@ -188,12 +189,16 @@ static void startup_done(Job *j) {
         int r = s->r;
 
         if (r >= 0) {
-                for (size_t i = 0; i < s->n_programs; i++)
-                        g_hash_table_replace(m->programs, GUINT_TO_POINTER(s->programs[i]->id), s->programs[i]);
-                for (size_t i = 0; i < s->n_links; i++)
-                        g_hash_table_replace(m->links, GUINT_TO_POINTER(s->links[i]->id), s->links[i]);
+                for (size_t i = 0; i < s->n_programs; i++) {
+                        manager_view_put_program(m, s->programs[i]);
+                        program_info_unref(s->programs[i]);
+                }
+                for (size_t i = 0; i < s->n_links; i++) {
+                        manager_view_put_link(m, s->links[i]);
+                        link_info_unref(s->links[i]);
+                }
                 for (size_t i = 0; i < s->n_interfaces; i++)
-                        g_hash_table_replace(m->interfaces, s->interfaces[i]->object_name, s->interfaces[i]);
+                        manager_view_put_interface(m, s->interfaces[i]);
                 r = manager_add_bus_objects(m);
         }
         if (r >= 0) {
@@ -202,6 +207,8 @@ static void startup_done(Job *j) {
         }
         if (r >= 0)
                 r = sd_bus_request_name_async(m->bus, NULL, "org.bpfd", 0, on_name_acquired, m);
+        /* What probing and recovery allocated on the way (vmlinux BTF, libbpf objects) goes back. */
+        manager_trim_later(m);
         free(s->programs);
         free(s->links);
         free(s->interfaces);
@@ -238,13 +245,19 @@ void manager_note_activity(Manager *m) {
 
 static void manager_done(Manager *m) {
         m->worker = worker_stop(m->worker);
+        manager_deferred_done(m);
         sd_event_source_unref(m->idle_timer);
         if (m->programs)
                 g_hash_table_unref(m->programs);
+        view_index_done(&m->index);
         if (m->links)
                 g_hash_table_unref(m->links);
         if (m->callers)
                 g_hash_table_unref(m->callers);
+        if (m->interfaces_by_key)
+                g_hash_table_unref(m->interfaces_by_key);
+        if (m->scan_keys)
+                g_array_unref(m->scan_keys);
         if (m->interfaces)
                 g_hash_table_unref(m->interfaces);
         sd_event_source_disable_unref(m->netlink_source);
@@ -258,6 +271,13 @@ int main(int argc, char *argv[]) {
         StartupJob *startup;
         sigset_t mask;
         int r;
+
+        /* GLib 2.74's slice allocator keeps freed memory in per-thread magazines for good; with plain malloc,
+         * what bulk unloads free goes back to the system (manager_trim_later()). Before any GLib call. */
+        (void) setenv("G_SLICE", "always-malloc", 0);
+        /* bpfd has the capabilities itself: no BPF token (libbpf >= 1.4 would otherwise try to make one from
+         * /sys/fs/bpf for every object it opens, here and in libxdp). */
+        (void) setenv("LIBBPF_BPF_TOKEN_PATH", "", 0);
 
         r = parse_argv(argc, argv);
         if (r <= 0)
@@ -275,7 +295,12 @@ int main(int argc, char *argv[]) {
         m.idle_exit_usec = arg_exit_idle_usec;
         m.programs = g_hash_table_new_full(NULL, NULL, NULL, program_info_destroy);
         m.links = g_hash_table_new_full(NULL, NULL, NULL, link_info_destroy);
+        view_index_init(&m.index);
+        m.links_dirty = g_hash_table_new(NULL, NULL);
         m.interfaces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, interface_info_destroy);
+        m.interfaces_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        m.scan_keys = g_array_new(FALSE, FALSE, sizeof(InterfaceKey));
+        (void) netns_current_inode(&m.netns_ino);
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;
