@@ -6,6 +6,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include "bus-spec.h"
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
@@ -84,6 +85,7 @@ static void scan_done(Job *j) {
         free(s->gone_links);
         free(s);
         m->scan_in_flight = false;
+        manager_specs_interfaces_changed(m); /* specs waiting for an interface that came */
         if (m->scan_again)
                 manager_scan_interfaces(m);
 }

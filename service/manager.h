@@ -31,6 +31,7 @@ typedef struct Manager {
         uint64_t idle_exit_usec;
         sd_event_source *idle_timer;
         unsigned requests_in_flight;
+        struct SpecManager *specs; /* bus-spec.c */
 } Manager;
 
 char *program_object_path(uint32_t id);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "bus-spec.h"
 #include "bus-util.h"
 #include "errors.h"
 #include "log.h"
@@ -1353,6 +1354,10 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListLinks", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", links),
                                 method_list_links, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetLink", SD_BUS_ARGS("u", link_id), SD_BUS_RESULT("a{sv}", link), method_get_link,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ApplySpec", SD_BUS_ARGS("s", name, "a{sv}", spec), SD_BUS_RESULT("o", spec_object),
+                                method_apply_spec, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveSpec", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_remove_spec,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListInterfaces", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", interfaces),
                                 method_list_interfaces, SD_BUS_VTABLE_UNPRIVILEGED),

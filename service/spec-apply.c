@@ -1,0 +1,1067 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "errors.h"
+#include "log.h"
+#include "spec-apply.h"
+
+typedef struct SpecState {
+        char *name;
+        uid_t owner_uid;
+        char *origin;
+        uint64_t generation;
+        Spec *applied;       /* what the programs and links below were made from; NULL: nothing yet */
+        GHashTable *objects; /* [Object] name → GArray of guint32 program ids */
+        GHashTable *links;   /* [Attach] name → link id */
+        SpecStatus status;
+        char *error;
+        char *waiting_for;
+        Spec *desired;       /* pending: applied again when waiting_for appears */
+        Caller desired_caller;
+        char *desired_origin;
+} SpecState;
+
+static inline void closedirp_wrap(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+
+struct SpecStore {
+        char *dir;
+        GHashTable *specs; /* name → SpecState* */
+};
+
+static const char *const status_names[_SPEC_STATUS_MAX] = { "Applied", "Pending", "Failed" };
+
+const char *spec_status_to_string(SpecStatus s) {
+        return s >= 0 && s < _SPEC_STATUS_MAX ? status_names[s] : "Failed";
+}
+
+static void spec_state_free(void *p) {
+        SpecState *st = p;
+
+        free(st->name);
+        free(st->origin);
+        spec_free(st->applied);
+        g_hash_table_unref(st->objects);
+        g_hash_table_unref(st->links);
+        free(st->error);
+        free(st->waiting_for);
+        spec_free(st->desired);
+        caller_done(&st->desired_caller);
+        free(st->desired_origin);
+        free(st);
+}
+
+static SpecState *spec_state_new(const char *name) {
+        SpecState *st = calloc(1, sizeof(SpecState));
+
+        if (!st || !(st->name = strdup(name))) {
+                free(st);
+                return NULL;
+        }
+        st->objects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+        st->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        st->origin = strdup("");
+        st->error = strdup("");
+        st->waiting_for = strdup("");
+        return st;
+}
+
+static void set_str(char **field, const char *v) {
+        free(*field);
+        *field = strdup(strempty(v));
+}
+
+SpecView *spec_view_free(SpecView *v) {
+        if (!v)
+                return NULL;
+        free(v->name);
+        free(v->description);
+        free(v->origin);
+        free(v->error);
+        free(v->waiting_for);
+        free(v->programs);
+        free(v->links);
+        free(v);
+        return NULL;
+}
+
+static SpecView *view_of(SpecState *st) {
+        SpecView *v = calloc(1, sizeof(SpecView));
+        GHashTableIter it;
+        gpointer val;
+        size_t n = 0;
+
+        if (!v)
+                return NULL;
+        *v = (SpecView) { .name = strdup(st->name), .owner_uid = st->owner_uid, .origin = strdup(strempty(st->origin)),
+                          .status = st->status, .error = strdup(strempty(st->error)),
+                          .waiting_for = strdup(strempty(st->waiting_for)), .generation = st->generation,
+                          .description = strdup(st->applied && st->applied->description ? st->applied->description : "") };
+        g_hash_table_iter_init(&it, st->objects);
+        while (g_hash_table_iter_next(&it, NULL, &val))
+                n += ((GArray *) val)->len;
+        v->programs = calloc(n + 1, sizeof(uint32_t));
+        v->links = calloc(g_hash_table_size(st->links) + 1, sizeof(uint32_t));
+        if (!v->name || !v->origin || !v->error || !v->waiting_for || !v->description || !v->programs || !v->links)
+                return spec_view_free(v);
+        /* in spec order, so the lists read like the spec */
+        for (size_t i = 0; st->applied && i < st->applied->n_objects; i++) {
+                GArray *ids = g_hash_table_lookup(st->objects, st->applied->objects[i].name);
+                for (guint k = 0; ids && k < ids->len; k++)
+                        v->programs[v->n_programs++] = g_array_index(ids, guint32, k);
+        }
+        for (size_t i = 0; st->applied && i < st->applied->n_attach; i++) {
+                gpointer id;
+                if (g_hash_table_lookup_extended(st->links, st->applied->attach[i].name, NULL, &id))
+                        v->links[v->n_links++] = GPOINTER_TO_UINT(id);
+        }
+        return v;
+}
+
+int spec_store_new(const char *dir, SpecStore **ret) {
+        SpecStore *s = calloc(1, sizeof(SpecStore));
+
+        if (!s || !(s->dir = strdup(dir))) {
+                free(s);
+                return -ENOMEM;
+        }
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                int r = -errno;
+                free(s->dir);
+                free(s);
+                return r;
+        }
+        s->specs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, spec_state_free);
+        *ret = s;
+        return 0;
+}
+
+SpecStore *spec_store_free(SpecStore *s) {
+        if (!s)
+                return NULL;
+        g_hash_table_unref(s->specs);
+        free(s->dir);
+        free(s);
+        return NULL;
+}
+
+/* A test hook: BPFD_TEST_SPEC_CRASH=POINT kills bpfd at that point of an apply, as kill -9 would. */
+static void crash_point(const char *point) {
+        const char *want = getenv("BPFD_TEST_SPEC_CRASH");
+        if (want && streq(want, point)) {
+                log_warning("BPFD_TEST_SPEC_CRASH: killing bpfd at '%s'.", point);
+                (void) raise(SIGKILL);
+        }
+}
+
+/* ---- records and journals ---- */
+
+static char *spec_file_path(SpecStore *s, const char *name, const char *suffix) {
+        char *p = NULL;
+        return asprintf(&p, "%s/%s.%s", s->dir, name, suffix) < 0 ? NULL : p;
+}
+
+static void sync_dir(SpecStore *s) {
+        _cleanup_close_ int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+                (void) fsync(fd);
+}
+
+static void set_ids(GKeyFile *kf, const char *group, const char *key, GArray *ids) {
+        g_autofree gint *l = g_new0(gint, (ids ? ids->len : 0) + 1);
+        for (guint i = 0; ids && i < ids->len; i++)
+                l[i] = (gint) g_array_index(ids, guint32, i);
+        g_key_file_set_integer_list(kf, group, key, l, ids ? ids->len : 0);
+}
+
+static GArray *get_ids(GKeyFile *kf, const char *group, const char *key) {
+        gsize n = 0;
+        g_autofree gint *l = g_key_file_get_integer_list(kf, group, key, &n, NULL);
+        GArray *a = g_array_new(false, false, sizeof(guint32));
+        for (gsize i = 0; l && i < n; i++) {
+                guint32 v = (guint32) l[i];
+                g_array_append_val(a, v);
+        }
+        return a;
+}
+
+/* unload/detach: what the committed state no longer has and is still to go (NULL: nothing). */
+static int record_save(SpecStore *s, SpecState *st, GArray *unload, GArray *detach, bool removing) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        _cleanup_free_ char *path = spec_file_path(s, st->name, "conf");
+        g_autofree gchar *data = NULL;
+        GHashTableIter it;
+        gpointer k, v;
+        gsize size;
+
+        if (!path)
+                return -ENOMEM;
+        g_key_file_set_uint64(kf, "Record", "Owner", st->owner_uid);
+        g_key_file_set_string(kf, "Record", "Origin", strempty(st->origin));
+        g_key_file_set_uint64(kf, "Record", "Generation", st->generation);
+        g_key_file_set_string(kf, "Record", "Status", spec_status_to_string(st->status));
+        g_key_file_set_string(kf, "Record", "Error", strempty(st->error));
+        g_key_file_set_string(kf, "Record", "WaitingFor", strempty(st->waiting_for));
+        g_key_file_set_boolean(kf, "Record", "Removing", removing);
+        set_ids(kf, "Record", "Unload", unload);
+        set_ids(kf, "Record", "Detach", detach);
+        g_hash_table_iter_init(&it, st->objects);
+        while (g_hash_table_iter_next(&it, &k, &v))
+                set_ids(kf, "Programs", k, v);
+        g_hash_table_iter_init(&it, st->links);
+        while (g_hash_table_iter_next(&it, &k, &v))
+                g_key_file_set_uint64(kf, "Links", k, GPOINTER_TO_UINT(v));
+        if (st->applied)
+                spec_to_keyfile(st->applied, kf);
+        data = g_key_file_to_data(kf, &size, NULL);
+        return write_file_atomic(path, data, size);
+}
+
+static void record_remove(SpecStore *s, const char *name, const char *suffix) {
+        _cleanup_free_ char *path = spec_file_path(s, name, suffix);
+        if (path && unlink(path) < 0 && errno != ENOENT)
+                log_warning("Cannot remove %s: %m", path);
+        sync_dir(s);
+}
+
+static int journal_write(SpecStore *s, const char *name, uint64_t generation) {
+        _cleanup_free_ char *path = spec_file_path(s, name, "journal");
+        _cleanup_free_ char *data = NULL;
+
+        if (!path || asprintf(&data, "[Journal]\nGeneration=%" PRIu64 "\n", generation) < 0)
+                return -ENOMEM;
+        return write_file_atomic(path, data, strlen(data));
+}
+
+/* ---- undoing and finishing ---- */
+
+static void note_removed_program(SpecApply *a, uint32_t id, uint32_t *gone, size_t n_gone) {
+        uint32_t *l = a ? reallocarray(a->removed_programs, a->n_removed_programs + 1, sizeof(uint32_t)) : NULL;
+        if (l) {
+                a->removed_programs = l;
+                l[a->n_removed_programs++] = id;
+        }
+        for (size_t i = 0; a && i < n_gone; i++) {
+                l = reallocarray(a->removed_links, a->n_removed_links + 1, sizeof(uint32_t));
+                if (!l)
+                        break;
+                a->removed_links = l;
+                l[a->n_removed_links++] = gone[i];
+        }
+}
+
+static void unload_quietly(Engine *e, uint32_t id, SpecApply *a) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ uint32_t *gone = NULL;
+        size_t n_gone = 0;
+        ProgramInfo *p = engine_program_ref(e, id);
+
+        if (!p)
+                return; /* gone already (unloaded by hand, or by the step a crash interrupted) */
+        program_info_unref(p);
+        if (engine_unload(e, id, &gone, &n_gone, &error) < 0)
+                log_warning("Cannot unload program %" PRIu32 ": %s", id, error.message);
+        else
+                note_removed_program(a, id, gone, n_gone);
+}
+
+static void detach_quietly(Engine *e, uint32_t id, SpecApply *a) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        if (!engine_link_exists(e, id))
+                return;
+        if (engine_detach(e, id, &error) < 0) {
+                log_warning("Cannot detach link %" PRIu32 ": %s", id, error.message);
+                return;
+        }
+        if (a) {
+                uint32_t *l = reallocarray(a->removed_links, a->n_removed_links + 1, sizeof(uint32_t));
+                if (l) {
+                        a->removed_links = l;
+                        l[a->n_removed_links++] = id;
+                }
+        }
+}
+
+static bool ids_contain(GArray *ids, uint32_t id) {
+        for (guint i = 0; ids && i < ids->len; i++)
+                if (g_array_index(ids, guint32, i) == id)
+                        return true;
+        return false;
+}
+
+static void array_add(GArray *a, uint32_t id) {
+        g_array_append_val(a, id);
+}
+
+/* ---- recovery ---- */
+
+static SpecState *record_load(SpecStore *s, const char *name, GArray **ret_unload, GArray **ret_detach,
+                              bool *ret_removing) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        _cleanup_free_ char *path = spec_file_path(s, name, "conf");
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_auto(GStrv) keys = NULL;
+        g_autofree gchar *status = NULL, *origin = NULL, *err = NULL, *waiting = NULL;
+        SpecState *st;
+
+        if (!path || !g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL) ||
+            !(st = spec_state_new(name)))
+                return NULL;
+        st->owner_uid = (uid_t) g_key_file_get_uint64(kf, "Record", "Owner", NULL);
+        st->generation = g_key_file_get_uint64(kf, "Record", "Generation", NULL);
+        origin = g_key_file_get_string(kf, "Record", "Origin", NULL);
+        err = g_key_file_get_string(kf, "Record", "Error", NULL);
+        waiting = g_key_file_get_string(kf, "Record", "WaitingFor", NULL);
+        status = g_key_file_get_string(kf, "Record", "Status", NULL);
+        set_str(&st->origin, origin);
+        set_str(&st->error, err);
+        set_str(&st->waiting_for, waiting);
+        st->status = status && streq(status, "Applied") ? SPEC_APPLIED : status && streq(status, "Pending") ? SPEC_PENDING : SPEC_FAILED;
+        *ret_removing = g_key_file_get_boolean(kf, "Record", "Removing", NULL);
+        *ret_unload = get_ids(kf, "Record", "Unload");
+        *ret_detach = get_ids(kf, "Record", "Detach");
+        keys = g_key_file_get_keys(kf, "Programs", NULL, NULL);
+        for (char **k = keys; k && *k; k++)
+                g_hash_table_replace(st->objects, g_strdup(*k), get_ids(kf, "Programs", *k));
+        g_strfreev(keys);
+        keys = g_key_file_get_keys(kf, "Links", NULL, NULL);
+        for (char **k = keys; k && *k; k++)
+                g_hash_table_replace(st->links, g_strdup(*k),
+                                     GUINT_TO_POINTER((guint32) g_key_file_get_uint64(kf, "Links", *k, NULL)));
+        (void) g_key_file_remove_group(kf, "Record", NULL);
+        (void) g_key_file_remove_group(kf, "Programs", NULL);
+        (void) g_key_file_remove_group(kf, "Links", NULL);
+        st->applied = calloc(1, sizeof(Spec));
+        if (!st->applied || spec_from_keyfile(kf, name, st->applied, &error) < 0) {
+                log_warning("The record of spec %s does not read back (%s); it is dropped.", name,
+                            error.message ?: "out of memory");
+                st->applied = mfree(st->applied);
+        }
+        return st;
+}
+
+/* An apply that did not reach its commit: what it made goes, by the metadata of the programs and the links
+ * on the spec's own programs. */
+static void rollback_journal(Engine *e, const char *name, SpecState *st) {
+        _cleanup_free_ ProgramInfo **programs = NULL;
+        _cleanup_free_ LinkInfo **links = NULL;
+        size_t n_programs = 0, n_links = 0;
+        g_autoptr(GArray) keep = g_array_new(false, false, sizeof(guint32));
+        GHashTableIter it;
+        gpointer v;
+
+        if (st) {
+                g_hash_table_iter_init(&it, st->objects);
+                while (g_hash_table_iter_next(&it, NULL, &v))
+                        g_array_append_vals(keep, ((GArray *) v)->data, ((GArray *) v)->len);
+        }
+        if (engine_snapshot(e, &programs, &n_programs, &links, &n_links) < 0)
+                return;
+        for (size_t i = 0; i < n_links; i++) {
+                bool named = false;
+                if (st) {
+                        g_hash_table_iter_init(&it, st->links);
+                        while (g_hash_table_iter_next(&it, NULL, &v))
+                                named = named || GPOINTER_TO_UINT(v) == links[i]->id;
+                }
+                if (ids_contain(keep, links[i]->program_id) && !named) {
+                        log_info("Spec %s: link %" PRIu32 " was made by an interrupted apply; detaching it.", name,
+                                 links[i]->id);
+                        detach_quietly(e, links[i]->id, NULL);
+                }
+        }
+        for (size_t i = 0; i < n_programs; i++) {
+                bool ours = false;
+                for (char **m = programs[i]->metadata; m && m[0] && m[1]; m += 2)
+                        ours = ours || (streq(m[0], SPEC_METADATA_NAME) && streq(m[1], name));
+                if (ours && !ids_contain(keep, programs[i]->id)) {
+                        log_info("Spec %s: program %" PRIu32 " was loaded by an interrupted apply; unloading it.",
+                                 name, programs[i]->id);
+                        unload_quietly(e, programs[i]->id, NULL);
+                }
+        }
+        for (size_t i = 0; i < n_programs; i++)
+                program_info_unref(programs[i]);
+        for (size_t i = 0; i < n_links; i++)
+                link_info_unref(links[i]);
+}
+
+int spec_store_recover(SpecStore *s, Engine *e, SpecView ***ret_views, size_t *ret_n) {
+        g_autoptr(GPtrArray) journals = g_ptr_array_new_with_free_func(free);
+        _cleanup_(closedirp_wrap) DIR *d = opendir(s->dir);
+        SpecView **views;
+        struct dirent *de;
+        GHashTableIter it;
+        gpointer v;
+        size_t n = 0;
+
+        while (d && (de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                if (len > 8 && streq(de->d_name + len - 8, ".journal"))
+                        g_ptr_array_add(journals, strndup(de->d_name, len - 8));
+                else if (len > 5 && streq(de->d_name + len - 5, ".conf")) {
+                        _cleanup_free_ char *name = strndup(de->d_name, len - 5);
+                        g_autoptr(GArray) unload = NULL, detach = NULL;
+                        bool removing = false;
+                        SpecState *st = name ? record_load(s, name, &unload, &detach, &removing) : NULL;
+
+                        if (!st)
+                                continue;
+                        /* A commit whose clean-up was interrupted: finish it. */
+                        for (guint i = 0; i < detach->len; i++)
+                                detach_quietly(e, g_array_index(detach, guint32, i), NULL);
+                        for (guint i = 0; i < unload->len; i++)
+                                unload_quietly(e, g_array_index(unload, guint32, i), NULL);
+                        if (removing) {
+                                record_remove(s, name, "conf");
+                                spec_state_free(st);
+                                continue;
+                        }
+                        if ((unload->len || detach->len) && record_save(s, st, NULL, NULL, false) < 0)
+                                log_warning("Cannot rewrite the record of spec %s.", name);
+                        g_hash_table_replace(s->specs, st->name, st);
+                }
+        }
+        for (guint i = 0; i < journals->len; i++) {
+                const char *name = g_ptr_array_index(journals, i);
+                _cleanup_free_ char *path = spec_file_path(s, name, "journal");
+                g_autoptr(GKeyFile) kf = g_key_file_new();
+                SpecState *st = g_hash_table_lookup(s->specs, name);
+                uint64_t gen = 0;
+
+                if (path && g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+                        gen = g_key_file_get_uint64(kf, "Journal", "Generation", NULL);
+                if (!st || st->generation < gen)
+                        rollback_journal(e, name, st);
+                record_remove(s, name, "journal");
+        }
+        views = calloc(g_hash_table_size(s->specs) + 1, sizeof(SpecView *));
+        if (!views)
+                return -ENOMEM;
+        g_hash_table_iter_init(&it, s->specs);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                if ((views[n] = view_of(v)))
+                        n++;
+        *ret_views = views;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- plan ---- */
+
+void spec_apply_free(SpecApply *a) {
+        if (!a)
+                return;
+        free(a->name);
+        spec_free(a->spec);
+        free(a->origin);
+        caller_done(&a->caller);
+        for (size_t i = 0; a->loads && a->spec_objects && i < a->spec_objects; i++)
+                load_request_free(a->loads[i]);
+        free(a->loads);
+        for (size_t i = 0; i < a->n_attaches; i++) {
+                program_info_unref(a->attaches[i].program);
+                attach_target_done(&a->attaches[i].target);
+                free(a->attaches[i].attach_name);
+        }
+        free(a->attaches);
+        free(a->keep_programs);
+        spec_view_free(a->view);
+        for (size_t i = 0; i < a->n_added_programs; i++)
+                program_info_unref(a->added_programs[i]);
+        free(a->added_programs);
+        for (size_t i = 0; i < a->n_added_links; i++)
+                link_info_unref(a->added_links[i]);
+        free(a->added_links);
+        free(a->removed_programs);
+        free(a->removed_links);
+        sd_bus_error_free(&a->error);
+        free(a);
+}
+
+static bool fingerprints_equal(char *a, char *b) {
+        bool eq = a && b && streq(a, b);
+        free(a);
+        free(b);
+        return eq;
+}
+
+/* The old state's programs for [Object] o, if o is unchanged and they are all still loaded. */
+static GArray *kept_object(SpecState *st, Engine *e, const SpecObject *o) {
+        const SpecObject *old = st && st->applied ? spec_find_object(st->applied, o->name) : NULL;
+        GArray *ids = old ? g_hash_table_lookup(st->objects, o->name) : NULL;
+
+        if (!ids || ids->len == 0 || !fingerprints_equal(spec_object_fingerprint(old), spec_object_fingerprint(o)))
+                return NULL;
+        for (guint i = 0; i < ids->len; i++) {
+                ProgramInfo *p = engine_program_ref(e, g_array_index(ids, guint32, i));
+                if (!p)
+                        return NULL;
+                program_info_unref(p);
+        }
+        return ids;
+}
+
+static bool kept_attach(SpecState *st, Engine *e, const SpecAttach *at, uint32_t *ret_link) {
+        const SpecAttach *old = st && st->applied ? spec_find_attach(st->applied, at->name) : NULL;
+        gpointer id;
+
+        if (!old || !g_hash_table_lookup_extended(st->links, at->name, NULL, &id) ||
+            !engine_link_exists(e, GPOINTER_TO_UINT(id)) ||
+            !fingerprints_equal(spec_attach_fingerprint(old), spec_attach_fingerprint(at)))
+                return false;
+        *ret_link = GPOINTER_TO_UINT(id);
+        return true;
+}
+
+static char *registry_of(const char *ref) {
+        size_t n = strcspn(ref, "/");
+        char *r;
+
+        if (!ref[n] || n == 0)
+                return NULL;
+        r = strndup(ref, n);
+        if (r && !strpbrk(r, ".:") && !streq(r, "localhost"))
+                r = mfree(r);
+        return r;
+}
+
+static int pull_policy_number(const char *s) {
+        return !s || streq(s, "IfNotPresent") ? 1 : streq(s, "Always") ? 0 : 2;
+}
+
+static LoadRequest *load_request_for(SpecApply *a, const SpecObject *o, uint32_t map_owner_id) {
+        LoadRequest *lr = calloc(1, sizeof(LoadRequest));
+
+        if (!lr)
+                return NULL;
+        lr->object_fd = -1;
+        lr->pull_policy = pull_policy_number(o->pull_policy);
+        lr->map_owner_id = map_owner_id;
+        if (caller_copy(&lr->caller, &a->caller) < 0)
+                goto fail;
+        if (o->path && (!(lr->path = strdup(o->path)) || !(lr->source = strdup(o->path))))
+                goto fail;
+        if (o->image && (!(lr->image_ref = strdup(o->image)) || !(lr->image_registry = registry_of(o->image)) ||
+                         asprintf(&lr->source, "image:%s", o->image) < 0))
+                goto fail;
+        lr->programs_given = o->programs != NULL;
+        if (o->programs && !(lr->programs = strv_copy(o->programs)))
+                goto fail;
+        if (o->metadata && !(lr->metadata = strv_copy(o->metadata)))
+                goto fail;
+        if (strv_push(&lr->metadata, strdup(SPEC_METADATA_NAME)) < 0 || strv_push(&lr->metadata, strdup(a->name)) < 0 ||
+            strv_push(&lr->metadata, strdup(SPEC_METADATA_OBJECT)) < 0 || strv_push(&lr->metadata, strdup(o->name)) < 0)
+                goto fail;
+        lr->globals = calloc(o->n_globals + 1, sizeof(GlobalData));
+        if (!lr->globals)
+                goto fail;
+        for (size_t i = 0; i < o->n_globals; i++) {
+                lr->globals[i] = (GlobalData) { .name = strdup(o->globals[i].name), .data = malloc(o->globals[i].size),
+                                                .size = o->globals[i].size };
+                lr->n_globals++;
+                if (!lr->globals[i].name || !lr->globals[i].data)
+                        goto fail;
+                memcpy(lr->globals[i].data, o->globals[i].data, o->globals[i].size);
+        }
+        lr->targets = calloc(a->spec->n_attach + 1, sizeof(AttachTarget));
+        if (!lr->targets)
+                goto fail;
+        for (size_t i = 0; i < a->spec->n_attach; i++)
+                if (streq(a->spec->attach[i].object, o->name)) {
+                        if (attach_target_copy(&lr->targets[lr->n_targets], &a->spec->attach[i].target) < 0)
+                                goto fail;
+                        lr->n_targets++;
+                }
+        return lr;
+fail:
+        load_request_free(lr);
+        return NULL;
+}
+
+static int index_of_object(const Spec *s, const char *name) {
+        for (size_t i = 0; name && i < s->n_objects; i++)
+                if (streq(s->objects[i].name, name))
+                        return (int) i;
+        return -1;
+}
+
+/* An attachment of a program the spec keeps, resolved as Attach resolves it. */
+static int plan_attach(SpecApply *a, Engine *e, GArray *ids, const SpecAttach *at) {
+        SpecAttachPlan *ap;
+        ProgramInfo *p = NULL;
+        int r;
+
+        for (guint i = 0; i < ids->len && !p; i++) {
+                ProgramInfo *q = engine_program_ref(e, g_array_index(ids, guint32, i));
+                if (q && (at->target.program ? streq(q->name, at->target.program) : ids->len == 1))
+                        p = q;
+                else
+                        program_info_unref(q);
+        }
+        if (!p)
+                return sd_bus_error_setf(&a->error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "[Attach %s] needs Program= naming one of the programs of [Object %s].",
+                                         at->name, at->object);
+        ap = reallocarray(a->attaches, a->n_attaches + 1, sizeof(SpecAttachPlan));
+        if (!ap) {
+                program_info_unref(p);
+                return -ENOMEM;
+        }
+        a->attaches = ap;
+        ap = &a->attaches[a->n_attaches++];
+        *ap = (SpecAttachPlan) { .program = p, .attach_name = strdup(at->name) };
+        r = attach_target_copy(&ap->target, &at->target);
+        if (r < 0 || !ap->attach_name)
+                return -ENOMEM;
+        free(ap->target.program);
+        ap->target.program = NULL;
+        if (ap->target.kind == KIND_DEFAULT)
+                ap->target.kind = p->kind;
+        if (IN_SET2(ap->target.kind, KIND_FENTRY, KIND_FEXIT) && !ap->target.function && p->attach_function &&
+            !(ap->target.function = strdup(p->attach_function)))
+                return -ENOMEM;
+        if (attach_target_fill_from_section(&ap->target, p->section) < 0)
+                return -ENOMEM;
+        if (!kind_attach_compatible(p->kind, ap->target.kind))
+                return sd_bus_error_setf(&a->error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "[Attach %s]: program %s is a %s program; it cannot be attached as %s.",
+                                         at->name, p->name, kind_to_string(p->kind), kind_to_string(ap->target.kind));
+        return attach_target_validate(&ap->target, &a->error);
+}
+
+int spec_plan(SpecStore *s, Engine *e, SpecApply *a) {
+        SpecState *st = g_hash_table_lookup(s->specs, a->name);
+        const Spec *spec = a->spec;
+        GArray **kept;
+        int r = 0;
+
+        a->generation = st ? st->generation : 0;
+        a->exists = st != NULL;
+        a->owner_uid = st ? st->owner_uid : a->caller.uid;
+        a->spec_objects = spec->n_objects;
+        a->loads = calloc(spec->n_objects + 1, sizeof(LoadRequest *));
+        kept = calloc(spec->n_objects + 1, sizeof(GArray *));
+        a->keep_programs = calloc(1, sizeof(uint32_t));
+        if (!a->loads || !kept || !a->keep_programs) {
+                free(kept);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; r >= 0 && i < spec->n_objects; i++) {
+                const SpecObject *o = &spec->objects[i];
+                int owner = index_of_object(spec, o->map_owner);
+
+                /* Sharing the maps of a reloaded object means reloading too. */
+                kept[i] = kept_object(st, e, o);
+                if (kept[i] && owner >= 0 && !kept[owner])
+                        kept[i] = NULL;
+                if (kept[i]) {
+                        uint32_t *l = reallocarray(a->keep_programs, a->n_keep_programs + kept[i]->len + 1,
+                                                   sizeof(uint32_t));
+                        if (!l) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        a->keep_programs = l;
+                        for (guint k = 0; k < kept[i]->len; k++)
+                                l[a->n_keep_programs++] = g_array_index(kept[i], guint32, k);
+                        continue;
+                }
+                /* An object whose map owner is loaded in this apply is inspected again then, with its maps. */
+                a->loads[i] = load_request_for(a, o, owner >= 0 && kept[owner] ? g_array_index(kept[owner], guint32, 0) : 0);
+                if (!a->loads[i])
+                        r = -ENOMEM;
+                else
+                        r = engine_inspect(e, a->loads[i], &a->error);
+        }
+        for (size_t i = 0; r >= 0 && i < spec->n_attach; i++) {
+                const SpecAttach *at = &spec->attach[i];
+                int o = index_of_object(spec, at->object);
+                uint32_t link;
+
+                if (o < 0 || !kept[o] || kept_attach(st, e, at, &link))
+                        continue; /* loaded with its object, or unchanged */
+                r = plan_attach(a, e, kept[o], at);
+        }
+        free(kept);
+        if (r < 0 && !sd_bus_error_is_set(&a->error))
+                bpfd_error_set_errnof(&a->error, r, "Cannot plan spec %s: %m", a->name);
+        return r;
+}
+
+/* ---- execute ---- */
+
+static bool is_net_kind(Kind k) {
+        return IN_SET2(k, KIND_XDP, KIND_TC) || k == KIND_TCX;
+}
+
+/* A network attachment in bpfd's own namespace whose interface is not there (yet). */
+static const char *missing_interface(const AttachTarget *t) {
+        return is_net_kind(t->kind) && t->interface && !t->netns && if_nametoindex(t->interface) == 0 ? t->interface
+                                                                                                     : NULL;
+}
+
+static SpecState *state_for(SpecStore *s, SpecApply *a) {
+        SpecState *st = g_hash_table_lookup(s->specs, a->name);
+
+        if (st)
+                return st;
+        st = spec_state_new(a->name);
+        if (!st)
+                return NULL;
+        st->owner_uid = a->caller.uid;
+        g_hash_table_replace(s->specs, st->name, st);
+        return st;
+}
+
+/* The apply did not happen: the old state stays, the status says why. */
+static int finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, const char *waiting_for) {
+        SpecState *st = state_for(s, a);
+
+        if (!st)
+                return -ENOMEM;
+        st->status = status;
+        set_str(&st->error, status == SPEC_FAILED ? a->error.message : "");
+        set_str(&st->waiting_for, waiting_for);
+        if (status == SPEC_PENDING) {
+                spec_free(st->desired);
+                st->desired = TAKE_PTR(a->spec);
+                caller_done(&st->desired_caller);
+                (void) caller_copy(&st->desired_caller, &a->caller);
+                st->desired_caller.pid = 0; /* it may be gone when the interface comes */
+                set_str(&st->desired_origin, a->origin);
+        } else
+                st->desired = spec_free(st->desired);
+        if (!st->applied)
+                set_str(&st->origin, a->origin);
+        if (st->applied && record_save(s, st, NULL, NULL, false) < 0)
+                log_warning("Cannot write the record of spec %s.", st->name);
+        a->view = view_of(st);
+        return status == SPEC_FAILED ? -EIO : 0;
+}
+
+static int push_program(SpecApply *a, ProgramInfo *p) {
+        ProgramInfo **l = reallocarray(a->added_programs, a->n_added_programs + 1, sizeof(ProgramInfo *));
+        if (!l)
+                return -ENOMEM;
+        a->added_programs = l;
+        l[a->n_added_programs++] = program_info_ref(p);
+        return 0;
+}
+
+static int push_link(SpecApply *a, LinkInfo *li) {
+        LinkInfo **l = reallocarray(a->added_links, a->n_added_links + 1, sizeof(LinkInfo *));
+        if (!l)
+                return -ENOMEM;
+        a->added_links = l;
+        l[a->n_added_links++] = link_info_ref(li);
+        return 0;
+}
+
+/* Loads the object at index i; one that shares the maps of an object loaded in this apply is inspected again
+ * now that they exist, and must still be what polkit was asked about. */
+static int load_object(SpecApply *a, Engine *e, size_t i, GHashTable *objects) {
+        const SpecObject *o = &a->spec->objects[i];
+        LoadRequest *lr = a->loads[i];
+        int r;
+
+        if (o->map_owner && !lr->map_owner_id) {
+                GArray *owner = g_hash_table_lookup(objects, o->map_owner);
+                LoadRequest *again = owner && owner->len ? load_request_for(a, o, g_array_index(owner, guint32, 0)) : NULL;
+                bool same;
+
+                if (!again)
+                        return -ENOMEM;
+                r = engine_inspect(e, again, &a->error);
+                same = r >= 0 && strv_length(again->selected) == strv_length(lr->selected);
+                for (size_t k = 0; same && lr->selected[k]; k++)
+                        same = streq(again->selected[k], lr->selected[k]) && again->kinds[k] == lr->kinds[k];
+                if (r >= 0 && !same)
+                        r = sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
+                                              "[Object %s] changed while the apply was being authorized.", o->name);
+                if (r < 0) {
+                        load_request_free(again);
+                        return r;
+                }
+                load_request_free(lr);
+                a->loads[i] = lr = again;
+        }
+        return engine_load(e, lr, &a->error);
+}
+
+static void rollback(SpecApply *a, Engine *e, GArray *made_programs, GArray *made_links) {
+        for (guint i = made_links->len; i > 0; i--)
+                detach_quietly(e, g_array_index(made_links, guint32, i - 1), NULL);
+        for (guint i = made_programs->len; i > 0; i--)
+                unload_quietly(e, g_array_index(made_programs, guint32, i - 1), NULL);
+}
+
+int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
+        g_autoptr(GHashTable) objects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+        g_autoptr(GHashTable) links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GArray) made_programs = g_array_new(false, false, sizeof(guint32));
+        g_autoptr(GArray) made_links = g_array_new(false, false, sizeof(guint32));
+        g_autoptr(GArray) unload = g_array_new(false, false, sizeof(guint32));
+        g_autoptr(GArray) detach = g_array_new(false, false, sizeof(guint32));
+        SpecState *st = g_hash_table_lookup(s->specs, a->name);
+        const char *missing = NULL;
+        bool creates = false;
+        GHashTableIter it;
+        gpointer k, v;
+        int r;
+
+        if (a->retry) {
+                if (!st || !st->desired)
+                        return 0; /* applied or removed meanwhile */
+                a->spec = TAKE_PTR(st->desired);
+                caller_done(&a->caller);
+                if (caller_copy(&a->caller, &st->desired_caller) < 0)
+                        return -ENOMEM;
+                set_str(&a->origin, st->desired_origin);
+                if (spec_plan(s, e, a) < 0)
+                        return finish_unapplied(s, a, SPEC_FAILED, NULL);
+        }
+        if ((st ? st->generation : 0) != a->generation)
+                return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
+                                         "Spec %s was changed by another apply meanwhile; apply it again.", a->name);
+        for (size_t i = 0; i < a->n_keep_programs; i++) {
+                ProgramInfo *p = engine_program_ref(e, a->keep_programs[i]);
+                if (!p)
+                        return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
+                                                 "Program %" PRIu32 " of spec %s was unloaded meanwhile; apply it again.",
+                                                 a->keep_programs[i], a->name);
+                program_info_unref(p);
+        }
+
+        /* A network hook whose interface is not there yet: wait for it, all or nothing. */
+        for (size_t i = 0; !missing && i < a->spec_objects; i++) {
+                creates = creates || a->loads[i];
+                for (size_t t = 0; a->loads[i] && !missing && t < a->loads[i]->n_targets; t++)
+                        missing = missing_interface(&a->loads[i]->targets[t]);
+        }
+        for (size_t i = 0; !missing && i < a->n_attaches; i++)
+                missing = missing_interface(&a->attaches[i].target);
+        if (missing) {
+                log_info("Spec %s waits for interface %s.", a->name, missing);
+                return finish_unapplied(s, a, SPEC_PENDING, missing);
+        }
+        creates = creates || a->n_attaches > 0;
+
+        /* What the old state has and the new one does not. */
+        if (st && st->applied) {
+                g_hash_table_iter_init(&it, st->objects);
+                while (g_hash_table_iter_next(&it, &k, &v)) {
+                        int i = index_of_object(a->spec, k);
+                        if (i < 0 || a->loads[i])
+                                g_array_append_vals(unload, ((GArray *) v)->data, ((GArray *) v)->len);
+                }
+                g_hash_table_iter_init(&it, st->links);
+                while (g_hash_table_iter_next(&it, &k, &v)) {
+                        const SpecAttach *at = spec_find_attach(a->spec, k);
+                        int i = at ? index_of_object(a->spec, at->object) : -1;
+                        uint32_t link;
+                        if (i >= 0 && a->loads[i])
+                                continue; /* goes with its program */
+                        if (!at || !kept_attach(st, e, at, &link))
+                                array_add(detach, GPOINTER_TO_UINT(v));
+                }
+        }
+        if (!creates && unload->len == 0 && detach->len == 0) {
+                /* Nothing differs: no record is touched, the ids stay. */
+                st = state_for(s, a);
+                if (!st)
+                        return -ENOMEM;
+                if (st->status != SPEC_APPLIED || !st->applied) {
+                        st->status = SPEC_APPLIED;
+                        set_str(&st->error, "");
+                        set_str(&st->waiting_for, "");
+                        st->desired = spec_free(st->desired);
+                        if (!st->applied) {
+                                st->applied = TAKE_PTR(a->spec);
+                                set_str(&st->origin, a->origin);
+                        }
+                        (void) record_save(s, st, NULL, NULL, false);
+                        a->changed = true;
+                }
+                a->view = view_of(st);
+                return 0;
+        }
+
+        r = journal_write(s, a->name, a->generation + 1);
+        if (r < 0)
+                return bpfd_error_set_errnof(&a->error, r, "Cannot write the journal of spec %s: %m", a->name);
+
+        for (size_t i = 0; i < a->spec_objects; i++) {
+                const SpecObject *o = &a->spec->objects[i];
+                GArray *ids = g_array_new(false, false, sizeof(guint32));
+                size_t t = 0;
+
+                g_hash_table_replace(objects, g_strdup(o->name), ids);
+                if (!a->loads[i]) {
+                        GArray *old = g_hash_table_lookup(st->objects, o->name);
+                        g_array_append_vals(ids, old->data, old->len);
+                        continue;
+                }
+                r = load_object(a, e, i, objects);
+                if (r < 0)
+                        goto fail;
+                for (size_t p = 0; p < a->loads[i]->n_loaded; p++) {
+                        array_add(ids, a->loads[i]->loaded[p]->id);
+                        array_add(made_programs, a->loads[i]->loaded[p]->id);
+                }
+                for (size_t n = 0; n < a->spec->n_attach; n++)
+                        if (streq(a->spec->attach[n].object, o->name) && t < a->loads[i]->n_links)
+                                g_hash_table_replace(links, g_strdup(a->spec->attach[n].name),
+                                                     GUINT_TO_POINTER(a->loads[i]->links[t++]->id));
+        }
+        for (size_t i = 0; i < a->n_attaches; i++) {
+                SpecAttachPlan *ap = &a->attaches[i];
+                _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
+
+                r = engine_attach(e, ap->program->id, &ap->target, &a->caller, &l, &a->error);
+                if (r < 0)
+                        goto fail;
+                array_add(made_links, l->id);
+                g_hash_table_replace(links, g_strdup(ap->attach_name), GUINT_TO_POINTER(l->id));
+                if (push_link(a, l) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        /* Unchanged attachments keep their links. */
+        for (size_t i = 0; st && i < a->spec->n_attach; i++) {
+                uint32_t link;
+                if (!g_hash_table_contains(links, a->spec->attach[i].name) && kept_attach(st, e, &a->spec->attach[i], &link))
+                        g_hash_table_replace(links, g_strdup(a->spec->attach[i].name), GUINT_TO_POINTER(link));
+        }
+        crash_point("created");
+
+        /* The commit point. */
+        st = state_for(s, a);
+        if (!st) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        {
+                Spec *old_applied = st->applied;
+                GHashTable *old_objects = st->objects, *old_links = st->links;
+                uint64_t old_generation = st->generation;
+                uid_t old_owner = st->owner_uid;
+
+                st->applied = a->spec;
+                st->objects = objects;
+                st->links = links;
+                st->generation = a->generation + 1;
+                st->owner_uid = a->caller.uid;
+                r = record_save(s, st, unload, detach, false);
+                if (r < 0) {
+                        st->applied = old_applied;
+                        st->objects = old_objects;
+                        st->links = old_links;
+                        st->generation = old_generation;
+                        st->owner_uid = old_owner;
+                        bpfd_error_set_errnof(&a->error, r, "Cannot write the record of spec %s: %m", a->name);
+                        goto fail;
+                }
+                a->spec = NULL;
+                objects = old_objects; /* freed on return */
+                links = old_links;
+                spec_free(old_applied);
+        }
+        record_remove(s, a->name, "journal");
+        crash_point("committed");
+
+        for (guint i = 0; i < detach->len; i++)
+                detach_quietly(e, g_array_index(detach, guint32, i), a);
+        for (guint i = 0; i < unload->len; i++)
+                unload_quietly(e, g_array_index(unload, guint32, i), a);
+        st->status = SPEC_APPLIED;
+        set_str(&st->error, "");
+        set_str(&st->waiting_for, "");
+        set_str(&st->origin, a->origin);
+        st->desired = spec_free(st->desired);
+        if (record_save(s, st, NULL, NULL, false) < 0)
+                log_warning("Cannot rewrite the record of spec %s; the next start finishes it.", a->name);
+
+        for (size_t i = 0; i < a->spec_objects; i++) {
+                for (size_t p = 0; a->loads[i] && p < a->loads[i]->n_loaded; p++)
+                        (void) push_program(a, a->loads[i]->loaded[p]);
+                for (size_t l = 0; a->loads[i] && l < a->loads[i]->n_links; l++)
+                        (void) push_link(a, a->loads[i]->links[l]);
+        }
+        a->changed = true;
+        a->view = view_of(st);
+        log_info("Applied spec %s (generation %" PRIu64 "): %u program(s) and %zu link(s) new, %u program(s) and %u "
+                 "link(s) gone.", st->name, st->generation, made_programs->len, a->n_added_links, unload->len,
+                 detach->len);
+        return 0;
+
+fail:
+        if (!sd_bus_error_is_set(&a->error))
+                bpfd_error_set_errnof(&a->error, r, "Applying spec %s failed: %m", a->name);
+        /* Links made on kept programs and programs loaded go again; the engine's own steps were each whole. */
+        for (size_t i = 0; i < a->n_added_links; i++)
+                link_info_unref(a->added_links[i]);
+        a->n_added_links = 0;
+        rollback(a, e, made_programs, made_links);
+        record_remove(s, a->name, "journal");
+        log_warning("Spec %s not applied: %s", a->name, a->error.message);
+        return finish_unapplied(s, a, SPEC_FAILED, NULL);
+}
+
+/* ---- remove ---- */
+
+int spec_remove(SpecStore *s, Engine *e, SpecApply *a) {
+        SpecState *st = g_hash_table_lookup(s->specs, a->name);
+        g_autoptr(GArray) all = g_array_new(false, false, sizeof(guint32));
+        GHashTableIter it;
+        gpointer v;
+        int r;
+
+        if (!st)
+                return sd_bus_error_setf(&a->error, BPFD_ERROR_SPEC_NOT_FOUND, "No spec %s is known to bpfd.", a->name);
+        if (a->owner_uid != st->owner_uid || a->generation != st->generation)
+                return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
+                                         "Spec %s was changed meanwhile; remove it again.", a->name);
+        g_hash_table_iter_init(&it, st->objects);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                g_array_append_vals(all, ((GArray *) v)->data, ((GArray *) v)->len);
+        if (st->applied) {
+                r = record_save(s, st, all, NULL, true);
+                if (r < 0)
+                        return bpfd_error_set_errnof(&a->error, r, "Cannot write the record of spec %s: %m", a->name);
+                crash_point("removing");
+                for (guint i = 0; i < all->len; i++)
+                        unload_quietly(e, g_array_index(all, guint32, i), a);
+                record_remove(s, a->name, "conf");
+        }
+        log_info("Removed spec %s: %u program(s) unloaded.", a->name, all->len);
+        g_hash_table_remove(s->specs, a->name);
+        a->changed = true;
+        return 0;
+}
+
+/* For the bus side before a remove: who owns the spec, and its generation. */
+int spec_lookup(SpecStore *s, const char *name, uid_t *ret_owner, uint64_t *ret_generation) {
+        SpecState *st = g_hash_table_lookup(s->specs, name);
+        if (!st)
+                return -ENOENT;
+        *ret_owner = st->owner_uid;
+        *ret_generation = st->generation;
+        return 0;
+}
+
+int spec_set_failed(SpecStore *s, SpecApply *a) {
+        if (!sd_bus_error_is_set(&a->error))
+                (void) sd_bus_error_set_const(&a->error, BPFD_ERROR_FAILED, "The spec could not be applied.");
+        return finish_unapplied(s, a, SPEC_FAILED, NULL);
+}
