@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Specs (bpfd.spec(5)): programs declared in key files and applied idempotently through ApplySpec and
+RemoveSpec, through the real bus, polkitd and kernel. Apply, re-apply (nothing changes), change one target
+(only its link changes), remove; the spec directory at start, with a failing spec next to a good one; a spec
+waiting for an interface that appears later; kill -9 at fixed points of an apply leaves the old or the new
+state; polkit asks about each program the spec loads."""
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import lib
+
+TP_OBJ = lib.bpf_obj("tracepoint_counter")
+TCX_OBJ = lib.bpf_obj("tcx_counter")
+SPEC_PREFIX = lib.MANAGER_PATH + "/spec/"
+
+
+def spec_path(name):
+    # sd_bus_path_encode: letters and digits stay, anything else is _XX
+    return SPEC_PREFIX + "".join(c if c.isalnum() else "_%02x" % ord(c) for c in name)
+
+
+def write_spec(directory, name, text, mode=0o644):
+    path = os.path.join(directory, name + ".conf")
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="spec-", dir=os.environ.get("BPFD_TEST_TMPDIR") or "/tmp")
+    os.chmod(d, 0o755)
+    return d
+
+
+def counters_spec(obj=TP_OBJ, ppid_tracepoint="syscalls/sys_enter_getppid"):
+    return f"""[Spec]
+Description=test counters
+
+[Object counters]
+Path={obj}
+Programs=count_getpid;count_getppid
+Metadata=app=spec-test
+
+[Attach getpid]
+Program=count_getpid
+Tracepoint=syscalls/sys_enter_getpid
+
+[Attach getppid]
+Program=count_getppid
+Kind=tracepoint
+Tracepoint={ppid_tracepoint}
+"""
+
+
+def spec_props(name):
+    """The org.bpfd.Spec properties of spec NAME (plain values), or None if there is no such object."""
+    p = lib.busctl("--json=short", "call", lib.BUS_NAME, spec_path(name), "org.freedesktop.DBus.Properties",
+                   "GetAll", "s", "org.bpfd.Spec", check=False)
+    if p.returncode != 0:
+        return None
+    return {k: v["data"] for k, v in json.loads(p.stdout)["data"][0].items()}
+
+
+def apply(path, *args, user=None, check=True):
+    return lib.bpfctl("--json", "apply", path, *args, user=user, check=check)
+
+
+def remove_spec(name):
+    lib.bpfctl("remove-spec", name, check=False)
+
+
+def programs_of_spec(name):
+    return [p for p in lib.bpfctl("--json", "list").json or []
+            if dict(p.get("metadata") or {}).get("bpfd.spec") == name]
+
+
+def metadata_of(prog):
+    md = prog.get("metadata") or {}
+    return dict(md) if not isinstance(md, dict) else md
+
+
+# ---- tests ----
+
+def test_apply_reapply_change_remove():
+    lib.ensure_daemon()
+    d = tmpdir()
+    path = write_spec(d, "counters", counters_spec())
+    try:
+        first = apply(path).json
+        assert first["Status"] == "Applied" and first["Error"] == "" and first["Name"] == "counters", first
+        assert len(first["Programs"]) == 2 and len(first["Links"]) == 2, first
+        assert first["Description"] == "test counters"
+        progs = {p["id"]: p for p in lib.bpfctl("--json", "list").json}
+        for pid in first["Programs"]:
+            md = metadata_of(progs[pid])
+            assert md.get("bpfd.spec") == "counters" and md.get("bpfd.spec.object") == "counters", md
+            assert md.get("app") == "spec-test", md
+        links = lib.kernel_links()
+        assert all(l in links for l in first["Links"]), (first, sorted(links))
+        load_times = {pid: progs[pid]["load_time"] for pid in first["Programs"]} if "load_time" in \
+            progs[first["Programs"][0]] else None
+
+        # Applying the same spec again changes nothing: same ids, same generation.
+        again = apply(path).json
+        assert again["Programs"] == first["Programs"] and again["Links"] == first["Links"], (first, again)
+        assert again["Generation"] == first["Generation"], (first, again)
+        if load_times:
+            progs = {p["id"]: p for p in lib.bpfctl("--json", "list").json}
+            assert {pid: progs[pid]["load_time"] for pid in again["Programs"]} == load_times
+
+        # Changing one attach target touches only that link.
+        write_spec(d, "counters", counters_spec(ppid_tracepoint="syscalls/sys_enter_gettid"))
+        changed = apply(path).json
+        assert changed["Status"] == "Applied", changed
+        assert changed["Programs"] == first["Programs"], (first, changed)
+        assert changed["Links"][0] == first["Links"][0], (first, changed)
+        assert changed["Links"][1] != first["Links"][1], (first, changed)
+        assert changed["Generation"] == first["Generation"] + 1
+        lib.wait_link_gone(first["Links"][1])
+        link = lib.bpfctl("--json", "get", "link", str(changed["Links"][1])).json
+        assert "sys_enter_gettid" in json.dumps(link), link
+
+        # Remove: everything the spec made goes, and so does its object.
+        lib.bpfctl("remove-spec", "counters")
+        assert spec_props("counters") is None
+        listed = {p["id"] for p in lib.bpfctl("--json", "list").json or []}
+        assert not (set(first["Programs"]) & listed), listed
+        for pid in first["Programs"]:
+            lib.wait_prog_gone(pid)
+        p = lib.bpfctl("remove-spec", "counters", check=False)
+        assert p.returncode == 4 and "SpecNotFound" in p.stderr, p.stderr
+    finally:
+        remove_spec("counters")
+
+
+def test_bad_specs_are_refused_and_change_nothing():
+    lib.ensure_daemon()
+    d = tmpdir()
+    cases = {
+        "unknown-key": "[Object o]\nPath=/x.o\nColour=red\n",
+        "no-source": "[Object o]\nPrograms=a\n",
+        "two-sources": f"[Object o]\nPath={TP_OBJ}\nImage=quay.io/x/y:1\n",
+        "bad-owner": f"[Object o]\nPath={TP_OBJ}\nMapOwner=later\n[Object later]\nPath={TP_OBJ}\n",
+        "bad-attach": f"[Object o]\nPath={TP_OBJ}\n[Object p]\nPath={TP_OBJ}\n[Attach a]\nTracepoint=x/y\n",
+        "reserved-metadata": f"[Object o]\nPath={TP_OBJ}\nMetadata=bpfd.spec=other\n",
+    }
+    before = {p["id"] for p in lib.bpfctl("--json", "list").json or []}
+    for name, text in cases.items():
+        p = lib.bpfctl("apply", write_spec(d, name, text), check=False)
+        assert p.returncode == 9 and p.stderr.strip(), (name, p.stderr)
+        assert spec_props(name) is None, name
+    # A name that is no spec name, straight over the bus.
+    p = lib.busctl("call", lib.BUS_NAME, lib.MANAGER_PATH, lib.MANAGER_IFACE, "ApplySpec", "sa{sv}", "../x", "0",
+                   check=False)
+    assert p.returncode != 0 and "is not a spec name" in p.stderr, p.stderr
+    # Wrong types inside the a{sv}.
+    p = lib.busctl("call", lib.BUS_NAME, lib.MANAGER_PATH, lib.MANAGER_IFACE, "ApplySpec", "sa{sv}", "x", "1",
+                   "objects", "s", "nope", check=False)
+    assert p.returncode != 0 and "must be of type 'aa{sv}'" in p.stderr, p.stderr
+    # A key bpfctl would have refused, straight over the bus: bpfd checks too.
+    p = lib.busctl("call", lib.BUS_NAME, lib.MANAGER_PATH, lib.MANAGER_IFACE, "ApplySpec", "sa{sv}", "x", "1",
+                   "objects", "aa{sv}", "1", "2", "name", "s", "o", "colour", "s", "red", check=False)
+    assert p.returncode != 0 and "Unknown key 'colour'" in p.stderr, p.stderr
+    assert {p["id"] for p in lib.bpfctl("--json", "list").json or []} == before
