@@ -168,3 +168,159 @@ def test_bad_specs_are_refused_and_change_nothing():
                    "objects", "aa{sv}", "1", "2", "name", "s", "o", "colour", "s", "red", check=False)
     assert p.returncode != 0 and "Unknown key 'colour'" in p.stderr, p.stderr
     assert {p["id"] for p in lib.bpfctl("--json", "list").json or []} == before
+
+
+def restart_with(args=(), env=None):
+    """Restart the shared daemon with ARGS and extra environment ENV (for this start only)."""
+    if lib.daemon.running:
+        lib.daemon.stop()
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        lib.daemon.start(list(args))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def test_spec_directory_at_start():
+    """Specs in --spec-dir are applied after recovery, each on its own: a failing one (a program the object
+    does not have, a file others may write) does not stop a good one, and each reports its own status."""
+    d = tmpdir()
+    write_spec(d, "good", counters_spec())
+    write_spec(d, "broken", f"[Object o]\nPath={TP_OBJ}\nPrograms=no_such_program\n")
+    write_spec(d, "writable", counters_spec(), mode=0o666)
+    write_spec(d, "garbled", "[Object o\nPath=\n")
+    try:
+        restart_with(["--spec-dir", d])
+        states = lib.wait_for(lambda: all(spec_props(n) and spec_props(n)["Status"] != "Pending"
+                                          for n in ("good", "broken", "writable", "garbled"))
+                              and {n: spec_props(n) for n in ("good", "broken", "writable", "garbled")},
+                              timeout=30, what="the specs of the spec directory")
+        good = states["good"]
+        assert good["Status"] == "Applied" and len(good["Programs"]) == 2 and len(good["Links"]) == 2, good
+        assert good["Origin"] == os.path.join(d, "good.conf") and good["OwnerUid"] == 0, good
+        assert states["broken"]["Status"] == "Failed" and "no_such_program" in states["broken"]["Error"], states
+        assert states["broken"]["Programs"] == [], states["broken"]
+        assert states["writable"]["Status"] == "Failed" and "not root's" in states["writable"]["Error"], states
+        assert states["garbled"]["Status"] == "Failed" and states["garbled"]["Error"], states
+        assert len(programs_of_spec("good")) == 2
+        assert programs_of_spec("broken") == [] and programs_of_spec("writable") == []
+
+        # A restart re-applies the directory: nothing changes for the applied spec.
+        restart_with(["--spec-dir", d])
+        again = lib.wait_for(lambda: spec_props("good"), what="spec good")
+        assert again["Programs"] == good["Programs"] and again["Links"] == good["Links"], (good, again)
+        assert again["Generation"] == good["Generation"]
+    finally:
+        restart_with()
+        for n in ("good", "broken", "writable", "garbled"):
+            remove_spec(n)
+
+
+def test_spec_waits_for_interface():
+    """A spec with a tcx attachment on an interface that does not exist yet is Pending (nothing of it is
+    loaded); when the interface appears (rtnetlink), bpfd applies it."""
+    lib.ensure_daemon()
+    d = tmpdir()
+    ifname = "spw%d" % (os.getpid() % 10000)
+    text = f"""[Object net]
+Path={TCX_OBJ}
+Programs=tcx_count_a
+
+[Attach ingress]
+Kind=tcx
+Interface={ifname}
+Direction=ingress
+Priority=100
+"""
+    path = write_spec(d, "waits", text)
+    try:
+        pending = apply(path).json
+        assert pending["Status"] == "Pending" and pending["WaitingFor"] == ifname, pending
+        assert pending["Programs"] == [] and programs_of_spec("waits") == [], pending
+        lib.run(["ip", "link", "add", ifname, "type", "veth", "peer", "name", ifname + "p"])
+        applied = lib.wait_for(lambda: (spec_props("waits") or {}).get("Status") == "Applied" and spec_props("waits"),
+                               timeout=30, what="the spec to be applied when the interface came")
+        assert applied["WaitingFor"] == "" and len(applied["Programs"]) == 1 and len(applied["Links"]) == 1, applied
+        link = lib.bpfctl("--json", "get", "link", str(applied["Links"][0])).json
+        assert ifname in json.dumps(link), link
+        # Applying it again now changes nothing.
+        again = apply(path).json
+        assert again["Programs"] == applied["Programs"] and again["Links"] == applied["Links"], (applied, again)
+    finally:
+        remove_spec("waits")
+        lib.run(["ip", "link", "del", ifname], check=False)
+
+
+def kernel_prog_ids():
+    return set(lib.kernel_progs())
+
+
+def test_kill_during_apply_leaves_old_or_new_state():
+    """kill -9 at fixed points of an apply (BPFD_TEST_SPEC_CRASH): after everything new was made but before
+    the commit, the restarted bpfd shows the old state and what was made is gone; after the commit but before
+    the old links were detached, it shows the new state and the old links are gone."""
+    d = tmpdir()
+    path = write_spec(d, "crashy", counters_spec())
+    try:
+        restart_with()
+        old = apply(path).json
+        assert old["Status"] == "Applied", old
+        write_spec(d, "crashy", counters_spec(ppid_tracepoint="syscalls/sys_enter_gettid"))
+
+        # Before the commit: back to the old state.
+        restart_with(env={"BPFD_TEST_SPEC_CRASH": "created"})
+        p = apply(path, check=False)
+        assert p.returncode != 0
+        lib.wait_for(lambda: lib.daemon.proc.poll() is not None, what="bpfd to be killed at 'created'")
+        lib.daemon.kill()
+        links_before = set(lib.kernel_links())
+        restart_with()
+        after = spec_props("crashy")
+        assert after["Programs"] == old["Programs"] and after["Links"] == old["Links"], (old, after)
+        assert after["Generation"] == old["Generation"] and after["Status"] == "Applied", after
+        assert sorted(p["id"] for p in programs_of_spec("crashy")) == sorted(old["Programs"])
+        made = links_before - set(lib.kernel_links()) - set(old["Links"])
+        assert made, "the interrupted apply made no link, so the test tests nothing"
+        listed = {l["id"] for l in lib.bpfctl("--json", "list", "links").json or []}
+        assert not (made & listed), (made, listed)
+        for l in made:
+            lib.wait_link_gone(l)
+
+        # After the commit: the new state, with the old link gone.
+        restart_with(env={"BPFD_TEST_SPEC_CRASH": "committed"})
+        p = apply(path, check=False)
+        assert p.returncode != 0
+        lib.wait_for(lambda: lib.daemon.proc.poll() is not None, what="bpfd to be killed at 'committed'")
+        lib.daemon.kill()
+        assert old["Links"][1] in lib.kernel_links(), "the old link went before the commit"
+        restart_with()
+        new = spec_props("crashy")
+        assert new["Generation"] == old["Generation"] + 1 and new["Status"] == "Applied", new
+        assert new["Programs"] == old["Programs"] and new["Links"][0] == old["Links"][0], (old, new)
+        assert new["Links"][1] != old["Links"][1], (old, new)
+        lib.wait_link_gone(old["Links"][1])
+        listed = {l["id"] for l in lib.bpfctl("--json", "list", "links").json or []}
+        assert old["Links"][1] not in listed and new["Links"][1] in listed, listed
+
+        # A first apply killed before its commit leaves nothing at all.
+        first = write_spec(d, "fresh", counters_spec())
+        restart_with(env={"BPFD_TEST_SPEC_CRASH": "created"})
+        progs_before = kernel_prog_ids()
+        apply(first, check=False)
+        lib.wait_for(lambda: lib.daemon.proc.poll() is not None, what="bpfd to be killed")
+        lib.daemon.kill()
+        assert kernel_prog_ids() - progs_before, "the interrupted first apply loaded nothing"
+        restart_with()
+        assert spec_props("fresh") is None
+        assert programs_of_spec("fresh") == []
+    finally:
+        if not lib.daemon.running or lib.daemon.proc.poll() is not None:
+            lib.daemon.kill()
+            restart_with()
+        remove_spec("crashy")
+        remove_spec("fresh")
