@@ -324,3 +324,104 @@ def test_kill_during_apply_leaves_old_or_new_state():
             restart_with()
         remove_spec("crashy")
         remove_spec("fresh")
+
+
+def test_polkit_checks_each_program_of_a_spec():
+    """org.bpfd.apply alone is not enough: alice (group bpfd: apply, and load/attach tracepoints) may apply a
+    spec of tracepoint programs but not one that also loads a uprobe program; bob may apply nothing; a spec
+    alice applied is hers: bob may not remove it, carol (manage-others) may."""
+    lib.ensure_daemon()
+    d = tmpdir()
+    obj = lib.world_readable_copy(TP_OBJ)
+    up_obj = lib.world_readable_copy(lib.bpf_obj("uprobe_counter"))
+    tp = write_spec(d, "alice-tp", counters_spec(obj=obj))
+    mixed = write_spec(d, "alice-mixed", counters_spec(obj=obj).replace("[Attach getpid]\n", "[Attach getpid]\nObject=counters\n")
+                       .replace("[Attach getppid]\n", "[Attach getppid]\nObject=counters\n") + f"""
+[Object probes]
+Path={up_obj}
+Programs=count_uprobe
+
+[Attach probe]
+Object=probes
+Kind=uprobe
+Target={lib.UPROBE_TARGET}
+Function=bpfd_test_target
+""")
+    before = kernel_prog_ids()
+    try:
+        p = lib.bpfctl("--no-ask-password", "apply", tp, user=lib.BOB, check=False)
+        assert p.returncode == 3 and "org.bpfd.apply" in p.stderr, p.stderr
+        assert spec_props("alice-tp") is None
+
+        p = lib.bpfctl("--no-ask-password", "apply", mixed, user=lib.ALICE, check=False)
+        assert p.returncode == 3 and "org.bpfd.load" in p.stderr and "count_uprobe" in p.stderr, p.stderr
+        assert spec_props("alice-mixed") is None and programs_of_spec("alice-mixed") == []
+
+        ok = lib.bpfctl("--json", "--no-ask-password", "apply", tp, user=lib.ALICE).json
+        assert ok["Status"] == "Applied" and ok["OwnerUid"] == lib.uid_of(lib.ALICE), ok
+        assert all(p["owner_uid"] == lib.uid_of(lib.ALICE) for p in programs_of_spec("alice-tp"))
+
+        p = lib.bpfctl("--no-ask-password", "remove-spec", "alice-tp", user=lib.BOB, check=False)
+        assert p.returncode == 3 and "manage-others" in p.stderr, p.stderr
+        assert spec_props("alice-tp")["Programs"] == ok["Programs"]
+        lib.bpfctl("--no-ask-password", "remove-spec", "alice-tp", user=lib.CAROL)
+        assert spec_props("alice-tp") is None and programs_of_spec("alice-tp") == []
+        for pid in ok["Programs"]:
+            lib.wait_prog_gone(pid)
+    finally:
+        remove_spec("alice-tp")
+        remove_spec("alice-mixed")
+
+
+def bus_signals(action):
+    """Run action() while busctl monitors org.bpfd; return its signals as (member, path, interface, payload)."""
+    mon = subprocess.Popen(["busctl", "--system", "monitor", lib.BUS_NAME, "--json=short"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "Monitoring" in mon.stderr.readline()
+        action()
+        # a last call whose reply comes after every signal of the action
+        lib.busctl("call", lib.BUS_NAME, lib.MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping")
+        time.sleep(0.5)
+    finally:
+        mon.terminate()
+        out, _ = mon.communicate(timeout=10)
+    signals = []
+    for line in out.splitlines():
+        try:
+            m = json.loads(line)
+        except ValueError:
+            continue
+        if m.get("type") == "signal":
+            signals.append((m["member"], m["path"], m["interface"], m["payload"]["data"]))
+    return signals
+
+
+def test_spec_object_signals():
+    """A watcher sees the spec object appear, its Status and Links change with PropertiesChanged, and the
+    object go on RemoveSpec."""
+    lib.ensure_daemon()
+    d = tmpdir()
+    path = write_spec(d, "watched", counters_spec())
+    ids = {}
+
+    def action():
+        ids["first"] = apply(path).json
+        write_spec(d, "watched", counters_spec(ppid_tracepoint="syscalls/sys_enter_gettid"))
+        ids["second"] = apply(path).json
+        lib.bpfctl("remove-spec", "watched")
+
+    try:
+        signals = bus_signals(action)
+    finally:
+        remove_spec("watched")
+    sp = spec_path("watched")
+    added = [data for member, path, iface, data in signals if member == "InterfacesAdded" and data[0] == sp]
+    removed = [data for member, path, iface, data in signals if member == "InterfacesRemoved" and data[0] == sp]
+    assert added and "org.bpfd.Spec" in added[0][1], signals
+    assert removed and "org.bpfd.Spec" in removed[0][1], signals
+    changed = [data[1] for member, path, iface, data in signals
+               if member == "PropertiesChanged" and path == sp and data[0] == "org.bpfd.Spec"]
+    links = [c["Links"]["data"] for c in changed if "Links" in c]
+    assert ids["second"]["Links"] in links, (changed, ids)
+    assert all(c["Status"]["data"] == "Applied" for c in changed if "Status" in c), changed
