@@ -626,6 +626,33 @@ static void apply_spec_file(Manager *m, int dir_fd, const char *file) {
         worker_submit(m->worker, &j->job);
 }
 
+/* The spec directory is the desired state: a spec whose file was removed while bpfd was away goes too. */
+static void remove_vanished_specs(Manager *m) {
+        SpecManager *s = m->specs;
+        size_t n = strlen(s->spec_dir);
+        GHashTableIter it;
+        gpointer v;
+
+        if (n == 0)
+                return;
+        g_hash_table_iter_init(&it, s->views);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                SpecView *view = v;
+                SpecJob *j;
+
+                if (strncmp(view->origin, s->spec_dir, n) != 0 || view->origin[n] != '/' ||
+                    access(view->origin, F_OK) >= 0 || errno != ENOENT)
+                        continue;
+                j = spec_job_new(m, NULL, SPEC_OP_REMOVE, view->name);
+                if (!j)
+                        continue;
+                j->a->owner_uid = view->owner_uid;
+                j->a->generation = view->generation;
+                log_info("%s is gone: removing spec %s.", view->origin, view->name);
+                worker_submit(m->worker, &j->job);
+        }
+}
+
 static int cmp_string(gconstpointer a, gconstpointer b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -649,6 +676,8 @@ int manager_specs_start(Manager *m) {
         s->recovered = mfree(s->recovered);
         s->n_recovered = 0;
 
+        remove_vanished_specs(m);
+        manager_specs_interfaces_changed(m); /* pending specs whose interface came while bpfd was away */
         if (!*s->spec_dir)
                 return 0;
         dfd = open(s->spec_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

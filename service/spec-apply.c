@@ -289,8 +289,12 @@ static int finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, const
                 (void) caller_copy(&st->desired_caller, &a->caller);
                 st->desired_caller.pid = 0; /* it may be gone when the interface comes */
                 spec_set_str(&st->desired_origin, a->origin);
-        } else
+                if (spec_pending_save(s, st) < 0)
+                        log_warning("Cannot keep pending spec %s across restarts.", st->name);
+        } else {
                 st->desired = spec_free(st->desired);
+                spec_record_remove(s, st->name, "pending");
+        }
         if (!st->applied)
                 spec_set_str(&st->origin, a->origin);
         if (st->applied && spec_record_save(s, st, NULL, NULL, false) < 0)
@@ -435,6 +439,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                         spec_set_str(&st->error, "");
                         spec_set_str(&st->waiting_for, "");
                         st->desired = spec_free(st->desired);
+                        spec_record_remove(s, st->name, "pending");
                         if (!st->applied) {
                                 st->applied = TAKE_PTR(a->spec);
                                 spec_set_str(&st->origin, a->origin);
@@ -539,6 +544,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         spec_set_str(&st->waiting_for, "");
         spec_set_str(&st->origin, a->origin);
         st->desired = spec_free(st->desired);
+        spec_record_remove(s, st->name, "pending");
         if (spec_record_save(s, st, NULL, NULL, false) < 0)
                 log_warning("Cannot rewrite the record of spec %s; the next start finishes it.", a->name);
 
@@ -594,6 +600,7 @@ int spec_remove(SpecStore *s, Engine *e, SpecApply *a) {
                         spec_unload_quietly(e, g_array_index(all, guint32, i), a);
                 spec_record_remove(s, a->name, "conf");
         }
+        spec_record_remove(s, a->name, "pending");
         log_info("Removed spec %s: %u program(s) unloaded.", a->name, all->len);
         g_hash_table_remove(s->specs, a->name);
         a->changed = true;

@@ -220,6 +220,78 @@ int spec_journal_write(SpecStore *s, const char *name, uint64_t generation) {
         return write_file_atomic(path, data, strlen(data));
 }
 
+/* A pending spec waits in NAME.pending: the spec and who applied it, so that it is still applied when its
+ * interface comes after a restart. */
+int spec_pending_save(SpecStore *s, SpecState *st) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        _cleanup_free_ char *path = spec_file_path(s, st->name, "pending");
+        g_autofree gchar *data = NULL;
+        g_autofree gint *gids = g_new0(gint, st->desired_caller.n_gids + 1);
+        gsize size;
+
+        if (!path || !st->desired)
+                return -ENOMEM;
+        g_key_file_set_uint64(kf, "Pending", "Uid", st->desired_caller.uid);
+        g_key_file_set_uint64(kf, "Pending", "Gid", st->desired_caller.gid);
+        for (size_t i = 0; i < st->desired_caller.n_gids; i++)
+                gids[i] = (gint) st->desired_caller.gids[i];
+        g_key_file_set_integer_list(kf, "Pending", "Groups", gids, st->desired_caller.n_gids);
+        g_key_file_set_string(kf, "Pending", "Origin", strempty(st->desired_origin));
+        g_key_file_set_string(kf, "Pending", "WaitingFor", strempty(st->waiting_for));
+        spec_to_keyfile(st->desired, kf);
+        data = g_key_file_to_data(kf, &size, NULL);
+        return write_file_atomic(path, data, size);
+}
+
+static void pending_load(SpecStore *s, const char *name) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        _cleanup_free_ char *path = spec_file_path(s, name, "pending");
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autofree gchar *origin = NULL, *waiting = NULL;
+        g_autofree gint *gids = NULL;
+        gsize n_gids = 0;
+        SpecState *st = g_hash_table_lookup(s->specs, name);
+        Spec *spec = calloc(1, sizeof(Spec));
+
+        if (!spec || !path || !g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+                free(spec);
+                return;
+        }
+        if (!st && (st = spec_state_new(name))) {
+                st->status = SPEC_PENDING;
+                st->owner_uid = (uid_t) g_key_file_get_uint64(kf, "Pending", "Uid", NULL);
+                g_hash_table_replace(s->specs, st->name, st);
+        }
+        if (!st) {
+                free(spec);
+                return;
+        }
+        st->desired_caller.uid = (uid_t) g_key_file_get_uint64(kf, "Pending", "Uid", NULL);
+        st->desired_caller.gid = (gid_t) g_key_file_get_uint64(kf, "Pending", "Gid", NULL);
+        gids = g_key_file_get_integer_list(kf, "Pending", "Groups", &n_gids, NULL);
+        if (n_gids && (st->desired_caller.gids = calloc(n_gids, sizeof(gid_t)))) {
+                for (gsize i = 0; i < n_gids; i++)
+                        st->desired_caller.gids[i] = (gid_t) gids[i];
+                st->desired_caller.n_gids = n_gids;
+        }
+        origin = g_key_file_get_string(kf, "Pending", "Origin", NULL);
+        waiting = g_key_file_get_string(kf, "Pending", "WaitingFor", NULL);
+        spec_set_str(&st->desired_origin, origin);
+        (void) g_key_file_remove_group(kf, "Pending", NULL);
+        if (spec_from_keyfile(kf, name, spec, &error) < 0) {
+                log_warning("The pending spec %s does not read back (%s); it is dropped.", name,
+                            error.message ?: "out of memory");
+                free(spec);
+                spec_record_remove(s, name, "pending");
+                return;
+        }
+        st->desired = spec;
+        st->status = SPEC_PENDING;
+        spec_set_str(&st->waiting_for, waiting);
+        if (!st->applied)
+                spec_set_str(&st->origin, origin);
+}
+
 /* ---- undoing and finishing ---- */
 
 static void note_removed_program(SpecApply *a, uint32_t id, uint32_t *gone, size_t n_gone) {
@@ -376,6 +448,7 @@ static void rollback_journal(Engine *e, const char *name, SpecState *st) {
 
 int spec_store_recover(SpecStore *s, Engine *e, SpecView ***ret_views, size_t *ret_n) {
         g_autoptr(GPtrArray) journals = g_ptr_array_new_with_free_func(free);
+        g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(free);
         _cleanup_(closedirp_wrap) DIR *d = opendir(s->dir);
         SpecView **views;
         struct dirent *de;
@@ -387,6 +460,8 @@ int spec_store_recover(SpecStore *s, Engine *e, SpecView ***ret_views, size_t *r
                 size_t len = strlen(de->d_name);
                 if (len > 8 && streq(de->d_name + len - 8, ".journal"))
                         g_ptr_array_add(journals, strndup(de->d_name, len - 8));
+                else if (len > 8 && streq(de->d_name + len - 8, ".pending"))
+                        g_ptr_array_add(pending, strndup(de->d_name, len - 8));
                 else if (len > 5 && streq(de->d_name + len - 5, ".conf")) {
                         _cleanup_free_ char *name = strndup(de->d_name, len - 5);
                         g_autoptr(GArray) unload = NULL, detach = NULL;
@@ -423,6 +498,8 @@ int spec_store_recover(SpecStore *s, Engine *e, SpecView ***ret_views, size_t *r
                         rollback_journal(e, name, st);
                 spec_record_remove(s, name, "journal");
         }
+        for (guint i = 0; i < pending->len; i++)
+                pending_load(s, g_ptr_array_index(pending, i));
         views = calloc(g_hash_table_size(s->specs) + 1, sizeof(SpecView *));
         if (!views)
                 return -ENOMEM;

@@ -35,6 +35,7 @@ void spec_crash_point(const char *point);
 /* The commit point: the record names the applied spec and its ids; unload/detach: what is still to go. */
 int spec_record_save(SpecStore *s, SpecState *st, GArray *unload, GArray *detach, bool removing);
 void spec_record_remove(SpecStore *s, const char *name, const char *suffix);
+int spec_pending_save(SpecStore *s, SpecState *st);
 int spec_journal_write(SpecStore *s, const char *name, uint64_t generation);
 /* Unload or detach what is still there; with a, note it for the bus view. */
 void spec_unload_quietly(Engine *e, uint32_t id, SpecApply *a);

@@ -215,6 +215,13 @@ def test_spec_directory_at_start():
         again = lib.wait_for(lambda: spec_props("good"), what="spec good")
         assert again["Programs"] == good["Programs"] and again["Links"] == good["Links"], (good, again)
         assert again["Generation"] == good["Generation"]
+
+        # The directory is the desired state: a file removed while bpfd was away takes its spec along.
+        os.unlink(os.path.join(d, "good.conf"))
+        restart_with(["--spec-dir", d])
+        lib.wait_for(lambda: spec_props("good") is None, timeout=30, what="spec good to be removed")
+        for pid in good["Programs"]:
+            lib.wait_prog_gone(pid)
     finally:
         restart_with()
         for n in ("good", "broken", "writable", "garbled"):
@@ -242,6 +249,11 @@ Priority=100
         pending = apply(path).json
         assert pending["Status"] == "Pending" and pending["WaitingFor"] == ifname, pending
         assert pending["Programs"] == [] and programs_of_spec("waits") == [], pending
+        # It stays pending across a kill -9 and restart.
+        lib.daemon.kill()
+        restart_with()
+        again = spec_props("waits")
+        assert again and again["Status"] == "Pending" and again["WaitingFor"] == ifname, again
         lib.run(["ip", "link", "add", ifname, "type", "veth", "peer", "name", ifname + "p"])
         applied = lib.wait_for(lambda: (spec_props("waits") or {}).get("Status") == "Applied" and spec_props("waits"),
                                timeout=30, what="the spec to be applied when the interface came")
@@ -306,6 +318,18 @@ def test_kill_during_apply_leaves_old_or_new_state():
         lib.wait_link_gone(old["Links"][1])
         listed = {l["id"] for l in lib.bpfctl("--json", "list", "links").json or []}
         assert old["Links"][1] not in listed and new["Links"][1] in listed, listed
+
+        # RemoveSpec killed after its commit: the restarted bpfd finishes it.
+        restart_with(env={"BPFD_TEST_SPEC_CRASH": "removing"})
+        lib.bpfctl("remove-spec", "crashy", check=False)
+        lib.wait_for(lambda: lib.daemon.proc.poll() is not None, what="bpfd to be killed at 'removing'")
+        lib.daemon.kill()
+        assert all(pid in lib.kernel_progs() for pid in new["Programs"]), "unloaded before the commit"
+        restart_with()
+        assert spec_props("crashy") is None
+        assert programs_of_spec("crashy") == []
+        for pid in new["Programs"]:
+            lib.wait_prog_gone(pid)
 
         # A first apply killed before its commit leaves nothing at all.
         first = write_spec(d, "fresh", counters_spec())
