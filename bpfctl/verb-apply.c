@@ -99,7 +99,7 @@ static char *spec_path_of(const char *name) {
 }
 
 /* Prints the spec object's properties: a line of text, or the JSON of its properties. */
-static int print_spec(sd_bus *bus, const char *name, bool *first) {
+static int print_spec(sd_bus *bus, const char *name, bool quiet, bool *first) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_bus_value_ BusValue *props = NULL;
@@ -116,7 +116,7 @@ static int print_spec(sd_bus *bus, const char *name, bool *first) {
         if (r >= 0)
                 r = bpfd_call_read_value(bus, m, &error, &props);
         if (r < 0)
-                return log_bus_error(&error, r, "cannot read the spec's status");
+                return quiet ? 0 : log_bus_error(&error, r, "cannot read the spec's status");
         if (arg_json) {
                 if (!*first)
                         fputs(",\n", stdout);
@@ -185,7 +185,7 @@ static int apply_file(sd_bus *bus, const char *file, const char *name_arg, bool 
         /* A failed apply of a known spec still has a status worth showing; an unknown one has none. */
         if (r >= 0 || (error.name && !streq(error.name, "org.bpfd.Error.InvalidArgument") &&
                        !streq(error.name, "org.bpfd.Error.PermissionDenied")))
-                (void) print_spec(bus, name, first);
+                (void) print_spec(bus, name, r < 0, first);
         return status;
 }
 

@@ -87,7 +87,8 @@ static char *get_string(GKeyFile *kf, const char *group, const char *key, size_t
         if (!v || *r < 0)
                 return NULL;
         if (strlen(v) > max || strchr(v, '\n')) {
-                *r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] %s is too long.", group, key);
+                *r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] %s= is too long or has a newline.",
+                                       group, key);
                 return NULL;
         }
         return strdup(v);
