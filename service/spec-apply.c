@@ -352,6 +352,103 @@ static int load_object(SpecApply *a, Engine *e, size_t i, GHashTable *objects) {
         return engine_load(e, lr, &a->error);
 }
 
+/* The kind an [Attach] of the applied spec has: its own, or that of its program. */
+static Kind applied_kind(SpecState *st, Engine *e, const SpecAttach *at) {
+        GArray *ids = g_hash_table_lookup(st->objects, at->object);
+        Kind k = at->target.kind;
+
+        for (guint i = 0; k == KIND_DEFAULT && ids && i < ids->len; i++) {
+                ProgramInfo *p = engine_program_ref(e, g_array_index(ids, guint32, i));
+                if (p && (!at->target.program || streq(p->name, at->target.program)))
+                        k = p->kind;
+                program_info_unref(p);
+        }
+        return k;
+}
+
+static bool makes_xdp_link_on(SpecApply *a, const SpecAttach *old) {
+        for (size_t i = 0; i < a->spec_objects; i++)
+                for (size_t t = 0; a->loads[i] && t < a->loads[i]->n_targets; t++) {
+                        const AttachTarget *n = &a->loads[i]->targets[t];
+                        if (n->kind == KIND_XDP && streq_ptr(n->interface, old->target.interface) &&
+                            streq_ptr(n->netns, old->target.netns))
+                                return true;
+                }
+        for (size_t i = 0; i < a->n_attaches; i++) {
+                const AttachTarget *n = &a->attaches[i].target;
+                if (n->kind == KIND_XDP && streq_ptr(n->interface, old->target.interface) &&
+                    streq_ptr(n->netns, old->target.netns))
+                        return true;
+        }
+        return false;
+}
+
+/* XDP may take one program per interface (without program extensions there is no dispatcher): an XDP link
+ * of the old state that goes, on a hook where the new state makes one, is detached before, not after. The
+ * journal names it first, so that an apply that does not commit attaches it again. */
+static int swap_out_xdp(SpecStore *s, Engine *e, SpecApply *a, SpecState *st, GArray *detach, GArray *unload,
+                        GPtrArray *swapped) {
+        GHashTableIter it;
+        gpointer k, v;
+        int r;
+
+        if (!st || !st->applied)
+                return 0;
+        g_hash_table_iter_init(&it, st->links);
+        while (g_hash_table_iter_next(&it, &k, &v)) {
+                const SpecAttach *old = spec_find_attach(st->applied, k);
+                GArray *ids = old ? g_hash_table_lookup(st->objects, old->object) : NULL;
+                bool going = spec_ids_contain(detach, GPOINTER_TO_UINT(v)) ||
+                             (ids && ids->len > 0 && spec_ids_contain(unload, g_array_index(ids, guint32, 0)));
+
+                if (going && engine_link_exists(e, GPOINTER_TO_UINT(v)) && applied_kind(st, e, old) == KIND_XDP &&
+                    makes_xdp_link_on(a, old))
+                        g_ptr_array_add(swapped, g_strdup(k));
+        }
+        if (swapped->len == 0)
+                return 0;
+        r = spec_journal_write(s, a->name, a->generation + 1, swapped);
+        if (r < 0)
+                return bpfd_error_set_errnof(&a->error, r, "Cannot write the journal of spec %s: %m", a->name);
+        for (guint i = 0; i < swapped->len; i++) {
+                gpointer id = g_hash_table_lookup(st->links, g_ptr_array_index(swapped, i));
+                log_info("Spec %s: detaching XDP link %u first to make room on its interface.", a->name,
+                         GPOINTER_TO_UINT(id));
+                spec_detach_quietly(e, GPOINTER_TO_UINT(id), a);
+        }
+        spec_crash_point("swapped");
+        return 0;
+}
+
+int spec_reattach(Engine *e, SpecState *st, const char *attach_name, SpecApply *a) {
+        const SpecAttach *at = st->applied ? spec_find_attach(st->applied, attach_name) : NULL;
+        GArray *ids = at ? g_hash_table_lookup(st->objects, at->object) : NULL;
+        _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
+        SpecApply *tmp = calloc(1, sizeof(SpecApply));
+        int r;
+
+        if (!tmp || !ids || !(tmp->name = strdup(st->name))) {
+                spec_apply_free(tmp);
+                return -ENOENT;
+        }
+        tmp->caller.uid = st->owner_uid;
+        r = plan_attach(tmp, e, ids, at);
+        if (r >= 0)
+                r = engine_attach(e, tmp->attaches[0].program->id, &tmp->attaches[0].target, &tmp->caller, &l,
+                                  &tmp->error);
+        if (r < 0)
+                log_warning("Spec %s: cannot attach [Attach %s] again: %s", st->name, attach_name,
+                            tmp->error.message ?: strerror(-r));
+        else {
+                log_info("Spec %s: [Attach %s] attached again as link %" PRIu32 ".", st->name, attach_name, l->id);
+                g_hash_table_replace(st->links, g_strdup(attach_name), GUINT_TO_POINTER(l->id));
+                if (a)
+                        (void) push_link(a, l);
+        }
+        spec_apply_free(tmp);
+        return r;
+}
+
 static void rollback(SpecApply *a, Engine *e, GArray *made_programs, GArray *made_links) {
         for (guint i = made_links->len; i > 0; i--)
                 spec_detach_quietly(e, g_array_index(made_links, guint32, i - 1), NULL);
@@ -366,6 +463,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         g_autoptr(GArray) made_links = g_array_new(false, false, sizeof(guint32));
         g_autoptr(GArray) unload = g_array_new(false, false, sizeof(guint32));
         g_autoptr(GArray) detach = g_array_new(false, false, sizeof(guint32));
+        g_autoptr(GPtrArray) swapped = g_ptr_array_new_with_free_func(g_free);
         SpecState *st = g_hash_table_lookup(s->specs, a->name);
         const char *missing = NULL;
         bool creates = false;
@@ -451,9 +549,12 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 return 0;
         }
 
-        r = spec_journal_write(s, a->name, a->generation + 1);
+        r = spec_journal_write(s, a->name, a->generation + 1, NULL);
         if (r < 0)
                 return bpfd_error_set_errnof(&a->error, r, "Cannot write the journal of spec %s: %m", a->name);
+        r = swap_out_xdp(s, e, a, st, detach, unload, swapped);
+        if (r < 0)
+                goto fail;
 
         for (size_t i = 0; i < a->spec_objects; i++) {
                 const SpecObject *o = &a->spec->objects[i];
@@ -569,6 +670,10 @@ fail:
                 link_info_unref(a->added_links[i]);
         a->n_added_links = 0;
         rollback(a, e, made_programs, made_links);
+        for (guint i = 0; st && i < swapped->len; i++)
+                (void) spec_reattach(e, st, g_ptr_array_index(swapped, i), a);
+        if (st && swapped->len > 0 && spec_record_save(s, st, NULL, NULL, false) < 0)
+                log_warning("Cannot rewrite the record of spec %s.", a->name);
         spec_record_remove(s, a->name, "journal");
         log_warning("Spec %s not applied: %s", a->name, a->error.message);
         return finish_unapplied(s, a, SPEC_FAILED, NULL);

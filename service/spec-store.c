@@ -211,13 +211,20 @@ void spec_record_remove(SpecStore *s, const char *name, const char *suffix) {
         sync_dir(s);
 }
 
-int spec_journal_write(SpecStore *s, const char *name, uint64_t generation) {
+int spec_journal_write(SpecStore *s, const char *name, uint64_t generation, GPtrArray *swapped) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
         _cleanup_free_ char *path = spec_file_path(s, name, "journal");
-        _cleanup_free_ char *data = NULL;
+        g_autofree gchar *data = NULL;
+        gsize size;
 
-        if (!path || asprintf(&data, "[Journal]\nGeneration=%" PRIu64 "\n", generation) < 0)
+        if (!path)
                 return -ENOMEM;
-        return write_file_atomic(path, data, strlen(data));
+        g_key_file_set_uint64(kf, "Journal", "Generation", generation);
+        if (swapped && swapped->len > 0)
+                g_key_file_set_string_list(kf, "Journal", "Swapped", (const gchar *const *) swapped->pdata,
+                                           swapped->len);
+        data = g_key_file_to_data(kf, &size, NULL);
+        return write_file_atomic(path, data, size);
 }
 
 /* A pending spec waits in NAME.pending: the spec and who applied it, so that it is still applied when its
@@ -494,8 +501,16 @@ int spec_store_recover(SpecStore *s, Engine *e, SpecView ***ret_views, size_t *r
 
                 if (path && g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
                         gen = g_key_file_get_uint64(kf, "Journal", "Generation", NULL);
-                if (!st || st->generation < gen)
+                if (!st || st->generation < gen) {
+                        g_auto(GStrv) swapped = g_key_file_get_string_list(kf, "Journal", "Swapped", NULL, NULL);
+
                         rollback_journal(e, name, st);
+                        /* XDP links the apply had detached to make room come back. */
+                        for (char **n = swapped; st && n && *n; n++)
+                                (void) spec_reattach(e, st, *n, NULL);
+                        if (st && swapped && spec_record_save(s, st, NULL, NULL, false) < 0)
+                                log_warning("Cannot rewrite the record of spec %s.", name);
+                }
                 spec_record_remove(s, name, "journal");
         }
         for (guint i = 0; i < pending->len; i++)

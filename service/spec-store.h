@@ -36,7 +36,11 @@ void spec_crash_point(const char *point);
 int spec_record_save(SpecStore *s, SpecState *st, GArray *unload, GArray *detach, bool removing);
 void spec_record_remove(SpecStore *s, const char *name, const char *suffix);
 int spec_pending_save(SpecStore *s, SpecState *st);
-int spec_journal_write(SpecStore *s, const char *name, uint64_t generation);
+/* swapped: [Attach] names of the old state whose XDP links were detached to make room (NULL: none). */
+int spec_journal_write(SpecStore *s, const char *name, uint64_t generation, GPtrArray *swapped);
+/* Attaches an [Attach] of the applied spec again (its link was detached by an apply that did not commit);
+ * st->links gets the new link; with a, noted for the bus view. */
+int spec_reattach(Engine *e, SpecState *st, const char *attach_name, SpecApply *a);
 /* Unload or detach what is still there; with a, note it for the bus view. */
 void spec_unload_quietly(Engine *e, uint32_t id, SpecApply *a);
 void spec_detach_quietly(Engine *e, uint32_t id, SpecApply *a);

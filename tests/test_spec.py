@@ -449,3 +449,62 @@ def test_spec_object_signals():
     links = [c["Links"]["data"] for c in changed if "Links" in c]
     assert ids["second"]["Links"] in links, (changed, ids)
     assert all(c["Status"]["data"] == "Applied" for c in changed if "Status" in c), changed
+
+
+def test_xdp_attachment_changed_in_place():
+    """XDP runs one program per interface on kernels without program extensions (this one): changing the
+    XDP attachment of an interface (its priority, or the object: a new version) cannot make the new link
+    before the old one goes. bpfd detaches the old one first for that hook, and still keeps the program."""
+    lib.ensure_daemon()
+    d = tmpdir()
+    ifname = "spx%d" % (os.getpid() % 10000)
+
+    def spec(obj, prio):
+        return f"""[Object filter]
+Path={lib.bpf_obj(obj)}
+Programs={'xdp_pass_prog' if obj == 'xdp_pass' else 'xdp_count_a'}
+
+[Attach uplink]
+Kind=xdp
+Interface={ifname}
+Mode=skb
+Priority={prio}
+"""
+    lib.run(["ip", "link", "add", ifname, "type", "veth", "peer", "name", ifname + "p"])
+    try:
+        path = write_spec(d, "xdpspec", spec("xdp_pass", 50))
+        first = apply(path).json
+        assert first["Status"] == "Applied", first
+        write_spec(d, "xdpspec", spec("xdp_pass", 60))
+        second = apply(path).json
+        assert second["Status"] == "Applied", second
+        assert second["Programs"] == first["Programs"] and second["Links"] != first["Links"], (first, second)
+        # A new version of the object on the same interface.
+        write_spec(d, "xdpspec", spec("xdp_counter", 60))
+        third = apply(path).json
+        assert third["Status"] == "Applied", third
+        assert third["Programs"] != first["Programs"], (first, third)
+        lib.wait_prog_gone(first["Programs"][0])
+        listed = {l["id"] for l in lib.bpfctl("--json", "list", "links").json or []}
+        assert third["Links"][0] in listed and second["Links"][0] not in listed, listed
+
+        # kill -9 after the old XDP link was detached to make room, before anything new was made: the
+        # restarted bpfd attaches the old one again (a new link of the same program and target).
+        write_spec(d, "xdpspec", spec("xdp_counter", 70))
+        restart_with(env={"BPFD_TEST_SPEC_CRASH": "swapped"})
+        apply(path, check=False)
+        lib.wait_for(lambda: lib.daemon.proc.poll() is not None, what="bpfd to be killed at 'swapped'")
+        lib.daemon.kill()
+        restart_with()
+        back = spec_props("xdpspec")
+        assert back["Status"] == "Applied" and back["Generation"] == third["Generation"], back
+        assert back["Programs"] == third["Programs"] and len(back["Links"]) == 1, (third, back)
+        link = lib.bpfctl("--json", "get", "link", str(back["Links"][0])).json
+        assert ifname in json.dumps(link) and link["program_id"] == third["Programs"][0], link
+        assert link["target"]["priority"] == 60, link
+    finally:
+        if not lib.daemon.running or lib.daemon.proc.poll() is not None:
+            lib.daemon.kill()
+            restart_with()
+        remove_spec("xdpspec")
+        lib.run(["ip", "link", "del", ifname], check=False)
