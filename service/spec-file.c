@@ -400,49 +400,54 @@ static int read_value(sd_bus_message *m, GKeyFile *kf, const char *group, const 
         return sd_bus_message_exit_container(m);
 }
 
-/* One a{sv}: "name" picks the section, the rest are its keys. */
+/* One a{sv}: "name" picks the section, the rest are its keys, in any order (clients may send a dictionary
+ * from an unordered map): the keys go to a scratch key file first. */
 static int read_group(sd_bus_message *m, GKeyFile *kf, const char *type, const SpecKey *keys, char **ret_error) {
-        g_autofree gchar *group = NULL;
+        g_autoptr(GKeyFile) scratch = g_key_file_new();
+        g_autofree gchar *group = NULL, *name = NULL;
+        g_auto(GStrv) names = NULL;
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        /* The name comes first, so the section is known before its keys. */
-        r = sd_bus_message_enter_container(m, 'e', "sv");
-        if (r > 0) {
-                const char *k, *name;
-                r = sd_bus_message_read_basic(m, 's', &k);
-                if (r >= 0 && strcmp(k, "name") != 0)
-                        return fail(ret_error, -EINVAL, "Each entry of '%s' starts with its 'name'.", type);
-                if (r >= 0)
-                        r = sd_bus_message_read(m, "v", "s", &name);
-                if (r < 0)
-                        return fail(ret_error, -EINVAL, "'name' must be a string.");
-                if (strlen(name) > 64 || strchr(name, ']') || strchr(name, '[') || strchr(name, '\n'))
-                        return fail(ret_error, -EINVAL, "'%.64s' is not a section name.", name);
-                group = *name ? g_strdup_printf("%s %s", type, name) : g_strdup(type);
-                if (g_key_file_has_group(kf, group))
-                        return fail(ret_error, -EINVAL, "Two entries are named [%s].", group);
-                add_group(kf, group); /* the section exists even without keys */
-                r = sd_bus_message_exit_container(m);
-        } else if (r == 0)
-                return fail(ret_error, -EINVAL, "An entry of '%s' has no 'name'.", type);
         while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *k;
+                const char *k, *v;
                 const SpecKey *key;
 
                 r = sd_bus_message_read_basic(m, 's', &k);
                 if (r < 0)
                         return r;
-                key = find_bus_key(keys, k);
-                if (!key)
-                        return fail(ret_error, -EINVAL, "Unknown key '%.64s' in an entry of '%s'.", k, type);
-                r = read_value(m, kf, group, key, ret_error);
+                if (strcmp(k, "name") == 0) {
+                        if (name)
+                                return fail(ret_error, -EINVAL, "'name' is given twice in an entry of '%s'.", type);
+                        r = sd_bus_message_read(m, "v", "s", &v);
+                        if (r < 0)
+                                return fail(ret_error, -EINVAL, "'name' must be a string.");
+                        name = g_strdup(v);
+                } else {
+                        key = find_bus_key(keys, k);
+                        if (!key)
+                                return fail(ret_error, -EINVAL, "Unknown key '%.64s' in an entry of '%s'.", k, type);
+                        r = read_value(m, scratch, "Entry", key, ret_error);
+                }
                 if (r >= 0)
                         r = sd_bus_message_exit_container(m);
         }
-        return r < 0 ? r : sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        if (!name)
+                return fail(ret_error, -EINVAL, "An entry of '%s' has no 'name'.", type);
+        if (strlen(name) > 64 || strpbrk(name, "[]\n"))
+                return fail(ret_error, -EINVAL, "'%.64s' is not a section name.", name);
+        group = *name ? g_strdup_printf("%s %s", type, name) : g_strdup(type);
+        if (g_key_file_has_group(kf, group))
+                return fail(ret_error, -EINVAL, "Two entries are named [%s].", group);
+        add_group(kf, group); /* the section exists even without keys */
+        names = g_key_file_get_keys(scratch, "Entry", NULL, NULL);
+        for (char **k = names; k && *k; k++) {
+                g_autofree gchar *raw = g_key_file_get_value(scratch, "Entry", *k, NULL);
+                g_key_file_set_value(kf, group, *k, raw);
+        }
+        return sd_bus_message_exit_container(m);
 }
 
 int spec_keyfile_read(sd_bus_message *m, GKeyFile *kf, char **ret_error) {

@@ -508,3 +508,19 @@ Priority={prio}
             restart_with()
         remove_spec("xdpspec")
         lib.run(["ip", "link", "del", ifname], check=False)
+
+
+def test_bus_dictionary_keys_in_any_order():
+    """Clients with unordered maps (Go's godbus, for a cluster agent) send dictionary keys in any order."""
+    lib.ensure_daemon()
+    try:
+        p = lib.busctl("call", lib.BUS_NAME, lib.MANAGER_PATH, lib.MANAGER_IFACE, "ApplySpec", "sa{sv}", "anyorder", "2",
+                       "attach", "aa{sv}", "1", "3", "tracepoint", "s", "syscalls/sys_enter_getpid",
+                       "object", "s", "o", "name", "s", "a",
+                       "objects", "aa{sv}", "1", "3", "programs", "as", "1", "count_getpid", "path", "s", TP_OBJ,
+                       "name", "s", "o")
+        assert spec_path("anyorder") in p.stdout, p.stdout
+        props = spec_props("anyorder")
+        assert props["Status"] == "Applied" and len(props["Programs"]) == 1 and len(props["Links"]) == 1, props
+    finally:
+        remove_spec("anyorder")
