@@ -44,6 +44,7 @@ typedef struct SpecJob {
         GPtrArray *checks;   /* char** each: action, key, value, ..., NULL */
         guint next_check;
         sd_bus_slot *slot;
+        bool asked_manage_others;
 } SpecJob;
 
 static void spec_job_free(SpecJob *j) {
@@ -238,13 +239,13 @@ static void add_check(SpecJob *j, const char *action, const char *operation, Kin
         g_ptr_array_add(j->checks, c);
 }
 
-/* The same questions as the loads and attaches the apply causes, plus org.bpfd.apply for the spec. */
+/* After the plan: the same questions as the loads and attaches the apply causes. */
 static void authorize_plan(SpecJob *j) {
         SpecApply *a = j->a;
         uid_t uid = a->caller.uid;
 
-        add_check(j, "org.bpfd.apply", "apply", KIND_INVALID, "", NULL, uid, NULL);
-        if (a->exists && a->owner_uid != uid)
+        /* The spec got another owner between the first questions and the plan: ask about that too. */
+        if (a->exists && a->owner_uid != uid && !j->asked_manage_others)
                 add_check(j, "org.bpfd.manage-others", "apply", KIND_INVALID, "", NULL, a->owner_uid, NULL);
         for (size_t i = 0; i < a->spec_objects; i++) {
                 LoadRequest *lr = a->loads[i];
@@ -334,7 +335,14 @@ static void after_credentials(SpecJob *j) {
                 authorize_next(j);
                 return;
         }
-        worker_submit(j->m->worker, &j->job); /* plan */
+        /* org.bpfd.apply first: a caller who may not apply specs makes bpfd open and parse nothing. */
+        add_check(j, "org.bpfd.apply", "apply", KIND_INVALID, "", NULL, j->a->caller.uid, NULL);
+        v = g_hash_table_lookup(j->m->specs->views, j->a->name);
+        if (v && v->owner_uid != j->a->caller.uid) {
+                add_check(j, "org.bpfd.manage-others", "apply", KIND_INVALID, "", NULL, v->owner_uid, NULL);
+                j->asked_manage_others = true;
+        }
+        authorize_next(j); /* then the plan */
 }
 
 static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
