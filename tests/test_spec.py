@@ -524,3 +524,41 @@ def test_bus_dictionary_keys_in_any_order():
         assert props["Status"] == "Applied" and len(props["Programs"]) == 1 and len(props["Links"]) == 1, props
     finally:
         remove_spec("anyorder")
+
+
+def test_failed_apply_keeps_the_old_state():
+    """All or nothing: an apply whose second step fails (a new object loads, then an attachment fails)
+    undoes the first, keeps the old state and says Failed with the error; a fixed spec then applies."""
+    lib.ensure_daemon()
+    d = tmpdir()
+    path = write_spec(d, "allornothing", counters_spec())
+    try:
+        old = apply(path).json
+        bad = counters_spec(ppid_tracepoint="syscalls/no_such_tracepoint") + f"""
+[Object extra]
+Path={TP_OBJ}
+Programs=count_getpid
+
+[Attach extra]
+Object=extra
+Tracepoint=syscalls/sys_enter_getpid
+"""
+        bad = bad.replace("[Attach getpid]\n", "[Attach getpid]\nObject=counters\n").replace(
+            "[Attach getppid]\n", "[Attach getppid]\nObject=counters\n")
+        write_spec(d, "allornothing", bad)
+        p = apply(path, check=False)
+        assert p.returncode != 0 and "no_such_tracepoint" in p.stderr, p.stderr
+        failed = spec_props("allornothing")
+        assert failed["Status"] == "Failed" and "no_such_tracepoint" in failed["Error"], failed
+        assert failed["Programs"] == old["Programs"] and failed["Links"] == old["Links"], (old, failed)
+        assert failed["Generation"] == old["Generation"]
+        assert sorted(p["id"] for p in programs_of_spec("allornothing")) == sorted(old["Programs"])
+        # nothing of the failed apply is managed any more (the kernel frees it in its own time)
+        assert {l["program_id"] for l in lib.bpfctl("--json", "list", "links").json or []
+                if l["program_id"] in old["Programs"]} == set(old["Programs"])
+        write_spec(d, "allornothing", counters_spec())
+        fixed = apply(path).json
+        assert fixed["Status"] == "Applied" and fixed["Error"] == "", fixed
+        assert fixed["Programs"] == old["Programs"] and fixed["Links"] == old["Links"], (old, fixed)
+    finally:
+        remove_spec("allornothing")
