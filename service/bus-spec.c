@@ -165,7 +165,7 @@ static void spec_job_run(Job *job, Engine *e) {
                 break;
         case SPEC_OP_PLAN_EXECUTE:
                 if (spec_plan(store, e, a) < 0)
-                        (void) spec_set_failed(store, a);
+                        (void) spec_plan_failed(store, a);
                 else
                         (void) spec_execute(store, e, a);
                 break;
@@ -711,7 +711,8 @@ int manager_specs_start(Manager *m) {
         return 0;
 }
 
-void manager_specs_interfaces_changed(Manager *m) {
+/* Applies pending specs again whose wait the event may have ended. */
+static void retry_pending(Manager *m, bool network_changed, bool image_pulled) {
         SpecManager *s = m->specs;
         GHashTableIter it;
         gpointer v;
@@ -721,18 +722,42 @@ void manager_specs_interfaces_changed(Manager *m) {
         g_hash_table_iter_init(&it, s->views);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 SpecView *view = v;
+                bool ready;
                 SpecJob *j;
 
-                if (view->status != SPEC_PENDING || !*view->waiting_for ||
-                    !g_hash_table_contains(m->interfaces, view->waiting_for) ||
-                    g_hash_table_contains(s->retrying, view->name))
+                switch (view->waiting_kind) {
+                case SPEC_WAIT_INTERFACE:
+                        ready = network_changed && g_hash_table_contains(m->interfaces, view->waiting_for);
+                        break;
+                case SPEC_WAIT_NETWORK:
+                        ready = network_changed;
+                        break;
+                case SPEC_WAIT_IMAGE:
+                        ready = image_pulled;
+                        break;
+                default:
+                        ready = false;
+                }
+                if (view->status != SPEC_PENDING || !ready || g_hash_table_contains(s->retrying, view->name))
                         continue;
                 j = spec_job_new(m, NULL, SPEC_OP_RETRY, view->name);
                 if (!j)
                         continue;
                 j->a->retry = true;
                 g_hash_table_add(s->retrying, strdup(view->name));
-                log_info("Interface %s is there: applying spec %s again.", view->waiting_for, view->name);
+                log_info("%s %s may be there: applying spec %s again.",
+                         view->waiting_kind == SPEC_WAIT_INTERFACE ? "Interface"
+                         : view->waiting_kind == SPEC_WAIT_NETWORK ? "Registry"
+                                                                   : "Image",
+                         view->waiting_for, view->name);
                 worker_submit(m->worker, &j->job);
         }
+}
+
+void manager_specs_interfaces_changed(Manager *m) {
+        retry_pending(m, true, false);
+}
+
+void manager_specs_image_pulled(Manager *m) {
+        retry_pending(m, false, true);
 }

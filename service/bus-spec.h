@@ -19,6 +19,8 @@ void manager_specs_recover(Manager *m, Engine *e);
 int manager_specs_start(Manager *m);
 /* Bus thread, after each interface scan: retry specs waiting for an interface that is there now. */
 void manager_specs_interfaces_changed(Manager *m);
+/* Bus thread, after an image was pulled: retry specs waiting for an image. */
+void manager_specs_image_pulled(Manager *m);
 
 int method_apply_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_remove_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error);

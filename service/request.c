@@ -787,6 +787,8 @@ static void job_done(Job *j) {
                 r = sd_bus_reply_method_return(req->msg, NULL);
                 break;
         }
+        if (req->op == OP_PULL_IMAGE)
+                manager_specs_image_pulled(req->m); /* specs waiting for an image */
         if (r < 0)
                 log_warning_errno(r, "Cannot send a reply: %m");
         request_free(req);

@@ -274,7 +274,7 @@ static SpecState *state_for(SpecStore *s, SpecApply *a) {
 }
 
 /* The apply did not happen: the old state stays, the status says why. */
-static int finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, const char *waiting_for) {
+static int finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, SpecWait kind, const char *waiting_for) {
         SpecState *st = state_for(s, a);
 
         if (!st)
@@ -282,6 +282,7 @@ static int finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, const
         st->status = status;
         spec_set_str(&st->error, status == SPEC_FAILED ? a->error.message : "");
         spec_set_str(&st->waiting_for, waiting_for);
+        st->waiting_kind = status == SPEC_PENDING ? kind : SPEC_WAIT_NONE;
         if (status == SPEC_PENDING) {
                 spec_free(st->desired);
                 st->desired = TAKE_PTR(a->spec);
@@ -480,7 +481,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                         return -ENOMEM;
                 spec_set_str(&a->origin, st->desired_origin);
                 if (spec_plan(s, e, a) < 0)
-                        return finish_unapplied(s, a, SPEC_FAILED, NULL);
+                        return spec_plan_failed(s, a);
         }
         if ((st ? st->generation : 0) != a->generation)
                 return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
@@ -504,7 +505,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 missing = missing_interface(&a->attaches[i].target);
         if (missing) {
                 log_info("Spec %s waits for interface %s.", a->name, missing);
-                return finish_unapplied(s, a, SPEC_PENDING, missing);
+                return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_INTERFACE, missing);
         }
         creates = creates || a->n_attaches > 0;
 
@@ -536,6 +537,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                         st->status = SPEC_APPLIED;
                         spec_set_str(&st->error, "");
                         spec_set_str(&st->waiting_for, "");
+                        st->waiting_kind = SPEC_WAIT_NONE;
                         st->desired = spec_free(st->desired);
                         spec_record_remove(s, st->name, "pending");
                         if (!st->applied) {
@@ -643,6 +645,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         st->status = SPEC_APPLIED;
         spec_set_str(&st->error, "");
         spec_set_str(&st->waiting_for, "");
+        st->waiting_kind = SPEC_WAIT_NONE;
         spec_set_str(&st->origin, a->origin);
         st->desired = spec_free(st->desired);
         spec_record_remove(s, st->name, "pending");
@@ -676,7 +679,7 @@ fail:
                 log_warning("Cannot rewrite the record of spec %s.", a->name);
         spec_record_remove(s, a->name, "journal");
         log_warning("Spec %s not applied: %s", a->name, a->error.message);
-        return finish_unapplied(s, a, SPEC_FAILED, NULL);
+        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
 }
 
 /* ---- remove ---- */
@@ -725,5 +728,41 @@ int spec_lookup(SpecStore *s, const char *name, uid_t *ret_owner, uint64_t *ret_
 int spec_set_failed(SpecStore *s, SpecApply *a) {
         if (!sd_bus_error_is_set(&a->error))
                 (void) sd_bus_error_set_const(&a->error, BPFD_ERROR_FAILED, "The spec could not be applied.");
-        return finish_unapplied(s, a, SPEC_FAILED, NULL);
+        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
+}
+
+int spec_plan_failed(SpecStore *s, SpecApply *a) {
+        const char *name = a->error.name;
+
+        const SpecObject *first = NULL;
+
+        /* The object the error is about: the one whose registry it names, else the first from an image. */
+        for (size_t i = 0; a->spec && a->caller.uid == 0 && name && i < a->spec->n_objects; i++) {
+                const SpecObject *o = &a->spec->objects[i];
+                _cleanup_free_ char *host = o->image ? strndup(o->image, strcspn(o->image, "/")) : NULL;
+
+                if (!host)
+                        continue;
+                if (!first)
+                        first = o;
+                if (a->error.message && strstr(a->error.message, host)) {
+                        first = o;
+                        break;
+                }
+        }
+        if (first) {
+                const SpecObject *o = first;
+                _cleanup_free_ char *registry = NULL;
+
+                if (streq(name, "org.bpfd.Error.RegistryUnreachable") &&
+                    (registry = strndup(o->image, strcspn(o->image, "/")))) {
+                        log_info("Spec %s waits for registry %s to be reachable.", a->name, registry);
+                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_NETWORK, registry);
+                }
+                if (streq(name, "org.bpfd.Error.ImageNotCached") && o->pull_policy && streq(o->pull_policy, "Never")) {
+                        log_info("Spec %s waits for image %s to be pulled.", a->name, o->image);
+                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_IMAGE, o->image);
+                }
+        }
+        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
 }

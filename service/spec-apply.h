@@ -25,6 +25,14 @@ typedef enum SpecStatus {
 
 const char *spec_status_to_string(SpecStatus s);
 
+/* What a pending spec waits for, and so which event applies it again. */
+typedef enum SpecWait {
+        SPEC_WAIT_NONE,
+        SPEC_WAIT_INTERFACE, /* an interface of bpfd's namespace: rtnetlink says when it comes */
+        SPEC_WAIT_NETWORK,   /* a registry that was unreachable: any change of the network may help */
+        SPEC_WAIT_IMAGE,     /* an image with pull policy Never: someone pulls it through bpfd */
+} SpecWait;
+
 /* What the bus shows of a spec, made by the worker after each change. */
 typedef struct SpecView {
         char *name;
@@ -33,7 +41,8 @@ typedef struct SpecView {
         char *origin;      /* the file it came from, or "" (the bus) */
         SpecStatus status;
         char *error;       /* why the last apply failed, or "" */
-        char *waiting_for; /* the interface a pending spec waits for, or "" */
+        char *waiting_for; /* the interface, registry or image a pending spec waits for, or "" */
+        SpecWait waiting_kind;
         uint64_t generation;
         uint32_t *programs;
         size_t n_programs;
@@ -101,3 +110,6 @@ int spec_remove(SpecStore *s, Engine *e, SpecApply *a);
 int spec_lookup(SpecStore *s, const char *name, uid_t *ret_owner, uint64_t *ret_generation);
 /* Marks the spec Failed with a->error (its old state stays). */
 int spec_set_failed(SpecStore *s, SpecApply *a);
+/* After a failed plan: Pending if it failed for an image that may come (a registry not reachable yet, an
+ * image not pulled yet) and root applied it (a retry asks polkit nothing), else Failed. */
+int spec_plan_failed(SpecStore *s, SpecApply *a);

@@ -82,7 +82,8 @@ SpecView *spec_state_view(SpecState *st) {
                 return NULL;
         *v = (SpecView) { .name = strdup(st->name), .owner_uid = st->owner_uid, .origin = strdup(strempty(st->origin)),
                           .status = st->status, .error = strdup(strempty(st->error)),
-                          .waiting_for = strdup(strempty(st->waiting_for)), .generation = st->generation,
+                          .waiting_for = strdup(strempty(st->waiting_for)), .waiting_kind = st->waiting_kind,
+                          .generation = st->generation,
                           .description = strdup(st->applied && st->applied->description ? st->applied->description : "") };
         g_hash_table_iter_init(&it, st->objects);
         while (g_hash_table_iter_next(&it, NULL, &val))
@@ -245,6 +246,7 @@ int spec_pending_save(SpecStore *s, SpecState *st) {
         g_key_file_set_integer_list(kf, "Pending", "Groups", gids, st->desired_caller.n_gids);
         g_key_file_set_string(kf, "Pending", "Origin", strempty(st->desired_origin));
         g_key_file_set_string(kf, "Pending", "WaitingFor", strempty(st->waiting_for));
+        g_key_file_set_integer(kf, "Pending", "WaitingKind", st->waiting_kind);
         spec_to_keyfile(st->desired, kf);
         data = g_key_file_to_data(kf, &size, NULL);
         return write_file_atomic(path, data, size);
@@ -295,6 +297,9 @@ static void pending_load(SpecStore *s, const char *name) {
         st->desired = spec;
         st->status = SPEC_PENDING;
         spec_set_str(&st->waiting_for, waiting);
+        st->waiting_kind = g_key_file_get_integer(kf, "Pending", "WaitingKind", NULL);
+        if (st->waiting_kind <= SPEC_WAIT_NONE || st->waiting_kind > SPEC_WAIT_IMAGE)
+                st->waiting_kind = SPEC_WAIT_INTERFACE;
         if (!st->applied)
                 spec_set_str(&st->origin, origin);
 }

@@ -17,6 +17,7 @@ typedef struct SpecState {
         SpecStatus status;
         char *error;
         char *waiting_for;
+        SpecWait waiting_kind;
         Spec *desired;       /* pending: applied again when waiting_for appears */
         Caller desired_caller;
         char *desired_origin;
