@@ -562,3 +562,66 @@ Tracepoint=syscalls/sys_enter_getpid
         assert fixed["Programs"] == old["Programs"] and fixed["Links"] == old["Links"], (old, fixed)
     finally:
         remove_spec("allornothing")
+
+
+def test_spec_waits_for_registry_and_image():
+    """At boot the registry may not be reachable yet: a spec of the spec directory from an image is Pending
+    for its registry and applied again on the next network change (rtnetlink), not by polling. One with pull
+    policy Never waits for the image to be pulled through bpfd."""
+    from test_image import Registry, push, write_config, scratch
+    import shutil
+
+    reg = Registry()          # its port is chosen; nothing listens there yet
+    config = write_config(reg)
+    d = tmpdir()
+    ifname = "spr%d" % (os.getpid() % 10000)
+    write_spec(d, "fromimage", f"""[Object counters]
+Image={reg.ref("v1")}
+Programs=count_getpid
+
+[Attach getpid]
+Tracepoint=syscalls/sys_enter_getpid
+""")
+    write_spec(d, "neverpull", f"""[Object counters]
+Image={reg.ref("v1")}
+ImagePullPolicy=Never
+Programs=count_getppid
+
+[Attach getppid]
+Tracepoint=syscalls/sys_enter_getppid
+""")
+    args = ["--spec-dir", d, "--image-config", config, "--image-cache", scratch()]
+    try:
+        restart_with(args)
+        states = lib.wait_for(lambda: all((spec_props(n) or {}).get("Status") for n in ("fromimage", "neverpull"))
+                              and {n: spec_props(n) for n in ("fromimage", "neverpull")}, timeout=60,
+                              what="the image specs")
+        assert states["fromimage"]["Status"] == "Pending", states
+        assert states["fromimage"]["WaitingFor"] == reg.addr, states
+        assert states["neverpull"]["Status"] == "Pending", states
+        assert states["neverpull"]["WaitingFor"] == reg.ref("v1"), states
+        assert programs_of_spec("fromimage") == [] and programs_of_spec("neverpull") == []
+
+        reg.start()
+        push(reg, "v1")
+        # The network changes (an interface comes): the registry spec is applied again.
+        lib.run(["ip", "link", "add", ifname, "type", "veth", "peer", "name", ifname + "p"])
+        applied = lib.wait_for(lambda: (spec_props("fromimage") or {}).get("Status") == "Applied"
+                               and spec_props("fromimage"), timeout=60, what="the registry spec to be applied")
+        assert len(applied["Programs"]) == 1 and len(applied["Links"]) == 1, applied
+        assert spec_props("neverpull")["Status"] == "Pending"
+
+        # Pulling the image through bpfd applies the one that never pulls by itself.
+        lib.bpfctl("image", "pull", reg.ref("v1"))
+        never = lib.wait_for(lambda: (spec_props("neverpull") or {}).get("Status") == "Applied"
+                             and spec_props("neverpull"), timeout=60, what="the Never spec to be applied")
+        assert len(never["Programs"]) == 1, never
+        (prog,) = programs_of_spec("neverpull")
+        assert prog["image_reference"] == reg.ref("v1"), prog
+    finally:
+        restart_with()
+        remove_spec("fromimage")
+        remove_spec("neverpull")
+        lib.run(["ip", "link", "del", ifname], check=False)
+        reg.stop()
+        shutil.rmtree(reg.dir, ignore_errors=True)
