@@ -519,11 +519,11 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 }
                 g_hash_table_iter_init(&it, st->links);
                 while (g_hash_table_iter_next(&it, &k, &v)) {
-                        const SpecAttach *at = spec_find_attach(a->spec, k);
-                        int i = at ? index_of_object(a->spec, at->object) : -1;
+                        const SpecAttach *old = spec_find_attach(st->applied, k), *at = spec_find_attach(a->spec, k);
+                        int i = old ? index_of_object(a->spec, old->object) : -1;
                         uint32_t link;
-                        if (i >= 0 && a->loads[i])
-                                continue; /* goes with its program */
+                        if (i < 0 || a->loads[i])
+                                continue; /* its program is unloaded: the link goes with it */
                         if (!at || !kept_attach(st, e, at, &link))
                                 spec_ids_add(detach, GPOINTER_TO_UINT(v));
                 }
@@ -533,7 +533,15 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 st = state_for(s, a);
                 if (!st)
                         return -ENOMEM;
-                if (st->status != SPEC_APPLIED || !st->applied) {
+                bool dirty = st->status != SPEC_APPLIED || !st->applied;
+
+                if (st->applied && !streq_ptr(st->applied->description, a->spec->description)) {
+                        /* only the description changed: nothing to do in the kernel */
+                        free(st->applied->description);
+                        st->applied->description = TAKE_PTR(a->spec->description);
+                        dirty = true;
+                }
+                if (dirty) {
                         st->status = SPEC_APPLIED;
                         spec_set_str(&st->error, "");
                         spec_set_str(&st->waiting_for, "");

@@ -625,3 +625,36 @@ Tracepoint=syscalls/sys_enter_getppid
         lib.run(["ip", "link", "del", ifname], check=False)
         reg.stop()
         shutil.rmtree(reg.dir, ignore_errors=True)
+
+
+def test_attachment_moved_to_a_new_object():
+    """An [Attach] that moves from a kept object to one loaded in the same apply: its old link goes, the
+    kept object's program stays and has no link left."""
+    lib.ensure_daemon()
+    d = tmpdir()
+    v1 = f"""[Object a]
+Path={TP_OBJ}
+Programs=count_getpid
+
+[Attach x]
+Object=a
+Tracepoint=syscalls/sys_enter_getpid
+"""
+    v2 = v1.replace("[Attach x]\nObject=a\n", "[Attach x]\nObject=c\n") + f"""
+[Object c]
+Path={TP_OBJ}
+Programs=count_getppid
+"""
+    path = write_spec(d, "moved", v1)
+    try:
+        first = apply(path).json
+        write_spec(d, "moved", v2)
+        second = apply(path).json
+        assert second["Status"] == "Applied", second
+        assert second["Programs"][0] == first["Programs"][0] and len(second["Programs"]) == 2, (first, second)
+        links = {l["id"]: l for l in lib.bpfctl("--json", "list", "links").json or []}
+        assert first["Links"][0] not in links, links
+        assert links[second["Links"][0]]["program_id"] == second["Programs"][1], (second, links)
+        assert not [l for l in links.values() if l["program_id"] == first["Programs"][0]], links
+    finally:
+        remove_spec("moved")
