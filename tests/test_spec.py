@@ -113,6 +113,10 @@ def test_apply_reapply_change_remove():
         if load_times:
             progs = {p["id"]: p for p in lib.bpfctl("--json", "list").json}
             assert {pid: progs[pid]["load_time"] for pid in again["Programs"]} == load_times
+        # bpfctl apply --dir, in text: one line per spec with its status and ids.
+        text = lib.bpfctl("apply", "--dir", d).stdout
+        want = "counters: Applied, programs %d %d, links %d %d" % (*first["Programs"], *first["Links"])
+        assert text.strip() == want, (text, want)
 
         # Changing one attach target touches only that link.
         write_spec(d, "counters", counters_spec(ppid_tracepoint="syscalls/sys_enter_gettid"))
