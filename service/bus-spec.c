@@ -24,6 +24,7 @@ struct SpecManager {
         SpecView **recovered;
         size_t n_recovered;
         GHashTable *retrying; /* names with a retry on the worker */
+        bool started;         /* the objects are there and the spec directory was applied once */
 };
 
 typedef enum SpecOp {
@@ -665,12 +666,41 @@ static int cmp_string(gconstpointer a, gconstpointer b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-int manager_specs_start(Manager *m) {
+/* The spec directory: specs whose file went are removed, every *.conf is applied (unchanged ones change
+ * nothing), in name order, like systemd's .d directories. */
+static void apply_spec_dir(Manager *m) {
         SpecManager *s = m->specs;
         g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(free);
         _cleanup_close_ int dfd = -1;
-        DIR *d;
         struct dirent *de;
+        DIR *d;
+
+        if (!*s->spec_dir)
+                return;
+        remove_vanished_specs(m);
+        dfd = open(s->spec_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) {
+                if (errno != ENOENT)
+                        log_warning("Cannot read the spec directory %s: %m", s->spec_dir);
+                return;
+        }
+        d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
+        while (d && (de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                if (n > 5 && streq(de->d_name + n - 5, ".conf") && de->d_name[0] != '.')
+                        g_ptr_array_add(files, strdup(de->d_name));
+        }
+        if (d)
+                closedir(d);
+        g_ptr_array_sort(files, cmp_string);
+        for (guint i = 0; i < files->len; i++)
+                apply_spec_file(m, dfd, g_ptr_array_index(files, i));
+        if (files->len)
+                log_info("Applying %u spec(s) from %s.", files->len, s->spec_dir);
+}
+
+int manager_specs_start(Manager *m) {
+        SpecManager *s = m->specs;
         int r;
 
         r = sd_bus_add_fallback_vtable(m->bus, NULL, SPEC_PATH_PREFIX, "org.bpfd.Spec", spec_vtable, spec_find, m);
@@ -683,32 +713,17 @@ int manager_specs_start(Manager *m) {
                 g_hash_table_replace(s->views, s->recovered[i]->name, s->recovered[i]);
         s->recovered = mfree(s->recovered);
         s->n_recovered = 0;
-
-        remove_vanished_specs(m);
         manager_specs_interfaces_changed(m); /* pending specs whose interface came while bpfd was away */
-        if (!*s->spec_dir)
-                return 0;
-        dfd = open(s->spec_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0) {
-                if (errno != ENOENT)
-                        log_warning("Cannot read the spec directory %s: %m", s->spec_dir);
-                return 0;
-        }
-        d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
-        while (d && (de = readdir(d))) {
-                size_t n = strlen(de->d_name);
-                if (n > 5 && streq(de->d_name + n - 5, ".conf") && de->d_name[0] != '.')
-                        g_ptr_array_add(files, strdup(de->d_name));
-        }
-        if (d)
-                closedir(d);
-        /* In name order, like systemd's .d directories. */
-        g_ptr_array_sort(files, cmp_string);
-        for (guint i = 0; i < files->len; i++)
-                apply_spec_file(m, dfd, g_ptr_array_index(files, i));
-        if (files->len)
-                log_info("Applying %u spec(s) from %s.", files->len, s->spec_dir);
+        apply_spec_dir(m);
+        s->started = true;
         return 0;
+}
+
+void manager_specs_reload(Manager *m) {
+        if (!m->specs || !m->specs->started)
+                return; /* still starting: the start applies the directory */
+        log_info("Reloading: applying the spec directory %s again.", m->specs->spec_dir);
+        apply_spec_dir(m);
 }
 
 /* Applies pending specs again whose wait the event may have ended. */

@@ -40,8 +40,8 @@ static void help(void) {
                "                            (default /etc/bpfd/registries.conf)\n"
                "     --image-auth=FILE      Registry credentials, container auth format\n"
                "                            (default /etc/bpfd/auth.json)\n"
-               "     --spec-dir=DIR         Apply the specs DIR/*.conf at start (default /etc/bpfd/programs.d;\n"
-               "                            empty: none)\n"
+               "     --spec-dir=DIR         Apply the specs DIR/*.conf at start and on SIGHUP (default\n"
+               "                            /etc/bpfd/programs.d; empty: none)\n"
                "     --debug                Log debug messages\n\n"
                "bpfd logs to the journal when started by systemd, to standard error otherwise.\n");
 }
@@ -226,6 +226,14 @@ static void startup_done(Job *j) {
         }
 }
 
+/* systemctl reload bpfd: the spec directory is applied again (once bpfd is up; before, start does it). */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        manager_specs_reload(m);
+        return 0;
+}
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -312,6 +320,7 @@ int main(int argc, char *argv[]) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
         r = worker_start(m.engine, &m.worker);
@@ -327,6 +336,7 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Cannot create the event loop: %m"), 1;
         (void) sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
         (void) sd_event_add_signal(m.event, NULL, SIGINT, NULL, NULL);
+        (void) sd_event_add_signal(m.event, NULL, SIGHUP, on_sighup, &m);
         r = worker_attach_event(m.worker, m.event);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the worker: %m"), 1;

@@ -226,9 +226,24 @@ def test_spec_directory_at_start():
         lib.wait_for(lambda: spec_props("good") is None, timeout=30, what="spec good to be removed")
         for pid in good["Programs"]:
             lib.wait_prog_gone(pid)
+
+        # On change: SIGHUP (systemctl reload bpfd) applies the directory again.
+        write_spec(d, "later", counters_spec())
+        lib.daemon.proc.send_signal(signal.SIGHUP)
+        later = lib.wait_for(lambda: (spec_props("later") or {}).get("Status") == "Applied" and spec_props("later"),
+                             timeout=30, what="spec later to be applied on SIGHUP")
+        write_spec(d, "later", counters_spec(ppid_tracepoint="syscalls/sys_enter_gettid"))
+        lib.daemon.proc.send_signal(signal.SIGHUP)
+        changed = lib.wait_for(lambda: (spec_props("later") or {}).get("Generation") == later["Generation"] + 1
+                               and spec_props("later"), timeout=30, what="spec later to change on SIGHUP")
+        assert changed["Programs"] == later["Programs"] and changed["Links"][0] == later["Links"][0], changed
+        os.unlink(os.path.join(d, "later.conf"))
+        lib.daemon.proc.send_signal(signal.SIGHUP)
+        lib.wait_for(lambda: spec_props("later") is None, timeout=30, what="spec later to go on SIGHUP")
+        assert lib.daemon.running
     finally:
         restart_with()
-        for n in ("good", "broken", "writable", "garbled"):
+        for n in ("good", "broken", "writable", "garbled", "later"):
             remove_spec(n)
 
 
