@@ -677,3 +677,65 @@ Programs=count_getppid
         assert not [l for l in links.values() if l["program_id"] == first["Programs"][0]], links
     finally:
         remove_spec("moved")
+
+
+def test_global_data_and_shared_maps():
+    """GlobalData= sets a program's globals (target_tgid: only this test process is counted); MapOwner=
+    makes an object use the maps of an earlier one (one counter map for both); changing the owner reloads
+    both (the maps are new), changing only the sharer reloads only it."""
+    import sys
+    lib.ensure_daemon()
+    d = tmpdir()
+    tgid = os.getpid().to_bytes(4, sys.byteorder).hex()
+
+    def spec(owner_meta="v1", sharer_meta="v1"):
+        return f"""[Object owner]
+Path={TP_OBJ}
+Programs=count_getpid
+GlobalData=target_tgid={tgid}
+Metadata=rev={owner_meta}
+
+[Object sharer]
+Path={TP_OBJ}
+Programs=count_getppid
+MapOwner=owner
+Metadata=rev={sharer_meta}
+
+[Attach getpid]
+Object=owner
+Tracepoint=syscalls/sys_enter_getpid
+
+[Attach getppid]
+Object=sharer
+Tracepoint=syscalls/sys_enter_getppid
+"""
+    path = write_spec(d, "shared", spec())
+    try:
+        first = apply(path).json
+        owner, sharer = (lib.bpfctl("--json", "get", str(i)).json for i in first["Programs"])
+        assert owner["global_data"] == {"target_tgid": tgid}, owner
+        owner_maps = {name: mid for mid, name, _ in owner["maps"]}
+        sharer_maps = {name: mid for mid, name, _ in sharer["maps"]}
+        assert owner_maps["counter"] == sharer_maps["counter"], (owner["maps"], sharer["maps"])
+        pin = lib.counter_pin(owner)
+        base = lib.counter(pin, 0)
+        for _ in range(30):
+            os.getpid()
+        assert lib.counter(pin, 0) - base >= 30
+        for _ in range(20):
+            os.getppid()
+        assert lib.counter(pin, 1) >= 20    # counted by the sharer, in the owner's map
+
+        write_spec(d, "shared", spec(sharer_meta="v2"))
+        only_sharer = apply(path).json
+        assert only_sharer["Programs"][0] == first["Programs"][0], (first, only_sharer)
+        assert only_sharer["Programs"][1] != first["Programs"][1], (first, only_sharer)
+
+        write_spec(d, "shared", spec(owner_meta="v2", sharer_meta="v2"))
+        both = apply(path).json
+        assert not (set(both["Programs"]) & set(only_sharer["Programs"])), (only_sharer, both)
+        owner2, sharer2 = (lib.bpfctl("--json", "get", str(i)).json for i in both["Programs"])
+        assert {n: m for m, n, _ in owner2["maps"]}["counter"] == {n: m for m, n, _ in sharer2["maps"]}["counter"]
+        assert {n: m for m, n, _ in owner2["maps"]}["counter"] != owner_maps["counter"]
+    finally:
+        remove_spec("shared")
