@@ -27,6 +27,8 @@ static void help_apply(void) {
                "DIR/*.conf in name order; a failing spec does not stop the others.\n"
                "Prints each spec's status: Applied, Pending (waiting for an interface; applied\n"
                "when it appears) or Failed, with its program and link ids.\n"
+               "With --json, the properties of the spec's object (an array of them with --dir\n"
+               "or several files).\n"
                "remove-spec unloads everything a spec made and forgets it.\n"
                "\n"
                "Options:\n"
