@@ -12,6 +12,7 @@
 #include "format.h"
 #include "json.h"
 #include "manager.h"
+#include "table.h"
 #include "util.h"
 
 static void help_apply(void) {
@@ -281,4 +282,83 @@ int verb_remove_spec(int argc, char *argv[]) {
                 }
         }
         return status;
+}
+
+static void help_list_specs(void) {
+        printf("Usage: %1$s list specs\n"
+               "\n"
+               "List the specs bpfd knows (see bpfd.spec(5)), with columns NAME, STATUS\n"
+               "(Applied, Pending or Failed), PROGRAMS and LINKS (the ids the spec owns) and\n"
+               "DETAIL (what a pending spec waits for, why a failed one failed). With --json\n"
+               "an array of objects with every property the daemon reports.\n"
+               "\n"
+               "Options:\n"
+               COMMON_OPTIONS_HELP,
+               PROGRAM_NAME);
+}
+
+/* The items of an "au" as "1 2 3", or "-". */
+static char *ids_text(const BusValue *ids) {
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        for (size_t i = 0; ids && i < bus_value_count(ids); i++) {
+                _cleanup_free_ char *one = format_value_inline(bus_value_item(ids, i));
+                g_string_append_printf(s, "%s%s", i ? " " : "", one ?: "?");
+        }
+        return strdup(s->len ? s->str : "-");
+}
+
+int verb_list_specs(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_bus_value_ BusValue *specs = NULL;
+        _cleanup_table_ Table *t = NULL;
+        int r;
+
+        r = parse_common_argv(argc, argv, help_list_specs);
+        if (r <= 0)
+                return exit_status_from_parse(r);
+        if (argc - optind != 1 || !streq(argv[optind], "specs")) {
+                log_error("unexpected argument '%s'", streq(argv[optind], "specs") ? argv[optind + 1] : argv[optind]);
+                return exit_status_from_parse(-EINVAL);
+        }
+        r = connect_bpfd(&bus);
+        if (r < 0)
+                return EXIT_STATUS_UNREACHABLE;
+        r = bpfd_new_method_call(bus, "ListSpecs", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a{sv}", 0);
+        if (r >= 0)
+                r = bpfd_call_read_value(bus, m, &error, &specs);
+        if (r < 0)
+                return log_bus_error(&error, r, "cannot list specs");
+        if (arg_json) {
+                json_print(stdout, specs);
+                return EXIT_STATUS_SUCCESS;
+        }
+        t = table_new("NAME", "STATUS", "PROGRAMS", "LINKS", "DETAIL", NULL);
+        if (!t)
+                return log_oom(), EXIT_STATUS_FAILURE;
+        for (size_t i = 0; i < bus_value_count(specs); i++) {
+                const BusValue *spec = bus_value_item(specs, i);
+                const char *waiting = bus_value_dict_get_string(spec, "waiting_for") ?: "";
+                const char *err = bus_value_dict_get_string(spec, "error") ?: "";
+                char *detail = NULL;
+
+                if (*waiting)
+                        r = asprintf(&detail, "waiting for %s", waiting) < 0 ? -ENOMEM : 0;
+                else
+                        detail = strdup(err);
+                if ((r = table_add_cell(t, bus_value_dict_get_string(spec, "name"))) < 0 ||
+                    (r = table_add_cell(t, bus_value_dict_get_string(spec, "status"))) < 0 ||
+                    (r = table_add_cell_take(t, ids_text(bus_value_dict_get(spec, "programs")))) < 0 ||
+                    (r = table_add_cell_take(t, ids_text(bus_value_dict_get(spec, "links")))) < 0 ||
+                    (r = table_add_cell_take(t, detail)) < 0)
+                        return log_bus_error(NULL, r, "cannot print the table");
+        }
+        r = table_print(t, stdout);
+        if (r < 0)
+                return log_bus_error(NULL, r, "cannot print the table");
+        return EXIT_STATUS_SUCCESS;
 }

@@ -26,4 +26,5 @@ void manager_specs_image_pulled(Manager *m);
 
 int method_apply_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_remove_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_specs(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 extern const sd_bus_vtable spec_vtable[];

@@ -1361,6 +1361,8 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_apply_spec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemoveSpec", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_remove_spec,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSpecs", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", specs),
+                                method_list_specs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListInterfaces", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", interfaces),
                                 method_list_interfaces, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -214,6 +214,19 @@ def test_spec_directory_at_start():
         assert len(programs_of_spec("good")) == 2
         assert programs_of_spec("broken") == [] and programs_of_spec("writable") == []
 
+        # bpfctl list specs (ListSpecs): every spec with its status, in name order.
+        listed = {s["name"]: s for s in lib.bpfctl("--json", "list", "specs").json}
+        assert {"good", "broken", "writable", "garbled"} <= set(listed), listed
+        assert listed["good"]["status"] == "Applied" and listed["good"]["programs"] == good["Programs"], listed
+        assert listed["good"]["object_path"] == spec_path("good")
+        assert listed["broken"]["status"] == "Failed" and "no_such_program" in listed["broken"]["error"]
+        names = [s["name"] for s in lib.bpfctl("--json", "list", "specs").json]
+        assert names == sorted(names), names
+        text = lib.bpfctl("list", "specs").stdout.splitlines()
+        assert text[0].split() == ["NAME", "STATUS", "PROGRAMS", "LINKS", "DETAIL"], text
+        row = next(line for line in text if line.startswith("good "))
+        assert row.split()[:4] == ["good", "Applied", str(good["Programs"][0]), str(good["Programs"][1])], row
+
         # A restart re-applies the directory: nothing changes for the applied spec.
         restart_with(["--spec-dir", d])
         again = lib.wait_for(lambda: spec_props("good"), what="spec good")
