@@ -424,9 +424,18 @@ Function=bpfd_test_target
         assert spec_props("alice-tp") is None and programs_of_spec("alice-tp") == []
         for pid in ok["Programs"]:
             lib.wait_prog_gone(pid)
+
+        # A spec root applied is root's: alice may not apply over it.
+        rooted = apply(write_spec(d, "root-owned", counters_spec(obj=obj))).json
+        p = lib.bpfctl("--no-ask-password", "apply", write_spec(d, "root-owned", counters_spec(
+            obj=obj, ppid_tracepoint="syscalls/sys_enter_gettid")), user=lib.ALICE, check=False)
+        assert p.returncode == 3 and "manage-others" in p.stderr, p.stderr
+        after = spec_props("root-owned")
+        assert after["Links"] == rooted["Links"] and after["OwnerUid"] == 0, after
     finally:
         remove_spec("alice-tp")
         remove_spec("alice-mixed")
+        remove_spec("root-owned")
 
 
 def bus_signals(action):
