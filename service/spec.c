@@ -113,9 +113,13 @@ static int get_list(GKeyFile *kf, const char *group, const char *key, char ***re
         return *ret ? 0 : -ENOMEM;
 }
 
+static int hex_digit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 static int hex_byte(const char *s) {
-        unsigned v;
-        return sscanf(s, "%2x", &v) == 1 && s[0] != ' ' && s[1] != ' ' && s[0] && s[1] ? (int) v : -1;
+        int hi = hex_digit(s[0]), lo = hi >= 0 ? hex_digit(s[1]) : -1;
+        return hi >= 0 && lo >= 0 ? hi << 4 | lo : -1;
 }
 
 static int read_object(GKeyFile *kf, const char *group, const char *name, SpecObject *o, sd_bus_error *error) {

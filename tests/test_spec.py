@@ -153,6 +153,7 @@ def test_bad_specs_are_refused_and_change_nothing():
         "bad-owner": f"[Object o]\nPath={TP_OBJ}\nMapOwner=later\n[Object later]\nPath={TP_OBJ}\n",
         "bad-attach": f"[Object o]\nPath={TP_OBJ}\n[Object p]\nPath={TP_OBJ}\n[Attach a]\nTracepoint=x/y\n",
         "reserved-metadata": f"[Object o]\nPath={TP_OBJ}\nMetadata=bpfd.spec=other\n",
+        "signed-hex": f"[Object o]\nPath={TP_OBJ}\nGlobalData=target_tgid=-1000000\n",
     }
     before = {p["id"] for p in lib.bpfctl("--json", "list").json or []}
     for name, text in cases.items():
