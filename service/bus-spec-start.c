@@ -245,3 +245,16 @@ void manager_specs_interfaces_changed(Manager *m) {
 void manager_specs_image_pulled(Manager *m) {
         retry_pending(m, false, true);
 }
+
+bool manager_specs_waiting(Manager *m) {
+        GHashTableIter it;
+        gpointer v;
+
+        if (!m->specs)
+                return false;
+        g_hash_table_iter_init(&it, m->specs->views);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                if (((SpecView *) v)->status == SPEC_PENDING)
+                        return true;
+        return false;
+}

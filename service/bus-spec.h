@@ -17,6 +17,8 @@ SpecManager *spec_manager_free(SpecManager *s);
 void manager_specs_recover(Manager *m, Engine *e);
 /* Bus thread, once the view exists: the objects, then the spec directory. */
 int manager_specs_start(Manager *m);
+/* Whether a spec is pending (bpfd must not exit when idle then). */
+bool manager_specs_waiting(Manager *m);
 /* Bus thread, on SIGHUP (systemctl reload bpfd): the spec directory again. */
 void manager_specs_reload(Manager *m);
 /* Bus thread, after each interface scan: retry specs waiting for an interface that is there now. */

@@ -237,7 +237,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
-        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0) {
+        /* A spec waiting for an interface or an image needs bpfd there to see it come. */
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0 && !manager_specs_waiting(m)) {
                 log_info("Idle for a while, exiting; loaded programs stay pinned.");
                 return sd_event_exit(m->event, 0);
         }
