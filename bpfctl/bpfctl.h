@@ -47,6 +47,9 @@ int verb_interface(int argc, char *argv[]); /* "get interface" without the "get"
 int verb_status(int argc, char *argv[]);
 int verb_map(int argc, char *argv[]);
 int verb_image(int argc, char *argv[]);
+int verb_apply(int argc, char *argv[]);
+int verb_remove_spec(int argc, char *argv[]);
+int verb_list_specs(int argc, char *argv[]); /* "list specs" */
 
 /* What a command returns after parsing its arguments returned r: < 0 a
  * usage error (-ENOMEM aside), 0 done (--help). */

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <sys/socket.h>
 
+#include "bus-spec.h"
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
@@ -145,6 +146,7 @@ static void scan_done(Job *j) {
         free(s->gone_links);
         free(s);
         m->scan_in_flight = false;
+        manager_specs_interfaces_changed(m); /* specs waiting for an interface that came */
         scan_submit(m);
 }
 

@@ -3051,3 +3051,15 @@ int engine_remove_image(Engine *e, const char *reference, sd_bus_error *error) {
         g_autoptr(GPtrArray) lines = NULL;
         return run_image_helper(e, "rm", reference, &lines, error);
 }
+
+/* ---- lookups for layers above the engine (specs) ---- */
+
+ProgramInfo *engine_program_ref(Engine *e, uint32_t id) {
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(id));
+        ProgramInfo *p = g ? group_find_program(g, id, NULL) : NULL;
+        return p ? program_info_ref(p) : NULL;
+}
+
+bool engine_link_exists(Engine *e, uint32_t id) {
+        return g_hash_table_contains(e->links, GUINT_TO_POINTER(id));
+}

@@ -142,5 +142,9 @@ typedef struct MapAccess {
 void map_access_done(MapAccess *a);
 int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error *error);
 
+/* A managed program (referenced), or NULL; whether a managed link exists. */
+ProgramInfo *engine_program_ref(Engine *e, uint32_t id);
+bool engine_link_exists(Engine *e, uint32_t id);
+
 int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus_error *error);
 int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error);

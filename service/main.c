@@ -11,6 +11,7 @@
 #include <sys/vfs.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-spec.h"
 #include "caps.h"
 #include "config.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 static const char *arg_runtime_dir = "/run/bpfd";
 static uint64_t arg_exit_idle_usec = 0;
 static bool arg_debug = false;
+static const char *arg_spec_dir = BPFD_DEFAULT_SPEC_DIR;
 static const char *arg_image_cache = NULL, *arg_image_config = NULL, *arg_image_auth = NULL;
 
 static void help(void) {
@@ -41,13 +43,15 @@ static void help(void) {
                "                            (default /etc/bpfd/registries.conf)\n"
                "     --image-auth=FILE      Registry credentials, container auth format\n"
                "                            (default /etc/bpfd/auth.json)\n"
+               "     --spec-dir=DIR         Apply the specs DIR/*.conf at start and on SIGHUP (default\n"
+               "                            /etc/bpfd/programs.d; empty: none)\n"
                "     --debug                Log debug messages\n\n"
                "bpfd logs to the journal when started by systemd, to standard error otherwise.\n");
 }
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG, ARG_IMAGE_CACHE, ARG_IMAGE_CONFIG,
-               ARG_IMAGE_AUTH };
+               ARG_IMAGE_AUTH, ARG_SPEC_DIR };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -57,6 +61,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "image-cache", required_argument, NULL, ARG_IMAGE_CACHE },
                 { "image-config", required_argument, NULL, ARG_IMAGE_CONFIG },
                 { "image-auth", required_argument, NULL, ARG_IMAGE_AUTH },
+                { "spec-dir", required_argument, NULL, ARG_SPEC_DIR },
                 {}
         };
         int c;
@@ -97,6 +102,13 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_IMAGE_AUTH:
                         arg_image_auth = optarg;
+                        break;
+                case ARG_SPEC_DIR:
+                        if (optarg[0] && optarg[0] != '/') {
+                                fprintf(stderr, "bpfd: --spec-dir needs an absolute path (or nothing).\n");
+                                return -EINVAL;
+                        }
+                        arg_spec_dir = optarg;
                         break;
                 default:
                         return -EINVAL;
@@ -160,6 +172,8 @@ static void startup_run(Job *j, Engine *e) {
 
         engine_probe(e, s->m->supported);
         s->r = engine_recover(e);
+        if (s->r >= 0)
+                manager_specs_recover(s->m, e); /* applies a crash interrupted: back or forward */
         if (s->r >= 0) {
                 _cleanup_free_ uint32_t *gone = NULL;
                 size_t n_gone = 0;
@@ -201,6 +215,8 @@ static void startup_done(Job *j) {
                         manager_view_put_interface(m, s->interfaces[i]);
                 r = manager_add_bus_objects(m);
         }
+        if (r >= 0)
+                r = manager_specs_start(m);
         if (r >= 0) {
                 if (manager_watch_interfaces(m) < 0)
                         log_warning("Cannot watch network interfaces; interface objects follow bpfd's own changes only.");
@@ -219,11 +235,21 @@ static void startup_done(Job *j) {
         }
 }
 
+/* systemctl reload bpfd: the spec directory is applied again (once bpfd is up; before, start does it). */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        manager_specs_reload(m);
+        return 0;
+}
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
-        /* Run statistics live as long as bpfd holds them: an idle exit would turn them off behind the admin's back. */
-        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0 && !stats_kernel_held()) {
+        /* Run statistics live as long as bpfd holds them: an idle exit would turn them off behind the admin's
+         * back; a spec waiting for an interface or an image needs bpfd there to see it come. */
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0 && !stats_kernel_held() &&
+            !manager_specs_waiting(m)) {
                 log_info("Idle for a while, exiting; loaded programs stay pinned.");
                 return sd_event_exit(m->event, 0);
         }
@@ -264,6 +290,7 @@ static void manager_done(Manager *m) {
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         engine_free(m->engine);
+        spec_manager_free(m->specs);
 }
 
 int main(int argc, char *argv[]) {
@@ -305,6 +332,9 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;
         engine_set_image_paths(m.engine, arg_image_cache, arg_image_config, arg_image_auth);
+        r = spec_manager_new(&m, arg_runtime_dir, arg_spec_dir, &m.specs);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the spec records: %m"), 1;
 
         /* libxdp pins its dispatchers on bpfd's bpffs; it reads that from the environment, so before threads. */
         r = xdp_chain_init(engine_bpffs_path(m.engine));
@@ -320,6 +350,7 @@ int main(int argc, char *argv[]) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
         r = worker_start(m.engine, &m.worker);
@@ -335,6 +366,7 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Cannot create the event loop: %m"), 1;
         (void) sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
         (void) sd_event_add_signal(m.event, NULL, SIGINT, NULL, NULL);
+        (void) sd_event_add_signal(m.event, NULL, SIGHUP, on_sighup, &m);
         r = worker_attach_event(m.worker, m.event);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the worker: %m"), 1;

@@ -40,6 +40,7 @@ typedef struct Manager {
         sd_event_source *deferred_source, *trim_timer;
         bool counts_dirty;
         GHashTable *links_dirty; /* program ids whose Links changed */
+        struct SpecManager *specs; /* bus-spec.c */
 } Manager;
 
 char *program_object_path(uint32_t id);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "bus-spec.h"
 #include "bus-util.h"
 #include "errors.h"
 #include "log.h"
@@ -803,6 +804,8 @@ static void job_done(Job *j) {
                 r = sd_bus_reply_method_return(req->msg, NULL);
                 break;
         }
+        if (req->op == OP_PULL_IMAGE)
+                manager_specs_image_pulled(req->m); /* specs waiting for an image */
         if (r < 0)
                 log_warning_errno(r, "Cannot send a reply: %m");
         stats_finish(&req->stats, r < 0 ? BPFD_ERROR_FAILED : NULL);
@@ -1372,6 +1375,12 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_list_links, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetLink", SD_BUS_ARGS("u", link_id), SD_BUS_RESULT("a{sv}", link), method_get_link,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ApplySpec", SD_BUS_ARGS("s", name, "a{sv}", spec), SD_BUS_RESULT("o", spec_object),
+                                method_apply_spec, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveSpec", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_remove_spec,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSpecs", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", specs),
+                                method_list_specs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListInterfaces", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", interfaces),
                                 method_list_interfaces, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetStatsEnabled", SD_BUS_ARGS("b", enabled), SD_BUS_NO_RESULT,
