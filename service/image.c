@@ -49,142 +49,6 @@ const char *image_pull_policy_to_string(ImagePullPolicy p) {
         return p >= 0 && p < _IMAGE_PULL_POLICY_MAX ? policy_names[p] : NULL;
 }
 
-void image_ref_free(ImageRef *ref) {
-        if (!ref)
-                return;
-        free(ref->registry);
-        free(ref->repository);
-        free(ref->tag);
-        free(ref->digest);
-        free(ref);
-}
-
-static bool registry_valid(const char *s) {
-        const char *port = NULL;
-
-        if (*s == '[') {   /* [IPv6]:port */
-                const char *end = strchr(s, ']');
-                if (!end || end == s + 1)
-                        return false;
-                for (const char *p = s + 1; p < end; p++)
-                        if (!isxdigit((unsigned char) *p) && *p != ':')
-                                return false;
-                if (end[1] == '\0')
-                        return true;
-                if (end[1] != ':')
-                        return false;
-                port = end + 2;
-        } else {
-                const char *p = s;
-                if (!*p || *p == '.' || *p == '-')
-                        return false;
-                for (; *p && *p != ':'; p++)
-                        if (!isalnum((unsigned char) *p) && *p != '.' && *p != '-')
-                                return false;
-                if (*p == ':')
-                        port = p + 1;
-        }
-        if (port) {
-                if (!*port || strlen(port) > 5)
-                        return false;
-                for (const char *p = port; *p; p++)
-                        if (!isdigit((unsigned char) *p))
-                                return false;
-                if (atoi(port) < 1 || atoi(port) > 65535)
-                        return false;
-        }
-        return true;
-}
-
-/* Path components of lower-case letters and digits, joined by single '.', '_', '__' or '-'s. */
-static bool repository_valid(const char *s) {
-        size_t len = strlen(s);
-
-        if (len == 0 || len > 255)
-                return false;
-        for (const char *c = s; *c; ) {
-                const char *end = c + strcspn(c, "/");
-                if (end == c || !isalnum((unsigned char) *c) || !isalnum((unsigned char) end[-1]))
-                        return false;
-                for (const char *p = c; p < end; p++)
-                        if (!(islower((unsigned char) *p) || isdigit((unsigned char) *p) ||
-                              *p == '.' || *p == '_' || *p == '-'))
-                                return false;
-                c = *end ? end + 1 : end;
-                if (*end && !*c)
-                        return false;
-        }
-        return true;
-}
-
-static bool tag_valid(const char *s) {
-        size_t len = strlen(s);
-
-        if (len == 0 || len > 128 || !(isalnum((unsigned char) *s) || *s == '_'))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!isalnum((unsigned char) *p) && *p != '_' && *p != '.' && *p != '-')
-                        return false;
-        return true;
-}
-
-int image_ref_parse(const char *s, ImageRef **ret) {
-        _cleanup_image_ref_ ImageRef *ref = NULL;
-        _cleanup_free_ char *copy = NULL;
-        char *name, *at, *slash, *colon;
-
-        if (!s || !*s || strlen(s) > 1024)
-                return -EINVAL;
-        ref = calloc(1, sizeof(*ref));
-        copy = strdup(s);
-        if (!ref || !copy)
-                return -ENOMEM;
-
-        at = strchr(copy, '@');
-        if (at) {
-                *at = '\0';
-                if (!image_digest_valid(at + 1))
-                        return -EINVAL;
-                ref->digest = strdup(at + 1);
-                if (!ref->digest)
-                        return -ENOMEM;
-        }
-        slash = strchr(copy, '/');
-        if (!slash)
-                return -EINVAL;   /* no registry: bpfd does not guess one */
-        *slash = '\0';
-        if (!registry_valid(copy) || !(strchr(copy, '.') || strchr(copy, ':') || streq(copy, "localhost")))
-                return -EINVAL;
-        name = slash + 1;
-        colon = strrchr(name, ':');
-        if (colon) {
-                *colon = '\0';
-                if (!tag_valid(colon + 1))
-                        return -EINVAL;
-                ref->tag = strdup(colon + 1);
-                if (!ref->tag)
-                        return -ENOMEM;
-        } else if (!ref->digest && !(ref->tag = strdup("latest")))
-                return -ENOMEM;
-        if (!repository_valid(name))
-                return -EINVAL;
-        ref->registry = strdup(copy);
-        ref->repository = strdup(name);
-        if (!ref->registry || !ref->repository)
-                return -ENOMEM;
-        *ret = TAKE_PTR(ref);
-        return 0;
-}
-
-char *image_ref_to_string(const ImageRef *ref) {
-        char *s = NULL;
-
-        if (asprintf(&s, "%s/%s%s%s%s%s", ref->registry, ref->repository, ref->tag ? ":" : "", strempty(ref->tag),
-                     ref->digest ? "@" : "", strempty(ref->digest)) < 0)
-                return NULL;
-        return s;
-}
-
 const char *image_error_class(int r) {
         switch (r) {
         case 0:
@@ -875,6 +739,15 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
         r = registry_policy_load(opts->config_path ?: IMAGE_DEFAULT_CONFIG, ref->registry, &p.reg, &err);
         if (r < 0)
                 goto finish;
+        /* Nothing could verify a signature: refused before the registry or the cache is asked. */
+        if (p.reg.require_signature && !p.reg.keys) {
+                r = image_error(&err, -ENOKEY, "registry %s requires signed images (%s) and no key is trusted for it; "
+                                "name it in %s", ref->registry,
+                                p.reg.default_section ? "the default for registries not named in the configuration"
+                                                      : "its configuration",
+                                opts->config_path ?: IMAGE_DEFAULT_CONFIG);
+                goto finish;
+        }
         if (opts->username && opts->password) {
                 p.user = strdup(opts->username);
                 p.password = strdup(opts->password);

@@ -61,6 +61,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "image-ref.h"
+
 #define IMAGE_DEFAULT_CACHE_DIR "/var/cache/bpfd/images"
 #define IMAGE_DEFAULT_CONFIG "/etc/bpfd/registries.conf"
 #define IMAGE_DEFAULT_AUTH_FILE "/etc/bpfd/auth.json"
@@ -75,26 +77,6 @@ typedef enum ImagePullPolicy {
 /* "Always", "IfNotPresent", "Never" (case-insensitive). Returns -EINVAL for anything else. */
 int image_pull_policy_from_string(const char *s, ImagePullPolicy *ret);
 const char *image_pull_policy_to_string(ImagePullPolicy p);
-
-typedef struct ImageRef {
-        char *registry;     /* "host" or "host:port" (IPv6 as "[::1]:5000") */
-        char *repository;   /* "bpfd/test": lower-case path components */
-        char *tag;          /* "latest" when neither tag nor digest was given; NULL with a digest only */
-        char *digest;       /* "sha256:<64 hex>" or NULL */
-} ImageRef;
-
-/* Parses "registry[:port]/name[:tag]" or "registry[:port]/name[:tag]@sha256:<hex>". The registry part
- * is required (the first component must contain '.' or ':' or be "localhost"); there is no default
- * registry, so a reference always says where the code comes from. */
-int image_ref_parse(const char *s, ImageRef **ret);
-void image_ref_free(ImageRef *ref);
-/* The canonical form: registry/repository[:tag][@digest]. NULL on OOM. */
-char *image_ref_to_string(const ImageRef *ref);
-
-static inline void image_ref_freep(ImageRef **p) {
-        image_ref_free(*p);
-}
-#define _cleanup_image_ref_ __attribute__((cleanup(image_ref_freep)))
 
 typedef struct ImagePullOptions {
         ImagePullPolicy policy;
