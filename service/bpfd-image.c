@@ -3,7 +3,7 @@
  * network-facing registry client, its TLS and JSON parsing and its libraries stay out of the daemon; bpfd's
  * worker runs it without capabilities. The tests drive it directly too.
  *
- *     bpfd-image pull REF [--policy Always|IfNotPresent|Never] [--cache DIR] [--config FILE]
+ *     bpfd-image pull REF [--policy Always|IfNotPresent|Never] [--cache DIR] [--cache-max BYTES] [--config FILE]
  *                          [--auth FILE] [--user USER --password PASS]
  *     bpfd-image parse REF
  *     bpfd-image list [--cache DIR]          one line "image REFERENCE DIGEST" per cached reference
@@ -18,10 +18,13 @@
  *     6 DigestMismatch   7 NoSignature   8 UnknownSigner   9 SignatureDigestMismatch   10 NotCached
  *     11 InvalidImage   1 anything else */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bpf/libbpf.h>
 
 #include "image.h"
 #include "util.h"
@@ -63,6 +66,7 @@ int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "policy", required_argument, NULL, 'p' },
                 { "cache", required_argument, NULL, 'c' },
+                { "cache-max", required_argument, NULL, 'm' },
                 { "config", required_argument, NULL, 'f' },
                 { "auth", required_argument, NULL, 'a' },
                 { "user", required_argument, NULL, 'u' },
@@ -75,6 +79,7 @@ int main(int argc, char **argv) {
         _cleanup_free_ char *err = NULL;
         int c, r;
 
+        libbpf_set_print(NULL);   /* its messages would be taken for ours */
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'p':
@@ -86,6 +91,16 @@ int main(int argc, char **argv) {
                 case 'c':
                         opts.cache_dir = optarg;
                         break;
+                case 'm': {
+                        char *end = NULL;
+                        errno = 0;
+                        opts.cache_max = strtoull(optarg, &end, 10);
+                        if (errno || !end || *end || *optarg == '-') {
+                                fprintf(stderr, "error: BadReference: bad --cache-max \"%s\" (bytes)\n", optarg);
+                                return 2;
+                        }
+                        break;
+                }
                 case 'f':
                         opts.config_path = optarg;
                         break;

@@ -5,13 +5,16 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <bpf/libbpf.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "image-cache.h"
 #include "image-cosign.h"
 #include "image-registry.h"
 #include "image-tar.h"
@@ -145,98 +148,8 @@ static char *blob_path(const Pull *p, const char *digest) {
         return s;
 }
 
-/* The index file of a reference: its canonical form with everything but [A-Za-z0-9._-] %-escaped
- * (so "/" and ":" cannot collide), or its sha256 when that gets too long for a file name. */
-static char *ref_index_path_in(const char *cache, const char *ref_string) {
-        GString *s = g_string_new(NULL);
-        char *path = NULL;
-
-        for (const char *c = ref_string; *c; c++)
-                if (isalnum((unsigned char) *c) || *c == '.' || *c == '_' || *c == '-')
-                        g_string_append_c(s, *c);
-                else
-                        g_string_append_printf(s, "%%%02X", (unsigned char) *c);
-        if (s->len > 200) {
-                char d[IMAGE_DIGEST_LEN + 1];
-                image_sha256_digest(ref_string, strlen(ref_string), d);
-                g_string_assign(s, d + strlen("sha256:"));
-        }
-        if (asprintf(&path, "%s/refs/%s", cache, s->str) < 0)
-                path = NULL;
-        g_string_free(s, TRUE);
-        return path;
-}
-
 static char *ref_index_path(const Pull *p, const char *ref_string) {
-        return ref_index_path_in(p->cache, ref_string);
-}
-
-int image_cache_list(const char *cache_dir, char ***ret) {
-        _cleanup_free_ char *dir = NULL;
-        GPtrArray *out = g_ptr_array_new();
-        struct dirent *de;
-        DIR *d;
-
-        if (asprintf(&dir, "%s/refs", cache_dir ?: IMAGE_DEFAULT_CACHE_DIR) < 0)
-                return -ENOMEM;
-        d = opendir(dir);
-        while (d && (de = readdir(d))) {
-                _cleanup_free_ char *path = NULL, *data = NULL;
-                GString *ref;
-                size_t size = 0;
-
-                /* names longer than a file name are hashed and cannot be turned back: not listed */
-                if (de->d_name[0] == '.' || !strchr(de->d_name, '%'))
-                        continue;
-                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || read_full_file(path, 256, &data, &size) < 0)
-                        continue;
-                data[strcspn(data, "\n")] = '\0';
-                ref = g_string_new(NULL);
-                for (const char *c = de->d_name; *c; c++) {
-                        unsigned v;
-                        if (*c == '%' && sscanf(c + 1, "%2X", &v) == 1) {
-                                g_string_append_c(ref, (char) v);
-                                c += 2;
-                        } else
-                                g_string_append_c(ref, *c);
-                }
-                /* cosign's signature artifacts are cached with their images, not images of their own */
-                if (g_str_has_suffix(ref->str, ".sig") && strstr(ref->str, ":sha256-")) {
-                        g_string_free(ref, TRUE);
-                        continue;
-                }
-                g_ptr_array_add(out, g_string_free(ref, FALSE));
-                g_ptr_array_add(out, g_strdup(data));
-        }
-        if (d)
-                closedir(d);
-        g_ptr_array_add(out, NULL);
-        *ret = (char **) g_ptr_array_free(out, FALSE);
-        return 0;
-}
-
-int image_cache_remove(const char *cache_dir, const char *reference) {
-        _cleanup_(image_ref_freep) ImageRef *ref = NULL;
-        _cleanup_free_ char *canonical = NULL, *path = NULL, *digest = NULL;
-        size_t size = 0;
-        int r;
-
-        r = image_ref_parse(reference, &ref);
-        if (r < 0)
-                return r;
-        canonical = image_ref_to_string(ref);
-        if (!canonical || !(path = ref_index_path_in(cache_dir ?: IMAGE_DEFAULT_CACHE_DIR, canonical)))
-                return -ENOMEM;
-        /* the image's signature goes with it: REPO:sha256-<hex of the digest>.sig */
-        if (read_full_file(path, 256, &digest, &size) >= 0) {
-                _cleanup_free_ char *sig = NULL, *sig_path = NULL;
-                digest[strcspn(digest, "\n")] = '\0';
-                if (image_digest_valid(digest) &&
-                    asprintf(&sig, "%s/%s:sha256-%s.sig", ref->registry, ref->repository, digest + strlen("sha256:")) >= 0 &&
-                    (sig_path = ref_index_path_in(cache_dir ?: IMAGE_DEFAULT_CACHE_DIR, sig)))
-                        (void) unlink(sig_path);
-        }
-        return unlink(path) < 0 ? -errno : 0;
+        return image_cache_index_path(p->cache, "refs", ref_string);
 }
 
 /* The digest REF_STRING resolved to when last pulled, if its blob is still cached; NULL otherwise. */
@@ -252,6 +165,7 @@ static char *ref_index_lookup(const Pull *p, const char *ref_string) {
         blob = blob_path(p, data);
         if (!blob || access(blob, F_OK) < 0)
                 return NULL;
+        (void) utimensat(AT_FDCWD, path, NULL, 0);   /* used now: the last to be evicted */
         return TAKE_PTR(data);
 }
 
@@ -329,6 +243,8 @@ static int pull_by_digest(Pull *p, bool manifest, const char *digest, size_t max
         if (r < 0)
                 return r;
         r = cache_store_blob(p, digest, data, size);
+        if (r >= 0 && manifest)
+                r = image_cache_origin_store(p->cache, p->ref->registry, p->ref->repository, digest);
         if (r < 0)
                 return image_error(p->err, r, "cannot write to the image cache %s: %s", p->cache, strerror(-r));
         *ret = TAKE_PTR(data);
@@ -347,7 +263,13 @@ static int pull_resolve(Pull *p, const char *ref_string, const char *tag, const 
         int r;
 
         if (p->policy != IMAGE_PULL_ALWAYS) {
-                cached = digest ? strdup(digest) : ref_index_lookup(p, ref_string);
+                /* A digest names content, not where it may come from: the cache serves it only if it was
+                 * fetched from this registry and repository, else the registry is asked (and must have it). */
+                if (digest)
+                        cached = image_cache_origin_known(p->cache, p->ref->registry, p->ref->repository, digest)
+                                ? strdup(digest) : NULL;
+                else
+                        cached = ref_index_lookup(p, ref_string);
                 if (cached) {
                         _cleanup_free_ char *cache_err = NULL;
                         r = cache_read_blob(p, cached, MAX_MANIFEST_SIZE, &data, &size, &cache_err);
@@ -378,6 +300,8 @@ static int pull_resolve(Pull *p, const char *ref_string, const char *tag, const 
                 return image_error(p->err, -EBADMSG, "manifest of %s does not match its digest (got %s)",
                                    ref_string, actual);
         r = cache_store_blob(p, actual, data, size);
+        if (r >= 0)
+                r = image_cache_origin_store(p->cache, p->ref->registry, p->ref->repository, actual);
         if (r < 0)
                 return image_error(p->err, r, "cannot write to the image cache %s: %s", p->cache, strerror(-r));
         dg = strdup(actual);
@@ -599,6 +523,17 @@ static int pull_object(Pull *p, const char *layer_digest, const char *want, Imag
         r = image_layer_extract_object(layer, layer_size, want, &obj, &obj_size, &name, p->err);
         if (r < 0)
                 return r;
+        /* libbpf must be able to open it (no kernel involved): garbage never gets a reference in the cache. */
+        {
+                LIBBPF_OPTS(bpf_object_open_opts, o, .object_name = "image");
+                struct bpf_object *bo = bpf_object__open_mem(obj, obj_size, &o);
+                bool any = bo && bpf_object__next_program(bo, NULL);
+
+                bpf_object__close(bo);
+                if (!any)
+                        return image_error(p->err, -EPROTO, "the image's object file %s is not a usable BPF object%s",
+                                           name, bo ? " (it holds no programs)" : "");
+        }
         /* Extracted again from the verified layer on every pull: what the path holds is what was verified. */
         if (asprintf(&path, "%s/objects/%s.o", p->cache, layer_digest + strlen("sha256:")) < 0)
                 return -ENOMEM;
@@ -671,11 +606,17 @@ static int pull_run(Pull *p, ImageResult *res) {
         if (r < 0)
                 return r;
         r = pull_object(p, layer_digest, want, res);
+        if (r == -EPROTO && cached) {
+                /* Bad content cached by an older bpfd: no reference may keep pointing at it. */
+                _cleanup_free_ char *path = ref_index_path(p, res->reference);
+                if (path)
+                        (void) unlink(path);
+        }
         if (r < 0)
                 return r;
 
-        /* Only a complete, verified pull updates what the tag means in the cache. */
-        if (p->ref->tag && !p->ref->digest) {
+        /* Only a complete, verified pull updates what the reference means in the cache. */
+        {
                 r = ref_index_store(p, res->reference, top_digest);
                 if (r < 0)
                         return image_error(p->err, r, "cannot write to the image cache %s: %s", p->cache, strerror(-r));
@@ -686,7 +627,7 @@ static int pull_run(Pull *p, ImageResult *res) {
 }
 
 static int cache_prepare(const char *cache, char **err) {
-        static const char * const subdirs[] = { "blobs/sha256", "objects", "refs" };
+        static const char * const subdirs[] = { "blobs/sha256", "objects", "refs", "origins" };
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
@@ -768,6 +709,8 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
         r = pull_run(&p, res);
         if (r < 0)
                 goto finish;
+        /* Within the limit again: what no reference needs goes, then the least recently used images. */
+        (void) image_cache_collect(p.cache, opts->cache_max ?: IMAGE_DEFAULT_CACHE_MAX, res->reference, NULL);
         *ret = TAKE_PTR(res);
         r = 0;
 finish:

@@ -60,6 +60,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "image-ref.h"
 
@@ -86,6 +87,7 @@ typedef struct ImagePullOptions {
         const char *username;      /* with password: used instead of the auth file */
         const char *password;
         long timeout_sec;          /* per HTTP request; 0: 30 */
+        uint64_t cache_max;        /* bytes the cache may hold after a pull; 0: IMAGE_DEFAULT_CACHE_MAX */
 } ImagePullOptions;
 
 typedef struct ImageProgram {
