@@ -67,7 +67,9 @@ int registry_policy_load(const char *path, const char *registry, RegistryPolicy 
         group = match ?: g_key_file_has_group(kf, "*") ? "*" : NULL;
         if (!group)
                 return 0;
+        /* A group says everything about its registries: what it leaves out is off. */
         p.default_section = !match;
+        p.require_signature = false;
 
         group_keys = g_key_file_get_keys(kf, group, NULL, NULL);
         for (char **k = group_keys; k && *k; k++)

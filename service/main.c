@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "caps.h"
+#include "image-puller.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -21,6 +22,7 @@ static const char *arg_runtime_dir = "/run/bpfd";
 static uint64_t arg_exit_idle_usec = 0;
 static bool arg_debug = false;
 static const char *arg_image_cache = NULL, *arg_image_config = NULL, *arg_image_auth = NULL;
+static uint64_t arg_image_cache_max = 0;
 
 static void help(void) {
         printf("Usage: bpfd [OPTIONS]\n\n"
@@ -37,6 +39,7 @@ static void help(void) {
                "     --image-config=FILE    Registries: insecure, signatures required, keys, CA\n"
                "                            (default /etc/bpfd/registries.conf)\n"
                "     --image-auth=FILE      Registry credentials, container auth format\n"
+               "     --image-cache-max=BYTES  Bound of the image cache (default 1 GiB; least recently used go first)\n"
                "                            (default /etc/bpfd/auth.json)\n"
                "     --debug                Log debug messages\n\n"
                "bpfd logs to the journal when started by systemd, to standard error otherwise.\n");
@@ -44,7 +47,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG, ARG_IMAGE_CACHE, ARG_IMAGE_CONFIG,
-               ARG_IMAGE_AUTH };
+               ARG_IMAGE_AUTH, ARG_IMAGE_CACHE_MAX };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -54,6 +57,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "image-cache", required_argument, NULL, ARG_IMAGE_CACHE },
                 { "image-config", required_argument, NULL, ARG_IMAGE_CONFIG },
                 { "image-auth", required_argument, NULL, ARG_IMAGE_AUTH },
+                { "image-cache-max", required_argument, NULL, ARG_IMAGE_CACHE_MAX },
                 {}
         };
         int c;
@@ -92,6 +96,16 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_IMAGE_CONFIG:
                         arg_image_config = optarg;
                         break;
+                case ARG_IMAGE_CACHE_MAX: {
+                        char *end = NULL;
+                        errno = 0;
+                        arg_image_cache_max = strtoull(optarg, &end, 10);
+                        if (errno || !end || *end || *optarg == '-' || arg_image_cache_max == 0) {
+                                log_error("--image-cache-max: '%s' is not a number of bytes", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                }
                 case ARG_IMAGE_AUTH:
                         arg_image_auth = optarg;
                         break;
@@ -276,7 +290,9 @@ int main(int argc, char *argv[]) {
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;
-        engine_set_image_paths(m.engine, arg_image_cache, arg_image_config, arg_image_auth);
+        r = image_puller_configure(arg_image_cache, arg_image_config, arg_image_auth, arg_image_cache_max, 0, 0);
+        if (r < 0)
+                return log_error_errno(r, "Out of memory."), 1;
 
         /* libxdp pins its dispatchers on bpfd's bpffs; it reads that from the environment, so before threads. */
         r = xdp_chain_init(engine_bpffs_path(m.engine));

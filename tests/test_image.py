@@ -196,9 +196,15 @@ def same_file(a, b):
 def test_reference_parsing():
     good = {
         "127.0.0.1:5000/bpfd/test:v1": ("127.0.0.1:5000", "bpfd/test", "v1", "-"),
-        "quay.io/bpfman-bytecode/xdp_pass": ("quay.io", "bpfman-bytecode/xdp_pass", "latest", "-"),
-        "localhost/a/b@sha256:" + "a" * 64: ("localhost", "a/b", "-", "sha256:" + "a" * 64),
+        "quay.io/bpfman-bytecode/xdp_pass": ("quay.io:443", "bpfman-bytecode/xdp_pass", "latest", "-"),
+        "localhost/a/b@sha256:" + "a" * 64: ("localhost:443", "a/b", "-", "sha256:" + "a" * 64),
         "r.example:443/x:t@sha256:" + "0" * 64: ("r.example:443", "x", "t", "sha256:" + "0" * 64),
+        # one registry, one name: case, leading zeros, default port, Docker Hub's aliases
+        "Quay.IO:00443/a:v": ("quay.io:443", "a", "v", "-"),
+        "127.0.0.1:05443/x:v1": ("127.0.0.1:5443", "x", "v1", "-"),
+        "index.docker.io/alpine": ("docker.io:443", "library/alpine", "latest", "-"),
+        "registry-1.docker.io/x/y:z": ("docker.io:443", "x/y", "z", "-"),
+        "[::0001]:5000/a": ("[::1]:5000", "a", "latest", "-"),
     }
     for ref, want in good.items():
         out = dict(line.split(" ", 1) for line in lib.run([CHECK, "parse", ref]).stdout.splitlines())
@@ -308,8 +314,9 @@ def test_registry_down():
     p = pull(f"127.0.0.1:{port}/bpfd/test:v1", config, scratch(), expect="RegistryUnreachable")
     assert "unreachable" in p.p.stderr
     # HTTPS (not configured insecure) to a port nothing listens on: the same class.
-    tls_config = os.path.join(scratch(), "empty.conf")
-    open(tls_config, "w").close()
+    tls_config = os.path.join(scratch(), "https.conf")
+    with open(tls_config, "w") as f:
+        f.write(f"[127.0.0.1:{port}]\n")
     pull(f"127.0.0.1:{port}/bpfd/test:v1", tls_config, scratch(), expect="RegistryUnreachable")
 
 
