@@ -1,0 +1,269 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Images through bpfd, as an attacker and as a busy node would try them (issue 12), against real
+registries on 127.0.0.1 (Debian's docker-registry), the real bus and polkitd:
+polkit is asked before the registry or the cache is touched; a digest reference is served from the
+cache only for the registry and repository it came from; one registry has one name under a signing
+requirement; image rm and the size limit free the bytes; bad objects never stay under a tag; others'
+images are theirs to remove; a stalled pull delays nobody's file load; bpfctl names its options."""
+
+import os
+import socket
+import subprocess
+import threading
+
+import lib
+from lib import unload
+from test_image import Registry, free_port, new_key, push, registry, scratch, sign, write_config
+from test_image_load import daemon_with_images, load_image, manager_call, programs
+
+
+def access_log_size(reg):
+    """Bytes of the registry's log (access log on): what it was asked so far."""
+    reg.log.flush()
+    return os.path.getsize(f"{reg.dir}/registry.log")
+
+
+def requests_since(reg, offset):
+    with open(f"{reg.dir}/registry.log", "rb") as f:
+        f.seek(offset)
+        return [line for line in f.read().decode(errors="replace").splitlines() if "/v2/" in line]
+
+
+def logging_registry():
+    reg = Registry()
+    with open(reg.config) as f:
+        config = f.read()
+    config = config.replace("  level: error", "  level: info").replace("    disabled: true", "    disabled: false")
+    with open(reg.config, "w") as f:
+        f.write(config)
+    return reg
+
+
+def cache_bytes(cache):
+    total = 0
+    for sub in ("blobs", "objects"):
+        for root, _, files in os.walk(os.path.join(cache, sub)):
+            total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    return total
+
+
+def open_for_all(path):
+    os.chmod(os.path.dirname(path), 0o755)
+
+
+def test_refused_caller_causes_no_registry_request():
+    reg = logging_registry().start()
+    try:
+        push(reg, "v1")
+        config = write_config(reg)
+        with open(config, "a") as f:
+            f.write(f"\n[localhost:{reg.port}]\ninsecure=true\n")
+        open_for_all(config)
+        cache = scratch()
+        with daemon_with_images(config, cache):
+            before = access_log_size(reg)
+            # bob may load nothing; alice may pull from 127.0.0.1 only, and localhost is another registry
+            for user, ref in ((lib.BOB, reg.ref("v1")), (lib.ALICE, f"localhost:{reg.port}/bpfd/test:v1"),
+                              (lib.ALICE, f"LOCALHOST:0{reg.port}/bpfd/test:v1")):
+                p = load_image(ref, user=user, check=False)
+                assert "org.bpfd.Error.PermissionDenied" in p.stderr and "org.bpfd.load-image" in p.stderr, p.stderr
+                p = manager_call_as(user, "PullImage", ref, "Always")
+                assert "org.bpfd.Error.PermissionDenied" in p.stderr, p.stderr
+            assert requests_since(reg, before) == [], requests_since(reg, before)
+            assert cache_bytes(cache) == 0
+            assert "reference" not in manager_call("ListImages").stdout
+            # allowed: the registry is asked
+            load_image(reg.ref("v1"), user=lib.ALICE)
+            (prog,) = programs()
+            unload(prog["id"])
+            assert requests_since(reg, before) != []
+    finally:
+        reg.stop()
+
+
+def manager_call_as(user, method, *args):
+    return lib.run(["gdbus", "call", "--system", "--dest", lib.BUS_NAME, "--object-path", lib.MANAGER_PATH,
+                    "--method", f"org.bpfd.Manager.{method}", *args], user=user, check=False)
+
+
+def test_digest_reference_only_from_where_it_came():
+    with registry() as a, registry() as b:
+        digest = push(a, "v1")
+        push(b, "other")
+        config = write_config(a)
+        with open(config, "a") as f:
+            f.write(f"\n[{b.addr}]\ninsecure=true\n")
+        open_for_all(config)
+        with daemon_with_images(config, scratch()):
+            manager_call("PullImage", a.ref("v1"), "Always")
+            # b never had that manifest: the shared cache must not vouch for it
+            for policy in ("IfNotPresent", "Never"):
+                p = load_image(f"{b.addr}/bpf/anything@{digest}", user=lib.ALICE, check=False, policy=policy)
+                assert ("org.bpfd.Error.ImageNotFound" if policy == "IfNotPresent"
+                        else "org.bpfd.Error.ImageNotCached") in p.stderr, p.stderr
+            assert programs() == []
+            # from where it came, the digest is served (from the cache, registry gone)
+            a.stop()
+            load_image(f"{a.addr}/bpfd/test@{digest}", user=lib.ALICE, policy="Never")
+            (prog,) = programs()
+            unload(prog["id"])
+
+
+def test_one_registry_one_name_under_a_signing_requirement():
+    with registry() as reg:
+        push(reg, "unsigned")
+        pub = new_key()[:-4] + ".pub"
+        config = write_config(reg, require_signature=True, keys=[pub])
+        with daemon_with_images(config, scratch()):
+            for ref in (f"localhost:{reg.port}/bpfd/test:unsigned", f"127.0.0.1:0{reg.port}/bpfd/test:unsigned",
+                        reg.ref("unsigned")):
+                p = load_image(ref, check=False)
+                assert "org.bpfd.Error.NoSignature" in p.stderr, (ref, p.stderr)
+            assert programs() == []
+
+
+def test_image_rm_and_the_limit_free_the_bytes():
+    with registry() as reg:
+        d1 = push(reg, "v1")
+        push(reg, "v2", "--labels", "v1")
+        pub = sign(reg, d1, new_key())
+        config = write_config(reg, keys=[pub])
+        cache = scratch()
+        with daemon_with_images(config, cache):
+            manager_call("PullImage", reg.ref("v1"), "Always")
+            manager_call("PullImage", reg.ref("v2"), "Always")
+            assert cache_bytes(cache) > 0
+            manager_call("RemoveImage", reg.ref("v1"))
+            assert cache_bytes(cache) > 0
+            manager_call("RemoveImage", reg.ref("v2"))
+            assert cache_bytes(cache) == 0, os.listdir(os.path.join(cache, "blobs", "sha256"))
+        # A limit smaller than two images: the least recently used one goes.
+        cache = scratch()
+        lib.daemon.stop()
+        lib.daemon.start(["--image-config", config, "--image-cache", cache, "--image-cache-max", "1"])
+        try:
+            manager_call("PullImage", reg.ref("v1"), "Always")
+            one = cache_bytes(cache)
+            manager_call("PullImage", reg.ref("v2"), "Always")
+            listing = manager_call("ListImages").stdout
+            assert reg.ref("v2") in listing and reg.ref("v1") not in listing, listing
+            manager_call("PullImage", reg.ref("v1"), "Always")
+            assert cache_bytes(cache) == one
+        finally:
+            lib.daemon.stop()
+            lib.daemon.start()
+
+
+def test_bad_object_never_stays_under_its_tag():
+    bad = os.path.join(scratch(), "tracepoint_counter.bpf.o")
+    with open(bad, "wb") as f:
+        f.write(b"\x7fELF" + os.urandom(4096))
+    with registry() as reg:
+        lib.run([os.path.join(lib.TESTS_DIR, "image", "make-image"), "--registry", reg.addr, "--tag", "t",
+                 "--object", bad, "--workdir", scratch()], timeout=120)
+        with daemon_with_images(write_config(reg), scratch()):
+            p = load_image(reg.ref("t"), check=False)
+            assert "org.bpfd.Error.InvalidImage" in p.stderr, p.stderr
+            assert reg.ref("t") not in manager_call("ListImages").stdout
+            push(reg, "t")   # fixed, same tag
+            load_image(reg.ref("t"))
+            (prog,) = programs()
+            unload(prog["id"])
+
+
+def test_others_images_are_theirs_to_remove():
+    with registry() as reg:
+        push(reg, "v1")
+        config = write_config(reg)
+        open_for_all(config)
+        with daemon_with_images(config, scratch()):
+            load_image(reg.ref("v1"))   # root's program
+            (prog,) = programs()
+            try:
+                p = manager_call_as(lib.ALICE, "RemoveImage", reg.ref("v1"))
+                assert "org.bpfd.Error.PermissionDenied" in p.stderr and "org.bpfd.manage-others" in p.stderr, p.stderr
+                assert reg.ref("v1") in manager_call("ListImages").stdout
+                load_image(reg.ref("v1"), policy="Never")
+            finally:
+                unload(*[p["id"] for p in programs()])
+            # nobody's program comes from it any more: alice may
+            p = manager_call_as(lib.ALICE, "RemoveImage", reg.ref("v1"))
+            assert p.returncode == 0, p.stderr
+
+
+class StalledRegistry:
+    """Accepts connections and reads the request, then answers nothing until released."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(8)
+        self.got_request = threading.Event()
+        self.conns = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            if b"GET /v2/" in c.recv(4096):
+                self.got_request.set()
+
+    def release(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def bpfd_children():
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if status.get("PPid", "").strip() == str(lib.daemon.pid):
+            out.append({k: v.strip() for k, v in status.items()})
+    return out
+
+
+def test_stalled_pull_delays_nobody():
+    stalled = StalledRegistry()
+    config = os.path.join(scratch(), "registries.conf")
+    with open(config, "w") as f:
+        f.write(f"[127.0.0.1:{stalled.port}]\ninsecure=true\n")
+    with daemon_with_images(config, scratch()):
+        pull = subprocess.Popen(["gdbus", "call", "--system", "--dest", lib.BUS_NAME, "--object-path",
+                                 lib.MANAGER_PATH, "--method", "org.bpfd.Manager.PullImage",
+                                 f"127.0.0.1:{stalled.port}/bpfd/test:v1", "Always"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert stalled.got_request.wait(60), "the puller never asked the registry"
+            # the puller: no capabilities, empty bounding set, no_new_privs
+            (helper,) = [c for c in bpfd_children() if c["Name"] == "bpfd-image"]
+            assert int(helper["CapBnd"], 16) == 0 and int(helper["CapEff"], 16) == 0, helper
+            assert int(helper["CapPrm"], 16) == 0 and helper["NoNewPrivs"] == "1", helper
+            # another user's file load goes through while the pull hangs
+            p = lib.bpfctl("--json", "load", lib.bpf_obj("tracepoint_counter"), "-p", "count_getpid",
+                           user=lib.ALICE)
+            ids = [x["id"] for x in p.json["programs"]]
+            unload(*ids)
+            assert pull.poll() is None, "the pull ended before the file load could run"
+        finally:
+            stalled.release()
+            _, err = pull.communicate(timeout=120)
+        assert "org.bpfd.Error.RegistryUnreachable" in err, err
+
+
+def test_cli_names_options():
+    with registry() as reg:
+        push(reg, "v1")
+        with daemon_with_images(write_config(reg), scratch()):
+            p = lib.bpfctl("load", "image", reg.ref("v1"), "tracepoint", check=False)
+            assert p.returncode != 0 and "--attach-program" in p.stderr and "'program'" not in p.stderr, p.stderr
+            assert programs() == []
