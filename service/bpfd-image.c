@@ -8,6 +8,8 @@
  *     bpfd-image parse REF
  *     bpfd-image list [--cache DIR]          one line "image REFERENCE DIGEST" per cached reference
  *     bpfd-image rm REF [--cache DIR]        forget a cached reference (10 if it was not cached)
+ *     bpfd-image serve [--cache DIR] [--cache-max BYTES] [--config FILE]
+ *                                            bpfd's long-lived puller, requests on fd 3 (see image-serve.h)
  *
  * pull prints one "key value" line each: "reference", "digest" (manifest digest), "object" (path of the
  * cached object file), "filename", "source" (cache or registry), "signed KEY" or "unsigned", then
@@ -26,19 +28,9 @@
 
 #include <bpf/libbpf.h>
 
+#include "image-serve.h"
 #include "image.h"
 #include "util.h"
-
-static int exit_status(int r) {
-        static const struct { int err, status; } map[] = {
-                { -EINVAL, 2 }, { -EHOSTUNREACH, 3 }, { -ENOENT, 4 }, { -EACCES, 5 }, { -EBADMSG, 6 },
-                { -ENOKEY, 7 }, { -EKEYREJECTED, 8 }, { -EXDEV, 9 }, { -ENOMEDIUM, 10 }, { -EPROTO, 11 },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                if (map[i].err == r)
-                        return map[i].status;
-        return 1;
-}
 
 static int usage(void) {
         fprintf(stderr, "usage: bpfd-image pull REF [--policy P] [--cache DIR] [--config FILE] [--auth FILE]\n"
@@ -54,7 +46,7 @@ static int do_parse(const char *s) {
 
         if (r < 0) {
                 fprintf(stderr, "error: %s: bad image reference \"%s\"\n", image_error_class(r), s);
-                return exit_status(r);
+                return image_exit_status(r);
         }
         canon = image_ref_to_string(ref);
         printf("registry %s\nrepository %s\ntag %s\ndigest %s\ncanonical %s\n", ref->registry, ref->repository,
@@ -127,6 +119,8 @@ int main(int argc, char **argv) {
                         printf("image %s %s\n", i[0], i[1]);
                 return 0;
         }
+        if (argc - optind == 1 && streq(argv[optind], "serve"))
+                return image_serve(3, &opts) < 0 ? 1 : 0;
         if (argc - optind != 2)
                 return usage();
         if (streq(argv[optind], "parse"))
@@ -136,7 +130,7 @@ int main(int argc, char **argv) {
                 if (r < 0)
                         fprintf(stderr, "error: %s: %s is not cached\n", r == -ENOENT ? "NotCached" : image_error_class(r),
                                 argv[optind + 1]);
-                return r == -ENOENT ? 10 : r < 0 ? exit_status(r) : 0;
+                return r == -ENOENT ? 10 : r < 0 ? image_exit_status(r) : 0;
         }
         if (!streq(argv[optind], "pull"))
                 return usage();
@@ -144,7 +138,7 @@ int main(int argc, char **argv) {
         r = image_pull(argv[optind + 1], &opts, &res, &err);
         if (r < 0) {
                 fprintf(stderr, "error: %s: %s\n", image_error_class(r), err ?: strerror(-r));
-                return exit_status(r);
+                return image_exit_status(r);
         }
         printf("reference %s\n", res->reference);
         printf("digest %s\n", res->manifest_digest);

@@ -38,7 +38,11 @@ char *image_cache_index_path(const char *cache, const char *subdir, const char *
         return path;
 }
 
-static char *origin_path(const char *cache, const char *registry, const char *repository, const char *digest) {
+char *image_cache_ref_path(const char *cache, const char *reference) {
+        return image_cache_index_path(cache ?: IMAGE_DEFAULT_CACHE_DIR, "refs", reference);
+}
+
+char *image_cache_origin_path(const char *cache, const char *registry, const char *repository, const char *digest) {
         _cleanup_free_ char *key = NULL;
 
         if (asprintf(&key, "%s/%s@%s", registry, repository, digest) < 0)
@@ -47,7 +51,7 @@ static char *origin_path(const char *cache, const char *registry, const char *re
 }
 
 int image_cache_origin_store(const char *cache, const char *registry, const char *repository, const char *digest) {
-        _cleanup_free_ char *path = origin_path(cache, registry, repository, digest), *line = NULL;
+        _cleanup_free_ char *path = image_cache_origin_path(cache, registry, repository, digest), *line = NULL;
 
         if (!path || asprintf(&line, "%s\n", digest) < 0)
                 return -ENOMEM;
@@ -55,7 +59,7 @@ int image_cache_origin_store(const char *cache, const char *registry, const char
 }
 
 bool image_cache_origin_known(const char *cache, const char *registry, const char *repository, const char *digest) {
-        _cleanup_free_ char *path = origin_path(cache, registry, repository, digest);
+        _cleanup_free_ char *path = image_cache_origin_path(cache, registry, repository, digest);
         return path && access(path, F_OK) >= 0;
 }
 

@@ -18,6 +18,9 @@
 /* CACHE/SUBDIR/<KEY with everything but [A-Za-z0-9._-] %-escaped>, or the key's sha256 when too long. */
 char *image_cache_index_path(const char *cache, const char *subdir, const char *key);
 
+char *image_cache_origin_path(const char *cache, const char *registry, const char *repository, const char *digest);
+/* The index file of a (canonical) reference in CACHE (NULL: the default). */
+char *image_cache_ref_path(const char *cache, const char *reference);
 /* Remembers / asks whether manifest DIGEST came from REGISTRY/REPOSITORY. */
 int image_cache_origin_store(const char *cache, const char *registry, const char *repository, const char *digest);
 bool image_cache_origin_known(const char *cache, const char *registry, const char *repository, const char *digest);

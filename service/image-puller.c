@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <inttypes.h>
+#include <ftw.h>
 #include <glib.h>
 #include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -15,32 +18,119 @@
 #include "log.h"
 #include "util.h"
 
+#define DEFAULT_CACHE "/var/cache/bpfd/images"
+#define DEFAULT_AUTH "/etc/bpfd/auth.json"
+
 static struct {
-        char *cache, *config, *auth;
-        char cache_max[32];
+        char *auth;
+        int control_fd;
         uid_t uid;
         gid_t gid;
-} puller;
+} puller = { .control_fd = -1 };
 
-int image_puller_configure(const char *cache, const char *config, const char *auth, uint64_t cache_max,
-                           uid_t uid, gid_t gid) {
-        puller.cache = cache ? strdup(cache) : NULL;
-        puller.config = config ? strdup(config) : NULL;
-        puller.auth = auth ? strdup(auth) : NULL;
-        if (cache_max)
-                snprintf(puller.cache_max, sizeof puller.cache_max, "%" PRIu64, cache_max);
-        puller.uid = uid;
-        puller.gid = gid;
-        return (cache && !puller.cache) || (config && !puller.config) || (auth && !puller.auth) ? -ENOMEM : 0;
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        if ((st->st_uid != chown_uid || st->st_gid != chown_gid) && lchown(path, chown_uid, chown_gid) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The cache is the puller's: created if missing (its parents root's), handed over if it was not. */
+static int cache_prepare(const char *cache) {
+        _cleanup_free_ char *copy = strdup(cache);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
+                *p = '\0';
+                if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(cache, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        chown_uid = puller.uid;
+        chown_gid = puller.gid;
+        r = nftw(cache, chown_one, 16, FTW_PHYS | FTW_MOUNT);
+        return r < 0 ? -errno : r;
+}
+
+__attribute__((noreturn)) static void serve_exec(const char *const *argv, int control) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(control, 3) < 0)
+                _exit(127);
+        /* Only stdin, stdout, stderr (the daemon's log) and the control socket. */
+        if (syscall(SYS_close_range, 4U, ~0U, 0) < 0)
+                for (int fd = 4; fd < 1024; fd++)
+                        (void) close(fd);
+        /* The bounding set first, while CAP_SETPCAP is still there; then the ids, which take the rest. */
+        for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+                if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+                        _exit(126);
+        if (setgroups(0, NULL) < 0 || setresgid(puller.gid, puller.gid, puller.gid) < 0 ||
+            setresuid(puller.uid, puller.uid, puller.uid) < 0)
+                _exit(126);
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                _exit(126);
+        execv(argv[0], (char **) argv);
+        _exit(127);
+}
+
+int image_puller_start(const char *cache, const char *config, const char *auth, uint64_t cache_max,
+                       const char *user) {
+        char max[32] = "";
+        const char *argv[12] = { getenv("BPFD_IMAGE_HELPER") ?: BPFD_IMAGE_HELPER, "serve" };
+        size_t n = 2;
+        struct passwd *pw;
+        int sv[2], r;
+        pid_t pid;
+
+        pw = getpwnam(user ?: "nobody");
+        if (!pw)
+                return log_error_errno(-ESRCH, "The image user '%s' does not exist.", user ?: "nobody");
+        if (pw->pw_uid == 0)
+                return log_error_errno(-EPERM, "The image user must not be root.");
+        puller.uid = pw->pw_uid;
+        puller.gid = pw->pw_gid;
+        puller.auth = strdup(auth ?: DEFAULT_AUTH);
+        if (!puller.auth)
+                return -ENOMEM;
+        r = cache_prepare(cache ?: DEFAULT_CACHE);
+        if (r < 0)
+                return log_error_errno(r, "Cannot prepare the image cache %s: %m", cache ?: DEFAULT_CACHE);
+
+        if (cache)
+                argv[n++] = "--cache", argv[n++] = cache;
+        if (cache_max) {
+                snprintf(max, sizeof max, "%" PRIu64, cache_max);
+                argv[n++] = "--cache-max", argv[n++] = max;
+        }
+        if (config)
+                argv[n++] = "--config", argv[n++] = config;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(sv[0]);
+                close(sv[1]);
+                return r;
+        }
+        if (pid == 0)
+                serve_exec(argv, sv[1]);
+        close(sv[1]);
+        puller.control_fd = sv[0];
+        return 0;
 }
 
 struct ImagePull {
-        pid_t pid;
-        int pidfd, out_fd, err_fd;
-        sd_event_source *pid_source, *out_source, *err_source;
-        GString *out, *err;
-        bool exited;
-        int status;
+        int fd;
+        sd_event_source *source;
         ImagePullDone done;
         void *userdata;
 };
@@ -48,21 +138,9 @@ struct ImagePull {
 ImagePull *image_pull_free(ImagePull *p) {
         if (!p)
                 return NULL;
-        sd_event_source_disable_unref(p->pid_source);
-        sd_event_source_disable_unref(p->out_source);
-        sd_event_source_disable_unref(p->err_source);
-        if (p->pid > 0 && !p->exited) {
-                (void) kill(p->pid, SIGKILL);
-                (void) waitpid(p->pid, NULL, 0);
-        }
-        if (p->pidfd >= 0)
-                close(p->pidfd);
-        if (p->out_fd >= 0)
-                close(p->out_fd);
-        if (p->err_fd >= 0)
-                close(p->err_fd);
-        g_string_free(p->out, TRUE);
-        g_string_free(p->err, TRUE);
+        sd_event_source_disable_unref(p->source);
+        if (p->fd >= 0)
+                close(p->fd);
         free(p);
         return NULL;
 }
@@ -75,7 +153,7 @@ const char *image_pull_value(char **lines, const char *key) {
         return NULL;
 }
 
-/* The puller's exit status per error class (see bpfd-image.c): org.bpfd.Error.<class>. */
+/* The puller's status per error class (see bpfd-image.c): org.bpfd.Error.<class>. */
 static const char *error_name(int status) {
         static const char *const names[] = {
                 [2] = "org.bpfd.Error.InvalidArgument",     [3] = "org.bpfd.Error.RegistryUnreachable",
@@ -87,155 +165,113 @@ static const char *error_name(int status) {
         return status > 0 && status < (int) ELEMENTSOF(names) && names[status] ? names[status] : "org.bpfd.Error.Failed";
 }
 
-static void maybe_finish(ImagePull *p) {
+static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ImagePull *p = userdata;
+        char buf[65536];
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control;
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof control.buf };
+        _cleanup_close_ int object_fd = -1;
         g_auto(GStrv) lines = NULL;
         ImagePullDone done = p->done;
+        const char *status, *error;
+        ssize_t n;
 
-        if (!p->exited || p->out_fd >= 0 || p->err_fd >= 0 || !done)
-                return;
-        p->done = NULL;
-        if (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0) {
-                /* "error: CLASS: message" */
-                const char *msg = p->err->str, *colon = strstr(msg, ": ");
-                colon = colon ? strstr(colon + 2, ": ") : NULL;
-                g_strchomp(p->err->str);
-                done(p, error_name(WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 1),
-                     colon ? colon + 2 : *msg ? msg : "the image helper failed", NULL, p->userdata);
-                return;
-        }
-        lines = g_strsplit(p->out->str, "\n", -1);
-        done(p, NULL, NULL, lines, p->userdata);
-}
-
-static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        ImagePull *p = userdata;
-        bool is_out = fd == p->out_fd;
-        GString *buf = is_out ? p->out : p->err;
-        char chunk[4096];
-        ssize_t n = read(fd, chunk, sizeof chunk);
-
+        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
-        if (n > 0 && buf->len < 1024 * 1024) {
-                g_string_append_len(buf, chunk, n);
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        int fds[8], k = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                        memcpy(fds, CMSG_DATA(c), sizeof(int) * MIN(k, 8));
+                        for (int i = 0; i < MIN(k, 8); i++)
+                                if (object_fd < 0)
+                                        object_fd = fds[i];
+                                else
+                                        close(fds[i]);
+                }
+        p->source = sd_event_source_disable_unref(p->source);
+        p->done = NULL;
+        if (n <= 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+                done(p, "org.bpfd.Error.Failed", "the image puller ended without an answer", NULL, -1, p->userdata);
                 return 0;
         }
-        if (n > 0)
-                return 0;   /* more than anyone needs: dropped */
-        if (is_out) {
-                p->out_source = sd_event_source_disable_unref(p->out_source);
-                close(p->out_fd);
-                p->out_fd = -1;
-        } else {
-                p->err_source = sd_event_source_disable_unref(p->err_source);
-                close(p->err_fd);
-                p->err_fd = -1;
-        }
-        maybe_finish(p);
-        return 0;
-}
-
-static int on_exit_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        ImagePull *p = userdata;
-
-        if (waitpid(p->pid, &p->status, WNOHANG) <= 0)
+        buf[n] = '\0';
+        lines = g_strsplit(buf, "\n", -1);
+        status = image_pull_value(lines, "status");
+        error = image_pull_value(lines, "error");
+        if (!status || !streq(status, "0")) {
+                const char *colon = error ? strstr(error, ": ") : NULL;
+                done(p, error_name(status ? atoi(status) : 1), colon ? colon + 2 : "the image puller failed", NULL, -1,
+                     p->userdata);
                 return 0;
-        p->exited = true;
-        p->pid_source = sd_event_source_disable_unref(p->pid_source);
-        maybe_finish(p);
-        return 0;
-}
-
-/* In the child: nothing of the daemon's privileges survives the exec. */
-__attribute__((noreturn)) static void child_exec(const char *const *argv, int out, int err) {
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-        if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-                _exit(127);
-        /* Only the three standard descriptors. */
-        if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
-                for (int fd = 3; fd < 1024; fd++)
-                        (void) close(fd);
-        /* The bounding set first (while CAP_SETPCAP may still be there), then the ids. */
-        for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
-                (void) prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
-        if (puller.uid != 0 || puller.gid != 0) {
-                if (setgroups(0, NULL) < 0 && errno != EPERM)
-                        _exit(126);
-                if (setresgid(puller.gid, puller.gid, puller.gid) < 0 || setresuid(puller.uid, puller.uid, puller.uid) < 0)
-                        _exit(126);
         }
-        (void) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        execv(argv[0], (char **) argv);
-        _exit(127);
+        /* Only a sealed memfd: nobody can change the bytes once they are ours. */
+        if (object_fd >= 0 && fcntl(object_fd, F_GET_SEALS) !=
+                                      (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)) {
+                done(p, "org.bpfd.Error.Failed", "the image puller sent an object that is not sealed", NULL, -1,
+                     p->userdata);
+                return 0;
+        }
+        done(p, NULL, NULL, lines, TAKE_FD(object_fd), p->userdata);
+        return 0;
 }
 
 int image_pull_start(sd_event *event, const char *verb, const char *reference, int policy, ImagePullDone done,
                      void *userdata, ImagePull **ret) {
         static const char *const policies[] = { "Always", "IfNotPresent", "Never" };
-        const char *argv[20] = { getenv("BPFD_IMAGE_HELPER") ?: BPFD_IMAGE_HELPER, verb };
-        int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, r;
+        _cleanup_free_ char *msg = NULL;
+        _cleanup_close_ int auth_fd = -1;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * 2)];
+        } control = {};
+        int sv[2], fds[2], n_fds = 1, len, r;
         ImagePull *p;
-        size_t n = 2;
 
-        if (reference)
-                argv[n++] = reference;
-        if (policy >= 0 && policy < 3)
-                argv[n++] = "--policy", argv[n++] = policies[policy];
-        if (puller.cache)
-                argv[n++] = "--cache", argv[n++] = puller.cache;
-        if (*puller.cache_max)
-                argv[n++] = "--cache-max", argv[n++] = puller.cache_max;
-        if (puller.config)
-                argv[n++] = "--config", argv[n++] = puller.config;
-        if (puller.auth)
-                argv[n++] = "--auth", argv[n++] = puller.auth;
-
-        p = calloc(1, sizeof(ImagePull));
-        if (!p)
+        if (puller.control_fd < 0)
+                return -ENOTCONN;
+        len = asprintf(&msg, "%s%c%s%c%s%c", verb, 0, strempty(reference), 0,
+                       policy >= 0 && policy < 3 ? policies[policy] : "", 0);
+        if (len < 0)
                 return -ENOMEM;
-        *p = (ImagePull) { .pidfd = -1, .out_fd = -1, .err_fd = -1, .out = g_string_new(NULL),
-                           .err = g_string_new(NULL), .done = done, .userdata = userdata };
-        if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-                r = -errno;
-                goto fail;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        /* The credentials are root's; the puller gets this one read-only descriptor of them. */
+        auth_fd = open(puller.auth, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fds[0] = sv[1];
+        if (auth_fd >= 0)
+                fds[n_fds++] = auth_fd;
+
+        struct iovec iov = { .iov_base = msg, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = CMSG_SPACE(sizeof(int) * n_fds) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+        r = sendmsg(puller.control_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+        close(sv[1]);
+        if (r < 0) {
+                close(sv[0]);
+                return r;
         }
-        p->pid = fork();
-        if (p->pid == 0)
-                child_exec(argv, outp[1], errp[1]);
-        if (p->pid < 0) {
-                r = -errno;
-                goto fail;
+        p = calloc(1, sizeof(ImagePull));
+        if (!p) {
+                close(sv[0]);
+                return -ENOMEM;
         }
-        close(outp[1]);
-        close(errp[1]);
-        outp[1] = errp[1] = -1;
-        p->out_fd = outp[0];
-        p->err_fd = errp[0];
-        p->pidfd = (int) syscall(SYS_pidfd_open, p->pid, 0);
-        if (p->pidfd < 0) {
-                r = -errno;
-                goto fail;
+        *p = (ImagePull) { .fd = sv[0], .done = done, .userdata = userdata };
+        r = sd_event_add_io(event, &p->source, p->fd, EPOLLIN, on_reply, p);
+        if (r < 0) {
+                image_pull_free(p);
+                return r;
         }
-        (void) fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
-        (void) fcntl(p->err_fd, F_SETFL, O_NONBLOCK);
-        r = sd_event_add_io(event, &p->out_source, p->out_fd, EPOLLIN, on_output, p);
-        if (r >= 0)
-                r = sd_event_add_io(event, &p->err_source, p->err_fd, EPOLLIN, on_output, p);
-        if (r >= 0)
-                r = sd_event_add_io(event, &p->pid_source, p->pidfd, EPOLLIN, on_exit_fd, p);
-        if (r < 0)
-                goto fail;
         *ret = p;
         return 0;
-fail:
-        for (int i = 0; i < 2; i++) {
-                if (outp[i] >= 0 && outp[i] != p->out_fd)
-                        close(outp[i]);
-                if (errp[i] >= 0 && errp[i] != p->err_fd)
-                        close(errp[i]);
-        }
-        image_pull_free(p);
-        return r;
 }

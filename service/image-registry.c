@@ -134,8 +134,8 @@ static char *auth_key_host(const char *key) {
         return strndup(s, strcspn(s, "/"));
 }
 
-int registry_credentials_load(const char *path, const char *registry, char **ret_user, char **ret_password,
-                              char **err) {
+int registry_credentials_load(const char *path, const char *data, const char *registry, char **ret_user,
+                              char **ret_password, char **err) {
         g_autoptr(JsonParser) parser = json_parser_new();
         g_autoptr(GError) e = NULL;
         g_autoptr(GList) members = NULL;
@@ -143,9 +143,9 @@ int registry_credentials_load(const char *path, const char *registry, char **ret
         JsonObject *auths;
 
         *ret_user = *ret_password = NULL;
-        if (access(path, F_OK) < 0 && errno == ENOENT)
+        if (!data && access(path, F_OK) < 0 && errno == ENOENT)
                 return 0;
-        if (!json_parser_load_from_file(parser, path, &e))
+        if (data ? !json_parser_load_from_data(parser, data, -1, &e) : !json_parser_load_from_file(parser, path, &e))
                 return image_error(err, -EINVAL, "credentials file %s: %s", path, e->message);
         root = json_parser_get_root(parser);
         if (!root || !JSON_NODE_HOLDS_OBJECT(root))

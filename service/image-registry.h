@@ -27,9 +27,9 @@ void registry_policy_done(RegistryPolicy *p);
 
 /* Looks REGISTRY up in the auth file at PATH ({"auths": {"host[:port]": {"auth": "base64(user:pass)"}}};
  * keys may carry a scheme or path, as docker writes them). Returns 1 and the credentials, 0 if there
- * are none (also when the file does not exist), or -EINVAL for a malformed file. */
-int registry_credentials_load(const char *path, const char *registry, char **ret_user, char **ret_password,
-                              char **err);
+ * are none (also when the file does not exist), or -EINVAL; DATA, if not NULL, is the file's contents for a malformed file. */
+int registry_credentials_load(const char *path, const char *data, const char *registry, char **ret_user,
+                              char **ret_password, char **err);
 
 typedef struct RegistryClient RegistryClient;
 

@@ -52,6 +52,17 @@ const char *image_pull_policy_to_string(ImagePullPolicy p) {
         return p >= 0 && p < _IMAGE_PULL_POLICY_MAX ? policy_names[p] : NULL;
 }
 
+int image_exit_status(int r) {
+        static const struct { int err, status; } map[] = {
+                { -EINVAL, 2 }, { -EHOSTUNREACH, 3 }, { -ENOENT, 4 }, { -EACCES, 5 }, { -EBADMSG, 6 },
+                { -ENOKEY, 7 }, { -EKEYREJECTED, 8 }, { -EXDEV, 9 }, { -ENOMEDIUM, 10 }, { -EPROTO, 11 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (map[i].err == r)
+                        return map[i].status;
+        return r == 0 ? 0 : 1;
+}
+
 const char *image_error_class(int r) {
         switch (r) {
         case 0:
@@ -99,6 +110,7 @@ void image_result_free(ImageResult *r) {
         }
         free(r->maps);
         free(r->signer_key);
+        g_strfreev(r->inputs);
         free(r);
 }
 
@@ -113,10 +125,18 @@ typedef struct Pull {
         long timeout;
         RegistryClient *client;
         bool used_registry;
+        GPtrArray *inputs;    /* paths of the local files the result depends on */
         char **err;
 } Pull;
 
+static void pull_input(Pull *p, const char *path) {
+        if (p->inputs && path)
+                g_ptr_array_add(p->inputs, g_strdup(path));
+}
+
 static void pull_done(Pull *p) {
+        if (p->inputs)
+                g_ptr_array_unref(p->inputs);
         registry_client_free(p->client);
         registry_policy_done(&p->reg);
         free(p->user);
@@ -153,7 +173,7 @@ static char *ref_index_path(const Pull *p, const char *ref_string) {
 }
 
 /* The digest REF_STRING resolved to when last pulled, if its blob is still cached; NULL otherwise. */
-static char *ref_index_lookup(const Pull *p, const char *ref_string) {
+static char *ref_index_lookup(Pull *p, const char *ref_string) {
         _cleanup_free_ char *path = ref_index_path(p, ref_string), *data = NULL, *blob = NULL;
         size_t size = 0;
 
@@ -162,6 +182,7 @@ static char *ref_index_lookup(const Pull *p, const char *ref_string) {
         data[strcspn(data, "\n")] = '\0';
         if (!image_digest_valid(data))
                 return NULL;
+        pull_input(p, path);
         blob = blob_path(p, data);
         if (!blob || access(blob, F_OK) < 0)
                 return NULL;
@@ -179,7 +200,7 @@ static int ref_index_store(const Pull *p, const char *ref_string, const char *di
 
 /* 0 and the bytes of a cached blob that matches its digest; -ENOENT if not cached; -EBADMSG if the
  * cached copy is corrupted (message in err). */
-static int cache_read_blob(const Pull *p, const char *digest, size_t max, char **ret, size_t *ret_size, char **err) {
+static int cache_read_blob(Pull *p, const char *digest, size_t max, char **ret, size_t *ret_size, char **err) {
         _cleanup_free_ char *path = blob_path(p, digest), *data = NULL;
         _cleanup_free_ char *what = NULL;
         size_t size = 0;
@@ -197,6 +218,7 @@ static int cache_read_blob(const Pull *p, const char *digest, size_t max, char *
         r = image_verify_digest(data, size, digest, what, err);
         if (r < 0)
                 return r;
+        pull_input(p, path);
         *ret = TAKE_PTR(data);
         *ret_size = size;
         return 0;
@@ -265,9 +287,15 @@ static int pull_resolve(Pull *p, const char *ref_string, const char *tag, const 
         if (p->policy != IMAGE_PULL_ALWAYS) {
                 /* A digest names content, not where it may come from: the cache serves it only if it was
                  * fetched from this registry and repository, else the registry is asked (and must have it). */
-                if (digest)
+                if (digest) {
                         cached = image_cache_origin_known(p->cache, p->ref->registry, p->ref->repository, digest)
                                 ? strdup(digest) : NULL;
+                        if (cached) {
+                                _cleanup_free_ char *o = image_cache_origin_path(p->cache, p->ref->registry,
+                                                                                 p->ref->repository, digest);
+                                pull_input(p, o);
+                        }
+                }
                 else
                         cached = ref_index_lookup(p, ref_string);
                 if (cached) {
@@ -676,6 +704,7 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
                 .cache = opts->cache_dir ?: IMAGE_DEFAULT_CACHE_DIR,
                 .timeout = opts->timeout_sec,
                 .err = &err,
+                .inputs = g_ptr_array_new_with_free_func(g_free),
         };
         r = registry_policy_load(opts->config_path ?: IMAGE_DEFAULT_CONFIG, ref->registry, &p.reg, &err);
         if (r < 0)
@@ -697,8 +726,8 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
                         goto finish;
                 }
         } else {
-                r = registry_credentials_load(opts->auth_path ?: IMAGE_DEFAULT_AUTH_FILE, ref->registry,
-                                              &p.user, &p.password, &err);
+                r = registry_credentials_load(opts->auth_path ?: IMAGE_DEFAULT_AUTH_FILE, opts->auth_data,
+                                              ref->registry, &p.user, &p.password, &err);
                 if (r < 0)
                         goto finish;
         }
@@ -710,7 +739,15 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
         if (r < 0)
                 goto finish;
         /* Within the limit again: what no reference needs goes, then the least recently used images. */
-        (void) image_cache_collect(p.cache, opts->cache_max ?: IMAGE_DEFAULT_CACHE_MAX, res->reference, NULL);
+        if (p.used_registry)
+                (void) image_cache_collect(p.cache, opts->cache_max ?: IMAGE_DEFAULT_CACHE_MAX, res->reference, NULL);
+        if (p.inputs) {
+                pull_input(&p, opts->config_path ?: IMAGE_DEFAULT_CONFIG);
+                for (char **k = p.reg.keys; k && *k; k++)
+                        pull_input(&p, *k);
+                g_ptr_array_add(p.inputs, NULL);
+                res->inputs = (char **) g_ptr_array_free(TAKE_PTR(p.inputs), FALSE);
+        }
         *ret = TAKE_PTR(res);
         r = 0;
 finish:

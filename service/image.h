@@ -84,6 +84,7 @@ typedef struct ImagePullOptions {
         const char *cache_dir;     /* NULL: IMAGE_DEFAULT_CACHE_DIR; created (0700) if missing */
         const char *config_path;   /* NULL: IMAGE_DEFAULT_CONFIG; a missing file is an empty config */
         const char *auth_path;     /* NULL: IMAGE_DEFAULT_AUTH_FILE; a missing file means no credentials */
+        const char *auth_data;     /* the auth file's contents, read by whoever may (then auth_path only names it) */
         const char *username;      /* with password: used instead of the auth file */
         const char *password;
         long timeout_sec;          /* per HTTP request; 0: 30 */
@@ -107,6 +108,7 @@ typedef struct ImageResult {
         bool from_cache;          /* the registry was not asked (IfNotPresent hit, or Never) */
         bool signed_;             /* a signature was verified ... */
         char *signer_key;         /* ... with this key file */
+        char **inputs;            /* the local files (cache, configuration, keys) the result was made from */
 } ImageResult;
 
 void image_result_free(ImageResult *r);
@@ -124,6 +126,10 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
  * "RegistryUnreachable", "ImageNotFound", "AuthenticationFailed", "DigestMismatch", "NoSignature",
  * "UnknownSigner", "SignatureDigestMismatch", "NotCached", "InvalidImage", or "Failed". */
 const char *image_error_class(int r);
+/* bpfd-image's exit status for an error class: 2 BadReference, 3 RegistryUnreachable, 4 ImageNotFound,
+ * 5 AuthenticationFailed, 6 DigestMismatch, 7 NoSignature, 8 UnknownSigner, 9 SignatureDigestMismatch,
+ * 10 NotCached, 11 InvalidImage, 1 anything else, 0 success. */
+int image_exit_status(int r);
 
 /* The cached references: NULL-terminated reference, manifest digest, ... (g_strfreev()). */
 int image_cache_list(const char *cache_dir, char ***ret);

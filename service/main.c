@@ -23,6 +23,7 @@ static uint64_t arg_exit_idle_usec = 0;
 static bool arg_debug = false;
 static const char *arg_image_cache = NULL, *arg_image_config = NULL, *arg_image_auth = NULL;
 static uint64_t arg_image_cache_max = 0;
+static const char *arg_image_user = NULL;
 
 static void help(void) {
         printf("Usage: bpfd [OPTIONS]\n\n"
@@ -40,6 +41,7 @@ static void help(void) {
                "                            (default /etc/bpfd/registries.conf)\n"
                "     --image-auth=FILE      Registry credentials, container auth format\n"
                "     --image-cache-max=BYTES  Bound of the image cache (default 1 GiB; least recently used go first)\n"
+               "     --image-user=USER      The image puller's user, owner of the cache (default nobody)\n"
                "                            (default /etc/bpfd/auth.json)\n"
                "     --debug                Log debug messages\n\n"
                "bpfd logs to the journal when started by systemd, to standard error otherwise.\n");
@@ -47,7 +49,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG, ARG_IMAGE_CACHE, ARG_IMAGE_CONFIG,
-               ARG_IMAGE_AUTH, ARG_IMAGE_CACHE_MAX };
+               ARG_IMAGE_AUTH, ARG_IMAGE_CACHE_MAX, ARG_IMAGE_USER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -58,6 +60,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "image-config", required_argument, NULL, ARG_IMAGE_CONFIG },
                 { "image-auth", required_argument, NULL, ARG_IMAGE_AUTH },
                 { "image-cache-max", required_argument, NULL, ARG_IMAGE_CACHE_MAX },
+                { "image-user", required_argument, NULL, ARG_IMAGE_USER },
                 {}
         };
         int c;
@@ -95,6 +98,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_IMAGE_CONFIG:
                         arg_image_config = optarg;
+                        break;
+                case ARG_IMAGE_USER:
+                        arg_image_user = optarg;
                         break;
                 case ARG_IMAGE_CACHE_MAX: {
                         char *end = NULL;
@@ -290,9 +296,10 @@ int main(int argc, char *argv[]) {
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;
-        r = image_puller_configure(arg_image_cache, arg_image_config, arg_image_auth, arg_image_cache_max, 0, 0);
+        /* The image puller is a process of its own user, started while nothing else runs (see image-puller.h). */
+        r = image_puller_start(arg_image_cache, arg_image_config, arg_image_auth, arg_image_cache_max, arg_image_user);
         if (r < 0)
-                return log_error_errno(r, "Out of memory."), 1;
+                log_warning_errno(r, "Cannot start the image puller, images will not be offered: %m");
 
         /* libxdp pins its dispatchers on bpfd's bpffs; it reads that from the environment, so before threads. */
         r = xdp_chain_init(engine_bpffs_path(m.engine));

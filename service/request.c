@@ -241,7 +241,7 @@ static int image_reference_canonical(const char *s, char **ret_ref, char **ret_r
 }
 
 static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
-                                 void *userdata);
+                                 int object_fd, void *userdata);
 
 /* Runs the request's verb in the puller; image_request_pulled() goes on when it is done. */
 static void image_run_puller(Request *req) {
@@ -255,7 +255,8 @@ static void image_run_puller(Request *req) {
                              req->op == OP_REMOVE_IMAGE || req->op == OP_LIST_IMAGES ? -1 : req->load->pull_policy,
                              image_request_pulled, req, &req->image_pull);
         if (r < 0)
-                request_failf(req, BPFD_ERROR_FAILED, "Cannot run the image puller: %s", strerror(-r));
+                request_failf(req, BPFD_ERROR_FAILED, "Cannot ask the image puller: %s",
+                              r == -ENOTCONN ? "it is not running" : strerror(-r));
 }
 
 /* LoadFromImage: "may this caller have this image pulled?" before the registry or the cache is touched;
@@ -351,18 +352,14 @@ static int image_reply_list(Request *req) {
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-/* A load goes on to the worker with the pulled object open, the image's labels naming the programs when the
- * caller did not. The cache is root's and the puller wrote it: opening the file is all the bus thread does. */
+/* A load goes on to the worker with the pulled object (a sealed memfd from the puller), the image's labels
+ * naming the programs when the caller did not. */
 static int image_load_prepare(Request *req) {
         LoadRequest *load = req->load;
-        const char *object = image_pull_value(req->pulled, "object"), *reference = image_pull_value(req->pulled, "reference"),
-                   *digest = image_pull_value(req->pulled, "digest");
+        const char *reference = image_pull_value(req->pulled, "reference"), *digest = image_pull_value(req->pulled, "digest");
 
-        if (!object || !reference || !digest)
+        if (load->object_fd < 0 || !reference || !digest)
                 return sd_bus_error_setf(&req->error, BPFD_ERROR_FAILED, "The image puller gave no object.");
-        load->object_fd = open(object, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (load->object_fd < 0)
-                return bpfd_error_set_errnof(&req->error, -errno, "Cannot open the image's object: %m");
         free(load->source);
         load->source = NULL;
         if (asprintf(&load->source, "image:%s", reference) < 0)
@@ -377,7 +374,8 @@ static int image_load_prepare(Request *req) {
 }
 
 static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
-                                 void *userdata) {
+                                 int object_fd, void *userdata) {
+        _cleanup_close_ int fd = object_fd;
         Request *req = userdata;
         int r = 0;
 
@@ -391,6 +389,7 @@ static void image_request_pulled(ImagePull *pull, const char *error_name, const 
         switch (req->op) {
         case OP_LOAD_INSPECT:
                 req->authorized = NULL;
+                req->load->object_fd = TAKE_FD(fd);
                 r = image_load_prepare(req);
                 if (r < 0 || sd_bus_error_is_set(&req->error)) {
                         if (!sd_bus_error_is_set(&req->error))

@@ -29,7 +29,11 @@ EXIT = {"BadReference": 2, "RegistryUnreachable": 3, "ImageNotFound": 4, "Authen
 
 
 def scratch():
-    return tempfile.mkdtemp(prefix="image-", dir=os.environ.get("BPFD_TEST_TMPDIR") or "/tmp")
+    """A fresh directory others can read: bpfd's puller runs as its own user (nobody) and reads the
+    registries.conf, keys and CA certificates found here, as it would in /etc/bpfd."""
+    d = tempfile.mkdtemp(prefix="image-", dir=os.environ.get("BPFD_TEST_TMPDIR") or "/tmp")
+    os.chmod(d, 0o755)
+    return d
 
 
 def free_port():

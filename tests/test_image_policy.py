@@ -219,17 +219,24 @@ class StalledRegistry:
             c.close()
 
 
-def bpfd_children():
-    out = []
+def bpfd_helpers():
+    """The status of every process under bpfd (children and theirs)."""
+    procs = {}
     for pid in os.listdir("/proc"):
         try:
             with open(f"/proc/{pid}/status") as f:
-                status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+                procs[pid] = {k: v.strip() for k, v in
+                              (line.split(":", 1) for line in f.read().splitlines() if ":" in line)}
         except OSError:
             continue
-        if status.get("PPid", "").strip() == str(lib.daemon.pid):
-            out.append({k: v.strip() for k, v in status.items()})
-    return out
+    under, todo = [], [str(lib.daemon.pid)]
+    while todo:
+        parent = todo.pop()
+        for pid, status in procs.items():
+            if status.get("PPid") == parent:
+                under.append(status)
+                todo.append(pid)
+    return under
 
 
 def test_stalled_pull_delays_nobody():
@@ -244,10 +251,14 @@ def test_stalled_pull_delays_nobody():
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert stalled.got_request.wait(60), "the puller never asked the registry"
-            # the puller: no capabilities, empty bounding set, no_new_privs
-            (helper,) = [c for c in bpfd_children() if c["Name"] == "bpfd-image"]
-            assert int(helper["CapBnd"], 16) == 0 and int(helper["CapEff"], 16) == 0, helper
-            assert int(helper["CapPrm"], 16) == 0 and helper["NoNewPrivs"] == "1", helper
+            # the puller and its pull: not root, no capabilities, empty bounding set, no_new_privs
+            helpers = [h for h in bpfd_helpers() if h["Name"] == "bpfd-image"]
+            assert len(helpers) >= 2, helpers
+            for h in helpers:
+                assert all(int(uid) != 0 for uid in h["Uid"].split()), h
+                assert all(int(gid) != 0 for gid in h["Gid"].split()) and h["Groups"] == "", h
+                assert int(h["CapBnd"], 16) == 0 and int(h["CapEff"], 16) == 0, h
+                assert int(h["CapPrm"], 16) == 0 and h["NoNewPrivs"] == "1", h
             # another user's file load goes through while the pull hangs
             p = lib.bpfctl("--json", "load", lib.bpf_obj("tracepoint_counter"), "-p", "count_getpid",
                            user=lib.ALICE)

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "image-cache.h"
+#include "image-serve.h"
+#include "util.h"
+
+#define MEMO_MAX 64
+
+typedef struct FileId {
+        char *path;
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime, ctime;
+} FileId;
+
+typedef struct Memo {
+        char *reference;   /* canonical */
+        char *reply;       /* the lines, without status */
+        int object_fd;     /* sealed memfd */
+        char *ref_path;    /* the reference's index file: touched on use (least recently used eviction) */
+        FileId *files;
+        size_t n_files;
+} Memo;
+
+static GPtrArray *memos;
+
+static void memo_free(Memo *m) {
+        free(m->reference);
+        free(m->reply);
+        if (m->object_fd >= 0)
+                close(m->object_fd);
+        free(m->ref_path);
+        for (size_t i = 0; i < m->n_files; i++)
+                free(m->files[i].path);
+        free(m->files);
+        free(m);
+}
+
+static bool file_id_get(const char *path, FileId *ret) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return false;
+        *ret = (FileId) { .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim,
+                          .ctime = st.st_ctim };
+        return true;
+}
+
+static bool file_id_same(const FileId *a, const FileId *b) {
+        return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+               a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+               a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* The memo of REFERENCE if every file it was made from is as it was. */
+static Memo *memo_lookup(const char *reference) {
+        for (guint i = 0; memos && i < memos->len; i++) {
+                Memo *m = g_ptr_array_index(memos, i);
+                bool valid = true;
+
+                if (!streq(m->reference, reference))
+                        continue;
+                for (size_t f = 0; valid && f < m->n_files; f++) {
+                        FileId now;
+                        valid = file_id_get(m->files[f].path, &now) && file_id_same(&now, &m->files[f]);
+                }
+                if (valid) {
+                        /* used now; the new times of the index file are part of the memo */
+                        (void) utimensat(AT_FDCWD, m->ref_path, NULL, 0);
+                        for (size_t f = 0; f < m->n_files; f++)
+                                if (streq(m->files[f].path, m->ref_path)) {
+                                        char *path = m->files[f].path;
+                                        if (!file_id_get(path, &m->files[f]))
+                                                valid = false;
+                                        m->files[f].path = path;
+                                }
+                        if (valid)
+                                return m;
+                }
+                g_ptr_array_remove_index(memos, i);
+                return NULL;
+        }
+        return NULL;
+}
+
+static void memo_store(const char *reference, const char *reply, int object_fd, const ImageResult *res,
+                       const char *ref_path) {
+        Memo *m = calloc(1, sizeof(Memo));
+        size_t n = res->inputs ? g_strv_length(res->inputs) : 0;
+
+        if (!m)
+                return;
+        if (!memos)
+                memos = g_ptr_array_new_with_free_func((GDestroyNotify) memo_free);
+        for (guint i = 0; i < memos->len; i++)
+                if (streq(((Memo *) g_ptr_array_index(memos, i))->reference, reference)) {
+                        g_ptr_array_remove_index(memos, i);
+                        break;
+                }
+        if (memos->len >= MEMO_MAX)
+                g_ptr_array_remove_index(memos, 0);
+        *m = (Memo) { .reference = strdup(reference), .reply = strdup(reply), .object_fd = fcntl(object_fd, F_DUPFD_CLOEXEC, 3),
+                      .ref_path = strdup(ref_path), .files = calloc(n + 1, sizeof(FileId)) };
+        if (!m->reference || !m->reply || m->object_fd < 0 || !m->ref_path || !m->files) {
+                memo_free(m);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (!file_id_get(res->inputs[i], &m->files[m->n_files])) {
+                        memo_free(m);
+                        return;
+                }
+                m->files[m->n_files++].path = strdup(res->inputs[i]);
+        }
+        g_ptr_array_add(memos, m);
+}
+
+/* The object as a sealed memfd: what bpfd loads cannot change under it, whoever owns the cache file. */
+static int object_memfd(const char *path) {
+        _cleanup_free_ char *data = NULL;
+        size_t size = 0;
+        int fd, r;
+
+        r = read_full_file(path, 64u * 1024u * 1024u, &data, &size);
+        if (r < 0)
+                return r;
+        fd = memfd_create("bpfd-image-object", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, data, size);
+        if (r >= 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                r = -errno;
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static void send_reply(int reply_fd, const char *text, int object_fd) {
+        struct iovec iov = { .iov_base = (void *) text, .iov_len = strlen(text) };
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (object_fd >= 0) {
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof control.buf;
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &object_fd, sizeof(int));
+        }
+        (void) sendmsg(reply_fd, &mh, MSG_NOSIGNAL);
+}
+
+static void reply_error(int reply_fd, int r, const char *message) {
+        g_autofree char *text = g_strdup_printf("error %s: %s\nstatus %d\n", image_error_class(r),
+                                                message ?: strerror(-r), image_exit_status(r));
+        send_reply(reply_fd, text, -1);
+}
+
+static char *result_lines(const ImageResult *res) {
+        GString *s = g_string_new(NULL);
+
+        g_string_append_printf(s, "reference %s\ndigest %s\nfilename %s\nsource %s\n", res->reference,
+                               res->manifest_digest, res->object_filename, res->from_cache ? "cache" : "registry");
+        if (res->signed_)
+                g_string_append_printf(s, "signed %s\n", res->signer_key);
+        else
+                g_string_append(s, "unsigned\n");
+        for (size_t i = 0; i < res->n_programs; i++)
+                g_string_append_printf(s, "program %s %s\n", res->programs[i].name, res->programs[i].type);
+        for (size_t i = 0; i < res->n_maps; i++)
+                g_string_append_printf(s, "map %s %s\n", res->maps[i].name, res->maps[i].type);
+        return g_string_free(s, FALSE);
+}
+
+/* One pull with OPTS; answers it (and remembers an answer from the cache). 0 if answered, or the error
+ * when QUIET and the pull failed (the caller goes on to the registry). */
+static int pull_and_reply(int reply_fd, const char *reference, const ImagePullOptions *opts, bool quiet) {
+        _cleanup_image_result_ ImageResult *res = NULL;
+        _cleanup_free_ char *err = NULL, *lines = NULL, *text = NULL, *ref_path = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = image_pull(reference, opts, &res, &err);
+        if (r < 0) {
+                if (!quiet)
+                        reply_error(reply_fd, r, err);
+                return r;
+        }
+        fd = object_memfd(res->object_path);
+        if (fd < 0) {
+                reply_error(reply_fd, fd, "cannot read the pulled object");
+                return 0;
+        }
+        lines = result_lines(res);
+        if (!lines || asprintf(&text, "%sstatus 0\n", lines) < 0)
+                return 0;
+        send_reply(reply_fd, text, fd);
+        ref_path = image_cache_ref_path(opts->cache_dir, res->reference);
+        if (res->from_cache && ref_path)
+                memo_store(res->reference, lines, fd, res, ref_path);
+        return 0;
+}
+
+static void handle_pull(int reply_fd, const char *reference, ImagePullOptions *opts) {
+        _cleanup_image_ref_ ImageRef *ref = NULL;
+        _cleanup_free_ char *canonical = NULL;
+        ImagePullPolicy policy = opts->policy;
+        Memo *m;
+        pid_t pid;
+
+        if (image_ref_parse(reference, &ref) < 0 || !(canonical = image_ref_to_string(ref)))
+                return reply_error(reply_fd, -EINVAL, "bad image reference");
+        if (policy != IMAGE_PULL_ALWAYS) {
+                _cleanup_free_ char *text = NULL;
+
+                m = memo_lookup(canonical);
+                if (m && asprintf(&text, "%sstatus 0\n", m->reply) >= 0)
+                        return send_reply(reply_fd, text, m->object_fd);
+                /* The cache alone, here and now; only what needs the registry goes to a child. */
+                opts->policy = IMAGE_PULL_NEVER;
+                if (pull_and_reply(reply_fd, canonical, opts, policy != IMAGE_PULL_NEVER) == 0 ||
+                    policy == IMAGE_PULL_NEVER)
+                        return;
+                opts->policy = policy;
+        }
+        pid = fork();
+        if (pid < 0)
+                return reply_error(reply_fd, -errno, "cannot start a pull");
+        if (pid == 0) {
+                (void) pull_and_reply(reply_fd, canonical, opts, false);
+                _exit(0);
+        }
+}
+
+static int read_fd_string(int fd, char **ret) {
+        size_t size = 0;
+        if (lseek(fd, 0, SEEK_SET) < 0 && errno != ESPIPE)
+                return -errno;
+        return read_full_fd(fd, 1024 * 1024, ret, &size);
+}
+
+int image_serve(int control_fd, const ImagePullOptions *defaults) {
+        /* Children report to their requesters; nobody waits for them. */
+        signal(SIGCHLD, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+
+        for (;;) {
+                char buf[4096] = {};
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(int) * 2)];
+                } control;
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                                     .msg_controllen = sizeof control.buf };
+                int fds[2] = { -1, -1 }, n_fds = 0;
+                ssize_t n = recvmsg(control_fd, &mh, MSG_CMSG_CLOEXEC);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : 0;   /* bpfd is gone */
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                                n_fds = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                                memcpy(fds, CMSG_DATA(c), sizeof(int) * MIN(n_fds, 2));
+                        }
+                if (n_fds < 1)
+                        continue;
+
+                const char *verb = buf, *reference = verb + strlen(verb) + 1;
+                const char *policy = (size_t) (reference - buf) < (size_t) n ? reference + strlen(reference) + 1 : "";
+                ImagePullOptions opts = *defaults;
+                _cleanup_free_ char *auth = NULL;
+
+                if ((size_t) (reference - buf) >= (size_t) n)
+                        reference = "";
+                if ((size_t) (policy - buf) >= (size_t) n)
+                        policy = "";
+                if (n_fds > 1 && read_fd_string(fds[1], &auth) >= 0)
+                        opts.auth_data = auth;
+                if (streq(verb, "pull")) {
+                        if (*policy && image_pull_policy_from_string(policy, &opts.policy) < 0)
+                                reply_error(fds[0], -EINVAL, "unknown pull policy");
+                        else
+                                handle_pull(fds[0], reference, &opts);
+                } else if (streq(verb, "list")) {
+                        _cleanup_strv_free_ char **refs = NULL;
+                        GString *s = g_string_new(NULL);
+                        int r = image_cache_list(opts.cache_dir, &refs);
+                        for (char **i = refs; r >= 0 && i && i[0] && i[1]; i += 2)
+                                g_string_append_printf(s, "image %s %s\n", i[0], i[1]);
+                        g_string_append_printf(s, "status %d\n", r < 0 ? 1 : 0);
+                        send_reply(fds[0], s->str, -1);
+                        g_string_free(s, TRUE);
+                } else if (streq(verb, "rm")) {
+                        int r = image_cache_remove(opts.cache_dir, reference);
+                        if (r == -ENOENT)
+                                reply_error(fds[0], -ENOMEDIUM, "the image is not cached");
+                        else if (r < 0)
+                                reply_error(fds[0], r, NULL);
+                        else
+                                send_reply(fds[0], "status 0\n", -1);
+                } else
+                        reply_error(fds[0], -EINVAL, "unknown verb");
+                for (int i = 0; i < MIN(n_fds, 2); i++)
+                        close(fds[i]);
+        }
+}
