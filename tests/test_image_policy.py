@@ -6,6 +6,7 @@ cache only for the registry and repository it came from; one registry has one na
 requirement; image rm and the size limit free the bytes; bad objects never stay under a tag; others'
 images are theirs to remove; a stalled pull delays nobody's file load; bpfctl names its options."""
 
+import json
 import os
 import socket
 import subprocess
@@ -277,4 +278,28 @@ def test_cli_names_options():
         with daemon_with_images(write_config(reg), scratch()):
             p = lib.bpfctl("load", "image", reg.ref("v1"), "tracepoint", check=False)
             assert p.returncode != 0 and "--attach-program" in p.stderr and "'program'" not in p.stderr, p.stderr
+            assert programs() == []
+
+
+def test_cached_load_sees_a_changed_cache():
+    """The puller answers cached loads from memory while the files are as they were; a change is seen."""
+    with registry() as reg:
+        digest = push(reg, "v1")
+        cache = scratch()
+        with daemon_with_images(write_config(reg), cache):
+            for policy in ("IfNotPresent", "Never", "Never"):
+                load_image(reg.ref("v1"), policy=policy)
+                (prog,) = programs()
+                assert prog["image_digest"] == digest
+                unload(prog["id"])
+            # the cache belongs to the puller's user, not root
+            st = os.stat(os.path.join(cache, "blobs", "sha256", digest.split(":")[1]))
+            assert st.st_uid != 0 and st.st_uid == os.stat(cache).st_uid
+            manifest = json.load(open(os.path.join(cache, "blobs", "sha256", digest.split(":")[1])))
+            layer = os.path.join(cache, "blobs", "sha256", manifest["layers"][0]["digest"].split(":")[1])
+            with open(layer, "r+b") as f:
+                f.seek(20)
+                f.write(b"\xff\xfe\xfd")
+            p = load_image(reg.ref("v1"), check=False, policy="Never")
+            assert "org.bpfd.Error.DigestMismatch" in p.stderr, p.stderr
             assert programs() == []
