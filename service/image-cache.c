@@ -55,7 +55,7 @@ int image_cache_origin_store(const char *cache, const char *registry, const char
 
         if (!path || asprintf(&line, "%s\n", digest) < 0)
                 return -ENOMEM;
-        return image_write_atomic(path, line, strlen(line), 0644);
+        return image_write_atomic(path, line, strlen(line), 0600);
 }
 
 bool image_cache_origin_known(const char *cache, const char *registry, const char *repository, const char *digest) {

@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "image-fileid.h"
 #include "image-puller.h"
 #include "log.h"
 #include "util.h"
@@ -34,6 +36,11 @@ static gid_t chown_gid;
 static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         if ((st->st_uid != chown_uid || st->st_gid != chown_gid) && lchown(path, chown_uid, chown_gid) < 0)
                 return -errno;
+        /* Directories searchable (bpfd stat()s what the puller made an answer from), files the puller's alone. */
+        if (flag == FTW_D && (st->st_mode & 07777) != 0711 && chmod(path, 0711) < 0)
+                return -errno;
+        if (flag == FTW_F && (st->st_mode & 077) && chmod(path, st->st_mode & 0700) < 0)
+                return -errno;
         return 0;
 }
 
@@ -50,7 +57,7 @@ static int cache_prepare(const char *cache) {
                         return -errno;
                 *p = '/';
         }
-        if (mkdir(cache, 0700) < 0 && errno != EEXIST)
+        if (mkdir(cache, 0711) < 0 && errno != EEXIST)
                 return -errno;
         chown_uid = puller.uid;
         chown_gid = puller.gid;
@@ -131,6 +138,9 @@ int image_puller_start(const char *cache, const char *config, const char *auth, 
 struct ImagePull {
         int fd;
         sd_event_source *source;
+        char *reference;      /* a pull's (canonical), for remembering the answer */
+        char **memo_lines;    /* answered from what bpfd remembers: the answer, given on the next iteration */
+        int memo_fd;
         ImagePullDone done;
         void *userdata;
 };
@@ -141,8 +151,96 @@ ImagePull *image_pull_free(ImagePull *p) {
         sd_event_source_disable_unref(p->source);
         if (p->fd >= 0)
                 close(p->fd);
+        if (p->memo_fd >= 0)
+                close(p->memo_fd);
+        free(p->reference);
+        g_strfreev(p->memo_lines);
         free(p);
         return NULL;
+}
+
+/* ---- answers from the cache, remembered: a cached load costs a few stat() calls, no puller round trip ---- */
+
+#define MEMO_MAX 16
+
+typedef struct Memo {
+        char *reference;
+        char **lines;
+        int object_fd;        /* the sealed memfd */
+        ImageFileSet files;   /* what the puller made the answer from */
+        uint64_t touched;     /* when the puller was last told of a use (CLOCK_MONOTONIC, s) */
+} Memo;
+
+static GPtrArray *memos;
+
+static void memo_free(Memo *m) {
+        free(m->reference);
+        g_strfreev(m->lines);
+        if (m->object_fd >= 0)
+                close(m->object_fd);
+        image_file_set_done(&m->files);
+        free(m);
+}
+
+static uint64_t now_sec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec;
+}
+
+static void memo_store(const char *reference, char **lines, int object_fd) {
+        _cleanup_strv_free_ char **inputs = NULL;
+        const char *ref_path = image_pull_value(lines, "refpath");
+        Memo *m;
+
+        if (!reference || !ref_path || object_fd < 0)
+                return;
+        for (char **l = lines; *l; l++)
+                if (strncmp(*l, "input ", 6) == 0 && strv_push(&inputs, strdup(*l + 6)) < 0)
+                        return;
+        m = calloc(1, sizeof(Memo));
+        if (!m)
+                return;
+        *m = (Memo) { .reference = strdup(reference), .lines = g_strdupv(lines),
+                      .object_fd = fcntl(object_fd, F_DUPFD_CLOEXEC, 3), .touched = now_sec() };
+        if (!m->reference || m->object_fd < 0 || image_file_set_record(&m->files, inputs, ref_path) < 0) {
+                memo_free(m);
+                return;
+        }
+        if (!memos)
+                memos = g_ptr_array_new_with_free_func((GDestroyNotify) memo_free);
+        for (guint i = 0; i < memos->len; i++)
+                if (streq(((Memo *) g_ptr_array_index(memos, i))->reference, reference)) {
+                        g_ptr_array_remove_index(memos, i);
+                        break;
+                }
+        if (memos->len >= MEMO_MAX)
+                g_ptr_array_remove_index(memos, 0);
+        g_ptr_array_add(memos, m);
+}
+
+static Memo *memo_lookup(const char *reference) {
+        for (guint i = 0; memos && i < memos->len; i++) {
+                Memo *m = g_ptr_array_index(memos, i);
+                if (!streq(m->reference, reference))
+                        continue;
+                if (image_file_set_unchanged(&m->files))
+                        return m;
+                g_ptr_array_remove_index(memos, i);
+                return NULL;
+        }
+        return NULL;
+}
+
+static int on_memo(sd_event_source *s, void *userdata) {
+        ImagePull *p = userdata;
+        ImagePullDone done = p->done;
+        g_auto(GStrv) lines = TAKE_PTR(p->memo_lines);   /* done() may free p */
+
+        p->source = sd_event_source_disable_unref(p->source);
+        p->done = NULL;
+        done(p, NULL, NULL, lines, TAKE_FD(p->memo_fd), p->userdata);
+        return 0;
 }
 
 const char *image_pull_value(char **lines, const char *key) {
@@ -217,6 +315,7 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
                      p->userdata);
                 return 0;
         }
+        memo_store(p->reference, lines, object_fd);
         done(p, NULL, NULL, lines, TAKE_FD(object_fd), p->userdata);
         return 0;
 }
@@ -235,6 +334,31 @@ int image_pull_start(sd_event *event, const char *verb, const char *reference, i
 
         if (puller.control_fd < 0)
                 return -ENOTCONN;
+        if (streq(verb, "pull") && reference && policy != 0) {
+                Memo *m = memo_lookup(reference);
+                if (m) {
+                        p = calloc(1, sizeof(ImagePull));
+                        if (!p)
+                                return -ENOMEM;
+                        *p = (ImagePull) { .fd = -1, .memo_fd = fcntl(m->object_fd, F_DUPFD_CLOEXEC, 3),
+                                           .memo_lines = g_strdupv(m->lines), .done = done, .userdata = userdata };
+                        r = p->memo_fd < 0 ? -errno : sd_event_add_defer(event, &p->source, on_memo, p);
+                        if (r < 0) {
+                                image_pull_free(p);
+                                return r;
+                        }
+                        /* The use counts for least recently used eviction; the puller notes it, nobody waits. */
+                        if (now_sec() - m->touched >= 60) {
+                                _cleanup_free_ char *touch = NULL;
+                                int n = asprintf(&touch, "touch%c%s", 0, reference);
+                                if (n > 0)
+                                        (void) send(puller.control_fd, touch, n + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                                m->touched = now_sec();
+                        }
+                        *ret = p;
+                        return 0;
+                }
+        }
         len = asprintf(&msg, "%s%c%s%c%s%c", verb, 0, strempty(reference), 0,
                        policy >= 0 && policy < 3 ? policies[policy] : "", 0);
         if (len < 0)
@@ -266,7 +390,8 @@ int image_pull_start(sd_event *event, const char *verb, const char *reference, i
                 close(sv[0]);
                 return -ENOMEM;
         }
-        *p = (ImagePull) { .fd = sv[0], .done = done, .userdata = userdata };
+        *p = (ImagePull) { .fd = sv[0], .memo_fd = -1, .done = done, .userdata = userdata,
+                           .reference = streq(verb, "pull") && reference ? strdup(reference) : NULL };
         r = sd_event_add_io(event, &p->source, p->fd, EPOLLIN, on_reply, p);
         if (r < 0) {
                 image_pull_free(p);

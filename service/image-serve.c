@@ -6,31 +6,24 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
 
 #include "image-cache.h"
+#include "image-fileid.h"
 #include "image-serve.h"
 #include "util.h"
 
 #define MEMO_MAX 64
-
-typedef struct FileId {
-        char *path;
-        dev_t dev;
-        ino_t ino;
-        off_t size;
-        struct timespec mtime, ctime;
-} FileId;
 
 typedef struct Memo {
         char *reference;   /* canonical */
         char *reply;       /* the lines, without status */
         int object_fd;     /* sealed memfd */
         char *ref_path;    /* the reference's index file: touched on use (least recently used eviction) */
-        FileId *files;
-        size_t n_files;
+        ImageFileSet files;
 } Memo;
 
 static GPtrArray *memos;
@@ -41,52 +34,30 @@ static void memo_free(Memo *m) {
         if (m->object_fd >= 0)
                 close(m->object_fd);
         free(m->ref_path);
-        for (size_t i = 0; i < m->n_files; i++)
-                free(m->files[i].path);
-        free(m->files);
+        image_file_set_done(&m->files);
         free(m);
 }
 
-static bool file_id_get(const char *path, FileId *ret) {
+/* Marks REF_PATH used now, to the minute (its times are not part of what is remembered). */
+static void touch_ref(const char *ref_path) {
+        struct timespec now;
         struct stat st;
 
-        if (stat(path, &st) < 0)
-                return false;
-        *ret = (FileId) { .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim,
-                          .ctime = st.st_ctim };
-        return true;
-}
-
-static bool file_id_same(const FileId *a, const FileId *b) {
-        return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-               a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
-               a->ctime.tv_nsec == b->ctime.tv_nsec;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (stat(ref_path, &st) >= 0 && now.tv_sec - st.st_mtim.tv_sec >= 60)
+                (void) utimensat(AT_FDCWD, ref_path, NULL, 0);
 }
 
 /* The memo of REFERENCE if every file it was made from is as it was. */
 static Memo *memo_lookup(const char *reference) {
         for (guint i = 0; memos && i < memos->len; i++) {
                 Memo *m = g_ptr_array_index(memos, i);
-                bool valid = true;
 
                 if (!streq(m->reference, reference))
                         continue;
-                for (size_t f = 0; valid && f < m->n_files; f++) {
-                        FileId now;
-                        valid = file_id_get(m->files[f].path, &now) && file_id_same(&now, &m->files[f]);
-                }
-                if (valid) {
-                        /* used now; the new times of the index file are part of the memo */
-                        (void) utimensat(AT_FDCWD, m->ref_path, NULL, 0);
-                        for (size_t f = 0; f < m->n_files; f++)
-                                if (streq(m->files[f].path, m->ref_path)) {
-                                        char *path = m->files[f].path;
-                                        if (!file_id_get(path, &m->files[f]))
-                                                valid = false;
-                                        m->files[f].path = path;
-                                }
-                        if (valid)
-                                return m;
+                if (image_file_set_unchanged(&m->files)) {
+                        touch_ref(m->ref_path);
+                        return m;
                 }
                 g_ptr_array_remove_index(memos, i);
                 return NULL;
@@ -97,7 +68,6 @@ static Memo *memo_lookup(const char *reference) {
 static void memo_store(const char *reference, const char *reply, int object_fd, const ImageResult *res,
                        const char *ref_path) {
         Memo *m = calloc(1, sizeof(Memo));
-        size_t n = res->inputs ? g_strv_length(res->inputs) : 0;
 
         if (!m)
                 return;
@@ -110,18 +80,12 @@ static void memo_store(const char *reference, const char *reply, int object_fd, 
                 }
         if (memos->len >= MEMO_MAX)
                 g_ptr_array_remove_index(memos, 0);
-        *m = (Memo) { .reference = strdup(reference), .reply = strdup(reply), .object_fd = fcntl(object_fd, F_DUPFD_CLOEXEC, 3),
-                      .ref_path = strdup(ref_path), .files = calloc(n + 1, sizeof(FileId)) };
-        if (!m->reference || !m->reply || m->object_fd < 0 || !m->ref_path || !m->files) {
+        *m = (Memo) { .reference = strdup(reference), .reply = strdup(reply),
+                      .object_fd = fcntl(object_fd, F_DUPFD_CLOEXEC, 3), .ref_path = strdup(ref_path) };
+        if (!m->reference || !m->reply || m->object_fd < 0 || !m->ref_path ||
+            image_file_set_record(&m->files, res->inputs, ref_path) < 0) {
                 memo_free(m);
                 return;
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (!file_id_get(res->inputs[i], &m->files[m->n_files])) {
-                        memo_free(m);
-                        return;
-                }
-                m->files[m->n_files++].path = strdup(res->inputs[i]);
         }
         g_ptr_array_add(memos, m);
 }
@@ -174,7 +138,9 @@ static void reply_error(int reply_fd, int r, const char *message) {
         send_reply(reply_fd, text, -1);
 }
 
-static char *result_lines(const ImageResult *res) {
+/* The answer's lines; for an answer from the cache (REF_PATH) also what it was made from, so bpfd can
+ * tell by stat() alone while it still holds. */
+static char *result_lines(const ImageResult *res, const char *ref_path) {
         GString *s = g_string_new(NULL);
 
         g_string_append_printf(s, "reference %s\ndigest %s\nfilename %s\nsource %s\n", res->reference,
@@ -187,6 +153,11 @@ static char *result_lines(const ImageResult *res) {
                 g_string_append_printf(s, "program %s %s\n", res->programs[i].name, res->programs[i].type);
         for (size_t i = 0; i < res->n_maps; i++)
                 g_string_append_printf(s, "map %s %s\n", res->maps[i].name, res->maps[i].type);
+        if (ref_path) {
+                g_string_append_printf(s, "refpath %s\n", ref_path);
+                for (char **i = res->inputs; i && *i; i++)
+                        g_string_append_printf(s, "input %s\n", *i);
+        }
         return g_string_free(s, FALSE);
 }
 
@@ -209,11 +180,11 @@ static int pull_and_reply(int reply_fd, const char *reference, const ImagePullOp
                 reply_error(reply_fd, fd, "cannot read the pulled object");
                 return 0;
         }
-        lines = result_lines(res);
+        ref_path = image_cache_ref_path(opts->cache_dir, res->reference);
+        lines = result_lines(res, res->from_cache ? ref_path : NULL);
         if (!lines || asprintf(&text, "%sstatus 0\n", lines) < 0)
                 return 0;
         send_reply(reply_fd, text, fd);
-        ref_path = image_cache_ref_path(opts->cache_dir, res->reference);
         if (res->from_cache && ref_path)
                 memo_store(res->reference, lines, fd, res, ref_path);
         return 0;
@@ -283,8 +254,15 @@ int image_serve(int control_fd, const ImagePullOptions *defaults) {
                                 n_fds = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
                                 memcpy(fds, CMSG_DATA(c), sizeof(int) * MIN(n_fds, 2));
                         }
-                if (n_fds < 1)
+                if (n_fds < 1) {
+                        /* "touch\0REF\0": bpfd answered a load from what it remembers; the use still counts */
+                        if (n > 6 && streq(buf, "touch")) {
+                                _cleanup_free_ char *ref_path = image_cache_ref_path(defaults->cache_dir, buf + 6);
+                                if (ref_path)
+                                        touch_ref(ref_path);
+                        }
                         continue;
+                }
 
                 const char *verb = buf, *reference = verb + strlen(verb) + 1;
                 const char *policy = (size_t) (reference - buf) < (size_t) n ? reference + strlen(reference) + 1 : "";
@@ -295,8 +273,8 @@ int image_serve(int control_fd, const ImagePullOptions *defaults) {
                         reference = "";
                 if ((size_t) (policy - buf) >= (size_t) n)
                         policy = "";
-                if (n_fds > 1 && read_fd_string(fds[1], &auth) >= 0)
-                        opts.auth_data = auth;
+                /* Credentials only from bpfd's descriptor: the file is root's, never read here by name. */
+                opts.auth_data = n_fds > 1 && read_fd_string(fds[1], &auth) >= 0 ? auth : "{}";
                 if (streq(verb, "pull")) {
                         if (*policy && image_pull_policy_from_string(policy, &opts.policy) < 0)
                                 reply_error(fds[0], -EINVAL, "unknown pull policy");

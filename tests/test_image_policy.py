@@ -293,12 +293,24 @@ def test_cached_load_sees_a_changed_cache():
     with registry() as reg:
         digest = push(reg, "v1")
         cache = scratch()
-        with daemon_with_images(write_config(reg), cache):
-            for policy in ("IfNotPresent", "Never", "Never"):
+        config = write_config(reg)
+        with daemon_with_images(config, cache):
+            for policy in ("IfNotPresent", "Never", "Never", "Never"):
                 load_image(reg.ref("v1"), policy=policy)
                 (prog,) = programs()
                 assert prog["image_digest"] == digest
                 unload(prog["id"])
+            # the administrator now requires signatures: what was remembered no longer holds
+            with open(config) as f:
+                unsigned = f.read()
+            with open(config, "w") as f:
+                f.write(unsigned + f"require_signature=true\nkeys={new_key()[:-4]}.pub\n")
+            p = load_image(reg.ref("v1"), check=False, policy="Never")
+            assert "org.bpfd.Error.NoSignature" in p.stderr, p.stderr
+            with open(config, "w") as f:
+                f.write(unsigned)
+            load_image(reg.ref("v1"), policy="Never")
+            unload(*[p["id"] for p in programs()])
             # the cache belongs to the puller's user, not root
             st = os.stat(os.path.join(cache, "blobs", "sha256", digest.split(":")[1]))
             assert st.st_uid != 0 and st.st_uid == os.stat(cache).st_uid
