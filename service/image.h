@@ -18,12 +18,16 @@
  *     CACHE/blobs/sha256/<hex>     manifests, configs, layers, signature manifests, payloads
  *     CACHE/objects/<hex>.o        the object file extracted from layer <hex>
  *     CACHE/refs/<escaped ref>     "sha256:<hex>\n": the manifest digest a reference last resolved to
+ *     CACHE/origins/<escaped registry/repository@digest>   that manifest came from there (image-cache.h)
  *
- * Cached blobs are hashed again whenever they are used, so a corrupted cache is noticed, and the
- * object file is re-extracted from the verified layer on every pull.
+ * Cached blobs are hashed again whenever a reference is resolved from them, so a corrupted cache is
+ * noticed, and the object file is re-extracted from the verified layer and opened with libbpf before a
+ * reference points at it. A digest reference is served from the cache only for the registry and
+ * repository it was fetched from. After a pull that asked the registry the cache is collected and kept
+ * under ImagePullOptions.cache_max (image-cache.h).
  *
- * Registry policy comes from a GKeyFile (IMAGE_DEFAULT_CONFIG), one group per registry as written
- * in references ("host" or "host:port"), or "*" for the defaults of every other registry:
+ * Registry policy comes from a GKeyFile (IMAGE_DEFAULT_CONFIG), one group per registry, compared in
+ * canonical form (image-ref.h: "quay.io" is "quay.io:443"), or "*" for every registry no group names:
  *
  *     [registry.example.com:5000]
  *     insecure=true                 # plain HTTP instead of HTTPS
@@ -31,7 +35,9 @@
  *     require_signature=true        # refuse images without a valid cosign signature
  *     keys=/etc/bpfd/cosign1.pub;/etc/bpfd/cosign2.pub   # PEM EC (P-256) public keys
  *
- * A missing config file means: HTTPS, no signature required. When keys are configured but
+ * A group's missing keys are off (HTTPS, no signature required). A registry no group names, without a
+ * "*" group (or without the file), must sign its images and no key is trusted
+ * (REGISTRY_DEFAULT_REQUIRE_SIGNATURE): refused before the network. When keys are configured but
  * require_signature is false, a signature that exists is still verified (and a bad one refused);
  * an unsigned image is accepted.
  *
