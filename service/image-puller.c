@@ -135,6 +135,28 @@ int image_puller_start(const char *cache, const char *config, const char *auth, 
         return 0;
 }
 
+static sd_event_source *lost_source;
+static void (*lost_callback)(void *userdata);
+
+static int on_control_hangup(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        if (!(revents & (EPOLLHUP | EPOLLERR)))
+                return 0;
+        lost_source = sd_event_source_disable_unref(lost_source);
+        close(puller.control_fd);
+        puller.control_fd = -1;
+        if (lost_callback)
+                lost_callback(userdata);
+        return 0;
+}
+
+int image_puller_watch(sd_event *event, void (*lost)(void *userdata), void *userdata) {
+        if (puller.control_fd < 0)
+                return 0;
+        lost_callback = lost;
+        /* Nothing to read on this socket: only its hangup (the puller is gone) matters. */
+        return sd_event_add_io(event, &lost_source, puller.control_fd, 0, on_control_hangup, userdata);
+}
+
 struct ImagePull {
         int fd;
         sd_event_source *source;

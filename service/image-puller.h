@@ -27,6 +27,10 @@ typedef void (*ImagePullDone)(ImagePull *pull, const char *error_name, const cha
 int image_puller_start(const char *cache, const char *config, const char *auth, uint64_t cache_max,
                        const char *user);
 
+/* LOST is called if the puller ends (killed): it cannot be started again without the privileges bpfd
+ * dropped, so bpfd restarts itself (see main.c). */
+int image_puller_watch(sd_event *event, void (*lost)(void *userdata), void *userdata);
+
 /* VERB is "pull" (POLICY: 0 Always, 1 IfNotPresent, 2 Never), "list" or "rm". */
 int image_pull_start(sd_event *event, const char *verb, const char *reference, int policy, ImagePullDone done,
                      void *userdata, ImagePull **ret);

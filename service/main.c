@@ -230,6 +230,26 @@ static void startup_done(Job *j) {
         }
 }
 
+/* The image puller is gone (killed): a new one needs the privileges this process dropped, so bpfd ends as
+ * soon as nothing is in flight, with a failure for its manager (systemd's Restart=, or bus activation on
+ * the next call) to start a fresh one. Loaded programs stay, as with any restart. */
+static int on_restart_check(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0)
+                return sd_event_exit(m->event, 1);
+        (void) sd_event_source_set_time_relative(s, 100 * 1000);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void on_image_puller_lost(void *userdata) {
+        Manager *m = userdata;
+
+        log_error("The image puller ended; bpfd exits when idle so that it is started again with a new one.");
+        if (sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, 0, 0, on_restart_check, m) < 0)
+                (void) sd_event_exit(m->event, 1);
+}
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -342,6 +362,9 @@ int main(int argc, char *argv[]) {
         r = manager_watch_callers(&m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch bus clients: %m"), 1;
+        r = image_puller_watch(m.event, on_image_puller_lost, &m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the image puller: %m"), 1;
 
         startup = calloc(1, sizeof(StartupJob));
         if (!startup)

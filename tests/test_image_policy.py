@@ -322,3 +322,25 @@ def test_cached_load_sees_a_changed_cache():
             p = load_image(reg.ref("v1"), check=False, policy="Never")
             assert "org.bpfd.Error.DigestMismatch" in p.stderr, p.stderr
             assert programs() == []
+
+
+def test_killed_puller_means_a_fresh_daemon():
+    """A puller killed with SIGKILL cannot be started again without the privileges bpfd dropped: bpfd
+    ends (failure) so that its manager starts it again, with a new puller; loaded programs stay."""
+    with registry() as reg:
+        push(reg, "v1")
+        with daemon_with_images(write_config(reg), scratch()) as args:
+            load_image(reg.ref("v1"))
+            (prog,) = programs()
+            try:
+                (serve,) = [h for h in bpfd_helpers() if h["Name"] == "bpfd-image" and h["PPid"] == str(lib.daemon.pid)]
+                os.kill(int(serve["Pid"]), 9)
+                lib.wait_for(lambda: not lib.daemon.running, timeout=60, what="bpfd to end after its puller")
+                assert lib.daemon.proc.returncode == 1, lib.daemon.log_tail()
+                assert "image puller ended" in lib.daemon.log(), lib.daemon.log_tail()
+                lib.daemon.start(args)
+                assert [p["id"] for p in programs()] == [prog["id"]]
+                load_image(reg.ref("v1"), policy="Never")
+                assert len(programs()) == 2
+            finally:
+                unload(*[p["id"] for p in programs()])
