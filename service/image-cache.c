@@ -6,6 +6,8 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -292,9 +294,34 @@ static void ref_files_free(GArray *refs) {
         g_array_free(refs, TRUE);
 }
 
+int image_cache_lock(const char *cache, bool exclusive) {
+        _cleanup_free_ char *path = NULL;
+        int fd;
+
+        if (asprintf(&path, "%s/lock", cache) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) < 0) {
+                int r = -errno;
+                close(fd);
+                return r == -EWOULDBLOCK ? -EBUSY : r;
+        }
+        return fd;
+}
+
 int image_cache_collect(const char *cache, uint64_t max_bytes, const char *keep_ref, uint64_t *ret_bytes) {
         _cleanup_free_ char *keep_name = NULL;
+        _cleanup_close_ int lock = -1;
         uint64_t bytes;
+
+        /* Not while a pull is writing blobs no reference names yet: the next pull or removal collects. */
+        lock = image_cache_lock(cache, true);
+        if (lock == -EBUSY)
+                return 0;
+        if (lock < 0)
+                return lock;
 
         if (keep_ref) {
                 _cleanup_free_ char *p = image_cache_index_path(cache, "refs", keep_ref);

@@ -25,7 +25,12 @@ char *image_cache_ref_path(const char *cache, const char *reference);
 int image_cache_origin_store(const char *cache, const char *registry, const char *repository, const char *digest);
 bool image_cache_origin_known(const char *cache, const char *registry, const char *repository, const char *digest);
 
+/* Takes CACHE/lock: shared (waits) for a pull, which writes blobs before a reference names them, or
+ * exclusive without waiting (-EBUSY if a pull holds it) for a collection. Returns the descriptor. */
+int image_cache_lock(const char *cache, bool exclusive);
+
 /* Removes every blob, extracted object and origin that no reference needs; then, while the cache holds
  * more than MAX_BYTES (0: no limit), forgets the least recently used reference other than KEEP_REF (the
- * one just pulled; may be NULL) and collects again. Returns the bytes the cache holds afterwards. */
+ * one just pulled; may be NULL) and collects again. Returns the bytes the cache holds afterwards. Skipped
+ * (0, *ret_bytes untouched) while a pull is under way. */
 int image_cache_collect(const char *cache, uint64_t max_bytes, const char *keep_ref, uint64_t *ret_bytes);

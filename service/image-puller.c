@@ -138,12 +138,31 @@ int image_puller_start(const char *cache, const char *config, const char *auth, 
 static sd_event_source *lost_source;
 static void (*lost_callback)(void *userdata);
 
-static int on_control_hangup(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        if (!(revents & (EPOLLHUP | EPOLLERR)))
+static bool puller_ready;
+
+static int on_control_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        char buf[16];
+        ssize_t n = 0;
+
+        /* The puller says "ready" once it runs; nothing else comes this way. */
+        if (revents & EPOLLIN) {
+                n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (n > 0) {
+                        puller_ready = true;
+                        return 0;
+                }
+        }
+        if (!(revents & (EPOLLHUP | EPOLLERR)) && n != 0)
                 return 0;
         lost_source = sd_event_source_disable_unref(lost_source);
         close(puller.control_fd);
         puller.control_fd = -1;
+        if (!puller_ready) {
+                /* It never ran (no helper there, not executable for its user): starting bpfd again would not help. */
+                log_error("The image puller %s could not start; images are not available.",
+                          getenv("BPFD_IMAGE_HELPER") ?: BPFD_IMAGE_HELPER);
+                return 0;
+        }
         if (lost_callback)
                 lost_callback(userdata);
         return 0;
@@ -153,8 +172,7 @@ int image_puller_watch(sd_event *event, void (*lost)(void *userdata), void *user
         if (puller.control_fd < 0)
                 return 0;
         lost_callback = lost;
-        /* Nothing to read on this socket: only its hangup (the puller is gone) matters. */
-        return sd_event_add_io(event, &lost_source, puller.control_fd, 0, on_control_hangup, userdata);
+        return sd_event_add_io(event, &lost_source, puller.control_fd, EPOLLIN, on_control_event, userdata);
 }
 
 struct ImagePull {

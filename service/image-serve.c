@@ -232,6 +232,9 @@ int image_serve(int control_fd, const ImagePullOptions *defaults) {
         /* Children report to their requesters; nobody waits for them. */
         signal(SIGCHLD, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
+        /* bpfd tells a puller that never ran from one that ended by this. */
+        if (send(control_fd, "ready", 5, MSG_NOSIGNAL) < 0)
+                return -errno;
 
         for (;;) {
                 char buf[4096] = {};

@@ -679,6 +679,7 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
         _cleanup_free_ char *err = NULL;
         const ImagePullOptions defaults = { .policy = IMAGE_PULL_IF_NOT_PRESENT };
         Pull p = {};
+        _cleanup_close_ int lock = -1;
         int r;
 
         if (ret_error)
@@ -738,8 +739,14 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
         r = cache_prepare(p.cache, &err);
         if (r < 0)
                 goto finish;
+        lock = image_cache_lock(p.cache, false);
+        if (lock < 0) {
+                r = image_error(&err, lock, "cannot lock the image cache %s: %s", p.cache, strerror(-lock));
+                goto finish;
+        }
 
         r = pull_run(&p, res);
+        close(TAKE_FD(lock));   /* before the collection, which needs it alone */
         if (r < 0)
                 goto finish;
         /* Within the limit again: what no reference needs goes, then the least recently used images. */
