@@ -160,7 +160,7 @@ int image_cache_remove(const char *cache_dir, const char *reference) {
         if (r < 0)
                 return r;
         /* What only this reference needed goes with it: image rm frees the space. */
-        return image_cache_collect(cache, 0, NULL, NULL);
+        return image_cache_collect(cache, 0, NULL, NULL, NULL);
 }
 
 /* ---- mark and sweep ---- */
@@ -242,6 +242,7 @@ static uint64_t sweep(const char *cache, const char *subdir, const char *suffix,
 
 typedef struct RefFile {
         char *name;
+        char *digest;
         struct timespec used;
 } RefFile;
 
@@ -274,7 +275,8 @@ static uint64_t collect_once(const char *cache, GArray **ret_refs) {
                         mark_manifest(cache, live, digest, 0);
                         ref = unescape(de->d_name);
                         if (!is_signature_ref(ref)) {
-                                RefFile f = { .name = strdup(de->d_name), .used = st.st_mtim };
+                                RefFile f = { .name = strdup(de->d_name), .digest = TAKE_PTR(digest),
+                                              .used = st.st_mtim };
                                 g_array_append_val(refs, f);
                         }
                 }
@@ -289,8 +291,10 @@ static uint64_t collect_once(const char *cache, GArray **ret_refs) {
 }
 
 static void ref_files_free(GArray *refs) {
-        for (guint i = 0; i < refs->len; i++)
+        for (guint i = 0; i < refs->len; i++) {
                 free(g_array_index(refs, RefFile, i).name);
+                free(g_array_index(refs, RefFile, i).digest);
+        }
         g_array_free(refs, TRUE);
 }
 
@@ -311,7 +315,8 @@ int image_cache_lock(const char *cache, bool exclusive) {
         return fd;
 }
 
-int image_cache_collect(const char *cache, uint64_t max_bytes, const char *keep_ref, uint64_t *ret_bytes) {
+int image_cache_collect(const char *cache, uint64_t max_bytes, const char *keep_ref, char *const *in_use,
+                        uint64_t *ret_bytes) {
         _cleanup_free_ char *keep_name = NULL;
         _cleanup_close_ int lock = -1;
         uint64_t bytes;
@@ -338,7 +343,8 @@ int image_cache_collect(const char *cache, uint64_t max_bytes, const char *keep_
                         g_autofree char *ref_string = unescape(name);
                         _cleanup_image_ref_ ImageRef *ref = NULL;
 
-                        if (streq_ptr(name, keep_name) || image_ref_parse(ref_string, &ref) < 0)
+                        if (streq_ptr(name, keep_name) || image_ref_parse(ref_string, &ref) < 0 ||
+                            (in_use && g_strv_contains((const char *const *) in_use, g_array_index(refs, RefFile, i).digest)))
                                 continue;
                         evicted = forget_ref(cache, ref, ref_string) >= 0;
                 }

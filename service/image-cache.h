@@ -31,6 +31,8 @@ int image_cache_lock(const char *cache, bool exclusive);
 
 /* Removes every blob, extracted object and origin that no reference needs; then, while the cache holds
  * more than MAX_BYTES (0: no limit), forgets the least recently used reference other than KEEP_REF (the
- * one just pulled; may be NULL) and collects again. Returns the bytes the cache holds afterwards. Skipped
+ * one just pulled; may be NULL) and those resolving to a manifest digest IN_USE (images loaded programs
+ * came from; NULL-terminated, may be NULL) and collects again. Returns the bytes the cache holds afterwards. Skipped
  * (0, *ret_bytes untouched) while a pull is under way. */
-int image_cache_collect(const char *cache, uint64_t max_bytes, const char *keep_ref, uint64_t *ret_bytes);
+int image_cache_collect(const char *cache, uint64_t max_bytes, const char *keep_ref, char *const *in_use,
+                        uint64_t *ret_bytes);

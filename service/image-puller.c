@@ -360,10 +360,10 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
-int image_pull_start(sd_event *event, const char *verb, const char *reference, int policy, ImagePullDone done,
-                     void *userdata, ImagePull **ret) {
+int image_pull_start(sd_event *event, const char *verb, const char *reference, int policy, char *const *in_use,
+                     ImagePullDone done, void *userdata, ImagePull **ret) {
         static const char *const policies[] = { "Always", "IfNotPresent", "Never" };
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *msg = NULL, *in_use_list = NULL;
         _cleanup_close_ int auth_fd = -1;
         union {
                 struct cmsghdr h;
@@ -399,8 +399,9 @@ int image_pull_start(sd_event *event, const char *verb, const char *reference, i
                         return 0;
                 }
         }
-        len = asprintf(&msg, "%s%c%s%c%s%c", verb, 0, strempty(reference), 0,
-                       policy >= 0 && policy < 3 ? policies[policy] : "", 0);
+        in_use_list = in_use ? g_strjoinv(" ", (char **) in_use) : NULL;
+        len = asprintf(&msg, "%s%c%s%c%s%c%s%c", verb, 0, strempty(reference), 0,
+                       policy >= 0 && policy < 3 ? policies[policy] : "", 0, strempty(in_use_list), 0);
         if (len < 0)
                 return -ENOMEM;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

@@ -31,9 +31,10 @@ int image_puller_start(const char *cache, const char *config, const char *auth, 
  * dropped, so bpfd restarts itself (see main.c). */
 int image_puller_watch(sd_event *event, void (*lost)(void *userdata), void *userdata);
 
-/* VERB is "pull" (POLICY: 0 Always, 1 IfNotPresent, 2 Never), "list" or "rm". */
-int image_pull_start(sd_event *event, const char *verb, const char *reference, int policy, ImagePullDone done,
-                     void *userdata, ImagePull **ret);
+/* VERB is "pull" (POLICY: 0 Always, 1 IfNotPresent, 2 Never), "list" or "rm". IN_USE: the manifest digests
+ * loaded programs came from, which the cache keeps when it must evict (may be NULL). */
+int image_pull_start(sd_event *event, const char *verb, const char *reference, int policy, char *const *in_use,
+                     ImagePullDone done, void *userdata, ImagePull **ret);
 /* Forgets the request; no callback after this. */
 ImagePull *image_pull_free(ImagePull *p);
 

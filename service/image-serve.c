@@ -237,7 +237,7 @@ int image_serve(int control_fd, const ImagePullOptions *defaults) {
                 return -errno;
 
         for (;;) {
-                char buf[4096] = {};
+                static char buf[256 * 1024];
                 union {
                         struct cmsghdr h;
                         char buf[CMSG_SPACE(sizeof(int) * 2)];
@@ -246,12 +246,14 @@ int image_serve(int control_fd, const ImagePullOptions *defaults) {
                 struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                                      .msg_controllen = sizeof control.buf };
                 int fds[2] = { -1, -1 }, n_fds = 0;
-                ssize_t n = recvmsg(control_fd, &mh, MSG_CMSG_CLOEXEC);
+                ssize_t n;
 
+                n = recvmsg(control_fd, &mh, MSG_CMSG_CLOEXEC);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         return n < 0 ? -errno : 0;   /* bpfd is gone */
+                buf[n] = '\0';
                 for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
                         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
                                 n_fds = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
@@ -269,6 +271,8 @@ int image_serve(int control_fd, const ImagePullOptions *defaults) {
 
                 const char *verb = buf, *reference = verb + strlen(verb) + 1;
                 const char *policy = (size_t) (reference - buf) < (size_t) n ? reference + strlen(reference) + 1 : "";
+                const char *in_use = (size_t) (policy - buf) < (size_t) n ? policy + strlen(policy) + 1 : "";
+                g_auto(GStrv) in_use_list = NULL;
                 ImagePullOptions opts = *defaults;
                 _cleanup_free_ char *auth = NULL;
 
@@ -276,6 +280,10 @@ int image_serve(int control_fd, const ImagePullOptions *defaults) {
                         reference = "";
                 if ((size_t) (policy - buf) >= (size_t) n)
                         policy = "";
+                if ((size_t) (in_use - buf) >= (size_t) n)
+                        in_use = "";
+                in_use_list = g_strsplit(in_use, " ", -1);
+                opts.in_use = in_use_list;
                 /* Credentials only from bpfd's descriptor: the file is root's, never read here by name. */
                 opts.auth_data = n_fds > 1 && read_fd_string(fds[1], &auth) >= 0 ? auth : "{}";
                 if (streq(verb, "pull")) {

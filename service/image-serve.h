@@ -5,7 +5,8 @@
 
 /* bpfd-image serve: the long-lived puller bpfd starts at boot (as its own user, no capabilities, empty
  * bounding set). Requests come on CONTROL_FD (SOCK_SEQPACKET), one message each:
- *     "VERB\0REFERENCE\0POLICY\0" with descriptors [reply socket, auth file (optional)]
+ *     "VERB\0REFERENCE\0POLICY\0IN_USE\0" with descriptors [reply socket, auth file (optional)]
+ * (IN_USE: the manifest digests loaded programs came from, space-separated: never evicted)
  * VERB is pull, list or rm. The answer is one message on the reply socket: the "key value" lines of
  * bpfd-image's verbs, then "status N" (bpfd-image's exit status; on failure after "error CLASS: MESSAGE"),
  * and for a pull the object as a sealed memfd.

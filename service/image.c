@@ -751,7 +751,8 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
                 goto finish;
         /* Within the limit again: what no reference needs goes, then the least recently used images. */
         if (p.used_registry)
-                (void) image_cache_collect(p.cache, opts->cache_max ?: IMAGE_DEFAULT_CACHE_MAX, res->reference, NULL);
+                (void) image_cache_collect(p.cache, opts->cache_max ?: IMAGE_DEFAULT_CACHE_MAX, res->reference,
+                                           opts->in_use, NULL);
         if (p.inputs) {
                 pull_input(&p, opts->config_path ?: IMAGE_DEFAULT_CONFIG);
                 for (char **k = p.reg.keys; k && *k; k++)

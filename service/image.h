@@ -95,6 +95,7 @@ typedef struct ImagePullOptions {
         const char *password;
         long timeout_sec;          /* per HTTP request; 0: 30 */
         uint64_t cache_max;        /* bytes the cache may hold after a pull; 0: IMAGE_DEFAULT_CACHE_MAX */
+        char **in_use;             /* manifest digests loaded programs came from: not evicted */
 } ImagePullOptions;
 
 typedef struct ImageProgram {

@@ -248,12 +248,21 @@ static void image_run_puller(Request *req) {
         static const char *const verbs[] = {
                 [OP_LOAD_INSPECT] = "pull", [OP_PULL_IMAGE] = "pull", [OP_LIST_IMAGES] = "list", [OP_REMOVE_IMAGE] = "rm",
         };
-        int r;
+        _cleanup_strv_free_ char **in_use = NULL;
+        GHashTableIter it;
+        ProgramInfo *p;
+        int r = 0;
 
         assert(req->op < ELEMENTSOF(verbs) && verbs[req->op]);
-        r = image_pull_start(req->m->event, verbs[req->op], req->load ? req->load->image_ref : NULL,
-                             req->op == OP_REMOVE_IMAGE || req->op == OP_LIST_IMAGES ? -1 : req->load->pull_policy,
-                             image_request_pulled, req, &req->image_pull);
+        /* What loaded programs came from is the last the cache gives up when it must. */
+        g_hash_table_iter_init(&it, req->m->programs);
+        while (r >= 0 && strv_length(in_use) < 1000 && g_hash_table_iter_next(&it, NULL, (gpointer *) &p))
+                if (p->image_digest && *p->image_digest && !strv_contains(in_use, p->image_digest))
+                        r = strv_push(&in_use, strdup(p->image_digest));
+        if (r >= 0)
+                r = image_pull_start(req->m->event, verbs[req->op], req->load ? req->load->image_ref : NULL,
+                                     req->op == OP_REMOVE_IMAGE || req->op == OP_LIST_IMAGES ? -1 : req->load->pull_policy,
+                                     in_use, image_request_pulled, req, &req->image_pull);
         if (r < 0)
                 request_failf(req, BPFD_ERROR_FAILED, "Cannot ask the image puller: %s",
                               r == -ENOTCONN ? "it is not running" : strerror(-r));

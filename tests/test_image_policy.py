@@ -157,6 +157,17 @@ def test_image_rm_and_the_limit_free_the_bytes():
             assert reg.ref("v2") in listing and reg.ref("v1") not in listing, listing
             manager_call("PullImage", reg.ref("v1"), "Always")
             assert cache_bytes(cache) == one
+            # what a loaded program came from is not evicted; once unloaded it is
+            load_image(reg.ref("v1"), policy="Never")
+            try:
+                manager_call("PullImage", reg.ref("v2"), "Always")
+                listing = manager_call("ListImages").stdout
+                assert reg.ref("v2") in listing and reg.ref("v1") in listing, listing
+            finally:
+                unload(*[p["id"] for p in programs()])
+            manager_call("PullImage", reg.ref("v2"), "Always")
+            listing = manager_call("ListImages").stdout
+            assert reg.ref("v2") in listing and reg.ref("v1") not in listing, listing
         finally:
             lib.daemon.stop()
             lib.daemon.start()
