@@ -515,3 +515,27 @@ def test_bearer_token_auth():
             p = pull(ref, config, scratch(), expect="AuthenticationFailed")
             assert "token service refused" in p.p.stderr
             pull(ref, config, scratch(), auth=write_auth(front, "bob", "nope"), expect="AuthenticationFailed")
+
+
+def test_config_groups_and_auth_entries_are_canonical():
+    with registry(tls=True, users={"alice": "s3cret"}) as reg:
+        digest = push(reg, "v1", creds="alice:s3cret")
+        # [127.0.0.1:0PORT] is the group of 127.0.0.1:PORT, and so is an auth entry spelled that way
+        config = os.path.join(scratch(), "registries.conf")
+        with open(config, "w") as f:
+            f.write(f"[127.0.0.1:0{reg.port}]\nca={reg.ca}\n")
+        auth = os.path.join(scratch(), "auth.json")
+        with open(auth, "w") as f:
+            json.dump({"auths": {f"https://127.0.0.1:0{reg.port}/v1/":
+                                 {"auth": base64.b64encode(b"alice:s3cret").decode()}}}, f)
+        r = pull(f"127.0.0.1:{reg.port}/bpfd/test:v1", config, scratch(), auth=auth)
+        assert r["digest"] == digest and r["reference"] == reg.ref("v1")
+        # two groups for one registry: an error, not a guess
+        with open(config, "a") as f:
+            f.write(f"[127.0.0.1:{reg.port}]\nrequire_signature=false\n")
+        p = pull(reg.ref("v1"), config, scratch(), auth=auth, expect="BadReference")
+        assert "name the same registry" in p.p.stderr
+        # a registry no group names: the default section requires signatures, refused before the network
+        p = pull(f"localhost:{reg.port}/bpfd/test:v1", os.path.join(scratch(), "none.conf"), scratch(),
+                 expect="NoSignature")
+        assert "requires signed images" in p.p.stderr
