@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bpfd-image: pulls OCI bytecode images (service/image*.c) for bpfd, in a process of its own so that the
- * network-facing registry client, its TLS and JSON parsing and its libraries stay out of the daemon; bpfd's
- * worker runs it without capabilities. The tests drive it directly too.
+ * network-facing registry client, its TLS and JSON parsing and its libraries stay out of the daemon; bpfd
+ * starts "serve" once, as its image user without capabilities (image-puller.h). The tests drive the other
+ * verbs directly too.
  *
  *     bpfd-image pull REF [--policy Always|IfNotPresent|Never] [--cache DIR] [--cache-max BYTES] [--config FILE]
  *                          [--auth FILE] [--user USER --password PASS]
