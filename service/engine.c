@@ -636,7 +636,7 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         struct stat st;
         int r;
 
-        /* An image's object comes opened by the bus thread from the puller's cache, as object_fd. */
+        /* An image's object comes as object_fd too: the puller's sealed memfd (see image-puller.h). */
         if (req->path) {
                 r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd);
                 if (r < 0)
