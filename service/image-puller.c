@@ -202,6 +202,7 @@ ImagePull *image_pull_free(ImagePull *p) {
 /* ---- answers from the cache, remembered: a cached load costs a few stat() calls, no puller round trip ---- */
 
 #define MEMO_MAX 16
+#define MEMO_MAX_BYTES (64u * 1024u * 1024u)   /* of remembered objects */
 
 typedef struct Memo {
         char *reference;
@@ -254,9 +255,19 @@ static void memo_store(const char *reference, char **lines, int object_fd) {
                         g_ptr_array_remove_index(memos, i);
                         break;
                 }
-        if (memos->len >= MEMO_MAX)
-                g_ptr_array_remove_index(memos, 0);
         g_ptr_array_add(memos, m);
+        /* The oldest go first when there are too many, or too many bytes. */
+        for (;;) {
+                uint64_t bytes = 0;
+                for (guint i = 0; i < memos->len; i++) {
+                        struct stat st;
+                        if (fstat(((Memo *) g_ptr_array_index(memos, i))->object_fd, &st) >= 0)
+                                bytes += (uint64_t) st.st_size;
+                }
+                if (memos->len <= 1 || (memos->len <= MEMO_MAX && bytes <= MEMO_MAX_BYTES))
+                        break;
+                g_ptr_array_remove_index(memos, 0);
+        }
 }
 
 static Memo *memo_lookup(const char *reference) {

@@ -17,6 +17,7 @@
 #include "util.h"
 
 #define MEMO_MAX 64
+#define MEMO_MAX_BYTES (64u * 1024u * 1024u)   /* of remembered objects */
 
 typedef struct Memo {
         char *reference;   /* canonical */
@@ -78,8 +79,6 @@ static void memo_store(const char *reference, const char *reply, int object_fd, 
                         g_ptr_array_remove_index(memos, i);
                         break;
                 }
-        if (memos->len >= MEMO_MAX)
-                g_ptr_array_remove_index(memos, 0);
         *m = (Memo) { .reference = strdup(reference), .reply = strdup(reply),
                       .object_fd = fcntl(object_fd, F_DUPFD_CLOEXEC, 3), .ref_path = strdup(ref_path) };
         if (!m->reference || !m->reply || m->object_fd < 0 || !m->ref_path ||
@@ -88,6 +87,18 @@ static void memo_store(const char *reference, const char *reply, int object_fd, 
                 return;
         }
         g_ptr_array_add(memos, m);
+        /* The oldest go first when there are too many, or too many bytes. */
+        for (;;) {
+                uint64_t bytes = 0;
+                for (guint i = 0; i < memos->len; i++) {
+                        struct stat st;
+                        if (fstat(((Memo *) g_ptr_array_index(memos, i))->object_fd, &st) >= 0)
+                                bytes += (uint64_t) st.st_size;
+                }
+                if (memos->len <= 1 || (memos->len <= MEMO_MAX && bytes <= MEMO_MAX_BYTES))
+                        break;
+                g_ptr_array_remove_index(memos, 0);
+        }
 }
 
 /* The object as a sealed memfd: what bpfd loads cannot change under it, whoever owns the cache file. */
