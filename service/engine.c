@@ -54,7 +54,6 @@ struct Engine {
         uint32_t slot_id;        /* the last id given to a dispatcher slot */
         bool tcx_native;         /* the kernel has TCX; else tcx links are ordered cls_bpf filters */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
-        char *image_cache, *image_config, *image_auth;
         GHashTable *scan_slots;  /* during an interface scan: component id → LinkInfo* of a dispatcher slot */
 };
 
@@ -244,9 +243,6 @@ Engine *engine_free(Engine *e) {
         free(e->state_dir);
         free(e->objects_dir);
         free(e->tc_dir);
-        free(e->image_cache);
-        free(e->image_config);
-        free(e->image_auth);
         btf__free(e->vmlinux_btf);
         free(e);
         return NULL;
@@ -628,159 +624,6 @@ static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
         return 0;
 }
 
-static char *strjoin3(const char *a, const char *b, const char *c) {
-        char *s = NULL;
-        return asprintf(&s, "%s%s%s", a, b, c) < 0 ? NULL : s;
-}
-
-void engine_set_image_paths(Engine *e, const char *cache_dir, const char *config, const char *auth) {
-        e->image_cache = cache_dir ? strdup(cache_dir) : NULL;
-        e->image_config = config ? strdup(config) : NULL;
-        e->image_auth = auth ? strdup(auth) : NULL;
-}
-
-static const char *const pull_policy_names[] = { "Always", "IfNotPresent", "Never" };
-
-/* The puller's exit status per error class (see bpfd-image.c): org.bpfd.Error.<class>. */
-static const char *pull_error_name(int status) {
-        static const char *const names[] = {
-                [2] = BPFD_ERROR_INVALID_ARGUMENT,          [3] = "org.bpfd.Error.RegistryUnreachable",
-                [4] = "org.bpfd.Error.ImageNotFound",       [5] = "org.bpfd.Error.AuthenticationFailed",
-                [6] = "org.bpfd.Error.DigestMismatch",      [7] = "org.bpfd.Error.NoSignature",
-                [8] = "org.bpfd.Error.UnknownSigner",       [9] = "org.bpfd.Error.SignatureDigestMismatch",
-                [10] = "org.bpfd.Error.ImageNotCached",     [11] = "org.bpfd.Error.InvalidImage",
-        };
-        return status > 0 && status < (int) ELEMENTSOF(names) && names[status] ? names[status] : BPFD_ERROR_FAILED;
-}
-
-static int read_all(int fd, GString *s) {
-        char buf[4096];
-        ssize_t n;
-
-        while ((n = read(fd, buf, sizeof buf)) != 0) {
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                g_string_append_len(s, buf, n);
-        }
-        return 0;
-}
-
-/* Pulls through bpfd-image, a process of its own without capabilities: the registry client, TLS and
- * JSON parsers and their libraries never run inside the daemon. The result are its "key value" lines. */
-static int pull_verb(Engine *e, const char *helper, const char *verb, const char *reference, int policy,
-                     GPtrArray **ret_lines, sd_bus_error *error) {
-        const char *argv[14] = { helper, verb };
-        g_autoptr(GString) out = g_string_new(NULL), err = g_string_new(NULL);
-        int outp[2], errp[2], status;
-        size_t n = 2;
-        pid_t pid;
-
-        if (reference)
-                argv[n++] = reference;
-        if (policy >= 0)
-                argv[n++] = "--policy", argv[n++] = pull_policy_names[policy % 3];
-
-        if (e->image_cache)
-                argv[n++] = "--cache", argv[n++] = e->image_cache;
-        if (e->image_config)
-                argv[n++] = "--config", argv[n++] = e->image_config;
-        if (e->image_auth)
-                argv[n++] = "--auth", argv[n++] = e->image_auth;
-        if (pipe2(outp, O_CLOEXEC) < 0)
-                return bpfd_error_set_errnof(error, -errno, "Cannot run %s: %m", helper);
-        if (pipe2(errp, O_CLOEXEC) < 0) {
-                close(outp[0]);
-                close(outp[1]);
-                return bpfd_error_set_errnof(error, -errno, "Cannot run %s: %m", helper);
-        }
-        pid = fork();
-        if (pid == 0) {
-                /* No capabilities at all for the network-facing side. */
-                (void) caps_reduce_thread(NULL, 0);
-                (void) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-                if (dup2(outp[1], 1) < 0 || dup2(errp[1], 2) < 0)
-                        _exit(127);
-                execv(helper, (char **) argv);
-                _exit(127);
-        }
-        close(outp[1]);
-        close(errp[1]);
-        if (pid > 0) {
-                (void) read_all(outp[0], out);
-                (void) read_all(errp[0], err);
-        }
-        close(outp[0]);
-        close(errp[0]);
-        if (pid < 0)
-                return bpfd_error_set_errnof(error, -errno, "Cannot run %s: %m", helper);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return bpfd_error_set_errnof(error, -errno, "Cannot wait for %s: %m", helper);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                /* "error: CLASS: message" */
-                const char *msg = err->str, *colon = strstr(msg, ": ");
-                colon = colon ? strstr(colon + 2, ": ") : NULL;
-                g_strchomp(err->str);
-                return sd_bus_error_setf(error, pull_error_name(WIFEXITED(status) ? WEXITSTATUS(status) : 1),
-                                         "Image '%s': %s", strempty(reference),
-                                         colon ? colon + 2 : *msg ? msg : "the image helper failed");
-        }
-        *ret_lines = g_ptr_array_new_with_free_func(g_free);
-        for (gchar **l = g_strsplit(out->str, "\n", -1), **i = l; l; l = NULL) {
-                for (; *i; i++)
-                        if (**i)
-                                g_ptr_array_add(*ret_lines, g_strdup(*i));
-                g_strfreev(l);
-        }
-        return 0;
-}
-
-static int pull(Engine *e, const char *reference, int policy, GPtrArray **ret_lines, sd_bus_error *error) {
-        return pull_verb(e, getenv("BPFD_IMAGE_HELPER") ?: BPFD_IMAGE_HELPER, "pull", reference, policy, ret_lines,
-                         error);
-}
-
-/* The value of the first "key value" line with this key. */
-static const char *pulled(GPtrArray *lines, const char *key) {
-        size_t n = strlen(key);
-        for (guint i = 0; i < lines->len; i++) {
-                const char *l = g_ptr_array_index(lines, i);
-                if (strncmp(l, key, n) == 0 && (l[n] == ' ' || l[n] == 0))
-                        return l[n] ? l + n + 1 : "";
-        }
-        return NULL;
-}
-
-void image_pull_result_done(ImagePullResult *r) {
-        free(r->reference);
-        free(r->digest);
-        free(r->object_filename);
-        strv_free(r->programs);
-        *r = (ImagePullResult) {};
-}
-
-int engine_pull_image(Engine *e, const char *reference, int policy, ImagePullResult *ret, sd_bus_error *error) {
-        g_autoptr(GPtrArray) lines = NULL;
-        int r = pull(e, reference, policy, &lines, error);
-
-        if (r < 0)
-                return r;
-        *ret = (ImagePullResult) { .reference = strdup(strempty(pulled(lines, "reference"))),
-                                   .digest = strdup(strempty(pulled(lines, "digest"))),
-                                   .object_filename = strdup(strempty(pulled(lines, "filename"))),
-                                   .from_cache = streq_ptr(pulled(lines, "source"), "cache"),
-                                   .signed_ = pulled(lines, "signed") != NULL };
-        for (guint i = 0; i < lines->len; i++) {
-                const char *l = g_ptr_array_index(lines, i);
-                if (strncmp(l, "program ", 8) == 0 && strv_push(&ret->programs, strndup(l + 8, strcspn(l + 8, " "))) < 0)
-                        return -ENOMEM;
-        }
-        return ret->reference && ret->digest && ret->object_filename ? 0 : -ENOMEM;
-}
-
 int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         _cleanup_free_ char *data = NULL, *objname = NULL;
         _cleanup_close_ int fd = -1;
@@ -789,29 +632,8 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         struct stat st;
         int r;
 
-        if (req->image_ref) {
-                g_autoptr(GPtrArray) lines = NULL;
-                r = pull(e, req->image_ref, req->pull_policy, &lines, error);
-                if (r < 0)
-                        return r;
-                if (!pulled(lines, "object") || !pulled(lines, "digest") || !pulled(lines, "reference"))
-                        return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The image helper gave no object.");
-                fd = open(pulled(lines, "object"), O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        return bpfd_error_set_errnof(error, -errno, "Cannot open the image's object: %m");
-                free(req->source);
-                req->source = strjoin3("image:", pulled(lines, "reference"), "");
-                req->image_digest = strdup(pulled(lines, "digest"));
-                if (!req->source || !req->image_digest)
-                        return -ENOMEM;
-                /* Without "programs", the image's labels say which programs it holds. */
-                for (guint i = 0; !req->programs_given && i < lines->len; i++) {
-                        const char *l = g_ptr_array_index(lines, i);
-                        if (strncmp(l, "program ", 8) == 0 &&
-                            strv_push(&req->programs, strndup(l + 8, strcspn(l + 8, " "))) < 0)
-                                return -ENOMEM;
-                }
-        } else if (req->path) {
+        /* An image's object comes as object_fd too: the puller's sealed memfd (see image-puller.h). */
+        if (req->path) {
                 r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd);
                 if (r < 0)
                         return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
@@ -3021,37 +2843,6 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
 }
 
 /* The cache listing and removal go through the helper too: the cache is its business. */
-static int run_image_helper(Engine *e, const char *verb, const char *reference, GPtrArray **ret_lines,
-                            sd_bus_error *error) {
-        return pull_verb(e, getenv("BPFD_IMAGE_HELPER") ?: BPFD_IMAGE_HELPER, verb, reference, -1, ret_lines, error);
-}
-
-int engine_list_images(Engine *e, char ***ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        g_autoptr(GPtrArray) lines = NULL;
-        char **l = NULL;
-        int r = run_image_helper(e, "list", NULL, &lines, &error);
-
-        if (r < 0)
-                return r;
-        for (guint i = 0; i < lines->len; i++) {
-                gchar **f = g_strsplit(g_ptr_array_index(lines, i), " ", 3);
-                if (g_strv_length(f) == 3 && streq(f[0], "image"))
-                        if (strv_push(&l, strdup(f[1])) < 0 || strv_push(&l, strdup(f[2])) < 0) {
-                                g_strfreev(f);
-                                return -ENOMEM;
-                        }
-                g_strfreev(f);
-        }
-        *ret = l ?: calloc(1, sizeof(char *));
-        return *ret ? 0 : -ENOMEM;
-}
-
-int engine_remove_image(Engine *e, const char *reference, sd_bus_error *error) {
-        g_autoptr(GPtrArray) lines = NULL;
-        return run_image_helper(e, "rm", reference, &lines, error);
-}
-
 /* ---- lookups for layers above the engine (specs) ---- */
 
 ProgramInfo *engine_program_ref(Engine *e, uint32_t id) {

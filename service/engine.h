@@ -26,7 +26,8 @@ typedef struct LoadRequest {
         AttachTarget *targets;
         size_t n_targets;
         uint32_t map_owner_id;   /* reuse the maps of this managed program (by name) */
-        char *image_ref;         /* LoadFromImage: pulled (per pull_policy) on the worker */
+        char *image_ref;         /* LoadFromImage: canonical; pulled (per pull_policy) by the puller, the object
+                                  * then in object_fd */
         char *image_registry;
         int pull_policy;         /* an ImagePullPolicy */
         char *image_digest;      /* after inspect: the manifest digest of the pulled image */
@@ -64,21 +65,6 @@ typedef struct KernelProgram {
 void kernel_programs_free(KernelProgram *p, size_t n);
 
 int engine_new(const char *runtime_dir, Engine **ret);
-/* Where images are cached and how registries are reached (NULL: the image module's defaults). */
-void engine_set_image_paths(Engine *e, const char *cache_dir, const char *config, const char *auth);
-/* Pulls (per policy) on the worker, for PullImage: reference, digest, object file name, program names. */
-typedef struct ImagePullResult {
-        char *reference;
-        char *digest;
-        char *object_filename;
-        char **programs;
-        bool from_cache;
-        bool signed_;
-} ImagePullResult;
-void image_pull_result_done(ImagePullResult *r);
-int engine_list_images(Engine *e, char ***ret);
-int engine_remove_image(Engine *e, const char *reference, sd_bus_error *error);
-int engine_pull_image(Engine *e, const char *reference, int policy, ImagePullResult *ret, sd_bus_error *error);
 Engine *engine_free(Engine *e);
 const char *engine_bpffs_path(Engine *e);
 

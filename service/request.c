@@ -2,6 +2,7 @@
 /* A request that changes state goes through: parse and validate (here, without privileges) → who is the
  * caller (asked of the bus daemon, asynchronously) → polkit (asynchronously) → the worker → reply. Nothing
  * on the way blocks the bus thread, and nothing changes before the worker commits. */
+#include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 #include "bus-spec.h"
 #include "bus-util.h"
 #include "errors.h"
+#include "image-puller.h"
+#include "image-ref.h"
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"
@@ -49,8 +52,9 @@ typedef struct Request {
         KernelProgram *kernel;
         size_t n_kernel;
         MapAccess map;
-        ImagePullResult pulled;
-        char **images;
+        ImagePull *image_pull;   /* the puller at work for this request (never on the worker) */
+        char **pulled;           /* its output lines */
+        void (*authorized)(struct Request *req); /* after the checks, instead of the worker */
         /* ListPrograms filter */
         bool filter_all;
         char *filter_kind;
@@ -75,8 +79,8 @@ static void request_free(Request *req) {
         free(req->gone_links);
         kernel_programs_free(req->kernel, req->n_kernel);
         map_access_done(&req->map);
-        image_pull_result_done(&req->pulled);
-        strv_free(req->images);
+        image_pull_free(req->image_pull);
+        strv_free(req->pulled);
         free(req->filter_kind);
         free(req);
         m->requests_in_flight--;
@@ -170,7 +174,10 @@ static void authorize_next(Request *req) {
         int r;
 
         if (req->caller.uid == 0 || req->next_check >= req->checks->len) {
-                request_submit(req);
+                if (req->authorized)
+                        req->authorized(req);
+                else
+                        request_submit(req);
                 return;
         }
         check = g_ptr_array_index(req->checks, req->next_check);
@@ -215,6 +222,213 @@ static void add_check(Request *req, const char *action, const char *operation, K
                 c[16] = strdup(strempty(req->load->image_registry));
         }
         g_ptr_array_add(req->checks, c);
+}
+
+/* ---- images: polkit first, then the puller (a process of its own, never the worker), then the worker ---- */
+
+/* The canonical reference and registry of a caller's string: what polkit, the puller and Program.Source
+ * see, so one registry has one name in rules. */
+static int image_reference_canonical(const char *s, char **ret_ref, char **ret_registry, sd_bus_error *error) {
+        _cleanup_image_ref_ ImageRef *ref = NULL;
+        int r;
+
+        if (strlen(s) > BPFD_STRING_MAX || (r = image_ref_parse(s, &ref)) == -EINVAL)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "'%.256s' is not an image reference (registry[:port]/name[:tag] or "
+                                         "registry[:port]/name@sha256:digest).", s);
+        if (r < 0)
+                return r;
+        *ret_ref = image_ref_to_string(ref);
+        *ret_registry = strdup(ref->registry);
+        if (!*ret_ref || !*ret_registry) {
+                *ret_ref = mfree(*ret_ref);
+                *ret_registry = mfree(*ret_registry);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
+                                 int object_fd, void *userdata);
+
+/* Runs the request's verb in the puller; image_request_pulled() goes on when it is done. */
+static void image_run_puller(Request *req) {
+        static const char *const verbs[] = {
+                [OP_LOAD_INSPECT] = "pull", [OP_PULL_IMAGE] = "pull", [OP_LIST_IMAGES] = "list", [OP_REMOVE_IMAGE] = "rm",
+        };
+        _cleanup_strv_free_ char **in_use = NULL;
+        GHashTableIter it;
+        ProgramInfo *p;
+        int r = 0;
+
+        assert(req->op < ELEMENTSOF(verbs) && verbs[req->op]);
+        /* What loaded programs came from is the last the cache gives up when it must. */
+        g_hash_table_iter_init(&it, req->m->programs);
+        while (r >= 0 && strv_length(in_use) < 1000 && g_hash_table_iter_next(&it, NULL, (gpointer *) &p))
+                if (p->image_digest && *p->image_digest && !strv_contains(in_use, p->image_digest))
+                        r = strv_push(&in_use, strdup(p->image_digest));
+        if (r >= 0)
+                r = image_pull_start(req->m->event, verbs[req->op], req->load ? req->load->image_ref : NULL,
+                                     req->op == OP_REMOVE_IMAGE || req->op == OP_LIST_IMAGES ? -1 : req->load->pull_policy,
+                                     in_use, image_request_pulled, req, &req->image_pull);
+        if (r < 0)
+                request_failf(req, BPFD_ERROR_FAILED, "Cannot ask the image puller: %s",
+                              r == -ENOTCONN ? "it is not running" : strerror(-r));
+}
+
+/* LoadFromImage: "may this caller have this image pulled?" before the registry or the cache is touched;
+ * the kinds, known after inspection, are asked about again (authorize_load()). */
+static void image_load_authorize(Request *req) {
+        add_check(req, "org.bpfd.load-image", "pull", KIND_INVALID, "", NULL, req->caller.uid);
+        req->authorized = image_run_puller;
+        authorize_next(req);
+}
+
+/* RemoveImage of an image that programs of other users came from is managing what is theirs. */
+static void image_request_authorize(Request *req) {
+        ProgramInfo *p, *other = NULL;
+        GHashTableIter it;
+
+        add_check(req, "org.bpfd.load-image", req->op == OP_PULL_IMAGE ? "pull" : "remove", KIND_INVALID, "", NULL,
+                  req->caller.uid);
+        if (req->op == OP_REMOVE_IMAGE) {
+                g_hash_table_iter_init(&it, req->m->programs);
+                while (!other && g_hash_table_iter_next(&it, NULL, (gpointer *) &p))
+                        if (p->owner_uid != req->caller.uid && streq_ptr(p->image_reference, req->load->image_ref))
+                                other = p;
+                if (other)
+                        add_check(req, "org.bpfd.manage-others", "remove", other->kind, other->name, NULL,
+                                  other->owner_uid);
+        }
+        req->authorized = image_run_puller;
+        authorize_next(req);
+}
+
+static int image_reply_pulled(Request *req) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **programs = NULL;
+        int r;
+
+        for (char **l = req->pulled; l && *l; l++)
+                if (strncmp(*l, "program ", 8) == 0 && strv_push(&programs, strndup(*l + 8, strcspn(*l + 8, " "))) < 0)
+                        return -ENOMEM;
+        r = sd_bus_message_new_method_return(req->msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "reference", "s", strempty(image_pull_value(req->pulled, "reference")));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "digest", "s", strempty(image_pull_value(req->pulled, "digest")));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "object_filename", "s",
+                                          strempty(image_pull_value(req->pulled, "filename")));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "from_cache", "b",
+                                          streq_ptr(image_pull_value(req->pulled, "source"), "cache"));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "signed", "b", image_pull_value(req->pulled, "signed") != NULL);
+        if (r >= 0) {
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", "programs");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(reply, programs ?: (char *[]) { NULL });
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int image_reply_list(Request *req) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(req->msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (char **l = req->pulled; r >= 0 && l && *l; l++) {
+                g_auto(GStrv) f = g_strsplit(*l, " ", 3);
+                if (g_strv_length(f) != 3 || !streq(f[0], "image"))
+                        continue;
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "reference", "s", f[1]);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "digest", "s", f[2]);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+/* A load goes on to the worker with the pulled object (a sealed memfd from the puller), the image's labels
+ * naming the programs when the caller did not. */
+static int image_load_prepare(Request *req) {
+        LoadRequest *load = req->load;
+        const char *reference = image_pull_value(req->pulled, "reference"), *digest = image_pull_value(req->pulled, "digest");
+
+        if (load->object_fd < 0 || !reference || !digest)
+                return sd_bus_error_setf(&req->error, BPFD_ERROR_FAILED, "The image puller gave no object.");
+        free(load->source);
+        load->source = NULL;
+        if (asprintf(&load->source, "image:%s", reference) < 0)
+                return -ENOMEM;
+        load->image_digest = strdup(digest);
+        if (!load->image_digest)
+                return -ENOMEM;
+        for (char **l = req->pulled; !load->programs_given && l && *l; l++)
+                if (strncmp(*l, "program ", 8) == 0 && strv_push(&load->programs, strndup(*l + 8, strcspn(*l + 8, " "))) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
+                                 int object_fd, void *userdata) {
+        _cleanup_close_ int fd = object_fd;
+        Request *req = userdata;
+        int r = 0;
+
+        req->image_pull = image_pull_free(req->image_pull);
+        if (error_name)
+                return request_failf(req, error_name, "Image '%s': %s", req->load ? req->load->image_ref : "",
+                                     message);
+        req->pulled = strv_copy(lines);
+        if (!req->pulled)
+                return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
+        switch (req->op) {
+        case OP_LOAD_INSPECT:
+                req->authorized = NULL;
+                req->load->object_fd = TAKE_FD(fd);
+                r = image_load_prepare(req);
+                if (r < 0 || sd_bus_error_is_set(&req->error)) {
+                        if (!sd_bus_error_is_set(&req->error))
+                                (void) bpfd_error_set_errnof(&req->error, r, "Cannot load the image: %m");
+                        return request_fail(req, &req->error);
+                }
+                return request_submit(req);
+        case OP_PULL_IMAGE:
+                r = image_reply_pulled(req);
+                break;
+        case OP_LIST_IMAGES:
+                r = image_reply_list(req);
+                break;
+        case OP_REMOVE_IMAGE:
+                r = sd_bus_reply_method_return(req->msg, NULL);
+                break;
+        default:
+                abort();
+        }
+        if (r < 0)
+                log_warning_errno(r, "Cannot send a reply: %m");
+        request_free(req);
 }
 
 /* ---- the caller's credentials, from the bus daemon ---- */
@@ -344,6 +558,8 @@ static void after_credentials(Request *req) {
         case OP_LOAD_INSPECT:
                 if (caller_copy(&req->load->caller, &req->caller) < 0)
                         return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
+                if (req->load->image_ref)
+                        return image_load_authorize(req);
                 request_submit(req);
                 return;
         case OP_ATTACH:
@@ -400,10 +616,7 @@ static void after_credentials(Request *req) {
                 return;
         case OP_PULL_IMAGE:
         case OP_REMOVE_IMAGE:
-                add_check(req, "org.bpfd.load-image", req->op == OP_PULL_IMAGE ? "pull" : "remove", KIND_INVALID, "",
-                          NULL, req->caller.uid);
-                authorize_next(req);
-                return;
+                return image_request_authorize(req);
         case OP_MAP: {
                 static const char *const op_names[] = { "info", "lookup", "dump", "update", "delete", "ringbuf" };
                 bool found = false;
@@ -460,15 +673,9 @@ static void job_run(Job *j, Engine *e) {
                 (void) engine_map_access(e, req->id, &req->map, &req->error);
                 break;
         case OP_PULL_IMAGE:
-                (void) engine_pull_image(e, req->load->image_ref, req->load->pull_policy, &req->pulled, &req->error);
-                break;
         case OP_LIST_IMAGES:
-                if (engine_list_images(e, &req->images) < 0)
-                        (void) sd_bus_error_setf(&req->error, BPFD_ERROR_FAILED, "Cannot read the image cache.");
-                break;
         case OP_REMOVE_IMAGE:
-                (void) engine_remove_image(e, req->load->image_ref, &req->error);
-                break;
+                abort(); /* the puller's, never the worker's */
         case OP_GET_KERNEL:
                 req->kernel = calloc(1, sizeof(KernelProgram));
                 if (req->kernel && engine_kernel_program(e, req->id, req->kernel, &req->error) >= 0)
@@ -751,58 +958,9 @@ static void job_done(Job *j) {
                         r = sd_bus_send(NULL, reply, NULL);
                 break;
         case OP_PULL_IMAGE:
-                r = sd_bus_message_new_method_return(req->msg, &reply);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "{sv}");
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "reference", "s", req->pulled.reference);
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "digest", "s", req->pulled.digest);
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "object_filename", "s", req->pulled.object_filename);
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "from_cache", "b", req->pulled.from_cache);
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "signed", "b", req->pulled.signed_);
-                if (r >= 0) {
-                        r = sd_bus_message_open_container(reply, 'e', "sv");
-                        if (r >= 0)
-                                r = sd_bus_message_append(reply, "s", "programs");
-                        if (r >= 0)
-                                r = sd_bus_message_open_container(reply, 'v', "as");
-                        if (r >= 0)
-                                r = sd_bus_message_append_strv(reply, req->pulled.programs ?: (char *[]) { NULL });
-                        if (r >= 0)
-                                r = sd_bus_message_close_container(reply);
-                        if (r >= 0)
-                                r = sd_bus_message_close_container(reply);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_send(NULL, reply, NULL);
-                break;
         case OP_LIST_IMAGES:
-                r = sd_bus_message_new_method_return(req->msg, &reply);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-                for (char **i = req->images; r >= 0 && i && i[0] && i[1]; i += 2) {
-                        r = sd_bus_message_open_container(reply, 'a', "{sv}");
-                        if (r >= 0)
-                                r = bus_append_dict_entry(reply, "reference", "s", i[0]);
-                        if (r >= 0)
-                                r = bus_append_dict_entry(reply, "digest", "s", i[1]);
-                        if (r >= 0)
-                                r = sd_bus_message_close_container(reply);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_send(NULL, reply, NULL);
-                break;
         case OP_REMOVE_IMAGE:
-                r = sd_bus_reply_method_return(req->msg, NULL);
-                break;
+                abort();
         }
         if (req->op == OP_PULL_IMAGE)
                 manager_specs_image_pulled(req->m); /* specs waiting for an image */
@@ -939,20 +1097,6 @@ static int pull_policy_from_string(const char *s) {
         return -EINVAL;
 }
 
-/* The registry of an image reference, for polkit rules; bpfd-image checks the rest of the reference. */
-static char *image_registry_of(const char *s) {
-        size_t n = strcspn(s, "/");
-        char *registry;
-
-        if (!s[n] || n == 0 || strlen(s) > BPFD_STRING_MAX || strpbrk(s, " \t\n"))
-                return NULL;
-        registry = strndup(s, n);
-        /* a registry looks like a host: has a dot or a port, or is localhost */
-        if (registry && !strpbrk(registry, ".:") && !streq(registry, "localhost"))
-                registry = mfree(registry);
-        return registry;
-}
-
 static int read_pull_policy(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
         LoadRequest *load = userdata;
         int policy;
@@ -1001,15 +1145,10 @@ static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error,
                 r = sd_bus_message_read(msg, "s", &s);
                 if (r < 0)
                         goto fail;
-                load->image_registry = image_registry_of(s);
-                if (!load->image_registry) {
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                              "'%.256s' is not an image reference (registry/name:tag or "
-                                              "registry/name@sha256:digest).", s);
+                r = image_reference_canonical(s, &load->image_ref, &load->image_registry, error);
+                if (r < 0)
                         goto fail;
-                }
-                load->image_ref = strdup(s);
-                if (asprintf(&load->source, "image:%s", s) < 0)
+                if (asprintf(&load->source, "image:%s", load->image_ref) < 0)
                         load->source = NULL;
                 if (!load->image_ref || !load->image_registry || !load->source) {
                         r = -ENOMEM;
@@ -1080,7 +1219,7 @@ static int method_load_from_image(sd_bus_message *msg, void *userdata, sd_bus_er
 
 /* Pull and remove carry the reference in a LoadRequest, whose image details polkit sees as for loads. */
 static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_error *error) {
-        _cleanup_free_ char *registry = NULL;
+        _cleanup_free_ char *registry = NULL, *canonical = NULL;
         Request *req;
         const char *s, *policy = NULL;
         int p = 1, r;
@@ -1096,17 +1235,19 @@ static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_e
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                  "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", policy);
         }
-        registry = image_registry_of(s);
-        if (!registry)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.256s' is not an image reference.", s);
+        r = image_reference_canonical(s, &canonical, &registry, error);
+        if (r < 0)
+                return r;
         req = request_new(m, msg, op);
         if (!req)
                 return -ENOMEM;
         req->load = calloc(1, sizeof(LoadRequest));
-        if (!req->load || !(req->load->image_ref = strdup(s)) || !(req->load->image_registry = TAKE_PTR(registry))) {
+        if (!req->load) {
                 request_free(req);
                 return -ENOMEM;
         }
+        req->load->image_ref = TAKE_PTR(canonical);
+        req->load->image_registry = TAKE_PTR(registry);
         req->load->object_fd = -1;
         req->load->pull_policy = p;
         return request_start(req);
@@ -1124,7 +1265,7 @@ static int method_list_images(sd_bus_message *msg, void *userdata, sd_bus_error 
         Request *req = request_new(userdata, msg, OP_LIST_IMAGES);
         if (!req)
                 return -ENOMEM;
-        request_submit(req); /* the cache is read on the worker; listing is open to everybody */
+        image_run_puller(req); /* listing is open to everybody */
         return 1;
 }
 
