@@ -244,33 +244,15 @@ static int attach_tracing(int prog_fd, const AttachTarget *t, int *ret_link_fd, 
 
 static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *caller, int *ret_link_fd,
                          sd_bus_error *error) {
-        _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int fd = -1;
         char fd_path[64];
         uint64_t offset = 0;
         struct stat st;
-        int pfd, r;
+        int fd, pfd, r;
 
-        /* A binary inside a container is found through that process's root directory. */
-        if (t->has_container_pid) {
-                if (asprintf(&path, "/proc/%" PRIi32 "/root%s", t->container_pid, t->target) < 0)
-                        return -ENOMEM;
-        } else if (!(path = strdup(t->target)))
-                return -ENOMEM;
-        r = open_as_caller(caller, path, O_RDONLY, &fd);
-        if (r == -ENOENT && t->has_container_pid && access(path, F_OK) < 0 && errno == ENOENT) {
-                char proc[64];
-                snprintf(proc, sizeof proc, "/proc/%" PRIi32, t->container_pid);
-                if (access(proc, F_OK) < 0)
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
-                                                 t->container_pid);
-        }
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "The uprobe target '%s' does not exist%s.",
-                                         t->target, t->has_container_pid ? " in that container" : "");
-        if (r < 0)
-                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
-                                         t->target, strerror(-r));
+        /* Opened as the caller before polkit was asked (attach_target_resolve()): that file, nothing else. */
+        if (!t->resolved)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The uprobe target '%s' was not resolved.", t->target);
+        fd = t->resolved->fd;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
@@ -312,9 +294,7 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
 
 static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarget *t, const Caller *caller,
                          int *ret_link_fd, sd_bus_error *error) {
-        _cleanup_close_ int fd = -1;
-        struct statfs sfs;
-        int type = expected_attach_type, r;
+        int type = expected_attach_type, fd, r;
 
         if (t->attach_type) {
                 type = cgroup_attach_type_from_string(t->attach_type);
@@ -323,15 +303,10 @@ static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarg
                                                  "Unknown cgroup attach type '%s' (e.g. ingress, egress, sock_create).",
                                                  t->attach_type);
         }
-        r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd);
-        if (IN_SET2(r, -ENOENT, -ENOTDIR))
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
-        if (r < 0)
-                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open cgroup '%s': %s", t->cgroup,
-                                         strerror(-r));
-        if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
-                                         t->cgroup);
+        /* The directory the caller opened before polkit was asked (attach_target_resolve()). */
+        if (!t->resolved)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The cgroup '%s' was not resolved.", t->cgroup);
+        fd = t->resolved->fd;
         r = bpf_link_create(prog_fd, fd, type, NULL);
         if (r < 0)
                 return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
