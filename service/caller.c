@@ -180,7 +180,7 @@ static _Noreturn void opener_child(int sock, const Caller *c, const char *path, 
         }
         r = sandbox_enter(&(Sandbox) { .keep_fds = &sock, .n_keep_fds = 1, .uid = c->uid,
                                        .gid = gid == (gid_t) -1 ? 65534 : gid, .groups = c->gids,
-                                       .n_groups = c->n_gids });
+                                       .n_groups = c->n_gids, .keep_root_caps = true });
         sock = 0;
         if (r < 0)
                 goto fail;

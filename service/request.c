@@ -134,6 +134,20 @@ static void request_submit(Request *req) {
 
 /* ---- authorization ---- */
 
+static const char *action_verb(const char *action) {
+        if (streq(action, "org.bpfd.load"))
+                return "load BPF programs";
+        if (streq(action, "org.bpfd.load-image"))
+                return "load BPF programs from this image";
+        if (streq(action, "org.bpfd.attach"))
+                return "attach BPF programs";
+        if (streq(action, "org.bpfd.map"))
+                return "access the maps of this program";
+        if (streq(action, "org.bpfd.map-others"))
+                return "access the maps of other users' programs";
+        return "unload or detach BPF programs of other users";
+}
+
 static void authorize_next(Request *req);
 
 static void on_polkit_answer(int authorized, const sd_bus_error *error, void *userdata) {
@@ -168,8 +182,8 @@ static void on_polkit_answer(int authorized, const sd_bus_error *error, void *us
                                      "An administrator's password is needed (polkit action %s), but this call did "
                                      "not allow interactive authentication (bpfctl: leave out --no-ask-password). %s",
                                      check[0], strempty(what));
-        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "Not allowed by polkit (action %s): uid %u may not do this. %s",
-                      check[0], (unsigned) req->caller.uid, strempty(what));
+        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). %s",
+                      (unsigned) req->caller.uid, action_verb(check[0]), check[0], strempty(what));
 }
 
 static void authorize_next(Request *req) {

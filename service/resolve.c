@@ -81,6 +81,12 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, sd_bus_error *e
 int attach_target_resolve(AttachTarget *t, const Caller *caller, sd_bus_error *error) {
         if (t->resolved)
                 return 0;
+        if (t->target && t->target[0] != '/')
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The uprobe 'target' must be an absolute path, not '%s'.", t->target);
+        if (t->cgroup && t->cgroup[0] != '/')
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "The 'cgroup' must be an absolute path, not '%s'.", t->cgroup);
         if (t->target && (t->kind == KIND_DEFAULT || IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE)))
                 return resolve_uprobe_binary(t, caller, error);
         if (t->cgroup && (t->kind == KIND_DEFAULT || t->kind == KIND_CGROUP))

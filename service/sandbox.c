@@ -70,18 +70,20 @@ int sandbox_enter(const Sandbox *s) {
         struct __user_cap_data_struct none[2] = {};
         int r;
 
+        bool root = s->keep_root_caps && s->uid == 0;
+
         r = keep_only(s->keep_fds, s->n_keep_fds, s->keep_stderr);
         if (r < 0)
                 return r;
         /* Raw system calls: glibc's set*id wrappers would try to change every thread of the process. */
-        r = drop_bounding_set();
+        r = root ? 0 : drop_bounding_set();
         if (r < 0)
                 return r;
         if (syscall(SYS_setgroups, s->n_groups, s->groups) < 0 || syscall(SYS_setresgid, s->gid, s->gid, s->gid) < 0 ||
             syscall(SYS_setresuid, s->uid, s->uid, s->uid) < 0)
                 return -errno;
         /* A non-zero uid lost the capabilities already; uid 0 (root's own request) must lose them too. */
-        if (syscall(SYS_capset, &header, none) < 0)
+        if (!root && syscall(SYS_capset, &header, none) < 0)
                 return -errno;
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return -errno;

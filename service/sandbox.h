@@ -14,7 +14,10 @@ typedef struct Sandbox {
         gid_t gid;
         const gid_t *groups;
         size_t n_groups;
-        bool keep_stderr;   /* keep bpfd's stderr as the last of the kept descriptors, for log lines */
+        bool keep_stderr;
+        /* uid 0 only: keep the worker's capabilities. For openers acting for root, who may open what root may
+         * (another process's /proc/PID/root or namespaces); never for helpers parsing untrusted bytes. */
+        bool keep_root_caps;   /* keep bpfd's stderr as the last of the kept descriptors, for log lines */
 } Sandbox;
 
 /* The uid and gid of the helpers that parse untrusted bytes: nobody, unless the system has bpfd's own user. */
