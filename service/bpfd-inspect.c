@@ -159,7 +159,7 @@ static int restrict_syscalls(void) {
                 SCMP_SYS(futex),       SCMP_SYS(exit),       SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
                 SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),  SCMP_SYS(gettid),    SCMP_SYS(getrandom),
                 SCMP_SYS(clock_gettime), SCMP_SYS(uname), SCMP_SYS(memfd_create), SCMP_SYS(fcntl),
-                SCMP_SYS(dup), SCMP_SYS(dup3),
+                SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(poll), SCMP_SYS(ppoll),
         };
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
         int r = ctx ? 0 : -ENOMEM;
@@ -191,6 +191,9 @@ int main(int argc, char **argv) {
         memfd = memfd_create("bpfd-object", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (memfd < 0)
                 return fail("failed", "Cannot create a memfd: %s", strerror(errno));
+        /* From here on, while the caller's bytes are read and parsed, only what that needs is allowed. */
+        if (restrict_syscalls() < 0)
+                return fail("failed", "Cannot install the system call filter.");
         r = copy_to_memfd(STDIN_FILENO, memfd, &size);
         if (r == -EFBIG)
                 return fail("argument", "The object is larger than %u MiB.", OBJECT_SIZE_MAX >> 20);
@@ -206,8 +209,6 @@ int main(int argc, char **argv) {
         data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, memfd, 0);
         if (data == MAP_FAILED)
                 return fail("failed", "Cannot map the object: %s", strerror(errno));
-        if (restrict_syscalls() < 0)
-                return fail("failed", "Cannot install the system call filter.");
         if (memcmp(data, "\177ELF", 4) != 0)
                 return fail("object", "The file is not an ELF object (it does not start with the ELF magic).");
 

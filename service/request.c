@@ -163,26 +163,26 @@ static void on_polkit_answer(int authorized, const sd_bus_error *error, void *us
         }
         /* The question's own description names the program, its kind and target. */
         for (char **d = check + 1; d[0] && d[1]; d += 2)
-                if (streq(d[0], "polkit.message"))
-                        what = d[1];
+                if (streq(d[0], "polkit.message") && strncmp(d[1], "Authentication is required to ", 30) == 0)
+                        what = d[1] + 30;
         if (error) {
                 log_warning("polkit could not decide on %s: %s", check[0], error->message);
                 return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
-                                     "polkit could not decide (polkit action %s: %s), so it is not allowed. %s",
+                                     "polkit could not decide (polkit action %s: %s), so it is not allowed. Refused: %s",
                                      check[0], error->message, strempty(what));
         }
         if (authorized == -EKEYREJECTED && sd_bus_message_get_allow_interactive_authorization(req->msg) > 0)
                 return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
                                      "An administrator's password is needed (polkit action %s), and no polkit "
                                      "authentication agent asked for it: run the command from a terminal, or with an "
-                                     "agent running. %s",
+                                     "agent running. Refused: %s",
                                      check[0], strempty(what));
         if (authorized == -EKEYREJECTED)
                 return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
                                      "An administrator's password is needed (polkit action %s), but this call did "
-                                     "not allow interactive authentication (bpfctl: leave out --no-ask-password). %s",
+                                     "not allow interactive authentication (bpfctl: leave out --no-ask-password). Refused: %s",
                                      check[0], strempty(what));
-        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). %s",
+        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). Refused: %s",
                       (unsigned) req->caller.uid, action_verb(check[0]), check[0], strempty(what));
 }
 
