@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <bpf/bpf.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
 #include <linux/magic.h>
 #include <linux/perf_event.h>
@@ -116,55 +115,6 @@ static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_
         return 0;
 }
 
-int elf_function_offset(int fd, const char *function, uint64_t *ret) {
-        Elf *elf;
-        Elf_Scn *scn = NULL;
-        int r = -ENOENT;
-
-        if (elf_version(EV_CURRENT) == EV_NONE)
-                return -EIO;
-        elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-        if (!elf)
-                return -ENOEXEC;
-        if (elf_kind(elf) != ELF_K_ELF) {
-                elf_end(elf);
-                return -ENOEXEC;
-        }
-        /* Look in .symtab and .dynsym for a defined function of that name; its file offset is its address
-         * relative to the section that holds it, plus that section's offset in the file. */
-        while (r == -ENOENT && (scn = elf_nextscn(elf, scn))) {
-                GElf_Shdr shdr;
-                Elf_Data *data;
-
-                if (!gelf_getshdr(scn, &shdr) || !IN_SET2(shdr.sh_type, SHT_SYMTAB, SHT_DYNSYM))
-                        continue;
-                data = elf_getdata(scn, NULL);
-                if (!data || shdr.sh_entsize == 0)
-                        continue;
-                for (size_t i = 0; i < shdr.sh_size / shdr.sh_entsize; i++) {
-                        GElf_Sym sym;
-                        GElf_Shdr sym_shdr;
-                        Elf_Scn *sym_scn;
-                        const char *name;
-
-                        if (!gelf_getsym(data, (int) i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-                            sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
-                                continue;
-                        name = elf_strptr(elf, shdr.sh_link, sym.st_name);
-                        if (!name || !streq(name, function))
-                                continue;
-                        sym_scn = elf_getscn(elf, sym.st_shndx);
-                        if (!sym_scn || !gelf_getshdr(sym_scn, &sym_shdr))
-                                continue;
-                        *ret = sym.st_value - sym_shdr.sh_addr + sym_shdr.sh_offset;
-                        r = 0;
-                        break;
-                }
-        }
-        elf_end(elf);
-        return r;
-}
-
 /* kprobe and uprobe events come from their PMUs in sysfs; the retprobe flag is a bit whose position the PMU
  * describes in its format directory. */
 static int open_probe_event(const char *pmu, bool retprobe, uint64_t config1, uint64_t config2, pid_t pid) {
@@ -256,15 +206,9 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
-        if (t->function) {
-                r = elf_function_offset(fd, t->function, &offset);
-                if (r == -ENOEXEC)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                 "The uprobe target '%s' is not an ELF file.", t->target);
-                if (r < 0)
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
-                                                 "There is no function '%s' in '%s'.", t->function, t->target);
-        }
+        /* The function's offset was found by bpfd-inspect, unprivileged: the binary is the caller's. */
+        if (t->function)
+                offset = t->resolved->function_offset;
         if (t->has_offset)
                 offset += t->offset;
         if (offset >= (uint64_t) st.st_size)

@@ -9,7 +9,10 @@
  *     size N
  *     program NAME SECTION PROG_TYPE EXPECTED_ATTACH_TYPE PROG_TYPE_NAME
  *     end
- * or "error CODE MESSAGE" (CODE: argument, object). Fields are separated by tabs; bytes below 0x21, '%' and
+ * or "error CODE MESSAGE" (CODE: argument, object).
+ *
+ * "bpfd-inspect --symbol FUNCTION" instead finds FUNCTION in the ELF binary on 0 (a uprobe's target, also the
+ * caller's) and answers "offset N", or "error notelf|notfound MESSAGE". Fields are separated by tabs; bytes below 0x21, '%' and
  * 0x7f are written as %XX. The worker loads exactly the memfd's bytes once polkit said yes. */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -25,6 +28,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "elf-symbol.h"
 
 #define OBJECT_SIZE_MAX (64U * 1024U * 1024U)
 #define TIME_LIMIT_SEC 60
@@ -172,6 +177,23 @@ static int restrict_syscalls(void) {
         return r;
 }
 
+static int find_symbol(const char *function) {
+        uint64_t offset;
+        int r;
+
+        if (restrict_syscalls() < 0)
+                return fail("failed", "Cannot install the system call filter.");
+        r = elf_function_offset(STDIN_FILENO, function, &offset);
+        if (r == -ENOEXEC)
+                return fail("notelf", "not an ELF file");
+        if (r < 0)
+                return fail("notfound", "no function %s", function);
+        put("offset\t");
+        put_uint(offset);
+        put("\n");
+        return send_all(-1) < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
         LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = argc > 1 ? argv[1] : "object");
         struct rlimit as = { 1024UL << 20, 1024UL << 20 };
@@ -184,6 +206,8 @@ int main(int argc, char **argv) {
         alarm(TIME_LIMIT_SEC); /* a descriptor that never ends is not waited on forever */
         (void) setrlimit(RLIMIT_AS, &as);
         libbpf_set_print(libbpf_print);
+        if (argc == 3 && strcmp(argv[1], "--symbol") == 0)
+                return find_symbol(argv[2]);
 
         flags = fcntl(STDIN_FILENO, F_GETFL);
         if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY)

@@ -50,7 +50,7 @@ static char *helper_path(void) {
         return strdup(BPFD_INSPECT_HELPER);
 }
 
-int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *ret_sock) {
+static int spawn(int object_fd, const char *arg1, const char *arg2, pid_t *ret_pid, int *ret_sock) {
         _cleanup_free_ char *path = helper_path();
         uid_t uid;
         gid_t gid;
@@ -73,13 +73,53 @@ int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *r
                 if (sandbox_enter(&(Sandbox) { .keep_fds = keep, .n_keep_fds = 2, .keep_stderr = true, .uid = uid,
                                                .gid = gid }) < 0)
                         _exit(126);
-                execl(path, "bpfd-inspect", object_name ?: "object", (char *) NULL);
+                execl(path, "bpfd-inspect", arg1, arg2, (char *) NULL);
                 _exit(127);
         }
         close(sv[1]);
         *ret_pid = pid;
         *ret_sock = sv[0];
         return 0;
+}
+
+int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *ret_sock) {
+        return spawn(object_fd, object_name ?: "object", NULL, ret_pid, ret_sock);
+}
+
+int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
+        char text[4096];
+        _cleanup_close_ int sock = -1;
+        size_t size = 0;
+        pid_t pid;
+        int r = 0, status = 0;
+
+        r = spawn(fd, "--symbol", function, &pid, &sock);
+        if (r < 0)
+                return r;
+        while (size < sizeof text - 1) {
+                ssize_t n = read(sock, text + size, sizeof text - 1 - size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        r = -errno;
+                if (n <= 0)
+                        break;
+                size += (size_t) n;
+        }
+        text[size] = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return r;
+        if (strncmp(text, "offset\t", 7) == 0) {
+                *ret = strtoull(text + 7, NULL, 10);
+                return 0;
+        }
+        if (strncmp(text, "error\tnotelf", 12) == 0)
+                return -ENOEXEC;
+        if (strncmp(text, "error\tnotfound", 14) == 0)
+                return -ENOENT;
+        return -EIO;
 }
 
 struct InspectReader {

@@ -26,6 +26,11 @@ void inspection_done(Inspection *i);
  * pid and the socket its answer comes on. */
 int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *ret_sock);
 
+/* Worker: the file offset of function in the ELF binary on fd, found by bpfd-inspect (the binary is a
+ * caller's: not parsed with privileges). Waits for it (at most its 60 s). -ENOEXEC: not ELF; -ENOENT: no such
+ * function. */
+int inspect_function_offset(int fd, const char *function, uint64_t *ret);
+
 /* Bus thread: waits for the answer without blocking the event loop; callback(inspection or NULL, error,
  * userdata) runs once. The reader owns sock and the helper; freeing it early kills the helper. */
 typedef struct InspectReader InspectReader;

@@ -59,6 +59,7 @@ int attach_target_copy(AttachTarget *dst, const AttachTarget *src) {
                         attach_target_done(dst);
                         return -ENOMEM;
                 }
+                *dst->resolved = *src->resolved;
                 dst->resolved->fd = fcntl(src->resolved->fd, F_DUPFD_CLOEXEC, 3);
                 dst->resolved->path = strdup(src->resolved->path);
                 if (dst->resolved->fd < 0 || !dst->resolved->path) {
