@@ -113,7 +113,8 @@ else:
     print("NO-EXEC"); sys.stdout.flush(); os.kill(parent, signal.SIGKILL); sys.exit(1)
 mgr = dbus.Interface(bus.get_object("org.bpfd", "/org/bpfd/Manager"), "org.bpfd.Manager")
 try:
-    mgr.LoadFromPath(obj, dbus.Dictionary({}, signature="sv"), timeout=120)
+    mgr.LoadFromPath(obj, dbus.Dictionary({"programs": dbus.Array(["count_getpid"], signature="s")},
+                                          signature="sv"), timeout=120)
     print("LOADED")
 except dbus.DBusException as e:
     print("ERROR", e.get_dbus_name(), e.get_dbus_message())
