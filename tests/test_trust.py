@@ -211,6 +211,9 @@ def test_uprobe_symlink_and_dotdot_refused_by_prefix_rule():
         link_dict = p.json["links"][0]
         assert link_dict["attach_point"].startswith(f"uprobe {inside}:"), link_dict
         _denied(load(link), "a symbolic link out of trust-allowed")
+        _denied(lib.bpfctl("--no-ask-password", "load", "--by-path", obj, "-p", "count_uprobe", "uprobe", "--target",
+                           inside, "--fn", "bpfd_test_target", "--pid", "1", user=ALICE, check=False),
+                "a uprobe on pid 1 (detail pid)")
         _denied(load(os.path.join(allowed, "..", "elsewhere", "app")), "trust-allowed/../elsewhere/app")
         assert len(_program_ids() - before) == 1
     finally:
@@ -307,6 +310,12 @@ def test_map_owner_refused_before_any_shape_is_compared():
                     f"bob learned the layout of alice's map:\n{p.stderr}"
             else:
                 assert p.returncode != 0 and "does not match" in p.stderr, p.stderr
+        # The detail map_owner_uid: a rule refuses count_getppid sharing anybody's maps.
+        p = lib.bpfctl("--no-ask-password", "load", "--by-path", obj, "-p", "count_getppid", "--map-owner-id",
+                       str(owner), user=ALICE, check=False)
+        _denied(p, "a load sharing maps under a rule keyed on map_owner_uid", ("count_getppid",))
+        lib.bpfctl("--no-ask-password", "load", "--by-path", obj, "-p", "count_getpid", "--map-owner-id", str(owner),
+                   user=ALICE)
         # carol may manage others' programs but not their maps: the share needs map-others first.
         p = lib.bpfctl("--no-ask-password", "load", "--by-path", odd, "--map-owner-id", str(owner),
                        user=lib.CAROL, check=False)
