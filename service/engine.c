@@ -1503,6 +1503,9 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
                 r = attach_program(p->fd, p->expected_attach_type, &l->target, caller, &link_fd, error);
         if (r < 0)
                 return r;
+        r = attach_target_settle(&l->target);
+        if (r < 0)
+                return r;
         l->attach_point = attach_target_describe(&l->target);
         if (l->component_id) {
                 /* A dispatcher slot: the dispatcher's pins hold it; the id is bpfd's. */

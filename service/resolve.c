@@ -110,3 +110,24 @@ int attach_target_resolve(AttachTarget *t, const Caller *caller, sd_bus_error *e
                 return resolve_cgroup(t, caller, error);
         return 0;
 }
+
+int attach_target_settle(AttachTarget *t) {
+        ResolvedTarget *r = t->resolved;
+        char **field = t->target ? &t->target : t->cgroup ? &t->cgroup : NULL;
+
+        if (!r)
+                return 0;
+        if (field && !t->has_container_pid && r->path && *r->path) {
+                char *copy = strdup(r->path);
+                if (!copy)
+                        return -ENOMEM;
+                free(*field);
+                *field = copy;
+        }
+        if (r->fd >= 0)
+                close(r->fd);
+        free(r->path);
+        free(r);
+        t->resolved = NULL;
+        return 0;
+}

@@ -62,6 +62,9 @@ char *attach_target_describe(const AttachTarget *t);
  * binaries (inside container_pid's root where given) and cgroup directories. Targets naming no file are left
  * alone. */
 int attach_target_resolve(AttachTarget *t, const Caller *caller, sd_bus_error *error);
+/* After attaching: drop the resolved descriptor, keeping its canonical path as the target's own (what a link
+ * records and shows), except inside a container's root, where the caller's path is the meaningful one. */
+int attach_target_settle(AttachTarget *t);
 /* The value polkit rules see as "attach_target": canonical where the target was resolved. */
 char *attach_target_polkit_detail(const AttachTarget *t);
 

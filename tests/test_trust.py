@@ -416,6 +416,10 @@ def test_readme_lists_the_workers_capabilities():
     assert eff == sum(1 << CAPS[n] for n in have), f"the worker has capabilities the test does not know: {eff:x}"
     assert listed == have, f"README lists {sorted(listed)}, the worker has {sorted(have)}"
     assert "CAP_DAC_READ_SEARCH" not in have
+    # The unit's bounding set is the same list: under systemd bpfd has nothing more, and nothing less.
+    with open(os.path.join(lib.SRC_DIR, "dbus", "bpfd.service.in")) as f:
+        unit = re.search(r"^CapabilityBoundingSet=(.*)$", f.read(), re.M)
+    assert unit and set(unit.group(1).split()) == have, (unit and unit.group(1), sorted(have))
 
 
 # ---- polkit: distinct answers, a person's time ----
