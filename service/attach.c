@@ -11,6 +11,7 @@
 
 #include "attach.h"
 #include "errors.h"
+#include "inspect.h"
 
 static const struct {
         const char *name;
@@ -206,9 +207,19 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
-        /* The function's offset was found by bpfd-inspect, unprivileged: the binary is the caller's. */
-        if (t->function)
-                offset = t->resolved->function_offset;
+        /* The binary is the caller's: bpfd-inspect finds the function in it, unprivileged. */
+        if (t->function) {
+                r = inspect_function_offset(fd, t->function, &offset);
+                if (r == -ENOEXEC)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "The uprobe target '%s' is not an ELF file.", t->target);
+                if (r == -ENOENT)
+                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                                                 "There is no function '%s' in '%s'.", t->function, t->target);
+                if (r < 0)
+                        return bpfd_error_set_errnof(error, r, "Cannot look up '%s' in '%s': %m", t->function,
+                                                     t->target);
+        }
         if (t->has_offset)
                 offset += t->offset;
         if (offset >= (uint64_t) st.st_size)

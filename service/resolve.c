@@ -9,7 +9,6 @@
 #include <sys/vfs.h>
 
 #include "errors.h"
-#include "inspect.h"
 #include "target.h"
 
 static int resolved_new(AttachTarget *t, int fd, char *path) {
@@ -26,7 +25,6 @@ static int resolved_new(AttachTarget *t, int fd, char *path) {
 static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, sd_bus_error *error) {
         _cleanup_free_ char *path = NULL, *canonical = NULL;
         _cleanup_close_ int fd = -1;
-        uint64_t offset = 0;
         struct stat st;
         int r;
 
@@ -56,22 +54,7 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, sd_bus_e
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
-        if (t->function) {
-                r = inspect_function_offset(fd, t->function, &offset);
-                if (r == -ENOEXEC)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                 "The uprobe target '%s' is not an ELF file.", t->target);
-                if (r == -ENOENT)
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
-                                                 "There is no function '%s' in '%s'.", t->function, t->target);
-                if (r < 0)
-                        return bpfd_error_set_errnof(error, r, "Cannot look up '%s' in '%s': %m", t->function,
-                                                     t->target);
-        }
-        r = resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
-        if (r >= 0)
-                t->resolved->function_offset = offset;
-        return r;
+        return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
 static int resolve_cgroup(AttachTarget *t, const Caller *caller, sd_bus_error *error) {

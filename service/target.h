@@ -40,7 +40,6 @@ typedef struct AttachTarget {
 typedef struct ResolvedTarget {
         int fd;
         char *path; /* canonical: no symbolic links, no ".." */
-        uint64_t function_offset; /* uprobes naming a function: where it is in the file (bpfd-inspect) */
 } ResolvedTarget;
 
 void attach_target_done(AttachTarget *t);
