@@ -256,6 +256,28 @@ def test_cgroup_dotdot_and_attach_type_rule():
                 time.sleep(0.1)   # the link's release is deferred
 
 
+def test_network_details_priority_proceed_on_netns():
+    """Rule: alice's XDP programs on eth1 (group rule) never with priority 1, proceed_on drop, or a netns."""
+    lib.ensure_daemon()
+    before = _program_ids()
+    obj = lib.world_readable_copy(lib.bpf_obj("xdp_counter"))
+    made = lib.run(["ip", "link", "show", "eth1"], check=False).returncode != 0
+    if made:
+        lib.run(["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"])
+    args = ("--json", "--no-ask-password", "load", obj, "-p", "xdp_count_a", "xdp", "--iface", "eth1")
+    try:
+        _denied(lib.bpfctl(*args, "--priority", "1", user=ALICE, check=False), "XDP priority 1", ("xdp_count_a",))
+        _denied(lib.bpfctl(*args, "--proceed-on", "pass,drop", user=ALICE, check=False), "XDP proceed_on drop")
+        _denied(lib.bpfctl(*args, "--netns", "/proc/self/ns/net", user=ALICE, check=False), "XDP in a netns")
+        assert _program_ids() == before
+        p = lib.bpfctl(*args, "--priority", "60", user=ALICE, check=False)
+        assert p.returncode == 0, f"the rules do not allow XDP at priority 60 on eth1:\n{p.stderr}"
+    finally:
+        _unload_new(before)
+        if made:
+            lib.run(["ip", "link", "del", "eth1"], check=False)
+
+
 # ---- nothing privileged before polkit's yes ----
 
 def _libbpf_path(pid):
