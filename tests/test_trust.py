@@ -278,6 +278,26 @@ def test_network_details_priority_proceed_on_netns():
             lib.run(["ip", "link", "del", "eth1"], check=False)
 
 
+def test_image_load_shows_the_digest():
+    """Rule: alice loads from images only if polkit is shown the manifest digest (image_digest)."""
+    from test_image import push, registry, scratch, write_config
+    from test_image_load import daemon_with_images, load_image
+    before = _program_ids()
+    with registry() as reg:
+        digest = push(reg, "v1")
+        with daemon_with_images(write_config(reg), scratch()):
+            p = load_image(reg.ref("v1"), user=ALICE, check=False)
+            progs = lib.bpfctl("--json", "list").json or []
+            try:
+                assert p.returncode == 0, p.stderr
+                (prog,) = progs
+                assert prog["image_digest"] == digest, prog
+            finally:
+                for prog in progs:
+                    lib.bpfctl("unload", str(prog["id"]), check=False)
+    assert _program_ids() == before
+
+
 # ---- nothing privileged before polkit's yes ----
 
 def _libbpf_path(pid):
