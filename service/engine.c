@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -22,6 +23,8 @@
 #include "xdp-chain.h"
 #include "engine.h"
 #include "netdev-dump.h"
+#include "inspect.h"
+#include "load-plan.h"
 #include "caps.h"
 #include "config.h"
 #include "errors.h"
@@ -109,11 +112,32 @@ static char *libbpf_log_verifier(void) {
 
 /* ---- small helpers ---- */
 
+LoadRequest *load_request_new(void) {
+        LoadRequest *r = calloc(1, sizeof(LoadRequest));
+
+        if (!r)
+                return NULL;
+        r->object_fd = r->inspect_sock = r->object_memfd = -1;
+        r->caller = CALLER_NULL;
+        r->pull_policy = 1; /* IfNotPresent */
+        return r;
+}
+
 void load_request_free(LoadRequest *r) {
         if (!r)
                 return;
         if (r->object_fd >= 0)
                 close(r->object_fd);
+        if (r->inspect_pid > 0) {
+                (void) kill(r->inspect_pid, SIGKILL);
+                while (waitpid(r->inspect_pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        if (r->inspect_sock >= 0)
+                close(r->inspect_sock);
+        if (r->object_memfd >= 0)
+                close(r->object_memfd);
+        free(r->expected_attach_types);
         free(r->path);
         free(r->source);
         caller_done(&r->caller);
@@ -624,162 +648,105 @@ static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
         return 0;
 }
 
-int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
-        _cleanup_free_ char *data = NULL, *objname = NULL;
+int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        _cleanup_free_ char *objname = NULL;
         _cleanup_close_ int fd = -1;
-        struct bpf_program *prog;
-        size_t size, n_progs = 0;
         struct stat st;
         int r;
 
         /* An image's object comes as object_fd too: the puller's sealed memfd (see image-puller.h). */
         if (req->path) {
-                r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd);
+                r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd, NULL);
+                if (r == -ESTALE)
+                        return sd_bus_error_setf(error, BPFD_ERROR_PERMISSION_DENIED,
+                                                 "Cannot open '%s' as the caller: the calling process changed its "
+                                                 "identity since it connected to the bus.", req->path);
                 if (r < 0)
                         return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
                                                  req->path, strerror(-r));
         } else
                 fd = TAKE_FD(req->object_fd);
 
-        r = fcntl(fd, F_GETFL);
-        if (r < 0 || (r & O_PATH) || (r & O_ACCMODE) == O_WRONLY)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "The object descriptor is not open for reading.");
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        /* A path or an image names a file; a descriptor may also be a pipe or a socket (bpfd-inspect reads
+         * it, with a time limit). Nothing else: a device could block or never end. */
+        if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || (!req->path && !req->image_ref &&
+                                                            (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The object must be a regular file (an ELF object from clang -target bpf).");
-        if ((uint64_t) st.st_size > OBJECT_SIZE_MAX)
+        if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > OBJECT_SIZE_MAX)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
                                          OBJECT_SIZE_MAX >> 20);
-        r = read_full_fd(fd, OBJECT_SIZE_MAX, &data, &size);
-        if (r == -EFBIG)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
-                                         OBJECT_SIZE_MAX >> 20);
+
+        for (size_t t = 0; t < req->n_targets; t++) {
+                r = attach_target_resolve(&req->targets[t], &req->caller, error);
+                if (r < 0)
+                        return r;
+        }
+
+        objname = object_name_of(req->source);
+        r = inspect_spawn(fd, objname, &req->inspect_pid, &req->inspect_sock);
         if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Cannot read the object: %s",
-                                         strerror(-r));
-        if (size < 4 || memcmp(data, "\177ELF", 4) != 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT,
-                                         "The file is not an ELF object (it does not start with the ELF magic).");
+                return bpfd_error_set_errnof(error, r, "Cannot start the object inspection helper: %m");
+        return 0;
+}
+
+/* The whole inspection for callers already on the worker (specs): engine_prepare_load(), then waiting for
+ * bpfd-inspect's answer (it reads with its own time limit), then the plan from it. Nothing of the object is
+ * parsed here either. */
+int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        _cleanup_(inspection_done) Inspection ins = { .memfd = -1 };
+        int r;
+
+        r = engine_prepare_load(e, req, error);
+        if (r < 0)
+                return r;
+        r = inspect_read(req->inspect_sock, req->inspect_pid, &ins, error);
+        req->inspect_pid = 0; /* reaped */
+        close(req->inspect_sock);
+        req->inspect_sock = -1;
+        if (r < 0)
+                return r;
+        return load_plan(req, &ins, e->supported, error);
+}
+
+/* After polkit: the bytes bpfd-inspect sealed, opened with libbpf for the first time in a privileged place.
+ * They are the same bytes, so libbpf must see what the helper saw. */
+static int load_open(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        _cleanup_free_ char *objname = NULL;
+        struct bpf_program *prog;
+        struct stat st;
+        ssize_t n;
+        int r;
+
+        if (req->object_memfd < 0 || fstat(req->object_memfd, &st) < 0 || (size_t) st.st_size != req->object_size ||
+            fcntl(req->object_memfd, F_GET_SEALS) != (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL))
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The inspected object is not sealed.");
+        req->object_data = malloc(req->object_size ?: 1);
+        if (!req->object_data)
+                return -ENOMEM;
+        n = pread(req->object_memfd, req->object_data, req->object_size, 0);
+        if (n != (ssize_t) req->object_size)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "Cannot read the inspected object.");
 
         /* libbpf copies what it needs at open; keep the bytes all the same for programs that a dispatcher
          * loads again as extensions when they are attached (XDP, TC). */
         objname = object_name_of(req->source);
         LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = objname);
         libbpf_log_begin();
-        req->obj = bpf_object__open_mem(data, size, &opts);
+        req->obj = bpf_object__open_mem(req->object_data, req->object_size, &opts);
         if (!req->obj) {
                 _cleanup_free_ char *why = libbpf_log_last_line();
-                req->obj = NULL;
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "Not a usable BPF object: %s",
-                                         strempty(why));
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "Not a usable BPF object: %s", strempty(why));
         }
-        req->object_size = size;
-        req->object_data = TAKE_PTR(data);
-        bpf_object__for_each_program(prog, req->obj)
-                n_progs++;
-        if (n_progs == 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "The object contains no BPF programs.");
-
-        if (req->programs) {
-                for (char **n = req->programs; *n; n++) {
-                        if (!bpf_object__find_program_by_name(req->obj, *n)) {
-                                _cleanup_free_ char *list = NULL;
-                                GString *s = g_string_new(NULL);
-                                bpf_object__for_each_program(prog, req->obj)
-                                        g_string_append_printf(s, "%s%s", s->len ? ", " : "", bpf_program__name(prog));
-                                list = g_string_free(s, FALSE);
-                                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NAME_NOT_FOUND,
-                                                         "The object has no program '%s' (it has: %s).", *n, list);
-                        }
-                        for (char **m = req->programs; m < n; m++)
-                                if (streq(*m, *n))
-                                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                                 "Program '%s' is named twice.", *n);
-                }
-                req->selected = strv_copy(req->programs);
-        } else if (n_progs == 1) {
-                prog = bpf_object__next_program(req->obj, NULL);
-                r = strv_push(&req->selected, strdup(bpf_program__name(prog)));
-                if (r < 0)
-                        return r;
-        } else {
-                GString *s = g_string_new(NULL);
-                g_autofree gchar *list = NULL;
-                bpf_object__for_each_program(prog, req->obj)
-                        g_string_append_printf(s, "%s%s", s->len ? ", " : "", bpf_program__name(prog));
-                list = g_string_free(s, FALSE);
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "The object has %zu programs (%s); name the ones to load in 'programs'.",
-                                         n_progs, list);
-        }
-        if (!req->selected)
-                return -ENOMEM;
-
-        req->kinds = calloc(strv_length(req->selected), sizeof(Kind));
-        req->attach_functions = calloc(strv_length(req->selected) + 1, sizeof(char *));
-        if (!req->kinds || !req->attach_functions)
-                return -ENOMEM;
-        bpf_object__for_each_program(prog, req->obj)
-                bpf_program__set_autoload(prog, strv_contains(req->selected, bpf_program__name(prog)));
         for (size_t i = 0; req->selected[i]; i++) {
                 prog = bpf_object__find_program_by_name(req->obj, req->selected[i]);
-                req->kinds[i] = kind_of_program(prog);
-                if (req->kinds[i] == KIND_INVALID)
-                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                                 "Program '%s' (section '%s', type %s) is of a kind bpfd does not "
-                                                 "support.",
-                                                 req->selected[i], bpf_program__section_name(prog),
-                                                 libbpf_bpf_prog_type_str(bpf_program__type(prog)) ?: "unknown");
+                if (!prog || kind_of_program(prog) != req->kinds[i])
+                        return sd_bus_error_setf(error, BPFD_ERROR_FAILED,
+                                                 "The object does not hold what its inspection said (program '%s').",
+                                                 req->selected[i]);
         }
-
-        for (size_t i = 0; req->selected[i]; i++)
-                if (!kind_loadable(e->supported, req->kinds[i]))
-                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                                 "Program '%s' is a %s program; that kind is not supported by bpfd "
-                                                 "on this kernel.",
-                                                 req->selected[i], kind_to_string(req->kinds[i]));
-
-        /* Resolve which program each attach target is for, and its kind. */
-        for (size_t t = 0; t < req->n_targets; t++) {
-                AttachTarget *target = &req->targets[t];
-                size_t i;
-
-                if (!target->program) {
-                        if (strv_length(req->selected) != 1)
-                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                         "Several programs are loaded: name the one each attach "
-                                                         "target is for with 'program'.");
-                        target->program = strdup(req->selected[0]);
-                        if (!target->program)
-                                return -ENOMEM;
-                }
-                for (i = 0; req->selected[i]; i++)
-                        if (streq(req->selected[i], target->program))
-                                break;
-                if (!req->selected[i])
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                 "The attach target names program '%s', which is not being loaded.",
-                                                 target->program);
-                if (target->kind == KIND_DEFAULT)
-                        target->kind = req->kinds[i];
-                if (!kind_attach_compatible(req->kinds[i], target->kind))
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                 "Program '%s' is a %s program; it cannot be attached as %s.",
-                                                 target->program, kind_to_string(req->kinds[i]),
-                                                 kind_to_string(target->kind));
-                if (!e->supported[target->kind])
-                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                                 "Attaching as '%s' is not supported by bpfd on this kernel.",
-                                                 kind_to_string(target->kind));
-                prog = bpf_object__find_program_by_name(req->obj, target->program);
-                r = attach_target_fill_from_section(target, bpf_program__section_name(prog));
-                if (r < 0)
-                        return r;
-                r = attach_target_validate(target, error);
-                if (r < 0)
-                        return r;
-        }
+        bpf_object__for_each_program(prog, req->obj)
+                bpf_program__set_autoload(prog, strv_contains(req->selected, bpf_program__name(prog)));
 
         for (size_t i = 0; req->selected[i]; i++)
                 if (IN_SET2(req->kinds[i], KIND_FENTRY, KIND_FEXIT)) {
@@ -787,13 +754,12 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         if (r < 0)
                                 return r;
                 }
-
+        /* Only now, with polkit's yes for the owner's maps (org.bpfd.map-others), are their shapes compared. */
         if (req->map_owner_id) {
                 r = reuse_owner_maps(e, req, error);
                 if (r < 0)
                         return r;
         }
-
         for (size_t i = 0; i < req->n_globals; i++) {
                 r = apply_global(req->obj, &req->globals[i], error);
                 if (r < 0)
@@ -1375,6 +1341,9 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
                 r = attach_program(p->fd, p->expected_attach_type, &l->target, caller, &link_fd, error);
         if (r < 0)
                 return r;
+        r = attach_target_settle(&l->target);
+        if (r < 0)
+                return r;
         l->attach_point = attach_target_describe(&l->target);
         if (l->component_id) {
                 /* A dispatcher slot: the dispatcher's pins hold it; the id is bpfd's. */
@@ -1437,6 +1406,9 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         size_t n_maps = 0;
         int r;
 
+        r = load_open(e, req, error);
+        if (r < 0)
+                return r;
         libbpf_log_begin();
         r = bpf_object__load(req->obj);
         if (r < 0) {

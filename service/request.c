@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A request that changes state goes through: parse and validate (here, without privileges) → who is the
- * caller (asked of the bus daemon, asynchronously) → polkit (asynchronously) → the worker → reply. Nothing
- * on the way blocks the bus thread, and nothing changes before the worker commits. */
+/* Every request that needs authorization goes through one pipeline: parse and validate (here, without
+ * privileges) → who is the caller (asked of the bus daemon; the process must still have the ids the bus
+ * vouched for) → unprivileged inspection of what the caller hands in (objects read and parsed by
+ * bpfd-inspect, files opened as the caller with their canonical paths) → polkit, with every detail as the
+ * resolved truth → privileged work on the worker → commit → reply. Nothing on the way blocks the bus thread,
+ * and nothing privileged happens for a caller before polkit said yes. */
 #include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,12 +17,17 @@
 #include "image-ref.h"
 #include "log.h"
 #include "manager.h"
+#include "inspect.h"
+#include "load-plan.h"
 #include "polkit.h"
 #include "stats.h"
+#include "polkit-details.h"
+#include <sys/syscall.h>
 
 typedef enum Operation {
         OP_LOAD_INSPECT,
         OP_LOAD,
+        OP_RESOLVE, /* Attach: open the target's files as the caller, before polkit */
         OP_ATTACH,
         OP_DETACH,
         OP_UNLOAD,
@@ -40,6 +48,8 @@ typedef struct Request {
         sd_bus_slot *slot;
         GPtrArray *checks; /* char** each: action, key, value, ..., NULL */
         guint next_check;
+        bool check_failed;   /* a question could not be put together: authorization fails closed */
+        InspectReader *reader;
         sd_bus_error error;
         StatsToken stats; /* the call's measurement, taken over from the bus handler */
 
@@ -68,6 +78,7 @@ static void request_free(Request *req) {
 
         stats_abandon(&req->stats);
         sd_bus_slot_unref(req->slot);
+        inspect_reader_free(req->reader);
         sd_bus_message_unref(req->msg);
         caller_done(&req->caller);
         if (req->checks)
@@ -101,6 +112,7 @@ static Request *request_new(Manager *m, sd_bus_message *msg, Operation op) {
         req->job.run = job_run;
         req->job.done = job_done;
         req->target.kind = KIND_DEFAULT;
+        req->caller = CALLER_NULL;
         req->checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free);
         req->stats = stats_defer();
         req->received_ns = worker_now_ns();
@@ -153,6 +165,7 @@ static void authorize_next(Request *req);
 static void on_polkit_answer(int authorized, const sd_bus_error *error, void *userdata) {
         Request *req = userdata;
         char **check = g_ptr_array_index(req->checks, req->next_check);
+        const char *what = NULL;
 
         req->slot = sd_bus_slot_unref(req->slot);
         if (authorized > 0) {
@@ -160,19 +173,37 @@ static void on_polkit_answer(int authorized, const sd_bus_error *error, void *us
                 authorize_next(req);
                 return;
         }
-        if (error)
+        /* The question's own description names the program, its kind and target. */
+        for (char **d = check + 1; d[0] && d[1]; d += 2)
+                if (streq(d[0], "polkit.message") && strncmp(d[1], "Authentication is required to ", 30) == 0)
+                        what = d[1] + 30;
+        if (error) {
                 log_warning("polkit could not decide on %s: %s", check[0], error->message);
-        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "%s is not allowed to %s (polkit action %s%s).",
-                      req->caller.uid == (uid_t) -1 ? "The caller" : "This user", action_verb(check[0]), check[0],
-                      authorized == -EKEYREJECTED ? "; authentication is required and was not allowed for this call"
-                      : error                     ? "; polkit did not answer"
-                                                  : "");
+                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                                     "polkit could not decide (polkit action %s: %s), so it is not allowed. Refused: %s",
+                                     check[0], error->message, strempty(what));
+        }
+        if (authorized == -EKEYREJECTED && sd_bus_message_get_allow_interactive_authorization(req->msg) > 0)
+                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                                     "An administrator's password is needed (polkit action %s), and no polkit "
+                                     "authentication agent asked for it: run the command from a terminal, or with an "
+                                     "agent running. Refused: %s",
+                                     check[0], strempty(what));
+        if (authorized == -EKEYREJECTED)
+                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                                     "An administrator's password is needed (polkit action %s), but this call did "
+                                     "not allow interactive authentication (bpfctl: leave out --no-ask-password). Refused: %s",
+                                     check[0], strempty(what));
+        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). Refused: %s",
+                      (unsigned) req->caller.uid, action_verb(check[0]), check[0], strempty(what));
 }
 
 static void authorize_next(Request *req) {
         char **check;
         int r;
 
+        if (req->check_failed)
+                return request_failf(req, BPFD_ERROR_FAILED, "Out of memory while preparing the authorization.");
         if (req->caller.uid == 0 || req->next_check >= req->checks->len) {
                 if (req->authorized)
                         req->authorized(req);
@@ -183,45 +214,33 @@ static void authorize_next(Request *req) {
         check = g_ptr_array_index(req->checks, req->next_check);
         r = polkit_check_async(req->m->bus, req->msg, check[0], check + 1, on_polkit_answer, req, &req->slot);
         if (r < 0)
-                request_failf(req, BPFD_ERROR_FAILED, "Cannot ask polkit: %s", strerror(-r));
+                request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "Cannot ask polkit (%s), so it is not allowed.",
+                              strerror(-r));
 }
 
-static char *uid_string(uid_t uid) {
-        char *s = NULL;
-        return asprintf(&s, "%u", (unsigned) uid) < 0 ? NULL : s;
-}
-
-/* One polkit question: the action and the details rules can read with action.lookup(). */
-static void add_check(Request *req, const char *action, const char *operation, Kind kind, const char *program_name,
-                      const AttachTarget *target, uid_t owner) {
-        _cleanup_free_ char *detail = target && target->kind >= 0 ? attach_target_polkit_detail(target) : NULL;
-        char **c = calloc(18, sizeof(char *));
+/* One polkit question. On any failure the request is refused, never sent on with a question fewer. */
+static void add_check_spec(Request *req, const CheckSpec *spec) {
+        char **c = polkit_details_new(spec);
 
         if (!c)
-                return;
-        c[0] = strdup(action);
-        c[1] = strdup("operation");
-        c[2] = strdup(operation);
-        c[3] = strdup("kind");
-        c[4] = strdup(strempty(kind_to_string(kind)));
-        c[5] = strdup("program_name");
-        c[6] = strdup(strempty(program_name));
-        c[7] = strdup("attach_target");
-        c[8] = strdup(strempty(detail));
-        c[9] = strdup("interface");
-        c[10] = strdup(target ? strempty(target->interface) : "");
-        c[11] = strdup("owner_uid");
-        c[12] = uid_string(owner);
-        if (req->op == OP_MAP) {
-                c[13] = strdup("map_name");
-                c[14] = strdup(strempty(req->map.map));
-        } else if (req->load && req->load->image_ref) {
-                c[13] = strdup("image");
-                c[14] = strdup(req->load->image_ref);
-                c[15] = strdup("registry");
-                c[16] = strdup(strempty(req->load->image_registry));
+                req->check_failed = true;
+        else
+                g_ptr_array_add(req->checks, c);
+}
+
+static void add_check(Request *req, const char *action, const char *operation, Kind kind, const char *program_name,
+                      const AttachTarget *target, uid_t owner) {
+        CheckSpec spec = { .action = action, .operation = operation, .kind = kind, .program_name = program_name,
+                           .target = target, .owner_uid = owner };
+
+        if (req->op == OP_MAP)
+                spec.map_name = req->map.map;
+        else if (req->load && req->load->image_ref) {
+                spec.image = req->load->image_ref;
+                spec.registry = req->load->image_registry;
+                spec.image_digest = req->load->image_digest;
         }
-        g_ptr_array_add(req->checks, c);
+        add_check_spec(req, &spec);
 }
 
 /* ---- images: polkit first, then the puller (a process of its own, never the worker), then the worker ---- */
@@ -462,6 +481,11 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
                         uint32_t pid;
                         r = sd_bus_message_read(reply, "v", "u", &pid);
                         req->caller.pid = (pid_t) pid;
+                } else if (streq(key, "ProcessFD")) {
+                        int fd;
+                        r = sd_bus_message_read(reply, "v", "h", &fd);
+                        if (r >= 0 && req->caller.pidfd < 0)
+                                req->caller.pidfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
                 } else if (streq(key, "UnixGroupIDs")) {
                         const void *gids;
                         size_t size;
@@ -487,6 +511,9 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 request_failf(req, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
                 return 0;
         }
+        /* Where the bus gives no pidfd, take one now: from here on a recycled pid cannot stand in. */
+        if (req->caller.pidfd < 0 && req->caller.pid > 0)
+                req->caller.pidfd = (int) syscall(SYS_pidfd_open, req->caller.pid, 0);
         remember_caller(req);
         after_credentials(req);
         return 0;
@@ -533,6 +560,7 @@ static int request_start(Request *req) {
 
         if (known) {
                 if (caller_copy(&req->caller, known) < 0) {
+                        req->caller = CALLER_NULL;
                         request_free(req);
                         return -ENOMEM;
                 }
@@ -549,11 +577,40 @@ static int request_start(Request *req) {
         return 1; /* the reply comes later */
 }
 
+static const char *attach_type_of(const ProgramInfo *p, const AttachTarget *t) {
+        return attach_type_detail(t->kind, p->expected_attach_type, t);
+}
+
+static void authorize_attach(Request *req) {
+        ProgramInfo *p = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(req->id));
+
+        if (!p)
+                return request_failf(req, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                                     req->id);
+        /* owner_uid: the program's owner, whose program gets a new attachment. */
+        add_check_spec(req, &(CheckSpec) { .action = "org.bpfd.attach", .operation = "attach", .kind = req->target.kind,
+                                           .program_name = p->name, .target = &req->target,
+                                           .attach_type = attach_type_of(p, &req->target), .owner_uid = p->owner_uid });
+        if (p->owner_uid != req->caller.uid)
+                add_check_spec(req, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "attach",
+                                                   .kind = req->target.kind, .program_name = p->name,
+                                                   .target = &req->target,
+                                                   .attach_type = attach_type_of(p, &req->target),
+                                                   .owner_uid = p->owner_uid });
+        req->op = OP_ATTACH;
+        authorize_next(req);
+}
+
 static void after_credentials(Request *req) {
+        _cleanup_free_ char *why = NULL;
         Manager *m = req->m;
         ProgramInfo *p;
         LinkInfo *l;
 
+        /* The bus's word on who the caller is holds only while the process still has those ids. */
+        if (caller_check_identity(&req->caller, &why) < 0)
+                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "%s",
+                                     why ?: "The calling process's identity cannot be checked.");
         switch (req->op) {
         case OP_LOAD_INSPECT:
                 if (caller_copy(&req->load->caller, &req->caller) < 0)
@@ -587,11 +644,13 @@ static void after_credentials(Request *req) {
                         if (attach_target_validate(&req->target, &e) < 0)
                                 return request_fail(req, &e);
                 }
-                add_check(req, "org.bpfd.attach", "attach", req->target.kind, p->name, &req->target, p->owner_uid);
-                if (p->owner_uid != req->caller.uid)
-                        add_check(req, "org.bpfd.manage-others", "attach", req->target.kind, p->name, &req->target,
-                                  p->owner_uid);
-                authorize_next(req);
+                /* Files the target names are opened as the caller first, so polkit sees what they are. */
+                if (req->target.target || req->target.cgroup) {
+                        req->op = OP_RESOLVE;
+                        request_submit(req);
+                        return;
+                }
+                authorize_attach(req);
                 return;
         case OP_UNLOAD:
                 p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(req->id));
@@ -648,11 +707,10 @@ static void job_run(Job *j, Engine *e) {
 
         switch (req->op) {
         case OP_LOAD_INSPECT:
-                if (engine_inspect(e, req->load, &req->error) >= 0 && req->caller.uid == 0) {
-                        /* Root needs no polkit answer: load in the same trip to the worker. */
-                        req->op = OP_LOAD;
-                        (void) engine_load(e, req->load, &req->error);
-                }
+                (void) engine_prepare_load(e, req->load, &req->error);
+                break;
+        case OP_RESOLVE:
+                (void) attach_target_resolve(&req->target, &req->caller, &req->error);
                 break;
         case OP_LOAD:
                 (void) engine_load(e, req->load, &req->error);
@@ -724,26 +782,83 @@ static const char *load_action(const LoadRequest *load) {
 
 static void authorize_load(Request *req) {
         LoadRequest *load = req->load;
+        ProgramInfo *owner = NULL;
 
+        if (load->map_owner_id) {
+                owner = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(load->map_owner_id));
+                if (!owner)
+                        return request_failf(req, BPFD_ERROR_PROGRAM_NOT_FOUND,
+                                             "No program %" PRIu32 " is loaded by bpfd to share maps with.",
+                                             load->map_owner_id);
+        }
         for (size_t i = 0; load->selected[i]; i++) {
+                CheckSpec spec = { .action = load_action(load), .operation = "load", .kind = load->kinds[i],
+                                   .program_name = load->selected[i], .owner_uid = req->caller.uid,
+                                   .attach_type = attach_type_detail(load->kinds[i], load->expected_attach_types[i], NULL),
+                                   .has_map_owner_uid = owner, .map_owner_uid = owner ? owner->owner_uid : 0,
+                                   .image = load->image_ref, .registry = load->image_registry,
+                                   .image_digest = load->image_digest };
                 bool targeted = false;
+
                 for (size_t t = 0; t < load->n_targets; t++)
                         if (streq(load->targets[t].program, load->selected[i])) {
-                                add_check(req, load_action(load), "load", load->kinds[i], load->selected[i],
-                                          &load->targets[t], req->caller.uid);
+                                spec.target = &load->targets[t];
+                                spec.attach_type = attach_type_detail(load->targets[t].kind,
+                                                                      load->expected_attach_types[i], &load->targets[t]);
+                                add_check_spec(req, &spec);
                                 targeted = true;
                         }
                 if (!targeted)
-                        add_check(req, load_action(load), "load", load->kinds[i], load->selected[i], NULL, req->caller.uid);
+                        add_check_spec(req, &spec);
         }
-        if (load->map_owner_id) {
-                ProgramInfo *owner = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(load->map_owner_id));
-                /* Sharing maps is access to them: another user's need the same right as reading them. */
-                if (owner && owner->owner_uid != req->caller.uid)
-                        add_check(req, "org.bpfd.map-others", "share", owner->kind, owner->name, NULL, owner->owner_uid);
+        /* A load that attaches is an attachment too: the same question as Attach, per target. */
+        for (size_t t = 0; t < load->n_targets; t++) {
+                size_t i = 0;
+                while (load->selected[i] && !streq(load->selected[i], load->targets[t].program))
+                        i++;
+                add_check_spec(req, &(CheckSpec) { .action = "org.bpfd.attach", .operation = "attach",
+                                                   .kind = load->targets[t].kind, .program_name = load->targets[t].program,
+                                                   .target = &load->targets[t], .owner_uid = req->caller.uid,
+                                                   .attach_type = attach_type_detail(load->targets[t].kind,
+                                                                                     load->expected_attach_types[i],
+                                                                                     &load->targets[t]) });
         }
+        /* Sharing maps is access to them: another user's need the same right as reading them, and it is asked
+         * before the worker compares any shape. */
+        if (owner && owner->owner_uid != req->caller.uid)
+                add_check_spec(req, &(CheckSpec) { .action = "org.bpfd.map-others", .operation = "share",
+                                                   .kind = owner->kind, .program_name = owner->name,
+                                                   .owner_uid = owner->owner_uid, .has_map_owner_uid = true,
+                                                   .map_owner_uid = owner->owner_uid });
         req->op = OP_LOAD;
         authorize_next(req);
+}
+
+static void on_inspected(Inspection *ins, const sd_bus_error *error, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Request *req = userdata;
+        int r;
+
+        req->reader = NULL; /* it frees itself after this */
+        if (!ins)
+                return request_fail(req, error);
+        r = load_plan(req->load, ins, req->m->supported, &e);
+        if (r < 0 && !sd_bus_error_is_set(&e))
+                sd_bus_error_set_errnof(&e, -r, "Cannot plan the load: %m");
+        if (r < 0)
+                return request_fail(req, &e);
+        authorize_load(req);
+}
+
+static void inspect_object(Request *req) {
+        LoadRequest *load = req->load;
+        int r;
+
+        r = inspect_read_async(sd_bus_get_event(req->m->bus), TAKE_FD(load->inspect_sock), load->inspect_pid,
+                               on_inspected, req, &req->reader);
+        load->inspect_pid = 0; /* the reader has it now */
+        if (r < 0)
+                request_failf(req, BPFD_ERROR_FAILED, "Cannot wait for the object inspection: %s", strerror(-r));
 }
 
 static int append_map_result(sd_bus_message *reply, const MapAccess *a) {
@@ -900,7 +1015,9 @@ static void job_done(Job *j) {
         }
         switch (req->op) {
         case OP_LOAD_INSPECT:
-                return authorize_load(req);
+                return inspect_object(req);
+        case OP_RESOLVE:
+                return authorize_attach(req);
         case OP_LOAD:
                 r = reply_load(req);
                 /* The split of a load beyond libbpf and the bus (README: "The floor of a bus load"). */
@@ -1134,11 +1251,9 @@ static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error,
         bool by_path = from == LOAD_FROM_PATH;
         int r;
 
-        load = calloc(1, sizeof(LoadRequest));
+        load = load_request_new();
         if (!load)
                 return -ENOMEM;
-        load->object_fd = -1;
-        load->pull_policy = 1; /* IfNotPresent */
         if (from == LOAD_FROM_IMAGE) {
                 const char *s;
 
@@ -1241,14 +1356,13 @@ static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_e
         req = request_new(m, msg, op);
         if (!req)
                 return -ENOMEM;
-        req->load = calloc(1, sizeof(LoadRequest));
+        req->load = load_request_new();
         if (!req->load) {
                 request_free(req);
                 return -ENOMEM;
         }
         req->load->image_ref = TAKE_PTR(canonical);
         req->load->image_registry = TAKE_PTR(registry);
-        req->load->object_fd = -1;
         req->load->pull_policy = p;
         return request_start(req);
 }
