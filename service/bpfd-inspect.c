@@ -123,13 +123,16 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 /* The object may be a pipe or a socket as well as a file; a caller's non-blocking descriptor is waited on
- * rather than changed (its flags are shared with the caller). */
+ * rather than changed (its flags are shared with the caller). A file is read whole, from its start, without
+ * moving its offset: the descriptor may be shared (an image's sealed memfd serves every load from it). */
 static int copy_to_memfd(int in, int memfd, size_t *ret_size) {
         static char buf[1 << 16];
         size_t total = 0;
+        struct stat st;
+        bool whole_file = fstat(in, &st) == 0 && S_ISREG(st.st_mode);
 
         for (;;) {
-                ssize_t n = read(in, buf, sizeof buf);
+                ssize_t n = whole_file ? pread(in, buf, sizeof buf, (off_t) total) : read(in, buf, sizeof buf);
                 if (n < 0 && errno == EAGAIN) {
                         struct pollfd p = { .fd = in, .events = POLLIN };
                         (void) poll(&p, 1, -1);
@@ -159,7 +162,7 @@ static int copy_to_memfd(int in, int memfd, size_t *ret_size) {
 static int restrict_syscalls(void) {
         static const int allowed[] = {
                 SCMP_SYS(read),        SCMP_SYS(write),      SCMP_SYS(sendmsg),   SCMP_SYS(close),
-                SCMP_SYS(fstat),       SCMP_SYS(newfstatat), SCMP_SYS(lseek),     SCMP_SYS(mmap),
+                SCMP_SYS(fstat),       SCMP_SYS(newfstatat), SCMP_SYS(lseek),     SCMP_SYS(pread64),     SCMP_SYS(mmap),
                 SCMP_SYS(munmap),      SCMP_SYS(mremap),     SCMP_SYS(brk),       SCMP_SYS(madvise),
                 SCMP_SYS(futex),       SCMP_SYS(exit),       SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
                 SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),  SCMP_SYS(gettid),    SCMP_SYS(getrandom),

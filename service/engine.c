@@ -960,7 +960,7 @@ static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
 }
 
 /* Our own privileges, for namespaces the caller named when attaching. */
-static const Caller daemon_caller = {};
+static const Caller daemon_caller = { .pidfd = -1 }; /* root, in bpfd's own namespaces */
 
 static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding_fd, uint32_t skip_id,
                           sd_bus_error *error);

@@ -21,6 +21,7 @@
 #include "load-plan.h"
 #include "polkit.h"
 #include "stats.h"
+#include "bus-caller.h"
 #include "polkit-details.h"
 #include <sys/syscall.h>
 
@@ -458,62 +459,16 @@ static void remember_caller(Request *req);
 static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Request *req = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        bool have_uid = false;
-        int r;
 
         req->slot = sd_bus_slot_unref(req->slot);
         if (e) {
                 request_failf(req, BPFD_ERROR_FAILED, "Cannot identify the caller: %s", e->message);
                 return 0;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *key;
-                r = sd_bus_message_read(reply, "s", &key);
-                if (r < 0)
-                        break;
-                if (streq(key, "UnixUserID")) {
-                        uint32_t uid;
-                        r = sd_bus_message_read(reply, "v", "u", &uid);
-                        req->caller.uid = uid;
-                        have_uid = r >= 0;
-                } else if (streq(key, "ProcessID")) {
-                        uint32_t pid;
-                        r = sd_bus_message_read(reply, "v", "u", &pid);
-                        req->caller.pid = (pid_t) pid;
-                } else if (streq(key, "ProcessFD")) {
-                        int fd;
-                        r = sd_bus_message_read(reply, "v", "h", &fd);
-                        if (r >= 0 && req->caller.pidfd < 0)
-                                req->caller.pidfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-                } else if (streq(key, "UnixGroupIDs")) {
-                        const void *gids;
-                        size_t size;
-                        r = sd_bus_message_enter_container(reply, 'v', "au");
-                        if (r >= 0)
-                                r = sd_bus_message_read_array(reply, 'u', &gids, &size);
-                        if (r >= 0 && size > 0) {
-                                req->caller.gids = malloc(size);
-                                if (req->caller.gids) {
-                                        memcpy(req->caller.gids, gids, size);
-                                        req->caller.n_gids = size / sizeof(uint32_t);
-                                        req->caller.gid = req->caller.gids[0];
-                                }
-                        }
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(reply);
-                } else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-        }
-        if (r < 0 || !have_uid) {
+        if (bus_caller_from_credentials(reply, &req->caller) < 0) {
                 request_failf(req, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
                 return 0;
         }
-        /* Where the bus gives no pidfd, take one now: from here on a recycled pid cannot stand in. */
-        if (req->caller.pidfd < 0 && req->caller.pid > 0)
-                req->caller.pidfd = (int) syscall(SYS_pidfd_open, req->caller.pid, 0);
         remember_caller(req);
         after_credentials(req);
         return 0;
