@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.bpfd.Spec and the Manager's ApplySpec/RemoveSpec. An apply goes: the a{sv} read into a key file and
- * checked (here, without privileges) → the caller from the bus → the worker plans (the diff, and inspects
- * the objects to load, opened as the caller) → polkit, with every load and attach the apply causes → the
- * worker executes the plan (spec-apply.c) → the reply and the views. */
+ * checked (here, without privileges) → the caller from the bus → polkit's org.bpfd.apply → the worker plans
+ * (the diff, and inspects the objects to load, opened as the caller) → for objects from images: polkit's
+ * pull question, the puller, the worker inspects them (bus-spec-pull.c) → polkit, with every load and
+ * attach the apply causes → the worker executes the plan (spec-apply.c) → the reply and the views. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -24,8 +25,7 @@ static void spec_job_free(SpecJob *j) {
         spec_apply_free(j->a);
         if (j->checks)
                 g_ptr_array_unref(j->checks);
-        if (j->msg)
-                j->m->requests_in_flight--;
+        j->m->requests_in_flight--;
         manager_note_activity(j->m);
         free(j);
 }
@@ -41,8 +41,9 @@ SpecJob *spec_job_new(Manager *m, sd_bus_message *msg, SpecOp op, const char *na
         *j = (SpecJob) { .job = { .run = spec_job_run, .done = spec_job_done }, .m = m, .op = op, .started_as = op,
                          .msg = sd_bus_message_ref(msg), .a = calloc(1, sizeof(SpecApply)),
                          .checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free) };
-        if (msg)
-                m->requests_in_flight++;
+        /* Jobs of the spec directory and retries too: one may wait for the puller on the bus thread, and bpfd
+         * must not exit when idle meanwhile. */
+        m->requests_in_flight++;
         if (!j->a || !(j->a->name = strdup(name)) || !(j->a->origin = strdup(""))) {
                 spec_job_free(j);
                 return NULL;
