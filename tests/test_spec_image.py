@@ -3,13 +3,16 @@
 kernel and a real registry on 127.0.0.1: a user's apply asks org.bpfd.load-image (operation pull) before
 any registry or the cache is touched, exactly as LoadFromImage does; an allowed apply loads what the puller
 verified (the image's labels naming the programs, Program.ImageReference and ImageDigest set); applying it
-again touches no registry; a user's spec with pull policy Never and nothing cached fails at once."""
+again touches no registry; a user's spec with pull policy Never and nothing cached fails at once; root's
+spec waiting for an interface is pulled again (from the cache) when the interface comes."""
+
+import os
 
 import lib
-from test_image import push, write_config, scratch
+from test_image import Registry, push, write_config, scratch
 from test_image_load import daemon_with_images
 from test_image_policy import access_log_size, cache_bytes, logging_registry, open_for_all, requests_since
-from test_spec import programs_of_spec, remove_spec, spec_props, tmpdir, write_spec
+from test_spec import TCX_OBJ, apply, programs_of_spec, remove_spec, spec_props, tmpdir, write_spec
 
 
 def image_spec(ref, policy=None):
@@ -85,4 +88,41 @@ def test_user_spec_from_image_is_authorized_before_the_pull():
     finally:
         for name in ("elsewhere", "bobs", "never", "alices"):
             remove_spec(name)
+        reg.stop()
+
+
+def test_image_spec_waiting_for_an_interface_is_pulled_again_from_the_cache():
+    """Root's spec from an image with a tcx attachment on an interface that is not there: the image is pulled
+    and inspected, the spec is Pending for the interface; when it comes (rtnetlink) the retry pulls through
+    the puller again, from the cache (the registry is gone by then), and loads."""
+    reg = Registry().start()
+    d = tmpdir()
+    ifname = "spi%d" % (os.getpid() % 10000)
+    try:
+        digest = push(reg, "tcx", "--object", TCX_OBJ)
+        config = write_config(reg)
+        open_for_all(config)
+        with daemon_with_images(config, scratch()):
+            pending = apply(write_spec(d, "netimage", f"""[Object net]
+Image={reg.ref("tcx")}
+Programs=tcx_count_a
+
+[Attach ingress]
+Kind=tcx
+Interface={ifname}
+Direction=ingress
+""")).json
+            assert pending["Status"] == "Pending" and pending["WaitingFor"] == ifname, pending
+            assert programs_of_spec("netimage") == []
+            reg.stop()
+            lib.run(["ip", "link", "add", ifname, "type", "veth", "peer", "name", ifname + "p"])
+            applied = lib.wait_for(lambda: (spec_props("netimage") or {}).get("Status") == "Applied"
+                                   and spec_props("netimage"), timeout=60, what="the spec to be applied")
+            assert len(applied["Programs"]) == 1 and len(applied["Links"]) == 1, applied
+            (prog,) = programs_of_spec("netimage")
+            assert prog["name"] == "tcx_count_a" and prog["image_digest"] == digest, prog
+            remove_spec("netimage")
+    finally:
+        remove_spec("netimage")
+        lib.run(["ip", "link", "del", ifname], check=False)
         reg.stop()
