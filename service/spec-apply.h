@@ -83,7 +83,6 @@ typedef struct SpecApply {
         Spec *spec;        /* NULL: remove the spec */
         char *origin;
         Caller caller;
-        bool retry;        /* a pending spec's retry: the spec is the one kept with it */
         /* the plan: what the apply will do, for polkit */
         uint64_t generation;
         bool exists;       /* the spec has a record or a status */
