@@ -5,6 +5,7 @@
  * directory, retries of pending specs). Bus thread, except what SpecJob runs on the worker. */
 
 #include "bus-spec.h"
+#include "polkit-details.h"
 
 struct SpecManager {
         Manager *m;
@@ -38,14 +39,14 @@ typedef struct SpecJob {
         guint next_check;
         sd_bus_slot *slot;
         bool asked_manage_others;
+        bool checks_incomplete;                /* a question could not be made: refuse */
         void (*authorized)(struct SpecJob *j); /* after the checks, instead of the worker */
         struct ImagePull *pull;                /* the puller at work for this job */
         size_t next_pull;                      /* the [Object] it pulls for */
 } SpecJob;
 
 SpecJob *spec_job_new(Manager *m, sd_bus_message *msg, SpecOp op, const char *name);
-void spec_add_check(SpecJob *j, const char *action, const char *operation, Kind kind, const char *program,
-                    const AttachTarget *t, uid_t owner, const LoadRequest *lr);
+void spec_add_check(SpecJob *j, const CheckSpec *spec);
 /* The next polkit question; after the last, j->authorized or else the worker. */
 void spec_authorize_next(SpecJob *j);
 /* bus-spec-pull.c: the plan needs images (a->pulls_needed): ask, pull, then SPEC_OP_INSPECT on the worker. */

@@ -147,8 +147,10 @@ void spec_job_pull(SpecJob *j) {
                 for (size_t k = 0; to_pull(a, i) && !asked && k < i; k++)
                         asked = to_pull(a, k) && streq(a->loads[k]->image_ref, a->loads[i]->image_ref);
                 if (to_pull(a, i) && !asked)
-                        spec_add_check(j, "org.bpfd.load-image", "pull", KIND_INVALID, "", NULL, a->caller.uid,
-                                       a->loads[i]);
+                        spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.load-image", .operation = "pull",
+                                                         .kind = KIND_INVALID, .owner_uid = a->caller.uid,
+                                                         .image = a->loads[i]->image_ref,
+                                                         .registry = a->loads[i]->image_registry });
         }
         j->authorized = pull_next;
         spec_authorize_next(j);

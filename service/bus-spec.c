@@ -195,35 +195,34 @@ static void spec_job_finish(SpecJob *j) {
         spec_job_free(j);
 }
 
-void spec_add_check(SpecJob *j, const char *action, const char *operation, Kind kind, const char *program,
-                      const AttachTarget *t, uid_t owner, const LoadRequest *lr) {
-        _cleanup_free_ char *detail = t && t->kind >= 0 ? attach_target_polkit_detail(t) : NULL;
-        char **c = calloc(22, sizeof(char *));
+/* One question of an apply: every detail a question of a load or attach carries (polkit-details.c), and the
+ * spec's name. A question that cannot be made fails the job closed (the checks are incomplete otherwise). */
+void spec_add_check(SpecJob *j, const CheckSpec *spec) {
+        char **c = polkit_details_new(spec);
+        size_t n = strv_length(c);
+        char **more = c ? reallocarray(c, n + 3, sizeof(char *)) : NULL;
 
-        if (!c)
+        if (!more) {
+                strv_free(c);
+                j->checks_incomplete = true;
                 return;
-        c[0] = strdup(action);
-        c[1] = strdup("operation");
-        c[2] = strdup(operation);
-        c[3] = strdup("kind");
-        c[4] = strdup(strempty(kind_to_string(kind)));
-        c[5] = strdup("program_name");
-        c[6] = strdup(strempty(program));
-        c[7] = strdup("attach_target");
-        c[8] = strdup(strempty(detail));
-        c[9] = strdup("interface");
-        c[10] = strdup(t ? strempty(t->interface) : "");
-        c[11] = strdup("owner_uid");
-        (void) asprintf(&c[12], "%u", (unsigned) owner);
-        c[13] = strdup("spec");
-        c[14] = strdup(j->a->name);
-        if (lr && lr->image_ref) {
-                c[15] = strdup("image");
-                c[16] = strdup(lr->image_ref);
-                c[17] = strdup("registry");
-                c[18] = strdup(strempty(lr->image_registry));
         }
-        g_ptr_array_add(j->checks, c);
+        more[n] = strdup("spec");
+        more[n + 1] = strdup(j->a->name);
+        more[n + 2] = NULL;
+        if (!more[n] || !more[n + 1])
+                j->checks_incomplete = true;
+        g_ptr_array_add(j->checks, more);
+}
+
+/* A load's question of an apply, as request.c asks it for LoadFrom*. */
+static void add_load_check(SpecJob *j, const LoadRequest *lr, size_t p, const AttachTarget *t) {
+        spec_add_check(j, &(CheckSpec) {
+                .action = lr->image_ref ? "org.bpfd.load-image" : "org.bpfd.load", .operation = "load",
+                .kind = lr->kinds[p], .program_name = lr->selected[p], .target = t, .owner_uid = j->a->caller.uid,
+                .attach_type = attach_type_detail(t ? t->kind : lr->kinds[p], lr->expected_attach_types[p], t),
+                .has_map_owner_uid = lr->map_owner_id != 0, .map_owner_uid = j->a->caller.uid,
+                .image = lr->image_ref, .registry = lr->image_registry, .image_digest = lr->image_digest });
 }
 
 /* After the plan: the same questions as the loads and attaches the apply causes. */
@@ -233,25 +232,30 @@ static void authorize_plan(SpecJob *j) {
 
         /* The spec got another owner between the first questions and the plan: ask about that too. */
         if (a->exists && a->owner_uid != uid && !j->asked_manage_others)
-                spec_add_check(j, "org.bpfd.manage-others", "apply", KIND_INVALID, "", NULL, a->owner_uid, NULL);
+                spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "apply",
+                                                 .kind = KIND_INVALID, .owner_uid = a->owner_uid });
         for (size_t i = 0; i < a->spec_objects; i++) {
                 LoadRequest *lr = a->loads[i];
-                const char *action = lr && lr->image_ref ? "org.bpfd.load-image" : "org.bpfd.load";
 
                 for (size_t p = 0; lr && lr->selected[p]; p++) {
                         bool targeted = false;
                         for (size_t t = 0; t < lr->n_targets; t++)
                                 if (streq(lr->targets[t].program, lr->selected[p])) {
-                                        spec_add_check(j, action, "load", lr->kinds[p], lr->selected[p], &lr->targets[t], uid, lr);
+                                        add_load_check(j, lr, p, &lr->targets[t]);
                                         targeted = true;
                                 }
                         if (!targeted)
-                                spec_add_check(j, action, "load", lr->kinds[p], lr->selected[p], NULL, uid, lr);
+                                add_load_check(j, lr, p, NULL);
                 }
         }
-        for (size_t i = 0; i < a->n_attaches; i++)
-                spec_add_check(j, "org.bpfd.attach", "attach", a->attaches[i].target.kind, a->attaches[i].program->name,
-                          &a->attaches[i].target, uid, NULL);
+        for (size_t i = 0; i < a->n_attaches; i++) {
+                const SpecAttachPlan *ap = &a->attaches[i];
+                spec_add_check(j, &(CheckSpec) {
+                        .action = "org.bpfd.attach", .operation = "attach", .kind = ap->target.kind,
+                        .program_name = ap->program->name, .target = &ap->target, .owner_uid = uid,
+                        .attach_type = attach_type_detail(ap->target.kind, ap->program->expected_attach_type,
+                                                          &ap->target) });
+        }
         j->op = SPEC_OP_EXECUTE;
         spec_authorize_next(j);
 }
@@ -280,6 +284,9 @@ void spec_authorize_next(SpecJob *j) {
         char **check;
         int r;
 
+        /* A question that could not be made refuses: authorization fails closed. */
+        if (j->checks_incomplete)
+                return spec_job_fail(j, BPFD_ERROR_FAILED, "Out of memory while asking polkit.");
         /* Root, and jobs without a caller (root's directory, retries of what polkit allowed), ask nothing. */
         if (j->a->caller.uid == 0 || !j->msg || j->next_check >= j->checks->len) {
                 void (*authorized)(SpecJob *j) = j->authorized;
@@ -329,15 +336,18 @@ static void after_credentials(SpecJob *j) {
                 j->a->generation = v->generation;
                 /* Owners remove their own specs, as they unload their own programs. */
                 if (v->owner_uid != j->a->caller.uid)
-                        spec_add_check(j, "org.bpfd.manage-others", "remove", KIND_INVALID, "", NULL, v->owner_uid, NULL);
+                        spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "remove",
+                                                         .kind = KIND_INVALID, .owner_uid = v->owner_uid });
                 spec_authorize_next(j);
                 return;
         }
         /* org.bpfd.apply first: a caller who may not apply specs makes bpfd open and parse nothing. */
-        spec_add_check(j, "org.bpfd.apply", "apply", KIND_INVALID, "", NULL, j->a->caller.uid, NULL);
+        spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.apply", .operation = "apply", .kind = KIND_INVALID,
+                                         .owner_uid = j->a->caller.uid });
         v = g_hash_table_lookup(j->m->specs->views, j->a->name);
         if (v && v->owner_uid != j->a->caller.uid) {
-                spec_add_check(j, "org.bpfd.manage-others", "apply", KIND_INVALID, "", NULL, v->owner_uid, NULL);
+                spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "apply",
+                                                 .kind = KIND_INVALID, .owner_uid = v->owner_uid });
                 j->asked_manage_others = true;
         }
         spec_authorize_next(j); /* then the plan */
