@@ -17,6 +17,7 @@
 #include "image-tar.h"
 #include "image-util.h"
 #include "image.h"
+#include "utf8.h"
 
 #define MAX_MANIFEST_SIZE (4u * 1024u * 1024u)
 #define MAX_CONFIG_SIZE (4u * 1024u * 1024u)
@@ -616,7 +617,7 @@ static int parse_label_map(Pull *p, const char *label, const char *value, ImageP
         int r;
 
         if (!o)
-                return image_error(p->err, -EPROTO, "label %s is not a JSON object: %.80s", label, value);
+                return image_error(p->err, -EPROTO, "label %s is not a JSON object: %.*s", label, UTF8_CUT(value, 80));
         members = json_object_get_members(o);
         for (GList *l = members; l; l = l->next) {
                 JsonNode *v = json_object_get_member(o, l->data);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"
+#include "utf8.h"
 
 typedef enum Operation {
         OP_LOAD_INSPECT,
@@ -98,7 +99,7 @@ static Request *request_new(Manager *m, sd_bus_message *msg, Operation op) {
 }
 
 static void request_fail(Request *req, const sd_bus_error *e) {
-        (void) sd_bus_reply_method_error(req->msg, e);
+        (void) bpfd_reply_error(req->msg, e);
         request_free(req);
 }
 
@@ -112,7 +113,7 @@ static void request_failf(Request *req, const char *name, const char *fmt, ...) 
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        sd_bus_error_set(&e, name, msg ?: "Out of memory.");
+        (void) bpfd_error_setf(&e, name, "%s", msg ?: "Out of memory.");
         request_fail(req, &e);
 }
 
@@ -632,7 +633,7 @@ int request_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_
         if (r < 0)
                 goto fail;
         if (!*name || strlen(name) > BPFD_NAME_MAX) {
-                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.64s' is not a map name.", name);
+                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.*s' is not a map name.", UTF8_CUT(name, 64));
                 goto fail;
         }
         req->map.map = strdup(name);
@@ -786,8 +787,13 @@ static void job_done(Job *j) {
                 r = sd_bus_reply_method_return(req->msg, NULL);
                 break;
         }
-        if (r < 0)
+        if (r < 0) {
                 log_warning_errno(r, "Cannot send a reply: %m");
+                /* Never leave the caller waiting for NoReply. */
+                (void) sd_bus_reply_method_errorf(req->msg, BPFD_ERROR_FAILED,
+                                                  "The request was carried out, but its reply could not be sent (%s).",
+                                                  strerror(-r));
+        }
         request_free(req);
 }
 
@@ -945,7 +951,7 @@ static int read_pull_policy(sd_bus_message *m, const char *key, void *userdata, 
         policy = pull_policy_from_string(s);
         if (policy < 0)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", s);
+                                         "Unknown pull policy '%.*s' (Always, IfNotPresent or Never).", UTF8_CUT(s, 32));
         load->pull_policy = policy;
         return 0;
 }
@@ -983,8 +989,8 @@ static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error,
                 load->image_registry = image_registry_of(s);
                 if (!load->image_registry) {
                         r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                              "'%.256s' is not an image reference (registry/name:tag or "
-                                              "registry/name@sha256:digest).", s);
+                                              "'%.*s' is not an image reference (registry/name:tag or "
+                                              "registry/name@sha256:digest).", UTF8_CUT(s, 256));
                         goto fail;
                 }
                 load->image_ref = strdup(s);
@@ -1073,11 +1079,11 @@ static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_e
                         return r;
                 if (*policy && (p = pull_policy_from_string(policy)) < 0)
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                 "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", policy);
+                                                 "Unknown pull policy '%.*s' (Always, IfNotPresent or Never).", UTF8_CUT(policy, 32));
         }
         registry = image_registry_of(s);
         if (!registry)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.256s' is not an image reference.", s);
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.*s' is not an image reference.", UTF8_CUT(s, 256));
         req = request_new(m, msg, op);
         if (!req)
                 return -ENOMEM;

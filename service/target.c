@@ -5,6 +5,7 @@
 #include "bus-util.h"
 #include "errors.h"
 #include "target.h"
+#include "utf8.h"
 
 void attach_target_done(AttachTarget *t) {
         free(t->program);
@@ -73,8 +74,8 @@ static int read_kind(sd_bus_message *m, const char *key, void *userdata, sd_bus_
         t->kind = kind_from_string(s);
         if (t->kind == KIND_INVALID)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "Unknown program kind '%.64s' (known: tracepoint, uprobe, uretprobe, "
-                                         "cgroup, kprobe, kretprobe, fentry, fexit, xdp, tc, tcx).", s);
+                                         "Unknown program kind '%.*s' (known: tracepoint, uprobe, uretprobe, "
+                                         "cgroup, kprobe, kretprobe, fentry, fexit, xdp, tc, tcx).", UTF8_CUT(s, 64));
         return 0;
 }
 
