@@ -1244,6 +1244,66 @@ static int read_kept_object(const ProgramInfo *p, const char *object_path, char 
         return 0;
 }
 
+/* Whether the XDP program prog_id on the link's interface is the slot of one of bpfd's links. */
+static bool xdp_program_is_ours(Engine *e, const LinkInfo *l, uint32_t prog_id) {
+        g_autoptr(GPtrArray) all = engine_all_links(e);
+
+        for (guint k = 0; k < all->len; k++) {
+                const LinkInfo *o = g_ptr_array_index(all, k);
+                if (o->target.kind == KIND_XDP && o->component_id == prog_id && o->ifindex == l->ifindex &&
+                    o->netns_ino == l->netns_ino)
+                        return true;
+        }
+        return false;
+}
+
+/* The interface already runs a plain XDP program: name it, and say whether it is bpfd's. */
+static int xdp_occupied_error(Engine *e, const LinkInfo *l, sd_bus_error *error) {
+        char name[64] = "";
+        uint32_t id = 0;
+
+        if (xdp_chain_plain_program((int) l->ifindex, &id, name, sizeof(name)) < 0 || id == 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "Interface '%s' already runs an XDP program.", l->target.interface);
+        if (!xdp_program_is_ours(e, l, id))
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "Interface '%s' already runs program %" PRIu32 " (%s), not loaded by bpfd.",
+                                         l->target.interface, id, name);
+        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                 "This kernel cannot run libxdp's dispatcher (it needs freplace), so '%s' takes one "
+                                 "XDP program only, and it has one already (program %" PRIu32 " of bpfd).",
+                                 l->target.interface, id);
+}
+
+/* Without the dispatcher (no freplace), the program the caller loaded is attached itself: what runs on the
+ * interface is what bpfd reports, and no second copy shares its maps. */
+static int attach_xdp_alone(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, enum xdp_attach_mode mode,
+                            sd_bus_error *error) {
+        int r;
+
+        r = journal_write(e, u, l);
+        if (r < 0)
+                return r;
+        r = xdp_chain_attach_fd((int) l->ifindex, p->fd, mode, &l->component_id);
+        if (r == -EBUSY)
+                return xdp_occupied_error(e, l, error);
+        if (r == -EOPNOTSUPP)
+                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                         "Interface '%s' has no native XDP support (its driver cannot run XDP programs "
+                                         "in mode 'native'; mode 'skb' works on every interface).",
+                                         l->target.interface);
+        if (r == -ENODEV)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'.",
+                                         l->target.interface);
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot attach the program to '%s': %s",
+                                         l->target.interface, xdp_chain_last_error());
+        g_ptr_array_add(u->slots, link_info_ref(l));
+        log_info("The kernel cannot run the XDP dispatcher: program %" PRIu32 " runs alone on %s.", p->id,
+                 l->target.interface);
+        return 0;
+}
+
 static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, sd_bus_error *error) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
@@ -1252,6 +1312,7 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
         unsigned actions = 0;
         size_t size, n = 0;
         bool is_dispatcher = false;
+        uint32_t plain_id = 0;
         int r;
 
         r = read_kept_object(p, object_path, &obj, &size, error);
@@ -1263,6 +1324,8 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                                 actions |= 1U << i;
         if (l->target.mode)
                 mode = streq(l->target.mode, "skb") ? XDP_MODE_SKB : streq(l->target.mode, "hw") ? XDP_MODE_HW : XDP_MODE_NATIVE;
+        if (xdp_chain_dispatcher_supported() == 0 && mode != XDP_MODE_HW)
+                return attach_xdp_alone(e, u, p, l, mode, error);
         r = map_reuse_lists(p, &names, &fds, &n);
         if (r < 0)
                 return r;
@@ -1278,16 +1341,14 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                                   l->target.interface, XDP_CHAIN_MAX);
                 break;
         case -EBUSY:
-                sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
-                                  "'%s' carries an XDP program that does not use libxdp's dispatcher; bpfd never "
-                                  "replaces someone else's program (%s).",
-                                  l->target.interface, xdp_chain_last_error());
+                (void) xdp_occupied_error(e, l, error);
                 break;
         case -EOPNOTSUPP:
-                sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                  "This kernel cannot run libxdp's dispatcher (it needs freplace), so '%s' takes one "
-                                  "XDP program only, and it has one already.",
-                                  l->target.interface);
+                if (xdp_chain_plain_program((int) l->ifindex, &plain_id, NULL, 0) >= 0 && plain_id)
+                        (void) xdp_occupied_error(e, l, error);
+                else
+                        sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "Cannot attach to '%s': %s",
+                                          l->target.interface, xdp_chain_last_error());
                 break;
         case -ENODEV:
                 sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'.",

@@ -66,6 +66,19 @@ typedef struct XdpChainEntry {
 int xdp_chain_list(int ifindex, XdpChainEntry **ret, size_t *ret_n, enum xdp_attach_mode *ret_mode,
                    bool *ret_is_dispatcher, uint32_t *ret_main_prog_id);
 
+/* Whether the kernel can run libxdp's dispatcher (freplace): 1 or 0 (cached), or a negative errno. */
+int xdp_chain_dispatcher_supported(void);
+
+/* Attaches the loaded XDP program prog_fd itself to ifindex, alone (for kernels that cannot run the
+ * dispatcher: the program the caller loaded is the one that runs, no copy). Only on a free interface:
+ * -EBUSY if it carries a program, -EOPNOTSUPP if mode is XDP_MODE_NATIVE and the driver has no native XDP.
+ * Returns the program's id. xdp_chain_remove() detaches it again. */
+int xdp_chain_attach_fd(int ifindex, int prog_fd, enum xdp_attach_mode mode, uint32_t *ret_prog_id);
+
+/* The id (and name) of a plain XDP program on ifindex, i.e. one that is not libxdp's dispatcher; *ret_id
+ * 0 if there is none. */
+int xdp_chain_plain_program(int ifindex, uint32_t *ret_id, char *ret_name, size_t name_size);
+
 /* The last message libxdp logged (warning or info) during the last call here, or our own explanation of
  * its error; "" if none. Valid until the next call. */
 const char *xdp_chain_last_error(void);
