@@ -35,3 +35,34 @@ def set_byte(data, section, offset, value):
     off, size = sections(data)[section]
     assert 0 <= offset < size
     return data[:off + offset] + bytes([value]) + data[off + offset + 1:]
+
+
+# Bytes after the common 12-byte header of a BTF type, by kind (vlen = number of members/params/...).
+_BTF_EXTRA = {1: lambda v: 4, 3: lambda v: 12, 4: lambda v: 12 * v, 5: lambda v: 12 * v, 6: lambda v: 8 * v,
+              13: lambda v: 8 * v, 14: lambda v: 4, 15: lambda v: 12 * v, 17: lambda v: 4, 19: lambda v: 12 * v}
+
+
+def btf_member_type_offset(data, member):
+    """Offset inside .BTF of the type id of the first struct member named MEMBER (e.g. "type" of a map
+    definition in .maps)."""
+    off, size = sections(data)[".BTF"]
+    btf = data[off:off + size]
+    magic, _ver, _flags, hdr_len, type_off, type_len, str_off, _str_len = struct.unpack_from("<HBBIIIII", btf, 0)
+    assert magic == 0xeb9f
+    types, strings = hdr_len + type_off, hdr_len + str_off
+
+    def name(at):
+        return btf[strings + at:btf.index(b"\0", strings + at)].decode(errors="replace")
+
+    pos = types
+    while pos < types + type_len:
+        _name_off, info, _size = struct.unpack_from("<III", btf, pos)
+        kind, vlen = (info >> 24) & 0x1f, info & 0xffff
+        body = pos + 12
+        if kind == 4:
+            for i in range(vlen):
+                m_name, _m_type, _m_off = struct.unpack_from("<III", btf, body + 12 * i)
+                if name(m_name) == member:
+                    return body + 12 * i + 4
+        pos = body + _BTF_EXTRA.get(kind, lambda v: 0)(vlen)
+    raise AssertionError(f"no struct member {member!r} in .BTF")
