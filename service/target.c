@@ -413,16 +413,16 @@ char *attach_target_polkit_detail(const AttachTarget *t) {
 
         switch (t->kind) {
         case KIND_TRACEPOINT:
-                return strdup(t->tracepoint);
+                return strdup(strempty(t->tracepoint));
         case KIND_UPROBE:
         case KIND_URETPROBE:
                 if (t->function)
-                        (void) asprintf(&s, "%s:%s", t->target, t->function);
+                        (void) asprintf(&s, "%s:%s", strempty(t->target), t->function);
                 else
-                        (void) asprintf(&s, "%s:0x%" PRIx64, t->target, t->offset);
+                        (void) asprintf(&s, "%s:0x%" PRIx64, strempty(t->target), t->offset);
                 return s;
         case KIND_CGROUP:
-                return strdup(t->cgroup);
+                return strdup(strempty(t->cgroup));
         case KIND_KPROBE:
         case KIND_KRETPROBE:
         case KIND_FENTRY:
@@ -529,6 +529,13 @@ int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group) {
                 gchar **l = g_key_file_get_string_list(kf, group, "proceed_on", NULL, NULL);
                 t->proceed_on = strv_copy(l);
                 g_strfreev(l);
+        }
+        /* A damaged record must not become a target without what its kind needs (a NULL tracepoint would
+         * crash the first Detach's polkit check). */
+        if (attach_target_validate(t, NULL) < 0) {
+                attach_target_done(t);
+                *t = (AttachTarget) { .kind = KIND_INVALID };
+                return -EBADMSG;
         }
         return 0;
 }

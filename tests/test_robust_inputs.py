@@ -41,3 +41,36 @@ def test_libbpf_112_crasher_is_an_invalid_object():
     assert daemon.running and daemon.pid == pid and lib.name_owner_pid(lib.BUS_NAME) == pid
     progs, _ = lib.load("tracepoint_counter", "-p", "count_getpid")
     lib.unload(progs[0]["id"])
+
+
+def test_damaged_state_record_is_forgotten_not_a_crash():
+    """Found by fuzz/fuzz-state-record: a link record of kind tracepoint without its tracepoint was taken
+    as is after a restart, and the first Detach of it crashed bpfd (strdup(NULL) for polkit's details)."""
+    daemon = lib.ensure_daemon()
+    progs, links = lib.load("tracepoint_counter", "-p", "count_getpid", "tracepoint")
+    link_id = links[0]["id"]
+    state = os.path.join(lib.RUNTIME_DIR, "state")
+    try:
+        daemon.stop()
+        damaged = 0
+        for name in os.listdir(state):
+            path = os.path.join(state, name)
+            if not name.endswith(".conf"):
+                continue
+            with open(path) as f:
+                text = f.read()
+            if f"[Link {link_id}]" not in text and f"Link {link_id}" not in text:
+                continue
+            lines = [line for line in text.splitlines(keepends=True) if not line.startswith("tracepoint=")]
+            damaged += len(text.splitlines()) - len(lines)
+            with open(path, "w") as f:
+                f.write("".join(lines))
+        assert damaged, f"no record of link {link_id} in {state}"
+        daemon.start()
+        p = lib.bpfctl("detach", str(link_id), check=False)
+        assert daemon.running, "bpfd died on the damaged record:\n" + daemon.log_tail()
+        assert "org.bpfd.Error.LinkNotFound" in p.stderr, p.stderr
+        assert f"{link_id}" not in lib.bpfctl("list", "links").stdout.split()
+    finally:
+        lib.ensure_daemon()
+        lib.unload(progs[0]["id"])
