@@ -236,6 +236,8 @@ void manager_note_activity(Manager *m) {
 static void manager_done(Manager *m) {
         m->worker = worker_stop(m->worker);
         sd_event_source_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->stop_post);
+        sd_event_source_disable_unref(m->stop_timer);
         if (m->programs)
                 g_hash_table_unref(m->programs);
         if (m->links)
@@ -305,8 +307,6 @@ int main(int argc, char *argv[]) {
         r = sd_event_default(&m.event);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m"), 1;
-        (void) sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
-        (void) sd_event_add_signal(m.event, NULL, SIGINT, NULL, NULL);
         r = worker_attach_event(m.worker, m.event);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the worker: %m"), 1;
@@ -319,6 +319,9 @@ int main(int argc, char *argv[]) {
         r = manager_watch_callers(&m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch bus clients: %m"), 1;
+        r = manager_watch_stop_signals(&m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch for SIGTERM: %m"), 1;
 
         startup = calloc(1, sizeof(StartupJob));
         if (!startup)

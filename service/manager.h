@@ -31,6 +31,9 @@ typedef struct Manager {
         uint64_t idle_exit_usec;
         sd_event_source *idle_timer;
         unsigned requests_in_flight;
+        /* SIGTERM: new calls are refused, those in flight are answered, then the loop exits (shutdown.c). */
+        bool stopping;
+        sd_event_source *stop_post, *stop_timer;
 } Manager;
 
 char *program_object_path(uint32_t id);
@@ -45,6 +48,8 @@ int manager_watch_interfaces(Manager *m);
 void manager_scan_interfaces(Manager *m);
 int method_list_interfaces(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void manager_note_activity(Manager *m);
+/* SIGTERM and SIGINT end bpfd only after every request in flight got its answer. */
+int manager_watch_stop_signals(Manager *m);
 
 /* Changes of the view, with the signals a watching client expects. Callers reply first and change the view
  * right after, in the same dispatch: no other call can see the gap, and the caller waits for no signal. The
