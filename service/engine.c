@@ -1934,6 +1934,23 @@ static LinkInfo *group_steal_link(Group *g, uint32_t id) {
         return NULL;
 }
 
+/* Drops bpfd's pin of a link. The answer to the caller waits until the kernel has let go of the hook, so
+ * that an attach right after finds the place free (a tracepoint takes 64 programs). */
+static void unpin_link(const LinkInfo *l) {
+        int r;
+
+        if (unlink(l->pin_path) < 0) {
+                log_warning("Cannot unpin %s: %m", l->pin_path);
+                return;
+        }
+        if (l->target.kind == KIND_TRACEPOINT && l->target.tracepoint) {
+                r = tracepoint_wait_released(l->target.tracepoint, l->program_id);
+                if (r < 0)
+                        log_warning_errno(r, "Program %" PRIu32 " may still be on tracepoint %s: %m", l->program_id,
+                                          l->target.tracepoint);
+        }
+}
+
 int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         Group *g = g_hash_table_lookup(e->links, GUINT_TO_POINTER(link_id));
         _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
@@ -1951,8 +1968,8 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         /* The record no longer names the link; dropping the pin (or the slot) detaches it. */
         if (l->component_id)
                 remove_slot(e, l);
-        else if (unlink(l->pin_path) < 0)
-                log_warning("Cannot unpin %s: %m", l->pin_path);
+        else
+                unpin_link(l);
         log_info("Detached link %" PRIu32 " (%s).", link_id, l->attach_point);
         return 0;
 }
@@ -2018,8 +2035,8 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 g_hash_table_remove(e->links, GUINT_TO_POINTER(l->id));
                 if (l->component_id)
                         remove_slot(e, l);
-                else if (unlink(l->pin_path) < 0)
-                        log_warning("Cannot unpin %s: %m", l->pin_path);
+                else
+                        unpin_link(l);
         }
         if (unlink(p->pin_path) < 0)
                 log_warning("Cannot unpin %s: %m", p->pin_path);
