@@ -53,6 +53,7 @@ struct Engine {
         bool tcx_native;         /* the kernel has TCX; else tcx links are ordered cls_bpf filters */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
         char *image_cache, *image_config, *image_auth;
+        unsigned forgotten_programs; /* records whose program was gone at recovery (as after a reboot) */
 };
 
 /* ---- libbpf's messages: collected while a load runs, so errors can quote them ---- */
@@ -2084,7 +2085,12 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
                 return NULL;
         p->fd = bpf_obj_get(p->pin_path);
         if (p->fd < 0) {
-                log_warning("Program %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, p->pin_path);
+                /* No pin at all is what a reboot leaves (bpffs is empty again): counted, said once. */
+                if (errno == ENOENT) {
+                        log_debug("Program %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, p->pin_path);
+                        e->forgotten_programs++;
+                } else
+                        log_warning("Program %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, p->pin_path);
                 return NULL;
         }
         if (bpf_obj_get_info_by_fd(p->fd, &info, &len) < 0 || info.id != id) {
@@ -2462,6 +2468,9 @@ int engine_recover(Engine *e) {
         sweep_orphans(e);
         log_info("Recovered %u program(s) and %u link(s) from %s.", g_hash_table_size(e->programs),
                  g_hash_table_size(e->links), e->state_dir);
+        if (e->forgotten_programs > 0)
+                log_info("Forgot %u program(s) of the state that are no longer in the kernel (as after a reboot), "
+                         "with their links.", e->forgotten_programs);
         return r;
 }
 

@@ -149,8 +149,12 @@ static void on_polkit_answer(int authorized, const sd_bus_error *error, void *us
                 authorize_next(req);
                 return;
         }
-        if (error)
+        /* A caller that left before polkit looked at it is no news for the log. */
+        if (error && !sd_bus_error_has_name(error, "org.freedesktop.DBus.Error.NameHasNoOwner") &&
+            !strstr(strempty(error->message), "NameHasNoOwner"))
                 log_warning("polkit could not decide on %s: %s", check[0], error->message);
+        else if (error)
+                log_debug("polkit could not decide on %s: %s", check[0], error->message);
         request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "%s is not allowed to %s (polkit action %s%s).",
                       req->caller.uid == (uid_t) -1 ? "The caller" : "This user", action_verb(check[0]), check[0],
                       authorized == -EKEYREJECTED ? "; authentication is required and was not allowed for this call"
