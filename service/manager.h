@@ -64,6 +64,9 @@ void manager_emit_counts_changed(Manager *m);
 /* Dictionaries of ListPrograms/GetProgram and ListLinks/GetLink. */
 int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p);
 int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k);
+/* A program that a dispatcher runs for link l (an XDP or TC extension loaded from the program's object): bpfd's,
+ * with "component_of" (the program id bpfd reports) and "link". */
+int append_component_program_dict(sd_bus_message *reply, const KernelProgram *k, const LinkInfo *l);
 int append_link_dict(sd_bus_message *reply, const LinkInfo *l);
 
 #define PROPERTY_GETTER_ARGS                                                                                    \

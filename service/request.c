@@ -1183,8 +1183,23 @@ static int cmp_program_id(gconstpointer a, gconstpointer b) {
 }
 
 /* Managed programs from the view; with "all", every other program of the kernel after them. */
+/* component id → the link whose dispatcher slot runs that kernel program (an extension loaded for a managed
+ * program): such programs are bpfd's too. */
+static GHashTable *component_links(Manager *m) {
+        GHashTable *t = g_hash_table_new(NULL, NULL);
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, m->links);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                if (((const LinkInfo *) v)->component_id)
+                        g_hash_table_insert(t, GUINT_TO_POINTER(((const LinkInfo *) v)->component_id), v);
+        return t;
+}
+
 static int append_program_list(Request *req, sd_bus_message *reply) {
         g_autoptr(GPtrArray) list = hash_values(req->m->programs);
+        g_autoptr(GHashTable) components = component_links(req->m);
         int r;
 
         g_ptr_array_sort(list, cmp_program_id);
@@ -1194,8 +1209,11 @@ static int append_program_list(Request *req, sd_bus_message *reply) {
                         r = append_program_dict(reply, req->m, g_ptr_array_index(list, i));
         for (size_t i = 0; r >= 0 && i < req->n_kernel; i++)
                 if (!g_hash_table_contains(req->m->programs, GUINT_TO_POINTER(req->kernel[i].id)) &&
-                    !req->filter_kind && !req->filter_has_owner)
-                        r = append_kernel_program_dict(reply, &req->kernel[i]);
+                    !req->filter_kind && !req->filter_has_owner) {
+                        const LinkInfo *l = g_hash_table_lookup(components, GUINT_TO_POINTER(req->kernel[i].id));
+                        r = l ? append_component_program_dict(reply, &req->kernel[i], l)
+                              : append_kernel_program_dict(reply, &req->kernel[i]);
+                }
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 

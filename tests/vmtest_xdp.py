@@ -132,3 +132,23 @@ def test_vanished_interface_takes_its_chain_and_pins():
     finally:
         lib.run(["ip", "link", "del", name], check=False)
         unload(*[p["id"] for p in progs])
+
+
+def test_extensions_the_dispatcher_runs_are_listed_as_bpfds():
+    """The dispatcher runs, for each managed program, an extension loaded from its object: another kernel
+    program. list --all names it as bpfd's, with the program it runs for, not as someone else's."""
+    with Pair() as pair:
+        progs, _ = load(OBJ, "-p", "xdp_count_a", "-p", "xdp_count_b")
+        a, b = progs
+        try:
+            links = [attach(a, pair, 10), attach(b, pair, 20)]
+            everything = lib.bpfctl("--json", "list", "--all").json
+            ext = [p for p in everything if p.get("kernel_type") == "ext" and p["name"] in ("xdp_count_a", "xdp_count_b")]
+            assert len(ext) == 2, everything
+            for p in ext:
+                assert p["managed"] is True, p
+                assert p["component_of"] == {"xdp_count_a": a["id"], "xdp_count_b": b["id"]}[p["name"]], p
+                assert p["owner_uid"] == 0, p
+            assert {p["link"].rsplit("/", 1)[1] for p in ext} == {str(link["id"]) for link in links}
+        finally:
+            unload(a["id"], b["id"])
