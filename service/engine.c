@@ -1162,6 +1162,7 @@ static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
         g_key_file_set_uint64(kf, "Slot", "NetnsInode", l->netns_ino);
         g_key_file_set_uint64(kf, "Slot", "Ifindex", l->ifindex);
         g_key_file_set_uint64(kf, "Slot", "RunPrio", xdp_run_prio(l));
+        g_key_file_set_uint64(kf, "Slot", "Program", l->program_id); /* XDP alone: what runs is the program */
         if (l->target.direction)
                 g_key_file_set_string(kf, "Slot", "Direction", l->target.direction);
         if (l->tc_priority)
@@ -2164,7 +2165,7 @@ static void recover_journal(Engine *e, const char *path) {
         g_autofree gchar *netns = NULL;
         uint64_t ino, want_ino;
         unsigned run_prio;
-        uint32_t ifindex;
+        uint32_t ifindex, alone = 0;
         NetnsGuard guard;
         g_autoptr(GPtrArray) all = engine_all_links(e);
         size_t n = 0;
@@ -2218,12 +2219,14 @@ static void recover_journal(Engine *e, const char *path) {
                 if (l->component_id && l->ifindex == ifindex && l->netns_ino == want_ino && xdp_run_prio(l) == run_prio)
                         goto done; /* committed after all */
         }
+        alone = (uint32_t) g_key_file_get_uint64(kf, "Slot", "Program", NULL);
         if (netns_enter(netns, &daemon_caller, &guard) < 0)
                 goto done;
         if (netns_current_inode(&ino) >= 0 && ino == want_ino &&
             xdp_chain_list((int) ifindex, &entries, &n, NULL, NULL, NULL) >= 0)
                 for (size_t i = 0; i < n; i++)
-                        if (entries[i].run_prio == run_prio) {
+                        /* A slot of the dispatcher by its priority; a program attached alone by its id. */
+                        if ((run_prio && entries[i].run_prio == run_prio) || (alone && entries[i].prog_id == alone)) {
                                 log_info("Taking the uncommitted program %" PRIu32 " out of the XDP chain of ifindex %" PRIu32 ".",
                                          entries[i].prog_id, ifindex);
                                 (void) xdp_chain_remove((int) ifindex, entries[i].prog_id);
