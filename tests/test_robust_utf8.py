@@ -103,3 +103,17 @@ def test_libbpf_message_with_raw_bytes():
     # And bpfd is still there for everybody.
     assert lib.daemon.running
     lib.bpfctl("list")
+
+
+def test_image_label_quoted_from_the_puller():
+    """bpfd-image quotes a label of the image (80 bytes) in its error; bpfd passes it on."""
+    from test_image import push, registry, scratch, write_config
+    from test_image_load import daemon_with_images
+    with registry() as reg:
+        push(reg, "bad", "--labels", "not-json")
+        with daemon_with_images(write_config(reg), scratch()):
+            p = gdbus("PullImage", reg.ref("bad"), "Always")
+            assert "Timeout was reached" not in p.stderr, f"no reply:\n{p.stderr}"
+            assert p.returncode != 0 and "GDBus.Error:org.bpfd.Error." in p.stderr, p.stderr
+            assert "\ufffd" not in p.stderr and "迩" * 26 in p.stderr, p.stderr
+            assert "迩" * 27 not in p.stderr, p.stderr
