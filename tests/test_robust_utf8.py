@@ -117,3 +117,51 @@ def test_image_label_quoted_from_the_puller():
             assert p.returncode != 0 and "GDBus.Error:org.bpfd.Error." in p.stderr, p.stderr
             assert "\ufffd" not in p.stderr and "迩" * 26 in p.stderr, p.stderr
             assert "迩" * 27 not in p.stderr, p.stderr
+
+
+def test_registry_challenge_quoted_from_the_puller():
+    """A registry whose 401 names an authentication scheme bpfd-image does not know: its text (40 bytes) is
+    quoted in the error."""
+    import socket
+    import threading
+    from test_image import scratch
+    from test_image_load import daemon_with_images
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    answer = ("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: " + WIDE * 20 +
+              "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").encode()
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    conn.recv(65536)
+                    conn.sendall(answer)
+                except OSError:
+                    pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    config = os.path.join(scratch(), "registries.conf")
+    with open(config, "w") as f:
+        f.write(f"[127.0.0.1:{port}]\ninsecure=true\n")
+    try:
+        with daemon_with_images(config, scratch()):
+            p = gdbus("PullImage", f"127.0.0.1:{port}/bpfd/test:x", "Always")
+            assert "Timeout was reached" not in p.stderr, f"no reply:\n{p.stderr}"
+            assert "GDBus.Error:org.bpfd.Error." in p.stderr and "unsupported authentication" in p.stderr, p.stderr
+            assert "\ufffd" not in p.stderr and WIDE * 13 in p.stderr and WIDE * 14 not in p.stderr, p.stderr
+    finally:
+        stop.set()
+        t.join()
+        srv.close()
