@@ -1277,35 +1277,6 @@ static int xdp_occupied_error(Engine *e, const LinkInfo *l, sd_bus_error *error)
                                  l->target.interface, id);
 }
 
-/* Without the dispatcher (no freplace), the program the caller loaded is attached itself: what runs on the
- * interface is what bpfd reports, and no second copy shares its maps. */
-static int attach_xdp_alone(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, enum xdp_attach_mode mode,
-                            sd_bus_error *error) {
-        int r;
-
-        r = journal_write(e, u, l);
-        if (r < 0)
-                return r;
-        r = xdp_chain_attach_fd((int) l->ifindex, p->fd, mode, &l->component_id);
-        if (r == -EBUSY)
-                return xdp_occupied_error(e, l, error);
-        if (r == -EOPNOTSUPP)
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                         "Interface '%s' has no native XDP support (its driver cannot run XDP programs "
-                                         "in mode 'native'; mode 'skb' works on every interface).",
-                                         l->target.interface);
-        if (r == -ENODEV)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'.",
-                                         l->target.interface);
-        if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot attach the program to '%s': %s",
-                                         l->target.interface, xdp_chain_last_error());
-        g_ptr_array_add(u->slots, link_info_ref(l));
-        log_info("The kernel cannot run the XDP dispatcher: program %" PRIu32 " runs alone on %s.", p->id,
-                 l->target.interface);
-        return 0;
-}
-
 static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, sd_bus_error *error) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
@@ -1326,8 +1297,6 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                                 actions |= 1U << i;
         if (l->target.mode)
                 mode = streq(l->target.mode, "skb") ? XDP_MODE_SKB : streq(l->target.mode, "hw") ? XDP_MODE_HW : XDP_MODE_NATIVE;
-        if (xdp_chain_dispatcher_supported() == 0 && mode != XDP_MODE_HW)
-                return attach_xdp_alone(e, u, p, l, mode, error);
         r = map_reuse_lists(p, &names, &fds, &n);
         if (r < 0)
                 return r;
@@ -1348,6 +1317,11 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
         case -EOPNOTSUPP:
                 if (xdp_chain_plain_program((int) l->ifindex, &plain_id, NULL, 0) >= 0 && plain_id)
                         (void) xdp_occupied_error(e, l, error);
+                else if (mode == XDP_MODE_NATIVE)
+                        sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                          "Interface '%s' has no native XDP support (its driver cannot run XDP "
+                                          "programs in mode 'native'; mode 'skb' works on every interface).",
+                                          l->target.interface);
                 else
                         sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "Cannot attach to '%s': %s",
                                           l->target.interface, xdp_chain_last_error());
@@ -1364,6 +1338,18 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                 if (r < 0)
                         sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot add the program to the XDP chain of '%s': %s (%s)",
                                           l->target.interface, strerror(-r), xdp_chain_last_error());
+        }
+        if (r >= 0 && !is_dispatcher) {
+                /* libxdp fell back to attaching alone a copy it loaded from the object (the kernel cannot
+                 * run its dispatcher): put the caller's program itself in its place, so that what runs is
+                 * what bpfd reports; the copy goes when libxdp's descriptors close. */
+                r = xdp_chain_replace_plain((int) l->ifindex, l->component_id, p->fd);
+                if (r < 0) {
+                        (void) xdp_chain_remove((int) l->ifindex, l->component_id);
+                        sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot attach the program to '%s': %s",
+                                          l->target.interface, xdp_chain_last_error());
+                } else
+                        l->component_id = p->id;
         }
         if (r >= 0) {
                 r = 0;

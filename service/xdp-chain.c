@@ -279,10 +279,6 @@ static int foreign_program_error(const PlainProg *plain) {
         return -EBUSY;
 }
 
-int xdp_chain_dispatcher_supported(void) {
-        return probe_dispatcher_support();
-}
-
 int xdp_chain_plain_program(int ifindex, uint32_t *ret_id, char *ret_name, size_t name_size) {
         PlainProg plain;
         int r;
@@ -299,37 +295,35 @@ int xdp_chain_plain_program(int ifindex, uint32_t *ret_id, char *ret_name, size_
         return 0;
 }
 
-int xdp_chain_attach_fd(int ifindex, int prog_fd, enum xdp_attach_mode mode, uint32_t *ret_prog_id) {
-        struct bpf_prog_info info = {};
-        uint32_t len = sizeof(info);
-        uint32_t flags = XDP_FLAGS_UPDATE_IF_NOEXIST;
+int xdp_chain_replace_plain(int ifindex, uint32_t old_id, int prog_fd) {
+        _cleanup_close_ int old_fd = -1;
+        PlainProg plain;
         int r;
 
         assert(state.initialized);
         clear_error();
-        if (!IN_SET2(mode, XDP_MODE_UNSPEC, XDP_MODE_NATIVE) && mode != XDP_MODE_SKB) {
-                set_error("Unsupported XDP attach mode %d", (int) mode);
-                return -EINVAL;
-        }
         r = check_ifindex(ifindex);
         if (r < 0)
                 return r;
-        if (bpf_prog_get_info_by_fd(prog_fd, &info, &len) < 0)
-                return -errno;
-        flags |= mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : 0;
-        if (bpf_xdp_attach(ifindex, prog_fd, flags, NULL) < 0) {
-                r = -errno;
-                if (r == -EOPNOTSUPP)
-                        set_error("The interface's driver has no native XDP support");
-                else if (IN_SET2(r, -EBUSY, -EEXIST))
-                        set_error("The interface already carries an XDP program");
-                else
-                        set_error("The kernel refused the XDP program: %s", strerror(-r));
-                return r == -EEXIST ? -EBUSY : r;
+        r = query_plain(ifindex, &plain);
+        if (r < 0)
+                return r;
+        if (plain.id != old_id) {
+                set_error("XDP program %u is not on the interface", old_id);
+                return -ENOENT;
         }
-        if (ret_prog_id)
-                *ret_prog_id = info.id;
-        return (int) info.id;
+        old_fd = bpf_prog_get_fd_by_id(old_id);
+        if (old_fd < 0)
+                return -errno;
+        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+        if (bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_REPLACE |
+                           (plain.mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE), &opts) < 0) {
+                r = -errno;
+                set_error("The kernel refused to put the program in place of XDP program %u: %s", old_id,
+                          strerror(-r));
+                return r;
+        }
+        return 0;
 }
 
 static bool mode_valid(enum xdp_attach_mode mode) {

@@ -66,14 +66,10 @@ typedef struct XdpChainEntry {
 int xdp_chain_list(int ifindex, XdpChainEntry **ret, size_t *ret_n, enum xdp_attach_mode *ret_mode,
                    bool *ret_is_dispatcher, uint32_t *ret_main_prog_id);
 
-/* Whether the kernel can run libxdp's dispatcher (freplace): 1 or 0 (cached), or a negative errno. */
-int xdp_chain_dispatcher_supported(void);
-
-/* Attaches the loaded XDP program prog_fd itself to ifindex, alone (for kernels that cannot run the
- * dispatcher: the program the caller loaded is the one that runs, no copy). Only on a free interface:
- * -EBUSY if it carries a program, -EOPNOTSUPP if mode is XDP_MODE_NATIVE and the driver has no native XDP.
- * Returns the program's id. xdp_chain_remove() detaches it again. */
-int xdp_chain_attach_fd(int ifindex, int prog_fd, enum xdp_attach_mode mode, uint32_t *ret_prog_id);
+/* Puts the loaded XDP program prog_fd in the place of the plain program old_id on ifindex, atomically
+ * (XDP_FLAGS_REPLACE), in the same mode: for libxdp's fallback without dispatcher, which attaches a copy it
+ * loads itself. -ENOENT if old_id is not what the interface runs. */
+int xdp_chain_replace_plain(int ifindex, uint32_t old_id, int prog_fd);
 
 /* The id (and name) of a plain XDP program on ifindex, i.e. one that is not libxdp's dispatcher; *ret_id
  * 0 if there is none. */
