@@ -13,9 +13,37 @@
 /* Only a stuck polkit or kernel call holds bpfd this long; systemd's stop timeout is longer still. */
 #define STOP_TIMEOUT_USEC (60ULL * 1000000ULL)
 
+static bool release_sent, name_released;
+
+static int on_name_released(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        name_released = true; /* or it was never ours: either way no call for org.bpfd comes here any more */
+        return 0;
+}
+
 static void maybe_exit(Manager *m) {
+        int r;
+
         if (m->requests_in_flight > 0 || worker_pending(m->worker) > 0)
                 return;
+        /* Give the name back first, so that the bus routes no further calls to us; calls that came before
+         * are in our queue, and get their answer below. */
+        if (!name_released) {
+                if (!release_sent) {
+                        release_sent = true;
+                        r = sd_bus_release_name_async(m->bus, NULL, "org.bpfd", on_name_released, m);
+                        if (r < 0)
+                                name_released = true;
+                }
+                if (!name_released)
+                        return;
+        }
+        /* Not from within a bus callback (this is a post source): answer what is queued (the filter refuses
+         * it), until nothing is left. */
+        while (sd_bus_process(m->bus, NULL) > 0)
+                ;
+        if (m->requests_in_flight > 0 || worker_pending(m->worker) > 0)
+                return;
+        (void) sd_bus_flush(m->bus);
         m->stop_post = sd_event_source_disable_unref(m->stop_post);
         (void) sd_event_exit(m->event, 0);
 }
