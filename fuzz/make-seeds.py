@@ -212,6 +212,27 @@ def main():
         "[Link 8]\nkind=tracepoint\ntracepoint=syscalls/sys_enter_getpid\n")
 
     build = os.environ.get("BPFD_BUILD_DIR") or os.path.join(os.path.dirname(HERE), "build")
+    # A whole image for fuzz-image-pull: manifest, config, layer (a tar.gz of an object), "--8<--" apart.
+    obj_path = os.path.join(build, "bpf", "tracepoint_counter.bpf.o")
+    obj = open(obj_path, "rb").read() if os.path.exists(obj_path) else b"\x7fELF" + b"\0" * 60
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        ti = tarfile.TarInfo("tracepoint_counter.bpf.o")
+        ti.size = len(obj)
+        tf.addfile(ti, io.BytesIO(obj))
+    layer = gzip.compress(buf.getvalue(), mtime=0)
+    manifest = ('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+                '"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"@CONFIG@","size":1},'
+                '"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"@LAYER@",'
+                '"size":1}]}').encode()
+    config = ('{"architecture":"amd64","os":"linux","config":{"Labels":{"io.ebpf.programs":'
+              '"{\\"count_getpid\\":\\"tracepoint\\"}","io.ebpf.maps":"{\\"counter\\":\\"array\\"}"}}}').encode()
+    sep = b"\n--8<--\n"
+    put("fuzz-image-pull", "v2-gzip", manifest + sep + config + sep + layer)
+    put("fuzz-image-pull", "v2-tar", manifest + sep + config + sep + buf.getvalue())
+    put("fuzz-image-pull", "v1-labels", manifest + sep +
+        b'{"config":{"Labels":{"io.ebpf.bpf_function_name":"count_getpid","io.ebpf.program_type":"tracepoint",'
+        b'"io.ebpf.filename":"tracepoint_counter.bpf.o"}}}' + sep + layer)
     bpf = os.path.join(build, "bpf")
     if os.path.isdir(bpf):
         for f in sorted(os.listdir(bpf)):

@@ -47,6 +47,10 @@ def test_image_json():
     fuzz("fuzz-image-json")
 
 
+def test_image_pull():
+    fuzz("fuzz-image-pull")
+
+
 def test_image_tar():
     fuzz("fuzz-image-tar")
 
