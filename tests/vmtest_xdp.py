@@ -141,9 +141,12 @@ def test_extensions_the_dispatcher_runs_are_listed_as_bpfds():
         progs, _ = load(OBJ, "-p", "xdp_count_a", "-p", "xdp_count_b")
         a, b = progs
         try:
+            before = {p["id"] for p in lib.bpfctl("--json", "list", "--all").json}
             links = [attach(a, pair, 10), attach(b, pair, 20)]
             everything = lib.bpfctl("--json", "list", "--all").json
-            ext = [p for p in everything if p.get("kernel_type") == "ext" and p["name"] in ("xdp_count_a", "xdp_count_b")]
+            # the extensions loaded for this chain (libxdp keeps a component's program across rebuilds)
+            running = {p["id"] for p in everything if p["id"] not in before and p.get("kernel_type") == "ext"}
+            ext = [p for p in everything if p["id"] in running and p["name"] in ("xdp_count_a", "xdp_count_b")]
             assert len(ext) == 2, everything
             for p in ext:
                 assert p["managed"] is True, p
