@@ -6,6 +6,7 @@
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 
@@ -114,6 +115,46 @@ static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_
                                          "The kernel refused to attach the program to tracepoint '%s': %s",
                                          tracepoint, strerror(-r));
         return 0;
+}
+
+int tracepoint_wait_released(const char *tracepoint, uint32_t prog_id) {
+        struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof attr, .sample_period = 1 };
+        struct {
+                struct perf_event_query_bpf q;
+                uint32_t ids[64];
+        } query;
+        _cleanup_close_ int pfd = -1;
+        char path[512];
+        unsigned id;
+        int r;
+
+        snprintf(path, sizeof path, "/sys/kernel/tracing/events/%s/id", tracepoint);
+        r = read_uint_file(path, &id);
+        if (r == -ENOENT) {
+                snprintf(path, sizeof path, "/sys/kernel/debug/tracing/events/%s/id", tracepoint);
+                r = read_uint_file(path, &id);
+        }
+        if (r < 0)
+                return r;
+        attr.config = id;
+        pfd = perf_event_open_raw(&attr, -1);
+        if (pfd < 0)
+                return pfd;
+        /* The kernel frees an unpinned link after an RCU grace period and in a work item; only then is the
+         * program out of the tracepoint's array (64 programs at most). Bounded: 5 s. */
+        for (unsigned i = 0; i < 500; i++) {
+                bool found = false;
+
+                query.q = (struct perf_event_query_bpf) { .ids_len = ELEMENTSOF(query.ids) };
+                if (ioctl(pfd, PERF_EVENT_IOC_QUERY_BPF, &query.q) < 0)
+                        return -errno;
+                for (uint32_t k = 0; k < MIN(query.q.prog_cnt, (uint32_t) ELEMENTSOF(query.ids)); k++)
+                        found = found || query.q.ids[k] == prog_id;
+                if (!found)
+                        return 0;
+                (void) usleep(10 * 1000);
+        }
+        return -ETIMEDOUT;
 }
 
 /* kprobe and uprobe events come from their PMUs in sysfs; the retprobe flag is a bit whose position the PMU

@@ -16,3 +16,7 @@ int attach_program(int prog_fd, int expected_attach_type, const AttachTarget *ta
 int cgroup_attach_type_from_string(const char *s);
 const char *cgroup_attach_type_to_string(int type);
 
+/* Waits until the kernel has taken program prog_id out of the tracepoint (after its link was unpinned):
+ * the tracepoint's slots (64) are free again when this returns 0. -ETIMEDOUT after 5 s. */
+int tracepoint_wait_released(const char *tracepoint, uint32_t prog_id);
+

@@ -266,6 +266,30 @@ int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
         return sd_bus_message_close_container(reply);
 }
 
+int append_component_program_dict(sd_bus_message *reply, const KernelProgram *k, const LinkInfo *l) {
+        _cleanup_free_ char *prog = program_object_path(l->program_id), *link = link_object_path(l->id);
+        int r;
+
+        if (!prog || !link)
+                return -ENOMEM;
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        DICT("id", "u", k->id);
+        DICT("name", "s", k->name);
+        DICT("kind", "s", strempty(kind_to_string(k->kind)));
+        DICT("kernel_type", "s", k->kernel_type);
+        DICT("tag", "s", k->tag);
+        DICT("load_time", "t", k->load_time_usec);
+        DICT_WITH("map_ids", "au", sd_bus_message_append_array(reply, 'u', k->map_ids, k->n_map_ids * sizeof(uint32_t)));
+        DICT("owner_uid", "u", (uint32_t) l->owner_uid);
+        DICT("managed", "b", 1);
+        DICT("component_of", "u", l->program_id);
+        DICT("component_of_path", "o", prog);
+        DICT("link", "o", link);
+        return sd_bus_message_close_container(reply);
+}
+
 int append_link_dict(sd_bus_message *reply, const LinkInfo *l) {
         _cleanup_free_ char *path = link_object_path(l->id), *prog = program_object_path(l->program_id);
         int r;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "polkit.h"
 #include "spec-file.h"
+#include "utf8.h"
 
 static void spec_job_free(SpecJob *j) {
         image_pull_free(j->pull);
@@ -63,8 +64,11 @@ static void spec_job_fail(SpecJob *j, const char *name, const char *fmt, ...) {
         if (vasprintf(&text, fmt, ap) < 0)
                 text = NULL;
         va_end(ap);
-        if (j->msg)
-                (void) sd_bus_reply_method_errorf(j->msg, name, "%s", text ?: "Out of memory.");
+        if (j->msg) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                (void) sd_bus_error_set(&e, name, text ?: "Out of memory.");
+                (void) bpfd_reply_error(j->msg, &e);
+        }
         spec_job_free(j);
 }
 
@@ -185,7 +189,7 @@ static void spec_job_finish(SpecJob *j) {
                 view_set(s, TAKE_PTR(a->view));
         if (j->msg) {
                 if (sd_bus_error_is_set(&a->error))
-                        (void) sd_bus_reply_method_error(j->msg, &a->error);
+                        (void) bpfd_reply_error(j->msg, &a->error);
                 else if (j->op == SPEC_OP_REMOVE)
                         (void) sd_bus_reply_method_return(j->msg, NULL);
                 else
@@ -313,7 +317,7 @@ static void spec_job_done(Job *job) {
         }
         if (j->msg && (j->op == SPEC_OP_PLAN || j->op == SPEC_OP_INSPECT)) {
                 if (sd_bus_error_is_set(&j->a->error)) {
-                        (void) sd_bus_reply_method_error(j->msg, &j->a->error);
+                        (void) bpfd_reply_error(j->msg, &j->a->error);
                         spec_job_free(j);
                         return;
                 }
@@ -400,8 +404,8 @@ static int read_spec_name(sd_bus_message *msg, const char **ret, sd_bus_error *e
                 return r;
         if (!spec_name_valid(*ret))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "'%.64s' is not a spec name (1 to %u letters, digits, '_', '-', '.', not "
-                                         "starting with '.' or '-').", *ret, SPEC_NAME_MAX);
+                                         "'%.*s' is not a spec name (1 to %u letters, digits, '_', '-', '.', not "
+                                         "starting with '.' or '-').", UTF8_CUT(*ret, 64), SPEC_NAME_MAX);
         return 0;
 }
 

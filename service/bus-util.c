@@ -3,6 +3,7 @@
 
 #include "bus-util.h"
 #include "errors.h"
+#include "utf8.h"
 
 int bus_read_options(sd_bus_message *m, const char *what, const BusOption *options, void *userdata,
                      sd_bus_error *error) {
@@ -25,8 +26,8 @@ int bus_read_options(sd_bus_message *m, const char *what, const BusOption *optio
                         if (streq(o->key, key))
                                 break;
                 if (!o->key)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Unknown %s option '%.64s'.",
-                                                 what, key);
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Unknown %s option '%.*s'.",
+                                                 what, UTF8_CUT(key, 64));
                 for (size_t i = 0; i < n_seen; i++)
                         if (streq(seen[i], o->key))
                                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,

@@ -58,6 +58,7 @@ struct Engine {
         bool tcx_native;         /* the kernel has TCX; else tcx links are ordered cls_bpf filters */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
         GHashTable *scan_slots;  /* during an interface scan: component id → LinkInfo* of a dispatcher slot */
+        unsigned forgotten_programs; /* records whose program was gone at recovery (as after a reboot) */
 };
 
 /* ---- libbpf's messages: collected while a load runs, so errors can quote them ---- */
@@ -945,6 +946,7 @@ static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
         g_key_file_set_uint64(kf, "Slot", "NetnsInode", l->netns_ino);
         g_key_file_set_uint64(kf, "Slot", "Ifindex", l->ifindex);
         g_key_file_set_uint64(kf, "Slot", "RunPrio", xdp_run_prio(l));
+        g_key_file_set_uint64(kf, "Slot", "Program", l->program_id); /* XDP alone: what runs is the program */
         if (l->target.direction)
                 g_key_file_set_string(kf, "Slot", "Direction", l->target.direction);
         if (l->tc_priority)
@@ -1028,6 +1030,37 @@ static int read_kept_object(const ProgramInfo *p, const char *object_path, char 
         return 0;
 }
 
+/* Whether the XDP program prog_id on the link's interface is the slot of one of bpfd's links. */
+static bool xdp_program_is_ours(Engine *e, const LinkInfo *l, uint32_t prog_id) {
+        g_autoptr(GPtrArray) all = engine_all_links(e);
+
+        for (guint k = 0; k < all->len; k++) {
+                const LinkInfo *o = g_ptr_array_index(all, k);
+                if (o->target.kind == KIND_XDP && o->component_id == prog_id && o->ifindex == l->ifindex &&
+                    o->netns_ino == l->netns_ino)
+                        return true;
+        }
+        return false;
+}
+
+/* The interface already runs a plain XDP program: name it, and say whether it is bpfd's. */
+static int xdp_occupied_error(Engine *e, const LinkInfo *l, sd_bus_error *error) {
+        char name[64] = "";
+        uint32_t id = 0;
+
+        if (xdp_chain_plain_program((int) l->ifindex, &id, name, sizeof(name)) < 0 || id == 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "Interface '%s' already runs an XDP program.", l->target.interface);
+        if (!xdp_program_is_ours(e, l, id))
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                                         "Interface '%s' already runs program %" PRIu32 " (%s), not loaded by bpfd.",
+                                         l->target.interface, id, name);
+        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                 "This kernel cannot run libxdp's dispatcher (it needs freplace), so '%s' takes one "
+                                 "XDP program only, and it has one already (program %" PRIu32 " of bpfd).",
+                                 l->target.interface, id);
+}
+
 static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, sd_bus_error *error) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
@@ -1036,6 +1069,7 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
         unsigned actions = 0;
         size_t size, n = 0;
         bool is_dispatcher = false;
+        uint32_t plain_id = 0;
         int r;
 
         r = read_kept_object(p, object_path, &obj, &size, error);
@@ -1062,16 +1096,19 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                                   l->target.interface, XDP_CHAIN_MAX);
                 break;
         case -EBUSY:
-                sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
-                                  "'%s' carries an XDP program that does not use libxdp's dispatcher; bpfd never "
-                                  "replaces someone else's program (%s).",
-                                  l->target.interface, xdp_chain_last_error());
+                (void) xdp_occupied_error(e, l, error);
                 break;
         case -EOPNOTSUPP:
-                sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                  "This kernel cannot run libxdp's dispatcher (it needs freplace), so '%s' takes one "
-                                  "XDP program only, and it has one already.",
-                                  l->target.interface);
+                if (xdp_chain_plain_program((int) l->ifindex, &plain_id, NULL, 0) >= 0 && plain_id)
+                        (void) xdp_occupied_error(e, l, error);
+                else if (mode == XDP_MODE_NATIVE)
+                        sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                          "Interface '%s' has no native XDP support (its driver cannot run XDP "
+                                          "programs in mode 'native'; mode 'skb' works on every interface).",
+                                          l->target.interface);
+                else
+                        sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "Cannot attach to '%s': %s",
+                                          l->target.interface, xdp_chain_last_error());
                 break;
         case -ENODEV:
                 sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'.",
@@ -1085,6 +1122,18 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                 if (r < 0)
                         sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot add the program to the XDP chain of '%s': %s (%s)",
                                           l->target.interface, strerror(-r), xdp_chain_last_error());
+        }
+        if (r >= 0 && !is_dispatcher) {
+                /* libxdp fell back to attaching alone a copy it loaded from the object (the kernel cannot
+                 * run its dispatcher): put the caller's program itself in its place, so that what runs is
+                 * what bpfd reports; the copy goes when libxdp's descriptors close. */
+                r = xdp_chain_replace_plain((int) l->ifindex, l->component_id, p->fd);
+                if (r < 0) {
+                        (void) xdp_chain_remove((int) l->ifindex, l->component_id);
+                        sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot attach the program to '%s': %s",
+                                          l->target.interface, xdp_chain_last_error());
+                } else
+                        l->component_id = p->id;
         }
         if (r >= 0) {
                 r = 0;
@@ -1678,6 +1727,23 @@ static LinkInfo *group_steal_link(Group *g, uint32_t id) {
         return NULL;
 }
 
+/* Drops bpfd's pin of a link. The answer to the caller waits until the kernel has let go of the hook, so
+ * that an attach right after finds the place free (a tracepoint takes 64 programs). */
+static void unpin_link(const LinkInfo *l) {
+        int r;
+
+        if (unlink(l->pin_path) < 0) {
+                log_warning("Cannot unpin %s: %m", l->pin_path);
+                return;
+        }
+        if (l->target.kind == KIND_TRACEPOINT && l->target.tracepoint) {
+                r = tracepoint_wait_released(l->target.tracepoint, l->program_id);
+                if (r < 0)
+                        log_warning_errno(r, "Program %" PRIu32 " may still be on tracepoint %s: %m", l->program_id,
+                                          l->target.tracepoint);
+        }
+}
+
 int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         Group *g = g_hash_table_lookup(e->links, GUINT_TO_POINTER(link_id));
         _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
@@ -1695,8 +1761,8 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         /* The record no longer names the link; dropping the pin (or the slot) detaches it. */
         if (l->component_id)
                 remove_slot(e, l);
-        else if (unlink(l->pin_path) < 0)
-                log_warning("Cannot unpin %s: %m", l->pin_path);
+        else
+                unpin_link(l);
         log_info("Detached link %" PRIu32 " (%s).", link_id, l->attach_point);
         return 0;
 }
@@ -1752,8 +1818,8 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 g_hash_table_remove(e->links, GUINT_TO_POINTER(l->id));
                 if (l->component_id)
                         remove_slot(e, l);
-                else if (unlink(l->pin_path) < 0)
-                        log_warning("Cannot unpin %s: %m", l->pin_path);
+                else
+                        unpin_link(l);
         }
         if (unlink(p->pin_path) < 0)
                 log_warning("Cannot unpin %s: %m", p->pin_path);
@@ -1803,7 +1869,12 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
                 return NULL;
         p->fd = bpf_obj_get(p->pin_path);
         if (p->fd < 0) {
-                log_warning("Program %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, p->pin_path);
+                /* No pin at all is what a reboot leaves (bpffs is empty again): counted, said once. */
+                if (errno == ENOENT) {
+                        log_debug("Program %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, p->pin_path);
+                        e->forgotten_programs++;
+                } else
+                        log_warning("Program %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, p->pin_path);
                 return NULL;
         }
         if (bpf_obj_get_info_by_fd(p->fd, &info, &len) < 0 || info.id != id) {
@@ -1877,7 +1948,7 @@ static void recover_journal(Engine *e, const char *path) {
         g_autofree gchar *netns = NULL;
         uint64_t ino, want_ino;
         unsigned run_prio;
-        uint32_t ifindex;
+        uint32_t ifindex, alone = 0;
         NetnsGuard guard;
         g_autoptr(GPtrArray) all = engine_all_links(e);
         size_t n = 0;
@@ -1931,12 +2002,14 @@ static void recover_journal(Engine *e, const char *path) {
                 if (l->component_id && l->ifindex == ifindex && l->netns_ino == want_ino && xdp_run_prio(l) == run_prio)
                         goto done; /* committed after all */
         }
+        alone = (uint32_t) g_key_file_get_uint64(kf, "Slot", "Program", NULL);
         if (netns_enter(netns, &daemon_caller, &guard) < 0)
                 goto done;
         if (netns_current_inode(&ino) >= 0 && ino == want_ino &&
             xdp_chain_list((int) ifindex, &entries, &n, NULL, NULL, NULL) >= 0)
                 for (size_t i = 0; i < n; i++)
-                        if (entries[i].run_prio == run_prio) {
+                        /* A slot of the dispatcher by its priority; a program attached alone by its id. */
+                        if ((run_prio && entries[i].run_prio == run_prio) || (alone && entries[i].prog_id == alone)) {
                                 log_info("Taking the uncommitted program %" PRIu32 " out of the XDP chain of ifindex %" PRIu32 ".",
                                          entries[i].prog_id, ifindex);
                                 (void) xdp_chain_remove((int) ifindex, entries[i].prog_id);
@@ -2181,6 +2254,9 @@ int engine_recover(Engine *e) {
         sweep_orphans(e);
         log_info("Recovered %u program(s) and %u link(s) from %s.", g_hash_table_size(e->programs),
                  g_hash_table_size(e->links), e->state_dir);
+        if (e->forgotten_programs > 0)
+                log_info("Forgot %u program(s) of the state that are no longer in the kernel (as after a reboot), "
+                         "with their links.", e->forgotten_programs);
         return r;
 }
 

@@ -2,8 +2,43 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "errors.h"
+#include "utf8.h"
+
+#undef sd_bus_error_setf
+
+int bpfd_error_setf(sd_bus_error *e, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *clean = NULL;
+        int saved_errno = errno, r;
+        va_list ap;
+
+        errno = saved_errno; /* for %m */
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                msg = NULL;
+        clean = msg ? utf8_escape_invalid(msg) : NULL;
+        r = sd_bus_error_set(e, name, clean ?: "Out of memory.");
+        errno = saved_errno;
+        return r;
+}
+
+int bpfd_reply_error(sd_bus_message *msg, const sd_bus_error *e) {
+        _cleanup_(sd_bus_error_free) sd_bus_error clean = SD_BUS_ERROR_NULL;
+        int r;
+
+        (void) bpfd_error_setf(&clean, e && e->name ? e->name : BPFD_ERROR_FAILED, "%s",
+                               e && e->message ? e->message : "The request failed.");
+        r = sd_bus_reply_method_error(msg, sd_bus_error_is_set(&clean) ? &clean : e);
+        if (r < 0)
+                r = sd_bus_reply_method_errorf(msg, BPFD_ERROR_FAILED,
+                                               "The request failed, and its error could not be sent (%s).",
+                                               strerror(-r));
+        return r;
+}
 
 int bpfd_error_set_errnof(sd_bus_error *e, int error, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
@@ -15,7 +50,7 @@ int bpfd_error_set_errnof(sd_bus_error *e, int error, const char *fmt, ...) {
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        (void) sd_bus_error_set(e, IN_SET2(error, EACCES, EPERM) ? BPFD_ERROR_PERMISSION_DENIED : BPFD_ERROR_FAILED,
-                                msg ?: "Out of memory.");
+        (void) bpfd_error_setf(e, IN_SET2(error, EACCES, EPERM) ? BPFD_ERROR_PERMISSION_DENIED : BPFD_ERROR_FAILED,
+                               "%s", msg ?: "Out of memory.");
         return -error;
 }

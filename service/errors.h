@@ -19,6 +19,17 @@
 #define BPFD_ERROR_KEY_NOT_FOUND "org.bpfd.Error.KeyNotFound"
 #define BPFD_ERROR_FAILED "org.bpfd.Error.Failed"
 
+/* sd_bus_error_setf() whose message is always valid UTF-8: invalid bytes (from a library's message, a file,
+ * a cut string) are written as \xNN. sd-bus refuses to send a message with invalid UTF-8, and the caller
+ * would get no reply at all. Every sd_bus_error_setf() of the service goes through it (the macro below),
+ * so no quoting site can forget it. */
+int bpfd_error_setf(sd_bus_error *e, const char *name, const char *fmt, ...) _printf_(3, 4);
+#define sd_bus_error_setf bpfd_error_setf
+
+/* Sends e as the reply to msg, with its message made valid UTF-8; if that reply cannot be built or sent,
+ * a generic org.bpfd.Error.Failed, so that the caller never waits for NoReply. */
+int bpfd_reply_error(sd_bus_message *msg, const sd_bus_error *e);
+
 /* Like sd_bus_error_set_errnof(), but with bpfd's own names (PermissionDenied for EACCES and EPERM, Failed
  * for the rest): callers always get an org.bpfd.Error. */
 int bpfd_error_set_errnof(sd_bus_error *e, int error, const char *fmt, ...) _printf_(3, 4);

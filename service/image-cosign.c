@@ -114,7 +114,7 @@ int cosign_verify(const char *sig_manifest, size_t sig_size, const char *manifes
                 if (!JSON_NODE_HOLDS_OBJECT(ln))
                         continue;
                 l = json_node_get_object(ln);
-                media = json_object_get_string_member_with_default(l, "mediaType", "");
+                media = json_object_get_string_member_with_default(l, "mediaType", "") ?: ""; /* NULL for a value that is no string */
                 digest = json_object_get_string_member_with_default(l, "digest", NULL);
                 ann = json_object_has_member(l, "annotations") ? json_object_get_object_member(l, "annotations") : NULL;
                 sig_b64 = ann ? json_object_get_string_member_with_default(ann, COSIGN_SIGNATURE_ANNOTATION, NULL) : NULL;

@@ -10,6 +10,7 @@
 
 #include "image-registry.h"
 #include "image-util.h"
+#include "utf8.h"
 
 #define MANIFEST_ACCEPT "Accept: application/vnd.oci.image.manifest.v1+json, " \
         "application/vnd.oci.image.index.v1+json, " \
@@ -508,8 +509,8 @@ static int client_get(RegistryClient *c, const char *path, const char *accept, s
                                         return -ENOMEM;
                                 continue;
                         }
-                        return image_error(err, -EACCES, "registry %s: unsupported authentication \"%.40s\"",
-                                           c->registry, challenge);
+                        return image_error(err, -EACCES, "registry %s: unsupported authentication \"%.*s\"",
+                                           c->registry, UTF8_CUT(challenge, 40));
                 }
                 response_done(&resp);
                 if (status == 401 || status == 403)

@@ -20,6 +20,7 @@
 #include "image-tar.h"
 #include "image-util.h"
 #include "image.h"
+#include "utf8.h"
 
 #define MAX_MANIFEST_SIZE (4u * 1024u * 1024u)
 #define MAX_CONFIG_SIZE (4u * 1024u * 1024u)
@@ -376,7 +377,7 @@ static const char *host_arch(void) {
 }
 
 static bool is_index(JsonObject *m) {
-        const char *mt = json_object_get_string_member_with_default(m, "mediaType", "");
+        const char *mt = json_object_get_string_member_with_default(m, "mediaType", "") ?: ""; /* NULL for a value that is no string */
         return streq(mt, "application/vnd.oci.image.index.v1+json") ||
                streq(mt, "application/vnd.docker.distribution.manifest.list.v2+json") ||
                (!*mt && json_object_has_member(m, "manifests") && !json_object_has_member(m, "layers"));
@@ -393,8 +394,8 @@ static int index_pick(Pull *p, JsonObject *index, const char *index_digest, char
                 JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
                 JsonObject *plat = o && json_object_has_member(o, "platform") ? json_object_get_object_member(o, "platform") : NULL;
                 if (plat &&
-                    streq(json_object_get_string_member_with_default(plat, "os", ""), "linux") &&
-                    streq(json_object_get_string_member_with_default(plat, "architecture", ""), host_arch()))
+                    streq_ptr(json_object_get_string_member_with_default(plat, "os", ""), "linux") &&
+                    streq_ptr(json_object_get_string_member_with_default(plat, "architecture", ""), host_arch()))
                         pick = json_object_get_string_member_with_default(o, "digest", NULL);
         }
         if (!pick && n == 1) {
@@ -436,7 +437,7 @@ static int parse_label_map(Pull *p, const char *label, const char *value, ImageP
         int r;
 
         if (!o)
-                return image_error(p->err, -EPROTO, "label %s is not a JSON object: %.80s", label, value);
+                return image_error(p->err, -EPROTO, "label %s is not a JSON object: %.*s", label, UTF8_CUT(value, 80));
         members = json_object_get_members(o);
         for (GList *l = members; l; l = l->next) {
                 JsonNode *v = json_object_get_member(o, l->data);

@@ -313,6 +313,8 @@ static void manager_done(Manager *m) {
         m->worker = worker_stop(m->worker);
         manager_deferred_done(m);
         sd_event_source_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->stop_post);
+        sd_event_source_disable_unref(m->stop_timer);
         if (m->programs)
                 g_hash_table_unref(m->programs);
         view_index_done(&m->index);
@@ -407,8 +409,6 @@ int main(int argc, char *argv[]) {
         r = sd_event_default(&m.event);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m"), 1;
-        (void) sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
-        (void) sd_event_add_signal(m.event, NULL, SIGINT, NULL, NULL);
         (void) sd_event_add_signal(m.event, NULL, SIGHUP, on_sighup, &m);
         r = worker_attach_event(m.worker, m.event);
         if (r < 0)
@@ -425,6 +425,9 @@ int main(int argc, char *argv[]) {
         r = image_puller_watch(m.event, on_image_puller_lost, &m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the image puller: %m"), 1;
+        r = manager_watch_stop_signals(&m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch for SIGTERM: %m"), 1;
 
         startup = calloc(1, sizeof(StartupJob));
         if (!startup)

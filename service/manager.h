@@ -41,6 +41,9 @@ typedef struct Manager {
         bool counts_dirty;
         GHashTable *links_dirty; /* program ids whose Links changed */
         struct SpecManager *specs; /* bus-spec.c */
+        /* SIGTERM: new calls are refused, those in flight are answered, then the loop exits (shutdown.c). */
+        bool stopping;
+        sd_event_source *stop_post, *stop_timer;
 } Manager;
 
 char *program_object_path(uint32_t id);
@@ -58,6 +61,8 @@ void manager_scan_interface(Manager *m, uint64_t netns_ino, uint32_t ifindex);
 void manager_view_put_interface(Manager *m, InterfaceInfo *i);
 int method_list_interfaces(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void manager_note_activity(Manager *m);
+/* SIGTERM and SIGINT end bpfd only after every request in flight got its answer. */
+int manager_watch_stop_signals(Manager *m);
 
 /* Changes of the view, with the signals a watching client expects. Callers reply first and change the view
  * right after, in the same dispatch: no other call can see the gap, and the caller waits for no signal. The
@@ -80,6 +85,9 @@ void manager_deferred_done(Manager *m);
 /* Dictionaries of ListPrograms/GetProgram and ListLinks/GetLink. */
 int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p);
 int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k);
+/* A program that a dispatcher runs for link l (an XDP or TC extension loaded from the program's object): bpfd's,
+ * with "component_of" (the program id bpfd reports) and "link". */
+int append_component_program_dict(sd_bus_message *reply, const KernelProgram *k, const LinkInfo *l);
 int append_link_dict(sd_bus_message *reply, const LinkInfo *l);
 
 #define PROPERTY_GETTER_ARGS                                                                                    \

@@ -24,6 +24,7 @@
 #include "bus-caller.h"
 #include "polkit-details.h"
 #include <sys/syscall.h>
+#include "utf8.h"
 
 typedef enum Operation {
         OP_LOAD_INSPECT,
@@ -123,7 +124,7 @@ static Request *request_new(Manager *m, sd_bus_message *msg, Operation op) {
 
 static void request_fail(Request *req, const sd_bus_error *e) {
         stats_finish(&req->stats, e->name);
-        (void) sd_bus_reply_method_error(req->msg, e);
+        (void) bpfd_reply_error(req->msg, e);
         request_free(req);
 }
 
@@ -137,7 +138,7 @@ static void request_failf(Request *req, const char *name, const char *fmt, ...) 
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        sd_bus_error_set(&e, name, msg ?: "Out of memory.");
+        (void) bpfd_error_setf(&e, name, "%s", msg ?: "Out of memory.");
         request_fail(req, &e);
 }
 
@@ -179,7 +180,12 @@ static void on_polkit_answer(int authorized, const sd_bus_error *error, void *us
                 if (streq(d[0], "polkit.message") && strncmp(d[1], "Authentication is required to ", 30) == 0)
                         what = d[1] + 30;
         if (error) {
-                log_warning("polkit could not decide on %s: %s", check[0], error->message);
+                /* A caller that left before polkit looked at it is no news for the log. */
+                if (sd_bus_error_has_name(error, "org.freedesktop.DBus.Error.NameHasNoOwner") ||
+                    strstr(strempty(error->message), "NameHasNoOwner"))
+                        log_debug("polkit could not decide on %s: %s", check[0], error->message);
+                else
+                        log_warning("polkit could not decide on %s: %s", check[0], error->message);
                 return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
                                      "polkit could not decide (polkit action %s: %s), so it is not allowed. Refused: %s",
                                      check[0], error->message, strempty(what));
@@ -254,8 +260,8 @@ static int image_reference_canonical(const char *s, char **ret_ref, char **ret_r
 
         if (strlen(s) > BPFD_STRING_MAX || (r = image_ref_parse(s, &ref)) == -EINVAL)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "'%.256s' is not an image reference (registry[:port]/name[:tag] or "
-                                         "registry[:port]/name@sha256:digest).", s);
+                                         "'%.*s' is not an image reference (registry[:port]/name[:tag] or "
+                                         "registry[:port]/name@sha256:digest).", UTF8_CUT(s, 256));
         if (r < 0)
                 return r;
         *ret_ref = image_ref_to_string(ref);
@@ -919,7 +925,7 @@ int request_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_
         if (r < 0)
                 goto fail;
         if (!*name || strlen(name) > BPFD_NAME_MAX) {
-                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.64s' is not a map name.", name);
+                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.*s' is not a map name.", UTF8_CUT(name, 64));
                 goto fail;
         }
         req->map.map = strdup(name);
@@ -1036,8 +1042,13 @@ static void job_done(Job *j) {
         case OP_REMOVE_IMAGE:
                 abort();
         }
-        if (r < 0)
+        if (r < 0) {
                 log_warning_errno(r, "Cannot send a reply: %m");
+                /* Never leave the caller waiting for NoReply. */
+                (void) sd_bus_reply_method_errorf(req->msg, BPFD_ERROR_FAILED,
+                                                  "The request was carried out, but its reply could not be sent (%s).",
+                                                  strerror(-r));
+        }
         stats_finish(&req->stats, r < 0 ? BPFD_ERROR_FAILED : NULL);
         request_free(req);
 }
@@ -1182,7 +1193,7 @@ static int read_pull_policy(sd_bus_message *m, const char *key, void *userdata, 
         policy = pull_policy_from_string(s);
         if (policy < 0)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", s);
+                                         "Unknown pull policy '%.*s' (Always, IfNotPresent or Never).", UTF8_CUT(s, 32));
         load->pull_policy = policy;
         return 0;
 }
@@ -1303,7 +1314,7 @@ static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_e
                         return r;
                 if (*policy && (p = pull_policy_from_string(policy)) < 0)
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                 "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", policy);
+                                                 "Unknown pull policy '%.*s' (Always, IfNotPresent or Never).", UTF8_CUT(policy, 32));
         }
         r = image_reference_canonical(s, &canonical, &registry, error);
         if (r < 0)
@@ -1404,8 +1415,23 @@ static int cmp_program_id(gconstpointer a, gconstpointer b) {
 }
 
 /* Managed programs from the view; with "all", every other program of the kernel after them. */
+/* component id → the link whose dispatcher slot runs that kernel program (an extension loaded for a managed
+ * program): such programs are bpfd's too. */
+static GHashTable *component_links(Manager *m) {
+        GHashTable *t = g_hash_table_new(NULL, NULL);
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, m->links);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                if (((const LinkInfo *) v)->component_id)
+                        g_hash_table_insert(t, GUINT_TO_POINTER(((const LinkInfo *) v)->component_id), v);
+        return t;
+}
+
 static int append_program_list(Request *req, sd_bus_message *reply) {
         g_autoptr(GPtrArray) list = hash_values(req->m->programs);
+        g_autoptr(GHashTable) components = component_links(req->m);
         int r;
 
         g_ptr_array_sort(list, cmp_program_id);
@@ -1415,8 +1441,11 @@ static int append_program_list(Request *req, sd_bus_message *reply) {
                         r = append_program_dict(reply, req->m, g_ptr_array_index(list, i));
         for (size_t i = 0; r >= 0 && i < req->n_kernel; i++)
                 if (!g_hash_table_contains(req->m->programs, GUINT_TO_POINTER(req->kernel[i].id)) &&
-                    !req->filter_kind && !req->filter_has_owner)
-                        r = append_kernel_program_dict(reply, &req->kernel[i]);
+                    !req->filter_kind && !req->filter_has_owner) {
+                        const LinkInfo *l = g_hash_table_lookup(components, GUINT_TO_POINTER(req->kernel[i].id));
+                        r = l ? append_component_program_dict(reply, &req->kernel[i], l)
+                              : append_kernel_program_dict(reply, &req->kernel[i]);
+                }
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 

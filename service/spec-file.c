@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "spec-file.h"
+#include "utf8.h"
 
 typedef enum ValueType {
         VALUE_STRING,   /* s */
@@ -426,7 +427,7 @@ static int read_group(sd_bus_message *m, GKeyFile *kf, const char *type, const S
                 } else {
                         key = find_bus_key(keys, k);
                         if (!key)
-                                return fail(ret_error, -EINVAL, "Unknown key '%.64s' in an entry of '%s'.", k, type);
+                                return fail(ret_error, -EINVAL, "Unknown key '%.*s' in an entry of '%s'.", UTF8_CUT(k, 64), type);
                         r = read_value(m, scratch, "Entry", key, ret_error);
                 }
                 if (r >= 0)
@@ -437,7 +438,7 @@ static int read_group(sd_bus_message *m, GKeyFile *kf, const char *type, const S
         if (!name)
                 return fail(ret_error, -EINVAL, "An entry of '%s' has no 'name'.", type);
         if (strlen(name) > 64 || strpbrk(name, "[]\n"))
-                return fail(ret_error, -EINVAL, "'%.64s' is not a section name.", name);
+                return fail(ret_error, -EINVAL, "'%.*s' is not a section name.", UTF8_CUT(name, 64));
         group = *name ? g_strdup_printf("%s %s", type, name) : g_strdup(type);
         if (g_key_file_has_group(kf, group))
                 return fail(ret_error, -EINVAL, "Two entries are named [%s].", group);
@@ -485,7 +486,7 @@ int spec_keyfile_read(sd_bus_message *m, GKeyFile *kf, char **ret_error) {
                         const SpecKey *key = find_bus_key(spec_keys, k);
                         if (!key)
                                 return fail(ret_error, -EINVAL,
-                                            "Unknown spec key '%.64s' (description, objects, attach).", k);
+                                            "Unknown spec key '%.*s' (description, objects, attach).", UTF8_CUT(k, 64));
                         r = read_value(m, kf, "Spec", key, ret_error);
                 }
                 if (r >= 0)

@@ -7,6 +7,7 @@
 #include "image-ref.h"
 #include "spec-file.h"
 #include "spec.h"
+#include "utf8.h"
 
 static void spec_object_done(SpecObject *o) {
         free(o->name);
@@ -295,7 +296,7 @@ int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *e
 
         if (!spec_name_valid(name))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "'%.64s' is not a spec name (1 to %u letters, digits, '_', '-', '.').", name,
+                                         "'%.*s' is not a spec name (1 to %u letters, digits, '_', '-', '.').", UTF8_CUT(name, 64),
                                          SPEC_NAME_MAX);
         s.name = strdup(name);
         if (!s.name)

@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "polkit.h"
 #include "stats-table.h"
+#include "utf8.h"
 
 typedef struct WrappedMethod {
         sd_bus_message_handler_t handler;
@@ -190,7 +191,7 @@ static void stats_switch_fail(StatsSwitch *s, const char *name, const char *fmt,
 
         (void) sd_bus_error_setf(&e, name, fmt, arg);
         stats_finish(&s->token, name);
-        (void) sd_bus_reply_method_error(s->msg, &e);
+        (void) bpfd_reply_error(s->msg, &e);
         stats_switch_free(s);
 }
 

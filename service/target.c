@@ -7,6 +7,7 @@
 #include "bus-util.h"
 #include "errors.h"
 #include "target.h"
+#include "utf8.h"
 
 void attach_target_done(AttachTarget *t) {
         free(t->program);
@@ -96,8 +97,8 @@ static int read_kind(sd_bus_message *m, const char *key, void *userdata, sd_bus_
         t->kind = kind_from_string(s);
         if (t->kind == KIND_INVALID)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "Unknown program kind '%.64s' (known: tracepoint, uprobe, uretprobe, "
-                                         "cgroup, kprobe, kretprobe, fentry, fexit, xdp, tc, tcx).", s);
+                                         "Unknown program kind '%.*s' (known: tracepoint, uprobe, uretprobe, "
+                                         "cgroup, kprobe, kretprobe, fentry, fexit, xdp, tc, tcx).", UTF8_CUT(s, 64));
         return 0;
 }
 
@@ -435,16 +436,16 @@ char *attach_target_polkit_detail(const AttachTarget *t) {
 
         switch (t->kind) {
         case KIND_TRACEPOINT:
-                return strdup(t->tracepoint);
+                return strdup(strempty(t->tracepoint));
         case KIND_UPROBE:
         case KIND_URETPROBE:
                 if (t->function)
-                        (void) asprintf(&s, "%s:%s", t->resolved ? t->resolved->path : t->target, t->function);
+                        (void) asprintf(&s, "%s:%s", t->resolved ? t->resolved->path : strempty(t->target), t->function);
                 else
-                        (void) asprintf(&s, "%s:0x%" PRIx64, t->resolved ? t->resolved->path : t->target, t->offset);
+                        (void) asprintf(&s, "%s:0x%" PRIx64, t->resolved ? t->resolved->path : strempty(t->target), t->offset);
                 return s;
         case KIND_CGROUP:
-                return strdup(t->resolved ? t->resolved->path : t->cgroup);
+                return strdup(t->resolved ? t->resolved->path : strempty(t->cgroup));
         case KIND_KPROBE:
         case KIND_KRETPROBE:
         case KIND_FENTRY:
@@ -551,6 +552,13 @@ int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group) {
                 gchar **l = g_key_file_get_string_list(kf, group, "proceed_on", NULL, NULL);
                 t->proceed_on = strv_copy(l);
                 g_strfreev(l);
+        }
+        /* A damaged record must not become a target without what its kind needs (a NULL tracepoint would
+         * crash the first Detach's polkit check). */
+        if (attach_target_validate(t, NULL) < 0) {
+                attach_target_done(t);
+                *t = (AttachTarget) { .kind = KIND_INVALID };
+                return -EBADMSG;
         }
         return 0;
 }

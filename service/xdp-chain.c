@@ -10,6 +10,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 
 #include <bpf/bpf.h>
@@ -135,21 +136,62 @@ static int check_ifindex(int ifindex) {
         return 0;
 }
 
-/* The XDP state of ifindex as libxdp sees it; -ENOENT when no (non-HW) program is attached. */
-static int get_multiprog(int ifindex, struct xdp_multiprog **ret) {
+/* What the kernel runs on ifindex, asked of the kernel itself: libxdp's xdp_multiprog__get_from_ifindex()
+ * (1.3.1) leaks a program descriptor for every interface carrying a plain program, which kept such programs
+ * alive after their owner removed them and ran bpfd out of descriptors on link flaps. A plain program is
+ * therefore never handed to libxdp: *ret gets its id (0 when a dispatcher or nothing runs). */
+typedef struct PlainProg {
+        uint32_t id;
+        char name[BPF_OBJ_NAME_LEN];
+        enum xdp_attach_mode mode;
+} PlainProg;
+
+static int query_plain(int ifindex, PlainProg *ret) {
+        LIBBPF_OPTS(bpf_xdp_query_opts, q);
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof(info);
+        _cleanup_close_ int fd = -1;
+        uint32_t id;
+
+        *ret = (PlainProg) {};
+        if (bpf_xdp_query(ifindex, 0, &q) < 0)
+                return -errno;
+        id = q.drv_prog_id ?: q.skb_prog_id;
+        if (id == 0)
+                return 0;
+        fd = bpf_prog_get_fd_by_id(id);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (bpf_prog_get_info_by_fd(fd, &info, &len) < 0)
+                return -errno;
+        if (streq(info.name, "xdp_dispatcher"))
+                return 0; /* libxdp's: it knows how to read it */
+        ret->id = id;
+        snprintf(ret->name, sizeof(ret->name), "%s", info.name);
+        ret->mode = q.drv_prog_id == id ? XDP_MODE_NATIVE : XDP_MODE_SKB;
+        return 0;
+}
+
+/* The XDP state of ifindex as libxdp sees it; -ENOENT when no (non-HW) program is attached. Plain programs
+ * are reported in *ret_plain (see query_plain()), *ret then NULL and the return value 0. */
+static int get_multiprog_or_plain(int ifindex, struct xdp_multiprog **ret, PlainProg *ret_plain) {
         struct xdp_multiprog *mp;
         long err;
+        int r;
 
+        *ret = NULL;
+        r = query_plain(ifindex, ret_plain);
+        if (r < 0)
+                return r;
+        if (ret_plain->id)
+                return 0;
         mp = xdp_multiprog__get_from_ifindex(ifindex);
         err = libxdp_get_error(mp);
-        if (err < 0 || !mp) {
-                *ret = NULL;
+        if (err < 0 || !mp)
                 return err < 0 ? (int) err : -ENOENT;
-        }
         if (!xdp_multiprog__main_prog(mp)) {
                 /* Only an offloaded program: we never manage those. */
                 xdp_multiprog__close(mp);
-                *ret = NULL;
                 return -ENOENT;
         }
 
@@ -244,18 +286,65 @@ static int probe_dispatcher_support(void) {
 }
 
 /* The error for an interface that carries a program which is not a dispatcher of ours. */
-static int foreign_program_error(struct xdp_multiprog *mp) {
-        uint32_t id = xdp_program__id(xdp_multiprog__main_prog(mp));
+static int foreign_program_error(const PlainProg *plain) {
         int r;
 
         r = probe_dispatcher_support();
         if (r == 0) {
                 set_error("The kernel cannot run libxdp's dispatcher (no freplace), and the interface "
-                          "already carries XDP program %u", id);
+                          "already carries XDP program %u (%s)", plain->id, plain->name);
                 return -EOPNOTSUPP;
         }
-        set_error("The interface carries XDP program %u, which is not a libxdp dispatcher of ours", id);
+        set_error("The interface carries XDP program %u (%s), which is not a libxdp dispatcher of ours", plain->id,
+                  plain->name);
         return -EBUSY;
+}
+
+int xdp_chain_plain_program(int ifindex, uint32_t *ret_id, char *ret_name, size_t name_size) {
+        PlainProg plain;
+        int r;
+
+        r = check_ifindex(ifindex);
+        if (r < 0)
+                return r;
+        r = query_plain(ifindex, &plain);
+        if (r < 0)
+                return r;
+        *ret_id = plain.id;
+        if (ret_name)
+                snprintf(ret_name, name_size, "%s", plain.name);
+        return 0;
+}
+
+int xdp_chain_replace_plain(int ifindex, uint32_t old_id, int prog_fd) {
+        _cleanup_close_ int old_fd = -1;
+        PlainProg plain;
+        int r;
+
+        assert(state.initialized);
+        clear_error();
+        r = check_ifindex(ifindex);
+        if (r < 0)
+                return r;
+        r = query_plain(ifindex, &plain);
+        if (r < 0)
+                return r;
+        if (plain.id != old_id) {
+                set_error("XDP program %u is not on the interface", old_id);
+                return -ENOENT;
+        }
+        old_fd = bpf_prog_get_fd_by_id(old_id);
+        if (old_fd < 0)
+                return -errno;
+        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+        if (bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_REPLACE |
+                           (plain.mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE), &opts) < 0) {
+                r = -errno;
+                set_error("The kernel refused to put the program in place of XDP program %u: %s", old_id,
+                          strerror(-r));
+                return r;
+        }
+        return 0;
 }
 
 static bool mode_valid(enum xdp_attach_mode mode) {
@@ -271,6 +360,7 @@ int xdp_chain_add(int ifindex, const void *obj, size_t size, const char *prog_na
         _cleanup_(xdp_program_closep) struct xdp_program *xp = NULL;
         _cleanup_(xdp_multiprog_closep) struct xdp_multiprog *mp = NULL;
         struct bpf_program *p, *q;
+        PlainProg plain = {};
         uint32_t id;
         int r;
 
@@ -292,14 +382,18 @@ int xdp_chain_add(int ifindex, const void *obj, size_t size, const char *prog_na
                 return r;
 
         /* Refuse early what libxdp would refuse only after loading the program. */
-        r = get_multiprog(ifindex, &mp);
+        r = get_multiprog_or_plain(ifindex, &mp, &plain);
         if (r < 0 && r != -ENOENT)
                 return r;
+        if (plain.id)
+                return foreign_program_error(&plain);
         if (mp) {
                 enum xdp_attach_mode chain_mode = xdp_multiprog__attach_mode(mp);
 
-                if (xdp_multiprog__is_legacy(mp))
-                        return foreign_program_error(mp);
+                if (xdp_multiprog__is_legacy(mp)) {
+                        PlainProg legacy = { .id = xdp_program__id(xdp_multiprog__main_prog(mp)) };
+                        return foreign_program_error(&legacy);
+                }
 
                 /* libxdp swaps dispatchers with the mode it is given; the kernel refuses a second mode
                  * and libxdp would take that for a race and retry in vain. */
@@ -378,8 +472,8 @@ int xdp_chain_add(int ifindex, const void *obj, size_t size, const char *prog_na
         r = xdp_program__attach(xp, ifindex, mode, 0);
         if (r < 0) {
                 /* Someone attached a plain program since we looked. */
-                if (r == -EBUSY && get_multiprog(ifindex, &mp) >= 0 && xdp_multiprog__is_legacy(mp))
-                        return foreign_program_error(mp);
+                if (r == -EBUSY && query_plain(ifindex, &plain) >= 0 && plain.id)
+                        return foreign_program_error(&plain);
                 if (r == -E2BIG)
                         set_error("The XDP chain is full (%d programs)", XDP_CHAIN_MAX);
                 else if (!state.last_error[0])
@@ -400,6 +494,7 @@ int xdp_chain_add(int ifindex, const void *obj, size_t size, const char *prog_na
 int xdp_chain_remove(int ifindex, uint32_t prog_id) {
         _cleanup_(xdp_multiprog_closep) struct xdp_multiprog *mp = NULL;
         struct xdp_program *found = NULL;
+        PlainProg plain;
         int r;
 
         assert(state.initialized);
@@ -408,11 +503,30 @@ int xdp_chain_remove(int ifindex, uint32_t prog_id) {
         r = check_ifindex(ifindex);
         if (r < 0)
                 return r;
-        r = get_multiprog(ifindex, &mp);
+        r = get_multiprog_or_plain(ifindex, &mp, &plain);
         if (r == -ENOENT)
                 set_error("No XDP program on the interface");
         if (r < 0)
                 return r;
+        if (plain.id) {
+                _cleanup_close_ int fd = -1;
+
+                if (plain.id != prog_id) {
+                        set_error("XDP program %u is not on the interface (it runs %u)", prog_id, plain.id);
+                        return -ENOENT;
+                }
+                /* Only this very program: if it was replaced meanwhile, the kernel refuses. */
+                fd = bpf_prog_get_fd_by_id(prog_id);
+                LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+                if (fd < 0 || bpf_xdp_detach(ifindex, XDP_FLAGS_REPLACE |
+                                             (plain.mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE),
+                                             &opts) < 0) {
+                        r = -errno;
+                        set_error("Cannot detach XDP program %u: %s", prog_id, strerror(-r));
+                        return r;
+                }
+                return 0;
+        }
 
         if (xdp_multiprog__is_legacy(mp)) {
                 struct xdp_program *main_prog = xdp_multiprog__main_prog(mp);
@@ -450,6 +564,7 @@ int xdp_chain_list(int ifindex, XdpChainEntry **ret, size_t *ret_n, enum xdp_att
         _cleanup_(xdp_multiprog_closep) struct xdp_multiprog *mp = NULL;
         _cleanup_free_ XdpChainEntry *entries = NULL;
         struct xdp_program *main_prog;
+        PlainProg plain;
         bool is_dispatcher;
         size_t n = 0;
         int r;
@@ -462,7 +577,23 @@ int xdp_chain_list(int ifindex, XdpChainEntry **ret, size_t *ret_n, enum xdp_att
         r = check_ifindex(ifindex);
         if (r < 0)
                 return r;
-        r = get_multiprog(ifindex, &mp);
+        r = get_multiprog_or_plain(ifindex, &mp, &plain);
+        if (r >= 0 && plain.id) {
+                entries = calloc(1, sizeof(XdpChainEntry));
+                if (!entries)
+                        return -ENOMEM;
+                entries[0].prog_id = plain.id;
+                snprintf(entries[0].name, sizeof(entries[0].name), "%s", plain.name);
+                if (ret_mode)
+                        *ret_mode = plain.mode;
+                if (ret_is_dispatcher)
+                        *ret_is_dispatcher = false;
+                if (ret_main_prog_id)
+                        *ret_main_prog_id = plain.id;
+                *ret = TAKE_PTR(entries);
+                *ret_n = 1;
+                return 0;
+        }
         if (r == -ENOENT) {
                 *ret = NULL;
                 *ret_n = 0;

@@ -66,6 +66,15 @@ typedef struct XdpChainEntry {
 int xdp_chain_list(int ifindex, XdpChainEntry **ret, size_t *ret_n, enum xdp_attach_mode *ret_mode,
                    bool *ret_is_dispatcher, uint32_t *ret_main_prog_id);
 
+/* Puts the loaded XDP program prog_fd in the place of the plain program old_id on ifindex, atomically
+ * (XDP_FLAGS_REPLACE), in the same mode: for libxdp's fallback without dispatcher, which attaches a copy it
+ * loads itself. -ENOENT if old_id is not what the interface runs. */
+int xdp_chain_replace_plain(int ifindex, uint32_t old_id, int prog_fd);
+
+/* The id (and name) of a plain XDP program on ifindex, i.e. one that is not libxdp's dispatcher; *ret_id
+ * 0 if there is none. */
+int xdp_chain_plain_program(int ifindex, uint32_t *ret_id, char *ret_name, size_t name_size);
+
 /* The last message libxdp logged (warning or info) during the last call here, or our own explanation of
  * its error; "" if none. Valid until the next call. */
 const char *xdp_chain_last_error(void);

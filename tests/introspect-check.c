@@ -277,8 +277,13 @@ int main(int argc, char *argv[]) {
         LIBXML_TEST_VERSION;
         contract = read_doc(argv[optind]);
         live = read_doc(argv[optind + 1]);
-        if (!contract || !live)
+        if (!contract || !live) {
+                if (contract)
+                        xmlFreeDoc(contract);
+                if (live)
+                        xmlFreeDoc(live);
                 return 2;
+        }
 
         if (wanted.n > 0) {
                 for (size_t i = 0; i < wanted.n; i++)

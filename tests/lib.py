@@ -25,6 +25,51 @@ UPROBE_TARGET = os.path.join(BUILD_DIR, "tests", "uprobe-target")
 os.environ.setdefault("BPFD_TC_DISPATCHER", os.path.join(BUILD_DIR, "bpf", "tc_dispatcher.bpf.o"))
 os.environ.setdefault("BPFD_IMAGE_HELPER", os.path.join(BUILD_DIR, "service", "bpfd-image"))
 
+
+
+def _build_sanitized(build_dir):
+    """Whether BUILD_DIR was configured with -Db_sanitize (see .ci/sanitize)."""
+    try:
+        with open(os.path.join(build_dir, "meson-info", "intro-buildoptions.json")) as f:
+            options = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return any(o.get("name") == "b_sanitize" and o.get("value") not in (None, "", "none") for o in options)
+
+
+# A sanitized build (.ci/sanitize): every process of it (bpfd, its helpers, bpfctl, also as the test users)
+# writes any report to a file in SAN_DIR and stops there; check_sanitizer_reports() turns a new report into
+# the failure of the test that was running. The runner, its children and with-env inherit the settings.
+SANITIZED = _build_sanitized(BUILD_DIR)
+SAN_DIR = os.environ.get("BPFD_SAN_DIR") or "/tmp/bpfd-sanitizer-reports"
+if SANITIZED:
+    os.makedirs(SAN_DIR, exist_ok=True)
+    os.chmod(SAN_DIR, 0o1777)
+    os.environ.setdefault("ASAN_OPTIONS", f"log_path={SAN_DIR}/asan:halt_on_error=1:detect_leaks=1:"
+                                          "detect_stack_use_after_return=0:allocator_may_return_null=1")
+    os.environ.setdefault("UBSAN_OPTIONS", f"log_path={SAN_DIR}/ubsan:halt_on_error=1:print_stacktrace=1")
+    os.environ.setdefault("LSAN_OPTIONS", f"suppressions={os.path.join(TESTS_DIR, 'lsan.supp')}:print_suppressions=0")
+_san_seen = set(os.listdir(SAN_DIR)) if SANITIZED and os.path.isdir(SAN_DIR) else set()
+
+
+def check_sanitizer_reports():
+    """With a sanitized build: raise AssertionError with every sanitizer report written since the last check."""
+    if not SANITIZED or not os.path.isdir(SAN_DIR):
+        return
+    new = sorted(set(os.listdir(SAN_DIR)) - _san_seen)
+    if not new:
+        return
+    _san_seen.update(new)
+    text = []
+    for name in new:
+        try:
+            with open(os.path.join(SAN_DIR, name), errors="replace") as f:
+                text.append(f"--- {name}\n" + f.read()[-6000:])
+        except OSError:
+            pass
+    raise AssertionError("sanitizer report(s):\n" + "\n".join(text))
+
+
 BUS_NAME = "org.bpfd"
 MANAGER_PATH = "/org/bpfd/Manager"
 MANAGER_IFACE = "org.bpfd.Manager"
@@ -83,6 +128,7 @@ def run(cmd, user=None, check=True, input=None, timeout=DEFAULT_TIMEOUT, env=Non
             cwd = "/"    # the caller's cwd may not be readable by USER
     p = subprocess.run(cmd, input=input, capture_output=True, text=True, errors="replace",
                        timeout=timeout, env=env, cwd=cwd)
+    check_sanitizer_reports()
     if check and p.returncode != 0:
         raise CommandFailed(p.returncode, cmd, p.stdout, p.stderr)
     return p
@@ -187,6 +233,7 @@ class Daemon:
             self.returncode = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
+        check_sanitizer_reports()   # also what LeakSanitizer says when bpfd exits
         # The bus drops the name when the connection closes; wait for it so
         # a following start() does not see a stale owner.
         pid = self.proc.pid

@@ -159,10 +159,20 @@ static int parse_hook(const char *ifname, const char *dir, int *ret_ifindex, boo
         return 0;
 }
 
+static int do_set_with(int ifindex, bool egress, const char *pin_dir, char **specs, size_t n, char **progs);
+
 static int do_set(int ifindex, bool egress, const char *pin_dir, char **specs, size_t n) {
+        char *progs[32] = {};
+        int r = do_set_with(ifindex, egress, pin_dir, specs, n, progs);
+
+        for (size_t i = 0; i < ELEMENTSOF(progs); i++)
+                free(progs[i]);
+        return r;
+}
+
+static int do_set_with(int ifindex, bool egress, const char *pin_dir, char **specs, size_t n, char **progs) {
         TcDispatcherSlot slots[32] = {};
         uint32_t ids[32] = {}, link_ids[32] = {};
-        const char *progs[32] = {};
         int r;
 
         if (n > ELEMENTSOF(slots))

@@ -53,6 +53,9 @@ def test_chain_order_proceed_on_drop_and_removal():
             drop = attach(progs[DROP], pair, 15)
             before = [lib.counter(pin, k) for k in range(6)]
             assert not pair.ping(5)
+            # dropped pings give no sign that they went through: await their counts
+            lib.wait_for(lambda: all(lib.counter(pin, k) - before[k] >= 5 for k in (0, 3)), timeout=60,
+                         what="the dropped pings to be counted")
             seen = [lib.counter(pin, k) - b for k, b in enumerate(before)]
             assert seen[0] >= 5 and seen[3] == seen[0] and seen[1] == seen[2] == 0, seen
             lib.bpfctl("detach", str(drop["id"]))
