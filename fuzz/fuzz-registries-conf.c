@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         if (registry_policy_load(path, registries[i], &p, &err) >= 0)
                                 registry_policy_done(&p);
                 } else
-                        (void) registry_credentials_load(path, registries[i], &user, &password, &err);
+                        (void) registry_credentials_load(path, NULL, registries[i], &user, &password, &err);
                 free(err), free(user), free(password);
                 err = user = password = NULL;
         }

@@ -97,6 +97,11 @@ int image_registry_canonical(const char *name, char **ret) {
                 return -EINVAL;
         if (asprintf(&s, "%s:%u", host, port) < 0)
                 return -ENOMEM;
+        /* The limit holds for the canonical name too, so that what bpfd prints it parses back. */
+        if (strlen(s) > 255) {
+                free(s);
+                return -EINVAL;
+        }
         *ret = s;
         return 0;
 }

@@ -101,7 +101,8 @@ def test_refused_attaches_leak_nothing_and_name_the_program():
                 p = lib.bpfctl("attach", str(progs[0]["id"]), *xdp(pair, 10), check=False)
                 assert p.returncode == 7 and "org.bpfd.Error.AttachFailed" in p.stderr, p.stderr
                 assert f"already runs program {foreign} (xdp_pass_prog), not loaded by bpfd" in p.stderr, p.stderr
-            assert fd_count() <= before, f"{before} descriptors before 10 refused attaches, {fd_count()} after"
+            # A caller's remembered credentials (a pidfd) go when the bus says its connection went: await that.
+            lib.wait_for(lambda: fd_count() <= before, what=f"{before} descriptors as before 10 refused attaches")
             # Its owner removes it: nothing of bpfd's keeps it in the kernel.
             Pair.ns(pair.procs[0], ["ip", "link", "set", "dev", "veth0", "xdpgeneric", "off"])
             lib.wait_prog_gone(foreign)
