@@ -188,9 +188,14 @@ int manager_specs_start(Manager *m) {
         return 0;
 }
 
+/* A reload is never lost: SIGHUP is blocked from the start of main() on and read on this thread. One
+ * handled before manager_specs_start() needs nothing more, since the start reads the directory after it, on
+ * this same thread; from then on (still before the name is taken) every reload applies the directory. */
 void manager_specs_reload(Manager *m) {
-        if (!m->specs || !m->specs->started)
-                return; /* still starting: the start applies the directory */
+        if (!m->specs || !m->specs->started) {
+                log_info("Reload while starting: the start applies the spec directory.");
+                return;
+        }
         log_info("Reloading: applying the spec directory %s again.", m->specs->spec_dir);
         apply_spec_dir(m);
 }

@@ -67,7 +67,11 @@ static int cache_prepare(const char *cache) {
 
 __attribute__((noreturn)) static void serve_exec(const char *const *argv, int control) {
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        sigset_t none;
 
+        /* bpfd blocks SIGTERM, SIGINT and SIGHUP for sd-event; the puller gets the default mask. */
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(control, 3) < 0)
                 _exit(127);
         /* Only stdin, stdout, stderr (the daemon's log) and the control socket. */

@@ -347,6 +347,14 @@ int main(int argc, char *argv[]) {
         /* bpfd has the capabilities itself: no BPF token (libbpf >= 1.4 would otherwise try to make one from
          * /sys/fs/bpf for every object it opens, here and in libxdp). */
         (void) setenv("LIBBPF_BPF_TOKEN_PATH", "", 0);
+        /* Block the signals first: sd-event gets them once the loop runs (a SIGHUP or a SIGTERM while bpfd
+         * starts waits for it instead of killing bpfd by its default action), and every thread inherits the
+         * mask. Children that execute something (the image puller) unblock them again. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
         r = parse_argv(argc, argv);
         if (r <= 0)
@@ -390,13 +398,6 @@ int main(int argc, char *argv[]) {
         r = tc_dispatcher_init(getenv("BPFD_TC_DISPATCHER") ?: BPFD_TC_DISPATCHER_OBJECT);
         if (r < 0)
                 log_warning_errno(r, "Cannot find the TC dispatcher object, tc will not be offered: %m");
-
-        /* Block the signals before the worker exists so that it inherits the mask and sd-event gets them. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
         r = worker_start(m.engine, &m.worker);
         if (r < 0)

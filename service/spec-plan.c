@@ -117,11 +117,12 @@ static int load_request_image(LoadRequest *lr, const SpecObject *o, const SpecPu
 
 LoadRequest *spec_load_request(SpecApply *a, size_t i, uint32_t map_owner_id) {
         const SpecObject *o = &a->spec->objects[i];
-        LoadRequest *lr = calloc(1, sizeof(LoadRequest));
+        /* load_request_new(): every descriptor of a LoadRequest starts as -1. A zeroed one names fd 0, which
+         * load_request_free() would close: whatever fd 0 is by then, another thread's socket or directory. */
+        LoadRequest *lr = load_request_new();
 
         if (!lr)
                 return NULL;
-        lr->object_fd = -1;
         lr->pull_policy = pull_policy_number(o->pull_policy);
         lr->map_owner_id = map_owner_id;
         if (caller_copy(&lr->caller, &a->caller) < 0)

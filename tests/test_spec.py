@@ -229,9 +229,15 @@ def test_spec_directory_at_start():
         row = next(line for line in text if line.startswith("good "))
         assert row.split()[:4] == ["good", "Applied", str(good["Programs"][0]), str(good["Programs"][1])], row
 
-        # A restart re-applies the directory: nothing changes for the applied spec.
+        # A restart re-applies the directory: a spec made root's while bpfd was away is applied (proof that
+        # the start applied the directory; it comes after good in name order), nothing changes for the
+        # applied spec.
+        os.chmod(os.path.join(d, "writable.conf"), 0o644)
         restart_with(["--spec-dir", d])
-        again = lib.wait_for(lambda: spec_props("good"), what="spec good")
+        fixed = lib.wait_for(lambda: (spec_props("writable") or {}).get("Status") == "Applied" and spec_props("writable"),
+                             timeout=30, what="spec writable to be applied at start")
+        assert fixed["Error"] == "" and len(fixed["Programs"]) == 2, fixed
+        again = spec_props("good")
         assert again["Programs"] == good["Programs"] and again["Links"] == good["Links"], (good, again)
         assert again["Generation"] == good["Generation"]
 
