@@ -124,7 +124,7 @@ static int parse_get_argv(int argc, char *argv[], bool interface_only, GetArgume
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         if (interface_only)
@@ -137,6 +137,9 @@ static int parse_get_argv(int argc, char *argv[], bool interface_only, GetArgume
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 case ARG_NETNS:
                         args->netns = optarg;
