@@ -21,6 +21,7 @@ BUILD_DIR = os.path.abspath(os.environ.get("BPFD_BUILD_DIR") or os.path.join(SRC
 BPFD = os.path.join(BUILD_DIR, "service", "bpfd")
 BPFCTL = os.path.join(BUILD_DIR, "bpfctl", "bpfctl")
 UPROBE_TARGET = os.path.join(BUILD_DIR, "tests", "uprobe-target")
+UNIT_SANDBOX = os.path.join(TESTS_DIR, "env", "unit-sandbox")
 # The daemons the tests start take bpfd's TC dispatcher program from the build tree.
 os.environ.setdefault("BPFD_TC_DISPATCHER", os.path.join(BUILD_DIR, "bpf", "tc_dispatcher.bpf.o"))
 os.environ.setdefault("BPFD_IMAGE_HELPER", os.path.join(BUILD_DIR, "service", "bpfd-image"))
@@ -165,8 +166,12 @@ class Daemon:
         # Logs stay after the run (with-env removes BPFD_TEST_TMPDIR).
         fd, self.log_path = tempfile.mkstemp(prefix="bpfd-test-", suffix=".log", dir="/tmp")
         self.returncode = None
+        command = [self.binary, *extra_args]
+        if os.environ.get("BPFD_TEST_UNIT_SANDBOX") == "1":
+            # bpfd as its systemd unit would run it (tests/test_unit.py)
+            command = [UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd.service"), "--", *command]
         with os.fdopen(fd, "w") as logf:
-            self.proc = subprocess.Popen([self.binary, *extra_args], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                          stdout=logf, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
