@@ -128,3 +128,24 @@ def test_e2big_is_explained():
         assert "Argument list too long" in p.stderr and "too many programs on one hook" in p.stderr, p.stderr
     finally:
         lib.unload(*(loaded_ids() - before))
+
+
+def test_get_speaks_in_labels_and_says_when_stats_are_off():
+    lib.ensure_daemon()
+    p = lib.bpfctl("load", TRACEPOINT, "-p", "count_getpid", "tracepoint")
+    prog = p.stdout.split()[2]
+    try:
+        text = lib.bpfctl("get", prog).stdout
+        labels = [line.split(":")[0] for line in text.splitlines() if not line.startswith(" ")]
+        raw = [label for label in labels if label.islower() or "_" in label]
+        assert not raw, raw
+        assert "Map group:" in text and "Map used by:" in text, text
+        with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+            stats_on = f.read().strip() != "0"
+        run_count = next(line for line in text.splitlines() if line.startswith("Run count:"))
+        if stats_on:
+            assert run_count.split(":", 1)[1].strip().isdigit(), run_count
+        else:
+            assert "the kernel keeps no run statistics" in run_count and "bpf_stats_enabled" in run_count, run_count
+    finally:
+        lib.bpfctl("-q", "unload", prog)
