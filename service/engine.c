@@ -24,6 +24,7 @@
 #include "caps.h"
 #include "config.h"
 #include "errors.h"
+#include "image-run.h"
 #include "log.h"
 
 #define OBJECT_SIZE_MAX (64U * 1024U * 1024U)
@@ -661,30 +662,14 @@ static const char *pull_error_name(int status) {
         return status > 0 && status < (int) ELEMENTSOF(names) && names[status] ? names[status] : BPFD_ERROR_FAILED;
 }
 
-static int read_all(int fd, GString *s) {
-        char buf[4096];
-        ssize_t n;
-
-        while ((n = read(fd, buf, sizeof buf)) != 0) {
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                g_string_append_len(s, buf, n);
-        }
-        return 0;
-}
-
 /* Pulls through bpfd-image, a process of its own without capabilities: the registry client, TLS and
  * JSON parsers and their libraries never run inside the daemon. The result are its "key value" lines. */
 static int pull_verb(Engine *e, const char *helper, const char *verb, const char *reference, int policy,
                      GPtrArray **ret_lines, sd_bus_error *error) {
         const char *argv[14] = { helper, verb };
         g_autoptr(GString) out = g_string_new(NULL), err = g_string_new(NULL);
-        int outp[2], errp[2], status;
+        int status, r;
         size_t n = 2;
-        pid_t pid;
 
         if (reference)
                 argv[n++] = reference;
@@ -697,42 +682,15 @@ static int pull_verb(Engine *e, const char *helper, const char *verb, const char
                 argv[n++] = "--config", argv[n++] = e->image_config;
         if (e->image_auth)
                 argv[n++] = "--auth", argv[n++] = e->image_auth;
-        if (pipe2(outp, O_CLOEXEC) < 0)
-                return bpfd_error_set_errnof(error, -errno, "Cannot run %s: %m", helper);
-        if (pipe2(errp, O_CLOEXEC) < 0) {
-                close(outp[0]);
-                close(outp[1]);
-                return bpfd_error_set_errnof(error, -errno, "Cannot run %s: %m", helper);
-        }
-        pid = fork();
-        if (pid == 0) {
-                /* No capabilities at all for the network-facing side. */
-                (void) caps_reduce_thread(NULL, 0);
-                (void) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-                if (dup2(outp[1], 1) < 0 || dup2(errp[1], 2) < 0)
-                        _exit(127);
-                execv(helper, (char **) argv);
-                _exit(127);
-        }
-        close(outp[1]);
-        close(errp[1]);
-        if (pid > 0) {
-                (void) read_all(outp[0], out);
-                (void) read_all(errp[0], err);
-        }
-        close(outp[0]);
-        close(errp[0]);
-        if (pid < 0)
-                return bpfd_error_set_errnof(error, -errno, "Cannot run %s: %m", helper);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return bpfd_error_set_errnof(error, -errno, "Cannot wait for %s: %m", helper);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        r = image_run(argv, out, err, &status);
+        if (r < 0)
+                return bpfd_error_set_errnof(error, r, "Cannot run %s: %m", helper);
+        if (status != 0) {
                 /* "error: CLASS: message" */
                 const char *msg = err->str, *colon = strstr(msg, ": ");
                 colon = colon ? strstr(colon + 2, ": ") : NULL;
                 g_strchomp(err->str);
-                return sd_bus_error_setf(error, pull_error_name(WIFEXITED(status) ? WEXITSTATUS(status) : 1),
+                return sd_bus_error_setf(error, pull_error_name(status > 0 ? status : 1),
                                          "Image '%s': %s", strempty(reference),
                                          colon ? colon + 2 : *msg ? msg : "the image helper failed");
         }

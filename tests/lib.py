@@ -22,6 +22,7 @@ BPFD = os.path.join(BUILD_DIR, "service", "bpfd")
 BPFCTL = os.path.join(BUILD_DIR, "bpfctl", "bpfctl")
 UPROBE_TARGET = os.path.join(BUILD_DIR, "tests", "uprobe-target")
 UNIT_SANDBOX = os.path.join(TESTS_DIR, "env", "unit-sandbox")
+IMAGE_BRIDGE_SOCKET = "/run/bpfd/image-bridge.socket"
 # The daemons the tests start take bpfd's TC dispatcher program from the build tree.
 os.environ.setdefault("BPFD_TC_DISPATCHER", os.path.join(BUILD_DIR, "bpf", "tc_dispatcher.bpf.o"))
 os.environ.setdefault("BPFD_IMAGE_HELPER", os.path.join(BUILD_DIR, "service", "bpfd-image"))
@@ -143,6 +144,7 @@ class Daemon:
     def __init__(self, binary=None):
         self.binary = binary or BPFD
         self.proc = None
+        self.bridge = None
         self.log_path = None
         self.returncode = None
 
@@ -167,11 +169,15 @@ class Daemon:
         fd, self.log_path = tempfile.mkstemp(prefix="bpfd-test-", suffix=".log", dir="/tmp")
         self.returncode = None
         command = [self.binary, *extra_args]
+        env = None
         if os.environ.get("BPFD_TEST_UNIT_SANDBOX") == "1":
-            # bpfd as its systemd unit would run it (tests/test_unit.py)
+            # bpfd as its systemd unit would run it (tests/test_unit.py), and image pulls through
+            # bpfd-image.socket as systemd would serve it, with bpfd-image@.service's sandbox
             command = [UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd.service"), "--", *command]
+            env = dict(os.environ, BPFD_IMAGE_SOCKET=IMAGE_BRIDGE_SOCKET)
+            self._start_image_bridge()
         with os.fdopen(fd, "w") as logf:
-            self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env,
                                          stdout=logf, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
@@ -186,6 +192,30 @@ class Daemon:
                 raise AssertionError(f"bpfd did not own {BUS_NAME} within {timeout}s:\n"
                                      + self.log_tail())
             time.sleep(0.05)
+
+    def _start_image_bridge(self):
+        """systemd-socket-activate in the place of systemd and bpfd-image.socket (Accept=yes):
+        bpfd-image-bridge in bpfd-image@.service's sandbox for each connection."""
+        if self.bridge is not None and self.bridge.poll() is None:
+            return
+        if os.path.exists(IMAGE_BRIDGE_SOCKET):
+            os.unlink(IMAGE_BRIDGE_SOCKET)
+        passed = ["-E", f"BPFD_IMAGE_HELPER={os.environ['BPFD_IMAGE_HELPER']}", "-E", f"BPFD_BUILD_DIR={BUILD_DIR}",
+                  "-E", f"PATH={os.environ['PATH']}"]
+        if os.environ.get("BPFD_TEST_TMPDIR"):
+            passed += ["-E", f"BPFD_TEST_TMPDIR={os.environ['BPFD_TEST_TMPDIR']}"]
+        self.bridge = subprocess.Popen(
+            ["systemd-socket-activate", "--inetd", "--accept", "--listen", IMAGE_BRIDGE_SOCKET, *passed,
+             UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd-image@.service"), "--",
+             os.path.join(BUILD_DIR, "service", "bpfd-image-bridge")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(IMAGE_BRIDGE_SOCKET), timeout=10, what="the image bridge's socket")
+
+    def _stop_image_bridge(self):
+        if self.bridge is not None and self.bridge.poll() is None:
+            self.bridge.terminate()
+            self.bridge.wait(10)
+        self.bridge = None
 
     def _wait_gone(self, timeout):
         try:
@@ -249,6 +279,7 @@ def ensure_daemon():
 def stop_daemon():
     if daemon.running:
         daemon.stop()
+    daemon._stop_image_bridge()
 
 
 def _parse_bytes(items):

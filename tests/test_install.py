@@ -79,7 +79,8 @@ for p in bpfctl.1 bpfd.8 org.bpfd.5 bpfd-registries.conf.5; do man -w "${p##*.}"
 echo "== completion"
 bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader bpfctl; complete -p bpfctl'
 echo "== verify"
-systemd-analyze verify /lib/systemd/system/bpfd.service /lib/systemd/system/run-bpfd-fs.mount 2>&1 | grep -i 'bpfd' || true
+systemd-analyze verify /lib/systemd/system/bpfd.service /lib/systemd/system/run-bpfd-fs.mount \
+        /lib/systemd/system/bpfd-image.socket /lib/systemd/system/bpfd-image@.service 2>&1 | grep -i 'bpfd' || true
 echo "== syslog"
 cat "$work/syslog"
 echo "== end"

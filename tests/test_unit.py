@@ -14,6 +14,7 @@ import sys
 import lib
 
 UNIT = os.path.join(lib.BUILD_DIR, "dbus", "bpfd.service")
+IMAGE_UNIT = os.path.join(lib.BUILD_DIR, "dbus", "bpfd-image@.service")
 CAPS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_SETGID": 6, "CAP_SETUID": 7,
         "CAP_SETPCAP": 8, "CAP_NET_ADMIN": 12, "CAP_SYS_CHROOT": 18, "CAP_SYS_PTRACE": 19, "CAP_SYS_ADMIN": 21,
         "CAP_SYS_RESOURCE": 24, "CAP_PERFMON": 38, "CAP_BPF": 39}
@@ -21,14 +22,14 @@ CAPS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_SE
 # The tests run again inside the unit's sandbox: loading and attaching of every kind this kernel has,
 # callers' files and mount namespaces, polkit, maps, restarts, images from a registry, privileges.
 SANDBOXED_TESTS = ["test_lifecycle", "test_polkit", "test_maps", "test_xdp", "test_tcx", "test_restart",
-                   "test_bpfctl_maps", "test_image_load", "test_privilege", "test_cli_messages"]
+                   "test_bpfctl_maps", "test_image_load", "test_bpfctl_images", "test_privilege", "test_cli_messages"]
 
 
-def service_settings():
+def service_settings(unit=UNIT):
     """(line number, key, value, comment) of every [Service] setting: the comment right above it, or
     above the settings right above it (Type= and BusName= share one)."""
     settings, section, comment = [], None, []
-    with open(UNIT) as f:
+    with open(unit) as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
             if line.startswith("["):
@@ -43,19 +44,50 @@ def service_settings():
     return settings
 
 
-def test_security_exposure_at_most_3():
-    p = lib.run(["systemd-analyze", "security", "--offline=yes", UNIT], check=False)
-    m = re.search(r"Overall exposure level for bpfd\.service: ([0-9.]+)", p.stdout + p.stderr)
+def exposure(unit):
+    p = lib.run(["systemd-analyze", "security", "--offline=yes", unit], check=False)
+    m = re.search(r"Overall exposure level for [\w@.-]+: ([0-9.]+)", p.stdout + p.stderr)
     assert m, p.stdout + p.stderr
-    assert float(m.group(1)) <= 3.0, p.stdout
+    return float(m.group(1)), p.stdout
+
+
+def test_security_exposure_at_most_3():
+    value, text = exposure(UNIT)
+    assert value <= 3.0, text
+    # the image puller's service, which has what bpfd.service may not (Internet sockets), has no privilege
+    value, text = exposure(IMAGE_UNIT)
+    assert value <= 2.0, text
 
 
 def test_every_setting_says_why():
     """Each setting has a comment right above it (a run of settings may share one: Type= with BusName=)."""
-    settings = service_settings()
-    assert len(settings) > 25, settings
-    unexplained = [f"line {n}: {key}={value}" for n, key, value, comment in settings if not comment]
-    assert not unexplained, "settings without a comment:\n" + "\n".join(unexplained)
+    for unit in (UNIT, IMAGE_UNIT):
+        settings = service_settings(unit)
+        assert len(settings) > 25, settings
+        unexplained = [f"line {n}: {key}={value}" for n, key, value, comment in settings if not comment]
+        assert not unexplained, f"settings of {unit} without a comment:\n" + "\n".join(unexplained)
+
+
+def test_only_the_image_puller_reaches_the_network():
+    """bpfd.service may not open Internet sockets (so its pulls go through bpfd-image.socket);
+    bpfd-image@.service may, and nothing privileged."""
+    probe = ("import os, socket\n"
+             "for family in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_NETLINK):\n"
+             "    try:\n"
+             "        socket.socket(family, socket.SOCK_DGRAM if family == socket.AF_NETLINK else socket.SOCK_STREAM)\n"
+             "        print(family.name, 'yes')\n"
+             "    except OSError:\n"
+             "        print(family.name, 'no')\n"
+             "try:\n"
+             "    os.setuid(0); print('setuid yes')\n"
+             "except OSError:\n"
+             "    print('setuid no')\n")
+    def run(unit):
+        p = lib.run([lib.UNIT_SANDBOX, unit, "--", "/usr/bin/python3", "-c", probe])
+        return dict(line.split() for line in p.stdout.splitlines())
+    assert run(UNIT) == {"AF_INET": "no", "AF_INET6": "no", "AF_UNIX": "yes", "AF_NETLINK": "yes", "setuid": "yes"}
+    assert run(IMAGE_UNIT) == {"AF_INET": "yes", "AF_INET6": "yes", "AF_UNIX": "yes", "AF_NETLINK": "yes",
+                               "setuid": "no"}
 
 
 def test_the_unit_restrictions_are_real_here():
