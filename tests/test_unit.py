@@ -59,6 +59,15 @@ def test_security_exposure_at_most_3():
     assert value <= 2.0, text
 
 
+def test_idle_exit_as_documented():
+    """The unit and the activation file both pass the documented idle time (60 s by default)."""
+    (exec_start,) = [v for _, k, v, _ in service_settings() if k == "ExecStart"]
+    assert exec_start.split()[1:] == ["--exit-idle-time=60"], exec_start
+    activation = open(os.path.join(lib.BUILD_DIR, "dbus", "org.bpfd.service")).read()
+    (exec_line,) = [line for line in activation.splitlines() if line.startswith("Exec=")]
+    assert exec_line.split()[1:] == ["--exit-idle-time=60", "--log-target=syslog"], exec_line
+
+
 def test_every_setting_says_why():
     """Each setting has a comment right above it (a run of settings may share one: Type= with BusName=)."""
     for unit in (UNIT, IMAGE_UNIT):
