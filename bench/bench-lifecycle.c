@@ -8,6 +8,15 @@
  * Needs a running bpfd (org.bpfd on the system bus) and root. Every figure is
  * the median of N runs, printed as "name: value"; nothing is asserted. All it
  * loads, it unloads (also when it fails half-way).
+ *
+ * The floor of a bus load is libbpf's own work plus one round trip through the
+ * bus daemon (bus_ping_ms, org.freedesktop.DBus.Peer.Ping to bpfd):
+ * bus_vs_libbpf_plus_ping_ratio. The programs of the list figures (1, 100,
+ * up to --list-programs, default 1000) are attached to syscall tracepoints, as
+ * programs on a node are; list_1000_vs_100_ratio says whether ListPrograms
+ * grows linearly, managed_objects_1000_ms is GetManagedObjects with them.
+ * rss_after_unload_kib is read 1.5 s after the last Unload (bpfd trims its
+ * heap once idle).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -127,16 +136,20 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
         return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
+/* Loads and attaches arg_iterations copies back to back, then detaches and unloads them: a load never meets
+ * the kernel still tearing down the one before (libbpf's close waits for that, bpfd's Unload does not). */
 static void bench_libbpf(double *ret_load_attach, double *ret_unload) {
         size_t size;
         char *data = read_file(arg_object, &size);
         double la[arg_iterations], un[arg_iterations];
+        struct bpf_object *objs[arg_iterations];
+        struct bpf_link *links[arg_iterations];
 
         for (unsigned i = 0; i < arg_iterations; i++) {
                 struct bpf_object *obj;
                 struct bpf_program *prog, *p;
                 struct bpf_link *link;
-                double t0, t1, t2;
+                double t0, t1;
                 int r;
 
                 t0 = now_ms();
@@ -155,12 +168,16 @@ static void bench_libbpf(double *ret_load_attach, double *ret_unload) {
                 if (!link)
                         die("libbpf: attach failed: %m");
                 t1 = now_ms();
-                bpf_link__destroy(link);
-                bpf_object__close(obj);
-                t2 = now_ms();
-                /* The program's last reference went with close(): the kernel has detached it already. */
                 la[i] = t1 - t0;
-                un[i] = t2 - t1;
+                objs[i] = obj;
+                links[i] = link;
+        }
+        for (unsigned i = 0; i < arg_iterations; i++) {
+                double t1 = now_ms();
+                bpf_link__destroy(links[i]);
+                bpf_object__close(objs[i]);
+                /* The program's last reference went with close(): the kernel has detached it already. */
+                un[i] = now_ms() - t1;
         }
         free(data);
         *ret_load_attach = median(la, arg_iterations);
@@ -169,9 +186,9 @@ static void bench_libbpf(double *ret_load_attach, double *ret_unload) {
 
 /* ---- through the bus ---- */
 
-static int bus_load(bool attach, uint32_t *ret_id) {
+/* LoadFromFd of PROG_NAME, attached to tracepoint tp (CATEGORY/NAME) unless NULL. */
+static int bus_load_try(const char *tp, uint32_t *ret_id, sd_bus_error *e) {
         sd_bus_message *m = NULL, *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *path;
         int fd, r;
 
@@ -186,25 +203,61 @@ static int bus_load(bool attach, uint32_t *ret_id) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "programs", "as", 1, PROG_NAME);
-        if (r >= 0 && attach)
+        if (r >= 0 && tp)
                 r = sd_bus_message_append(m, "{sv}", "attach", "aa{sv}", 1, 2, "kind", "s", "tracepoint", "tracepoint",
-                                          "s", TP_CATEGORY "/" TP_NAME);
+                                          "s", tp);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 die("cannot build the LoadFromFd call: %s", strerror(-r));
-        r = sd_bus_call(bus, m, 0, &e, &reply);
+        r = sd_bus_call(bus, m, 0, e, &reply);
         close(fd);
+        sd_bus_message_unref(m);
         if (r < 0)
-                die("LoadFromFd failed: %s", e.message ?: strerror(-r));
+                return r;
         r = sd_bus_message_enter_container(reply, 'a', "o");
         if (r < 0 || sd_bus_message_read(reply, "o", &path) <= 0)
                 die("LoadFromFd returned no program");
         *ret_id = id_of_path(path);
         track(*ret_id);
         sd_bus_message_unref(reply);
-        sd_bus_message_unref(m);
         return 0;
+}
+
+static void bus_load(bool attach, uint32_t *ret_id) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = bus_load_try(attach ? TP_CATEGORY "/" TP_NAME : NULL, ret_id, &e);
+        if (r < 0)
+                die("LoadFromFd failed: %s", e.message ?: strerror(-r));
+}
+
+/* The programs of the list figures are attached, as on a node, spread over tracepoints (the kernel takes
+ * at most 64 programs on one; other users of the machine may hold some): each goes to the first one of the
+ * list, from the last that took one, with room. */
+static void bus_load_attached_somewhere(uint32_t *ret_id) {
+        static const char *const tps[] = {
+                "getppid", "getuid", "geteuid", "getgid", "getegid", "gettid", "getpgid", "getsid", "getpgrp",
+                "getresuid", "getresgid", "getgroups", "getpriority", "getrlimit", "getrusage", "getcwd", "getitimer",
+                "getcpu", "sysinfo", "times", "newuname", "umask", "sched_yield", "sched_getparam",
+                "sched_getscheduler", "sched_getaffinity", "capget", "sync", "getrandom", "pause", "alarm",
+                "personality",
+        };
+        static size_t next = 0;
+
+        for (size_t k = 0; k < sizeof tps / sizeof tps[0]; k++) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                char tp[64];
+                int r;
+
+                snprintf(tp, sizeof tp, "syscalls/sys_enter_%s", tps[(next + k) % (sizeof tps / sizeof tps[0])]);
+                r = bus_load_try(tp, ret_id, &e);
+                sd_bus_error_free(&e);
+                if (r >= 0) {
+                        next = (next + k) % (sizeof tps / sizeof tps[0]);
+                        return;
+                }
+        }
+        die("no tracepoint of the list takes another program");
 }
 
 static void unload_checked(uint32_t id) {
@@ -227,6 +280,24 @@ static void wait_prog_gone(uint32_t id) {
         die("program %" PRIu32 " did not leave the kernel", id);
 }
 
+/* Back to back, as bench_libbpf(): the loads first, then the unloads. */
+static void bench_bus_loads(double *ret_load_attach) {
+        double la[arg_iterations];
+        uint32_t ids[arg_iterations];
+
+        for (unsigned i = 0; i < arg_iterations; i++) {
+                double t0 = now_ms();
+                bus_load(true, &ids[i]);
+                la[i] = now_ms() - t0;
+        }
+        for (unsigned i = 0; i < arg_iterations; i++)
+                unload_checked(ids[i]);
+        for (unsigned i = 0; i < arg_iterations; i++)
+                wait_prog_gone(ids[i]);
+        *ret_load_attach = median(la, arg_iterations);
+}
+
+/* Load, Unload, wait until the kernel freed it: each load right after the kernel's teardown of the last. */
 static void bench_bus(double *ret_load_attach, double *ret_unload, double *ret_unload_gone) {
         double la[arg_iterations], un[arg_iterations], gone[arg_iterations];
 
@@ -336,7 +407,42 @@ static double bench_list(void) {
         return median(t, arg_iterations);
 }
 
-static unsigned long daemon_rss_kib(void) {
+/* One bus round trip to bpfd and back through the same bus daemon: org.freedesktop.DBus.Peer.Ping, which
+ * sd-bus answers in bpfd's event loop. */
+static double bench_ping(void) {
+        double t[arg_iterations];
+
+        for (unsigned i = 0; i < arg_iterations; i++) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                double t0 = now_ms();
+                int r = sd_bus_call_method(bus, "org.bpfd", "/org/bpfd/Manager", "org.freedesktop.DBus.Peer", "Ping",
+                                           &e, NULL, NULL);
+                t[i] = now_ms() - t0;
+                if (r < 0)
+                        die("Ping failed: %s", e.message ?: strerror(-r));
+        }
+        return median(t, arg_iterations);
+}
+
+static double bench_managed_objects(void) {
+        double t[arg_iterations];
+
+        for (unsigned i = 0; i < arg_iterations; i++) {
+                sd_bus_message *reply = NULL;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                double t0 = now_ms();
+                int r = sd_bus_call_method(bus, "org.bpfd", "/org/bpfd/Manager", "org.freedesktop.DBus.ObjectManager",
+                                           "GetManagedObjects", &e, &reply, NULL);
+                t[i] = now_ms() - t0;
+                if (r < 0)
+                        die("GetManagedObjects failed: %s", e.message ?: strerror(-r));
+                sd_bus_message_unref(reply);
+        }
+        return median(t, arg_iterations);
+}
+
+/* A line of bpfd's /proc/PID/status, in KiB ("VmRSS", "RssAnon", "RssFile"). */
+static unsigned long daemon_status_kib(const char *field) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         char path[64], line[256];
@@ -355,10 +461,15 @@ static unsigned long daemon_rss_kib(void) {
         if (!f)
                 die("cannot open %s: %m", path);
         while (fgets(line, sizeof line, f))
-                if (sscanf(line, "VmRSS: %lu kB", &kib) == 1)
+                if (strncmp(line, field, strlen(field)) == 0 && line[strlen(field)] == ':' &&
+                    sscanf(line + strlen(field) + 1, "%lu kB", &kib) == 1)
                         break;
         fclose(f);
         return kib;
+}
+
+static unsigned long daemon_rss_kib(void) {
+        return daemon_status_kib("VmRSS");
 }
 
 static void on_signal(int sig) {
@@ -378,9 +489,9 @@ int main(int argc, char *argv[]) {
                 { "list-programs", required_argument, NULL, 'L' },
                 {}
         };
-        double libbpf_la, libbpf_un, bus_la, bus_un, bus_gone, bpfctl_p, loader_p;
+        double libbpf_la, libbpf_un, bus_la, bus_la_after, bus_un, bus_gone, bpfctl_p, loader_p, ping, list_t[3] = {};
         const unsigned list_points[] = { 1, 100, 1000 };
-        unsigned long idle_rss, rss_max = 0;
+        unsigned long idle_rss, idle_anon, rss_max = 0;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
@@ -407,18 +518,26 @@ int main(int argc, char *argv[]) {
                 die("cannot connect to the system bus: %s", strerror(-r));
 
         idle_rss = daemon_rss_kib();
+        idle_anon = daemon_status_kib("RssAnon");
         printf("iterations: %u\n", arg_iterations);
 
         bench_libbpf(&libbpf_la, &libbpf_un);
         figure("libbpf_load_attach_ms", "%.3f", libbpf_la);
         figure("libbpf_detach_unload_ms", "%.3f", libbpf_un);
 
-        bench_bus(&bus_la, &bus_un, &bus_gone);
+        bench_bus_loads(&bus_la);
+        bench_bus(&bus_la_after, &bus_un, &bus_gone);
         figure("bus_load_attach_ms", "%.3f", bus_la);
+        figure("bus_load_attach_after_unload_ms", "%.3f", bus_la_after);
         /* Unload replies once the pins are gone; the kernel then detaches and frees asynchronously. */
         figure("bus_unload_ms", "%.3f", bus_un);
         figure("bus_unload_until_gone_ms", "%.3f", bus_gone);
         figure("bus_vs_libbpf_load_attach_ratio", "%.3f", bus_la / libbpf_la);
+        /* The floor of a bus load: libbpf's own work plus one round trip through the bus daemon. */
+        ping = bench_ping();
+        figure("bus_ping_ms", "%.3f", ping);
+        figure("bus_load_attach_beyond_floor_ms", "%.3f", bus_la - libbpf_la - ping);
+        figure("bus_vs_libbpf_plus_ping_ratio", "%.3f", bus_la / (libbpf_la + ping));
         figure("bus_vs_libbpf_unload_ratio", "%.4f", bus_un / libbpf_un);
         figure("bus_vs_libbpf_unload_until_gone_ratio", "%.3f", bus_gone / libbpf_un);
 
@@ -434,21 +553,30 @@ int main(int argc, char *argv[]) {
 
                 while (n_loaded < want) {
                         uint32_t id;
-                        bus_load(false, &id);
+                        bus_load_attached_somewhere(&id);
                 }
                 if (k == 2)
                         figure("load_1000_total_s", "%.2f", (now_ms() - t0) / 1e3);
                 t = bench_list();
+                list_t[k] = t;
                 snprintf(name, sizeof name, "list_%u_ms", list_points[k]);
                 figure(name, "%.3f", t);
-                if (want == list_points[2])
+                if (k == 2) {
+                        figure("managed_objects_1000_ms", "%.3f", bench_managed_objects());
                         rss_max = daemon_rss_kib();
+                }
         }
+        figure("list_1000_vs_100_ratio", "%.3f", list_t[2] / list_t[1]);
         figure("idle_rss_kib", "%.0f", (double) idle_rss);
         figure("rss_1000_programs_kib", "%.0f", (double) rss_max);
 
         cleanup();
+        /* bpfd gives memory back once it has been idle half a second. */
+        usleep(1500 * 1000);
         figure("rss_after_unload_kib", "%.0f", (double) daemon_rss_kib());
+        /* The heap alone: library pages that the loads touched count in RSS but are shared and not bpfd's. */
+        figure("idle_rss_anon_kib", "%.0f", (double) idle_anon);
+        figure("rss_anon_after_unload_kib", "%.0f", (double) daemon_status_kib("RssAnon"));
         sd_bus_flush_close_unref(bus);
         return 0;
 }

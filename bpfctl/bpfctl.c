@@ -44,6 +44,8 @@ static const struct {
         { "status",    verb_status    },
         { "map",       verb_map       },
         { "image",     verb_image     },
+        { "apply",       verb_apply       },
+        { "remove-spec", verb_remove_spec },
 };
 
 static void help_main(void) {
@@ -87,6 +89,17 @@ static void help_main(void) {
                "\n"
                "  image rm REFERENCE...\n"
                "      Forget cached images; programs loaded from them stay loaded.\n"
+               "\n"
+               "  apply FILE... | apply --dir DIR [--name NAME]\n"
+               "      Make bpfd run what spec files declare (bpfd.spec(5)): only what differs\n"
+               "      from the spec's last state is loaded, attached, detached or unloaded,\n"
+               "      all or nothing per spec. Prints each spec's status and ids.\n"
+               "\n"
+               "  remove-spec NAME...\n"
+               "      Unload everything a spec made and forget the spec.\n"
+               "\n"
+               "  list specs\n"
+               "      The specs bpfd knows: NAME, STATUS, PROGRAMS, LINKS, DETAIL.\n"
                "\n"
                "  attach PROGRAM_ID KIND [KIND OPTIONS]\n"
                "      Attach a loaded program at one more point; prints the new link's id\n"

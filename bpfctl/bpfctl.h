@@ -50,6 +50,9 @@ int verb_interface(int argc, char *argv[]); /* "get interface" without the "get"
 int verb_status(int argc, char *argv[]);
 int verb_map(int argc, char *argv[]);
 int verb_image(int argc, char *argv[]);
+int verb_apply(int argc, char *argv[]);
+int verb_remove_spec(int argc, char *argv[]);
+int verb_list_specs(int argc, char *argv[]); /* "list specs" */
 
 /* "Unloaded program 42." and the like: one line on standard output saying what a command did, unless
  * --quiet or --json. */

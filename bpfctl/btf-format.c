@@ -4,10 +4,8 @@
 #include <inttypes.h>
 #include <math.h>
 
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
-
 #include "btf-format.h"
+#include "libbpf-dl.h"
 #include "json.h"
 #include "util.h"
 
@@ -34,25 +32,29 @@ static int libbpf_print_nothing(enum libbpf_print_level level, const char *forma
 
 int btf_formatter_new(const void *raw, size_t size, BtfFormatter **ret) {
         BtfFormatter *f;
+        int r;
 
         if (size == 0 || size > UINT32_MAX)
                 return -EINVAL;
+        r = dlopen_libbpf();
+        if (r < 0)
+                return r;
 
         f = calloc(1, sizeof(BtfFormatter));
         if (!f)
                 return -ENOMEM;
 
-        (void) libbpf_set_print(libbpf_print_nothing);
+        (void) sym_libbpf_set_print(libbpf_print_nothing);
 
-        f->btf = btf__new(raw, (uint32_t) size);
+        f->btf = sym_btf__new(raw, (uint32_t) size);
         if (!f->btf) {
                 btf_formatter_free(f);
                 return -EINVAL;
         }
 
-        f->dump = btf_dump__new(f->btf, dump_printf, f, NULL);
+        f->dump = sym_btf_dump__new(f->btf, dump_printf, f, NULL);
         if (!f->dump) {
-                int r = errno > 0 ? -errno : -ENOMEM;
+                r = errno > 0 ? -errno : -ENOMEM;
 
                 btf_formatter_free(f);
                 return r;
@@ -65,8 +67,8 @@ int btf_formatter_new(const void *raw, size_t size, BtfFormatter **ret) {
 BtfFormatter *btf_formatter_free(BtfFormatter *f) {
         if (!f)
                 return NULL;
-        btf_dump__free(f->dump);
-        btf__free(f->btf);
+        sym_btf_dump__free(f->dump);
+        sym_btf__free(f->btf);
         free(f);
         return NULL;
 }
@@ -74,9 +76,9 @@ BtfFormatter *btf_formatter_free(BtfFormatter *f) {
 bool btf_formatter_fits(BtfFormatter *f, uint32_t type_id, size_t size) {
         int64_t s;
 
-        if (type_id == 0 || type_id >= btf__type_cnt(f->btf))
+        if (type_id == 0 || type_id >= sym_btf__type_cnt(f->btf))
                 return false;
-        s = btf__resolve_size(f->btf, type_id);
+        s = sym_btf__resolve_size(f->btf, type_id);
         return s > 0 && (uint64_t) s == size;
 }
 
@@ -103,21 +105,21 @@ static int capture(BtfFormatter *f, int (*writer)(BtfFormatter *f, const void *u
 static int write_type_name(BtfFormatter *f, const void *userdata) {
         LIBBPF_OPTS(btf_dump_emit_type_decl_opts, opts, .field_name = "");
 
-        return btf_dump__emit_type_decl(f->dump, *(const uint32_t *) userdata, &opts);
+        return sym_btf_dump__emit_type_decl(f->dump, *(const uint32_t *) userdata, &opts);
 }
 
 int btf_format_type_name(BtfFormatter *f, uint32_t type_id, char **ret) {
         const struct btf_type *t;
         int id;
 
-        if (type_id == 0 || type_id >= btf__type_cnt(f->btf))
+        if (type_id == 0 || type_id >= sym_btf__type_cnt(f->btf))
                 return -EINVAL;
 
         /* The value of a global data map is a section, which has no C declaration. */
-        id = btf__resolve_type(f->btf, type_id);
-        t = id < 0 ? NULL : btf__type_by_id(f->btf, id);
+        id = sym_btf__resolve_type(f->btf, type_id);
+        t = id < 0 ? NULL : sym_btf__type_by_id(f->btf, id);
         if (t && btf_is_datasec(t))
-                return asprintf(ret, "SEC(\"%s\")", btf__name_by_offset(f->btf, t->name_off)) < 0 ? -ENOMEM : 0;
+                return asprintf(ret, "SEC(\"%s\")", sym_btf__name_by_offset(f->btf, t->name_off)) < 0 ? -ENOMEM : 0;
 
         return capture(f, write_type_name, &type_id, ret);
 }
@@ -137,7 +139,7 @@ static int write_type_data(BtfFormatter *f, const void *userdata) {
         LIBBPF_OPTS(btf_dump_type_data_opts, opts, .compact = true, .skip_names = req->scalar);
         int r;
 
-        r = btf_dump__dump_type_data(f->dump, req->type_id, req->data, req->size, &opts);
+        r = sym_btf_dump__dump_type_data(f->dump, req->type_id, req->data, req->size, &opts);
         return r < 0 ? r : 0;
 }
 
@@ -203,10 +205,10 @@ int btf_format_text(BtfFormatter *f, uint32_t type_id, const void *data, size_t 
         if (!btf_formatter_fits(f, type_id, size))
                 return -EINVAL;
 
-        id = btf__resolve_type(f->btf, type_id);
+        id = sym_btf__resolve_type(f->btf, type_id);
         if (id < 0)
                 return id;
-        t = btf__type_by_id(f->btf, id);
+        t = sym_btf__type_by_id(f->btf, id);
         req.scalar = btf_is_int(t) || btf_is_any_enum(t) || btf_is_ptr(t) || btf_is_float(t);
 
         r = capture(f, write_type_data, &req, &raw);
@@ -278,11 +280,11 @@ static bool enum_is_signed(const struct btf_type *t) {
 
 static bool int_is_signed(const struct btf *btf, uint32_t type_id) {
         const struct btf_type *t;
-        int id = btf__resolve_type(btf, type_id);
+        int id = sym_btf__resolve_type(btf, type_id);
 
         if (id < 0)
                 return false;
-        t = btf__type_by_id(btf, id);
+        t = sym_btf__type_by_id(btf, id);
         if (btf_is_int(t))
                 return btf_int_encoding(t) & BTF_INT_SIGNED;
         if (btf_is_any_enum(t))
@@ -292,13 +294,13 @@ static bool int_is_signed(const struct btf *btf, uint32_t type_id) {
 
 static bool is_char(const struct btf *btf, uint32_t type_id) {
         const struct btf_type *t;
-        int id = btf__resolve_type(btf, type_id);
+        int id = sym_btf__resolve_type(btf, type_id);
 
         if (id < 0)
                 return false;
-        t = btf__type_by_id(btf, id);
+        t = sym_btf__type_by_id(btf, id);
         return btf_is_int(t) && t->size == 1 &&
-               ((btf_int_encoding(t) & BTF_INT_CHAR) || streq(btf__name_by_offset(btf, t->name_off), "char"));
+               ((btf_int_encoding(t) & BTF_INT_CHAR) || streq(sym_btf__name_by_offset(btf, t->name_off), "char"));
 }
 
 static void json_value(const struct btf *btf, FILE *out, uint32_t type_id, const uint8_t *data, size_t size,
@@ -326,7 +328,7 @@ static bool json_char_array(FILE *out, const uint8_t *data, size_t n) {
 static void json_array(const struct btf *btf, FILE *out, const struct btf_type *t, const uint8_t *data,
                        size_t size, unsigned depth) {
         const struct btf_array *a = btf_array(t);
-        int64_t elem_size = btf__resolve_size(btf, a->type);
+        int64_t elem_size = sym_btf__resolve_size(btf, a->type);
 
         if (elem_size <= 0 || (uint64_t) elem_size * a->nelems > size) {
                 json_hex(out, data, size);
@@ -351,13 +353,13 @@ static void json_members(const struct btf *btf, FILE *out, const struct btf_type
         const struct btf_member *m = btf_members(t);
 
         for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-                const char *name = btf__name_by_offset(btf, m->name_off);
+                const char *name = sym_btf__name_by_offset(btf, m->name_off);
                 uint32_t bit_offset = btf_member_bit_offset(t, i), bits = btf_member_bitfield_size(t, i);
                 size_t offset = bit_offset / 8;
 
                 if (isempty(name)) {
-                        int id = btf__resolve_type(btf, m->type);
-                        const struct btf_type *inner = id < 0 ? NULL : btf__type_by_id(btf, id);
+                        int id = sym_btf__resolve_type(btf, m->type);
+                        const struct btf_type *inner = id < 0 ? NULL : sym_btf__type_by_id(btf, id);
 
                         if (inner && btf_is_composite(inner) && bits == 0 && bit_offset % 8 == 0 &&
                             offset <= size && depth < MAX_DEPTH) {
@@ -396,14 +398,14 @@ static void json_datasec(const struct btf *btf, FILE *out, const struct btf_type
 
         fputc('{', out);
         for (uint16_t i = 0; i < btf_vlen(t); i++, v++) {
-                const struct btf_type *var = btf__type_by_id(btf, v->type);
+                const struct btf_type *var = sym_btf__type_by_id(btf, v->type);
 
                 if (!var || !btf_is_var(var) || (uint64_t) v->offset + v->size > size)
                         continue;
                 if (!first)
                         fputc(',', out);
                 first = false;
-                json_print_string(out, btf__name_by_offset(btf, var->name_off));
+                json_print_string(out, sym_btf__name_by_offset(btf, var->name_off));
                 fputc(':', out);
                 json_value(btf, out, var->type, data + v->offset, v->size, depth + 1);
         }
@@ -417,9 +419,9 @@ static void json_value(const struct btf *btf, FILE *out, uint32_t type_id, const
         int64_t type_size;
         int id;
 
-        id = btf__resolve_type(btf, type_id);
-        type_size = btf__resolve_size(btf, type_id);
-        t = id < 0 ? NULL : btf__type_by_id(btf, id);
+        id = sym_btf__resolve_type(btf, type_id);
+        type_size = sym_btf__resolve_size(btf, type_id);
+        t = id < 0 ? NULL : sym_btf__type_by_id(btf, id);
         if (!t || depth > MAX_DEPTH || type_size <= 0 || (uint64_t) type_size > size) {
                 json_hex(out, data, size);
                 return;

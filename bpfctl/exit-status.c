@@ -18,6 +18,7 @@ static const struct {
         { "org.bpfd.Error.MapNotFound",                            EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.KeyNotFound",                            EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.ImageNotFound",                          EXIT_STATUS_NOT_FOUND },
+        { "org.bpfd.Error.SpecNotFound",                           EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.ImageNotCached",                         EXIT_STATUS_NOT_FOUND },
         { "org.bpfd.Error.InvalidObject",                          EXIT_STATUS_BAD_OBJECT },
         { "org.bpfd.Error.ProgramNameNotFound",                    EXIT_STATUS_BAD_OBJECT },

@@ -36,6 +36,10 @@ int bpfd_call(sd_bus *bus, sd_bus_message *m, bool mutating, sd_bus_error *error
 int bpfd_call_read_value(sd_bus *bus, sd_bus_message *m, sd_bus_error *error, BusValue **ret);
 
 int bpfd_get_program(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **ret);
+/* GetProgram of every program id and GetLink of every link id, the calls pipelined (one round trip): an array
+ * of dictionaries for each. */
+int bpfd_get_programs_and_links(sd_bus *bus, const uint32_t *program_ids, size_t n_programs, const uint32_t *link_ids,
+                                size_t n_links, sd_bus_error *error, BusValue **ret_programs, BusValue **ret_links);
 int bpfd_get_link(sd_bus *bus, uint32_t id, sd_bus_error *error, BusValue **ret);
 
 /* ListInterfaces without filter: the interface dictionaries (aa{sv}) in the daemon's order. */

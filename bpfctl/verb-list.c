@@ -320,6 +320,9 @@ int verb_list(int argc, char *argv[]) {
         ListArguments args = {};
         int r;
 
+        for (int i = 1; i < argc; i++)
+                if (streq(argv[i], "specs"))
+                        return verb_list_specs(argc, argv); /* verb-apply.c */
         r = parse_list_argv(argc, argv, &args);
         if (r <= 0)
                 return exit_status_from_parse(r);

@@ -214,35 +214,35 @@ static int open_object_file(const char *path, int *ret_fd) {
         return 0;
 }
 
-/* Fetches the dictionary behind each object path: GetProgram or GetLink by the id the path ends in. */
-static int get_objects(sd_bus *bus, char **paths, bool links, sd_bus_error *error, BusValue **ret) {
-        _cleanup_bus_value_ BusValue *array = NULL;
-        int r;
+static int ids_of_paths(char **paths, uint32_t **ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_free_ uint32_t *ids = calloc(strv_length(paths) + 1, sizeof(uint32_t));
+        size_t n = 0;
 
-        r = bus_value_new_container('a', "aa{sv}", &array);
-        if (r < 0)
-                return r;
-
-        for (char **p = paths; p && *p; p++) {
-                BusValue *object;
-                uint32_t id;
-
-                r = object_path_to_id(*p, &id);
-                if (r < 0)
+        if (!ids)
+                return -ENOMEM;
+        for (char **p = paths; p && *p; p++)
+                if (object_path_to_id(*p, &ids[n++]) < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INCONSISTENT_MESSAGE,
                                                  "bpfd returned the object path '%s', which ends in no id", *p);
-
-                r = links ? bpfd_get_link(bus, id, error, &object) : bpfd_get_program(bus, id, error, &object);
-                if (r < 0)
-                        return r;
-
-                r = bus_value_append(array, object);
-                if (r < 0)
-                        return r;
-        }
-
-        *ret = TAKE_PTR(array);
+        *ret = TAKE_PTR(ids);
+        *ret_n = n;
         return 0;
+}
+
+/* Fetches the dictionaries behind the object paths: GetProgram and GetLink by the ids they end in, all
+ * in one round trip. */
+static int get_objects(sd_bus *bus, char **program_paths, char **link_paths, sd_bus_error *error,
+                       BusValue **ret_programs, BusValue **ret_links) {
+        _cleanup_free_ uint32_t *pids = NULL, *lids = NULL;
+        size_t np = 0, nl = 0;
+        int r;
+
+        r = ids_of_paths(program_paths, &pids, &np, error);
+        if (r >= 0)
+                r = ids_of_paths(link_paths, &lids, &nl, error);
+        if (r < 0)
+                return r;
+        return bpfd_get_programs_and_links(bus, pids, np, lids, nl, error, ret_programs, ret_links);
 }
 
 static void print_loaded(const BusValue *programs, const BusValue *links) {
@@ -349,9 +349,7 @@ static int run_load(LoadArguments *args) {
                 return log_bus_error(NULL, r, "cannot parse bpfd's reply");
 
         /* The load happened; what follows only describes it. */
-        r = get_objects(bus, program_paths, false, &error, &programs);
-        if (r >= 0)
-                r = get_objects(bus, link_paths, true, &error, &links);
+        r = get_objects(bus, program_paths, link_paths, &error, &programs, &links);
         if (r < 0)
                 return log_bus_error(&error, r, "cannot get the loaded programs");
 

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.bpfd.Interface: one object per network interface with the programs on its hooks. What runs on a hook
- * is read by the worker (it needs privileges); a scan runs after every change bpfd makes and whenever the
- * kernel says an interface came or went, and the bus view follows with the matching signals. */
+ * is read by the worker (it needs privileges); after a change bpfd made on an interface, or an rtnetlink
+ * event about one, that interface alone is read again, and the bus view follows with the matching signals.
+ * Everything is read at startup and when the kernel says events were lost. */
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <inttypes.h>
 #include <sys/socket.h>
 
+#include "bus-spec.h"
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
@@ -15,15 +18,25 @@
 typedef struct ScanJob {
         Job job;
         Manager *m;
+        bool full;              /* every interface; else only keys */
+        InterfaceKey *keys;
+        size_t n_keys;
         InterfaceInfo **found;
         size_t n_found;
+        InterfaceKey *vanished;
+        size_t n_vanished;
         uint32_t *gone_links;
         size_t n_gone;
 } ScanJob;
 
 static void scan_run(Job *j, Engine *e) {
         ScanJob *s = (ScanJob *) j;
-        (void) engine_scan_interfaces(e, &s->found, &s->n_found, &s->gone_links, &s->n_gone);
+
+        if (s->full)
+                (void) engine_scan_interfaces(e, &s->found, &s->n_found, &s->gone_links, &s->n_gone);
+        else
+                (void) engine_scan_interfaces_of(e, s->keys, s->n_keys, &s->found, &s->n_found, &s->vanished,
+                                                 &s->n_vanished, &s->gone_links, &s->n_gone);
 }
 
 static char *interface_object_path(const char *object_name) {
@@ -38,88 +51,161 @@ static void emit_interface_changed(Manager *m, const InterfaceInfo *i) {
                                                       "TcIngress", "TcEgress", NULL);
 }
 
+static char *interface_key_string(uint64_t netns_ino, uint32_t ifindex) {
+        return g_strdup_printf("%" PRIu64 ":%" PRIu32, netns_ino, ifindex);
+}
+
+static InterfaceInfo *interface_by_key(Manager *m, uint64_t netns_ino, uint32_t ifindex) {
+        g_autofree gchar *k = interface_key_string(netns_ino, ifindex);
+        return g_hash_table_lookup(m->interfaces_by_key, k);
+}
+
+void manager_view_put_interface(Manager *m, InterfaceInfo *i) {
+        g_hash_table_replace(m->interfaces_by_key, interface_key_string(i->netns_ino, i->ifindex), i);
+        g_hash_table_replace(m->interfaces, i->object_name, i);
+}
+
+/* Drops the object (with InterfacesRemoved) of this name. */
+static void view_remove_interface(Manager *m, const char *object_name) {
+        InterfaceInfo *i = g_hash_table_lookup(m->interfaces, object_name);
+        _cleanup_free_ char *path = NULL;
+        g_autofree gchar *k = NULL;
+
+        if (!i)
+                return;
+        path = interface_object_path(i->object_name);
+        if (path)
+                (void) sd_bus_emit_object_removed(m->bus, path);
+        k = interface_key_string(i->netns_ino, i->ifindex);
+        if (g_hash_table_lookup(m->interfaces_by_key, k) == i)
+                g_hash_table_remove(m->interfaces_by_key, k);
+        g_hash_table_remove(m->interfaces, object_name); /* frees i */
+}
+
+/* One interface as the worker saw it now: a changed object signals its chains, a new one (or a renamed or
+ * reused index) is added. */
+static void view_update_interface(Manager *m, InterfaceInfo *now) {
+        InterfaceInfo *before = interface_by_key(m, now->netns_ino, now->ifindex);
+        InterfaceInfo *same_name = g_hash_table_lookup(m->interfaces, now->object_name);
+        _cleanup_free_ char *path = NULL;
+
+        if (before && before == same_name) {
+                bool changed = !interface_info_chains_equal(before, now);
+                manager_view_put_interface(m, now);
+                if (changed)
+                        emit_interface_changed(m, now);
+                return;
+        }
+        if (before)
+                view_remove_interface(m, before->object_name);
+        if (same_name && same_name != before)
+                view_remove_interface(m, same_name->object_name);
+        manager_view_put_interface(m, now);
+        path = interface_object_path(now->object_name);
+        if (path)
+                (void) sd_bus_emit_object_added(m->bus, path);
+}
+
+static void scan_submit(Manager *m);
+
 static void scan_done(Job *j) {
         ScanJob *s = (ScanJob *) j;
         Manager *m = s->m;
-        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-        g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func(free);
-        GHashTableIter it;
-        gpointer k;
 
         for (size_t i = 0; i < s->n_gone; i++)
                 manager_view_remove_link(m, s->gone_links[i], true);
         if (s->n_gone > 0)
                 manager_emit_counts_changed(m);
 
-        for (size_t i = 0; i < s->n_found; i++) {
-                InterfaceInfo *now = s->found[i], *before = g_hash_table_lookup(m->interfaces, now->object_name);
-                _cleanup_free_ char *path = interface_object_path(now->object_name);
+        for (size_t i = 0; i < s->n_found; i++)
+                view_update_interface(m, s->found[i]);
+        if (s->full) {
+                g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+                g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func(free);
+                GHashTableIter it;
+                gpointer k;
 
-                g_hash_table_add(seen, now->object_name);
-                if (before && before->ifindex == now->ifindex) {
-                        bool changed = !interface_info_chains_equal(before, now);
-                        g_hash_table_replace(m->interfaces, now->object_name, now);
-                        if (changed)
-                                emit_interface_changed(m, now);
-                } else {
-                        if (before && path)
-                                (void) sd_bus_emit_object_removed(m->bus, path);
-                        g_hash_table_replace(m->interfaces, now->object_name, now);
-                        if (path)
-                                (void) sd_bus_emit_object_added(m->bus, path);
-                }
+                for (size_t i = 0; i < s->n_found; i++)
+                        g_hash_table_add(seen, s->found[i]->object_name);
+                g_hash_table_iter_init(&it, m->interfaces);
+                while (g_hash_table_iter_next(&it, &k, NULL))
+                        if (!g_hash_table_contains(seen, k))
+                                g_ptr_array_add(vanished, strdup(k));
+                for (guint i = 0; i < vanished->len; i++)
+                        view_remove_interface(m, g_ptr_array_index(vanished, i));
         }
-        g_hash_table_iter_init(&it, m->interfaces);
-        while (g_hash_table_iter_next(&it, &k, NULL))
-                if (!g_hash_table_contains(seen, k))
-                        g_ptr_array_add(vanished, strdup(k));
-        for (guint i = 0; i < vanished->len; i++) {
-                _cleanup_free_ char *path = interface_object_path(g_ptr_array_index(vanished, i));
-                if (path)
-                        (void) sd_bus_emit_object_removed(m->bus, path);
-                g_hash_table_remove(m->interfaces, g_ptr_array_index(vanished, i));
+        for (size_t i = 0; i < s->n_vanished; i++) {
+                InterfaceInfo *before = interface_by_key(m, s->vanished[i].netns_ino, s->vanished[i].ifindex);
+                if (before)
+                        view_remove_interface(m, before->object_name);
         }
 
+        free(s->keys);
         free(s->found);
+        free(s->vanished);
         free(s->gone_links);
         free(s);
         m->scan_in_flight = false;
-        if (m->scan_again)
-                manager_scan_interfaces(m);
+        manager_specs_interfaces_changed(m); /* specs waiting for an interface that came */
+        scan_submit(m);
 }
 
-void manager_scan_interfaces(Manager *m) {
+/* One scan at a time; what is asked for meanwhile is gathered into the next one (a burst of changes and
+ * events costs one scan, with one pair of netlink dumps). */
+static void scan_submit(Manager *m) {
         ScanJob *s;
 
-        /* One scan at a time; changes meanwhile ask for one more after it. */
-        if (m->scan_in_flight) {
-                m->scan_again = true;
+        if (m->scan_in_flight || (!m->scan_full && m->scan_keys->len == 0))
                 return;
-        }
         s = calloc(1, sizeof(ScanJob));
         if (!s)
                 return;
-        *s = (ScanJob) { .job = { .run = scan_run, .done = scan_done }, .m = m };
+        *s = (ScanJob) { .job = { .run = scan_run, .done = scan_done }, .m = m, .full = m->scan_full };
+        if (!s->full) {
+                s->n_keys = m->scan_keys->len;
+                s->keys = (InterfaceKey *) g_array_free(m->scan_keys, FALSE);
+                m->scan_keys = g_array_new(FALSE, FALSE, sizeof(InterfaceKey));
+        } else
+                g_array_set_size(m->scan_keys, 0);
+        m->scan_full = false;
         m->scan_in_flight = true;
-        m->scan_again = false;
         worker_submit(m->worker, &s->job);
 }
 
-/* ---- rtnetlink: interfaces coming and going in bpfd's namespace ---- */
+void manager_scan_interfaces(Manager *m) {
+        m->scan_full = true;
+        scan_submit(m);
+}
+
+void manager_scan_interface(Manager *m, uint64_t netns_ino, uint32_t ifindex) {
+        InterfaceKey k = { .netns_ino = netns_ino, .ifindex = ifindex };
+
+        if (!ifindex)
+                return;
+        for (guint i = 0; i < m->scan_keys->len; i++)
+                if (g_array_index(m->scan_keys, InterfaceKey, i).ifindex == ifindex &&
+                    g_array_index(m->scan_keys, InterfaceKey, i).netns_ino == netns_ino)
+                        return scan_submit(m);
+        g_array_append_val(m->scan_keys, k);
+        scan_submit(m);
+}
+
+/* ---- rtnetlink: interfaces coming, going and changing in bpfd's namespace ---- */
 
 static int on_netlink(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         char buf[8192];
-        bool relevant = false;
         ssize_t n;
 
+        /* Only the interfaces the events name are looked at again. */
         while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
                 for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n))
-                        relevant = relevant || h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK;
+                        if ((h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) &&
+                            h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+                                manager_scan_interface(m, m->netns_ino,
+                                                       (uint32_t) ((struct ifinfomsg *) NLMSG_DATA(h))->ifi_index);
         if (n < 0 && errno == ENOBUFS)
-                relevant = true; /* lost some: look at everything */
-        if (relevant)
-                manager_scan_interfaces(m);
+                manager_scan_interfaces(m); /* lost some: look at everything */
         return 0;
 }
 
@@ -130,6 +216,9 @@ int manager_watch_interfaces(Manager *m) {
         fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
         if (fd < 0)
                 return -errno;
+        /* Room for a burst (hundreds of pods' veths at once) before the kernel drops events and a full scan is
+         * needed; capped by net.core.rmem_max. */
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int) { 1024 * 1024 }, sizeof(int));
         if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
                 r = -errno;
                 close(fd);

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+#include "stats.h"
 
 char *program_object_path(uint32_t id) {
         char *s = NULL;
@@ -34,28 +35,30 @@ static int id_from_path(const char *path, const char *prefix, uint32_t *ret) {
         return 1;
 }
 
-static gint cmp_u32(gconstpointer a, gconstpointer b) {
-        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
-        return x < y ? -1 : x > y;
-}
-
 /* ---- the view and its signals ---- */
 
-void manager_emit_counts_changed(Manager *m) {
-        (void) sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, "org.bpfd.Manager", "ProgramCount", "LinkCount",
-                                              NULL);
+void manager_view_put_program(Manager *m, ProgramInfo *p) {
+        ProgramInfo *old = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(p->id));
+
+        if (old)
+                view_index_remove_program(&m->index, old);
+        g_hash_table_replace(m->programs, GUINT_TO_POINTER(p->id), program_info_ref(p));
+        view_index_add_program(&m->index, p);
 }
 
-static void emit_program_links_changed(Manager *m, uint32_t program_id) {
-        _cleanup_free_ char *path = program_object_path(program_id);
-        if (path && g_hash_table_contains(m->programs, GUINT_TO_POINTER(program_id)))
-                (void) sd_bus_emit_properties_changed(m->bus, path, "org.bpfd.Program", "Links", "AttachPoints", NULL);
+void manager_view_put_link(Manager *m, LinkInfo *l) {
+        LinkInfo *old = g_hash_table_lookup(m->links, GUINT_TO_POINTER(l->id));
+
+        if (old)
+                view_index_remove_link(&m->index, old);
+        g_hash_table_replace(m->links, GUINT_TO_POINTER(l->id), link_info_ref(l));
+        view_index_add_link(&m->index, l);
 }
 
 void manager_view_add_program(Manager *m, ProgramInfo *p) {
         _cleanup_free_ char *path = program_object_path(p->id);
 
-        g_hash_table_replace(m->programs, GUINT_TO_POINTER(p->id), program_info_ref(p));
+        manager_view_put_program(m, p);
         if (path)
                 (void) sd_bus_emit_object_added(m->bus, path);
 }
@@ -63,11 +66,11 @@ void manager_view_add_program(Manager *m, ProgramInfo *p) {
 void manager_view_add_link(Manager *m, LinkInfo *l, bool program_changed) {
         _cleanup_free_ char *path = link_object_path(l->id);
 
-        g_hash_table_replace(m->links, GUINT_TO_POINTER(l->id), link_info_ref(l));
+        manager_view_put_link(m, l);
         if (path)
                 (void) sd_bus_emit_object_added(m->bus, path);
         if (program_changed)
-                emit_program_links_changed(m, l->program_id);
+                manager_emit_program_links_changed(m, l->program_id);
 }
 
 void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed) {
@@ -81,50 +84,35 @@ void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed) {
         /* InterfacesRemoved is built from the object as it still is. */
         if (path)
                 (void) sd_bus_emit_object_removed(m->bus, path);
+        view_index_remove_link(&m->index, l);
         g_hash_table_remove(m->links, GUINT_TO_POINTER(id));
         if (program_changed)
-                emit_program_links_changed(m, program_id);
+                manager_emit_program_links_changed(m, program_id);
 }
 
 void manager_view_remove_program(Manager *m, uint32_t id) {
         _cleanup_free_ char *path = program_object_path(id);
+        ProgramInfo *p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(id));
 
-        if (!g_hash_table_contains(m->programs, GUINT_TO_POINTER(id)))
+        if (!p)
                 return;
         if (path)
                 (void) sd_bus_emit_object_removed(m->bus, path);
+        view_index_remove_program(&m->index, p);
         g_hash_table_remove(m->programs, GUINT_TO_POINTER(id));
-}
-
-/* Links of one program, in id order. */
-static GPtrArray *program_links(Manager *m, uint32_t program_id) {
-        GPtrArray *a = g_ptr_array_new();
-        GHashTableIter it;
-        gpointer v;
-
-        g_hash_table_iter_init(&it, m->links);
-        while (g_hash_table_iter_next(&it, NULL, &v))
-                if (((LinkInfo *) v)->program_id == program_id)
-                        g_ptr_array_add(a, v);
-        return a;
-}
-
-static int cmp_link_id(gconstpointer a, gconstpointer b) {
-        const LinkInfo *x = *(LinkInfo *const *) a, *y = *(LinkInfo *const *) b;
-        return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /* ---- property appenders, shared by the getters and the dictionaries ---- */
 
+/* The program's links in id order, from the index: what the program has, whatever else is loaded. */
 static int append_links(sd_bus_message *reply, Manager *m, uint32_t program_id, bool as_paths) {
-        g_autoptr(GPtrArray) links = program_links(m, program_id);
+        GPtrArray *links = view_index_links_of(&m->index, program_id);
         int r;
 
-        g_ptr_array_sort(links, cmp_link_id);
         r = sd_bus_message_open_container(reply, 'a', as_paths ? "o" : "s");
         if (r < 0)
                 return r;
-        for (guint i = 0; i < links->len; i++) {
+        for (guint i = 0; links && i < links->len; i++) {
                 LinkInfo *l = g_ptr_array_index(links, i);
                 if (as_paths) {
                         _cleanup_free_ char *path = link_object_path(l->id);
@@ -185,22 +173,13 @@ static void program_stats(const ProgramInfo *p, uint64_t *cnt, uint64_t *ns) {
 }
 
 static uint32_t map_group_of(const ProgramInfo *p) {
-        return p->map_group ?: p->load_group;
+        return program_map_group(p);
 }
 
 static int append_map_used_by(sd_bus_message *reply, Manager *m, const ProgramInfo *p) {
-        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-        GHashTableIter it;
-        gpointer v;
-        int r;
+        GArray *ids = view_index_map_users(&m->index, map_group_of(p));
 
-        g_hash_table_iter_init(&it, m->programs);
-        while (g_hash_table_iter_next(&it, NULL, &v))
-                if (map_group_of(v) == map_group_of(p))
-                        g_array_append_val(ids, ((ProgramInfo *) v)->id);
-        g_array_sort(ids, cmp_u32);
-        r = sd_bus_message_append_array(reply, 'u', ids->data, ids->len * sizeof(uint32_t));
-        return r;
+        return sd_bus_message_append_array(reply, 'u', ids ? ids->data : NULL, ids ? ids->len * sizeof(uint32_t) : 0);
 }
 
 /* ---- dictionaries ---- */
@@ -281,6 +260,8 @@ int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
         DICT("tag", "s", k->tag);
         DICT("load_time", "t", k->load_time_usec);
         DICT_WITH("map_ids", "au", sd_bus_message_append_array(reply, 'u', k->map_ids, k->n_map_ids * sizeof(uint32_t)));
+        DICT("run_count", "t", k->run_count);
+        DICT("run_time_ns", "t", k->run_time_ns);
         DICT("managed", "b", 0);
         return sd_bus_message_close_container(reply);
 }
@@ -335,15 +316,7 @@ int property_get_bpffs(sd_bus *bus, const char *path, const char *interface, con
 
 int property_get_stats_enabled(sd_bus *bus, const char *path, const char *interface, const char *property,
                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
-        int v = 0;
-
-        if (f) {
-                if (fscanf(f, "%d", &v) != 1)
-                        v = 0;
-                fclose(f);
-        }
-        return sd_bus_message_append(reply, "b", v > 0);
+        return sd_bus_message_append(reply, "b", stats_kernel_enabled());
 }
 
 int property_get_count(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -565,17 +538,20 @@ int manager_add_bus_objects(Manager *m) {
         int r;
 
         the_manager = m;
-        r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, "org.bpfd.Manager", manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, "org.bpfd.Manager",
+                                     stats_wrap_vtable("org.bpfd.Manager", manager_vtable), m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the manager object: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, PROGRAM_PATH_PREFIX, "org.bpfd.Program", program_vtable,
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, PROGRAM_PATH_PREFIX, "org.bpfd.Program",
+                                       stats_wrap_vtable("org.bpfd.Program", program_vtable),
                                        program_find, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register program objects: %m");
         r = sd_bus_add_node_enumerator(m->bus, NULL, PROGRAM_PATH_PREFIX, program_enumerate, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, LINK_PATH_PREFIX, "org.bpfd.Link", link_vtable, link_find, m);
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, LINK_PATH_PREFIX, "org.bpfd.Link",
+                                       stats_wrap_vtable("org.bpfd.Link", link_vtable), link_find, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register link objects: %m");
         r = sd_bus_add_node_enumerator(m->bus, NULL, LINK_PATH_PREFIX, link_enumerate, m);

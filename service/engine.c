@@ -21,6 +21,7 @@
 #include "tc-dispatcher.h"
 #include "xdp-chain.h"
 #include "engine.h"
+#include "netdev-dump.h"
 #include "caps.h"
 #include "config.h"
 #include "errors.h"
@@ -48,12 +49,14 @@ struct Engine {
         GHashTable *groups;   /* group id → Group* (owned) */
         GHashTable *programs; /* program id → Group* */
         GHashTable *links;    /* link id → Group* */
+        GHashTable *map_borrowers; /* load group id → how many programs of other groups use its maps */
         bool supported[_KIND_MAX];
         uint64_t link_seq;       /* attach order, for equal priorities on network hooks */
         uint32_t slot_id;        /* the last id given to a dispatcher slot */
         bool tcx_native;         /* the kernel has TCX; else tcx links are ordered cls_bpf filters */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
         char *image_cache, *image_config, *image_auth;
+        GHashTable *scan_slots;  /* during an interface scan: component id → LinkInfo* of a dispatcher slot */
 };
 
 /* ---- libbpf's messages: collected while a load runs, so errors can quote them ---- */
@@ -222,6 +225,7 @@ int engine_new(const char *runtime_dir, Engine **ret) {
         e->groups = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) group_free);
         e->programs = g_hash_table_new(NULL, NULL);
         e->links = g_hash_table_new(NULL, NULL);
+        e->map_borrowers = g_hash_table_new(NULL, NULL);
         e->slot_id = BPFD_SLOT_LINK_ID_BASE;
         if (!e->runtime_dir || !e->fs_dir || !e->maps_dir || !e->state_dir || !e->objects_dir || !e->tc_dir) {
                 engine_free(e);
@@ -237,6 +241,7 @@ Engine *engine_free(Engine *e) {
                 return NULL;
         g_hash_table_unref(e->programs);
         g_hash_table_unref(e->links);
+        g_hash_table_unref(e->map_borrowers);
         g_hash_table_unref(e->groups);
         free(e->runtime_dir);
         free(e->fs_dir);
@@ -437,7 +442,8 @@ static int kernel_program_from_fd(int fd, KernelProgram *k) {
                 return r;
         *k = (KernelProgram) { .id = info.id, .kernel_type = libbpf_bpf_prog_type_str(info.type) ?: "unknown",
                                .kind = kind_of_kernel_type(info.type),
-                               .load_time_usec = boottime_to_realtime_usec(info.load_time) };
+                               .load_time_usec = boottime_to_realtime_usec(info.load_time),
+                               .run_count = info.run_cnt, .run_time_ns = info.run_time_ns };
         memcpy(k->name, info.name, sizeof k->name - 1);
         tag_to_hex(info.tag, k->tag);
         return prog_map_ids(fd, &k->map_ids, &k->n_map_ids);
@@ -488,10 +494,8 @@ static int apply_global(struct bpf_object *obj, const GlobalData *gd, sd_bus_err
                 for (unsigned i = 0; i < btf_vlen(t); i++, vs++) {
                         const struct btf_type *var = btf__type_by_id(btf, vs->type);
                         const char *name = btf__name_by_offset(btf, var->name_off);
-                        const void *initial;
-                        size_t size;
                         uint8_t *data;
-                        int r;
+                        size_t size;
 
                         if (!name || !streq(name, gd->name))
                                 continue;
@@ -499,20 +503,12 @@ static int apply_global(struct bpf_object *obj, const GlobalData *gd, sd_bus_err
                                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                          "The global '%s' is %u bytes long, the value given is %zu.",
                                                          gd->name, vs->size, gd->size);
-                        initial = bpf_map__initial_value(map, &size);
-                        if (!initial || vs->offset + vs->size > size)
+                        /* libbpf 1.4 hands out the initial value writable, in place, until the object loads. */
+                        data = bpf_map__initial_value(map, &size);
+                        if (!data || vs->offset + vs->size > size)
                                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT,
                                                          "The global '%s' lies outside its section.", gd->name);
-                        /* Through the setter: libbpf 1.1 hands out the initial value read-only. */
-                        data = malloc(size);
-                        if (!data)
-                                return -ENOMEM;
-                        memcpy(data, initial, size);
                         memcpy(data + vs->offset, gd->data, gd->size);
-                        r = bpf_map__set_initial_value(map, data, size);
-                        free(data);
-                        if (r < 0)
-                                return bpfd_error_set_errnof(error, r, "Cannot set the global '%s': %m", gd->name);
                         return 0;
                 }
         }
@@ -1543,8 +1539,23 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
         return 0;
 }
 
+static void map_borrowers_add(Engine *e, uint32_t gid, int delta) {
+        gpointer key = GUINT_TO_POINTER(gid);
+        int n = GPOINTER_TO_INT(g_hash_table_lookup(e->map_borrowers, key)) + delta;
+
+        if (n > 0)
+                g_hash_table_replace(e->map_borrowers, key, GINT_TO_POINTER(n));
+        else
+                g_hash_table_remove(e->map_borrowers, key);
+}
+
 static void engine_index_group(Engine *e, Group *g) {
         g_hash_table_replace(e->groups, GUINT_TO_POINTER(g->id), g);
+        for (guint i = 0; i < g->programs->len; i++) {
+                uint32_t mg = ((ProgramInfo *) g_ptr_array_index(g->programs, i))->map_group;
+                if (mg)
+                        map_borrowers_add(e, mg, +1);
+        }
         for (guint i = 0; i < g->programs->len; i++)
                 g_hash_table_replace(e->programs,
                                      GUINT_TO_POINTER(((ProgramInfo *) g_ptr_array_index(g->programs, i))->id), g);
@@ -1858,21 +1869,11 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
         return 0;
 }
 
-/* Whether any loaded program keeps its maps in load group gid's directory. */
+/* Whether any loaded program keeps its maps in load group gid's directory (its own group, or a borrower:
+ * counted, so an unload does not walk every program). */
 static bool map_dir_in_use(Engine *e, uint32_t gid) {
-        GHashTableIter it;
-        gpointer v;
-
-        if (g_hash_table_contains(e->groups, GUINT_TO_POINTER(gid)))
-                return true;
-        g_hash_table_iter_init(&it, e->groups);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Group *g = v;
-                for (guint k = 0; k < g->programs->len; k++)
-                        if (((ProgramInfo *) g_ptr_array_index(g->programs, k))->map_group == gid)
-                                return true;
-        }
-        return false;
+        return g_hash_table_contains(e->groups, GUINT_TO_POINTER(gid)) ||
+               g_hash_table_contains(e->map_borrowers, GUINT_TO_POINTER(gid));
 }
 
 /* Shared maps stay pinned while any program that uses them is loaded, whichever unloads first. */
@@ -1933,8 +1934,10 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 release_map_dir(e, gid);
         }
         /* A program that shared another group's maps may have been their last user. */
-        if (p->map_group)
+        if (p->map_group) {
+                map_borrowers_add(e, p->map_group, -1);
                 release_map_dir(e, p->map_group);
+        }
         log_info("Unloaded program %" PRIu32 " (%s) and %u link(s).", program_id, p->name, gone->len);
         *ret_n = gone->len;
         *ret_link_ids = TAKE_PTR(ids);
@@ -2449,7 +2452,7 @@ static LinkInfo *engine_find_slot(Engine *e, uint64_t netns_ino, uint32_t ifinde
 
 /* What runs on a TC hook, in order: TCX links first (the kernel runs them before classic filters), then the
  * filters by priority, bpfd's dispatcher shown as the slots it runs. */
-static int scan_tc(Engine *e, uint64_t netns_ino, uint32_t ifindex, bool egress, Chain *ret) {
+static int scan_tc(Engine *e, uint64_t netns_ino, uint32_t ifindex, const NetdevState *dev, bool egress, Chain *ret) {
         _cleanup_(tcx_chain_done) TcxChain chain = {};
         _cleanup_free_ TcHookProgram *filters = NULL;
         size_t n_filters = 0;
@@ -2457,7 +2460,8 @@ static int scan_tc(Engine *e, uint64_t netns_ino, uint32_t ifindex, bool egress,
         *ret = (Chain) {};
         if (!e->supported[KIND_TCX] || tcx_query(ifindex, egress, &chain) < 0)
                 chain.n = 0;
-        if (tc_dispatcher_list((int) ifindex, egress, &filters, &n_filters) < 0)
+        if ((dev ? tc_dispatcher_list_on((int) ifindex, egress, dev->qdisc, &filters, &n_filters)
+                 : tc_dispatcher_list((int) ifindex, egress, &filters, &n_filters)) < 0)
                 n_filters = 0;
         ret->entries = calloc(chain.n + n_filters + 1, sizeof(ChainEntry));
         if (!ret->entries)
@@ -2476,8 +2480,13 @@ static int scan_tc(Engine *e, uint64_t netns_ino, uint32_t ifindex, bool egress,
 }
 
 static LinkInfo *engine_find_slot(Engine *e, uint64_t netns_ino, uint32_t ifindex, uint32_t component_id) {
-        g_autoptr(GPtrArray) all = engine_all_links(e);
+        g_autoptr(GPtrArray) all = NULL;
 
+        if (e->scan_slots) {
+                LinkInfo *l = g_hash_table_lookup(e->scan_slots, GUINT_TO_POINTER(component_id));
+                return l && l->ifindex == ifindex && l->netns_ino == netns_ino ? l : NULL;
+        }
+        all = engine_all_links(e);
         for (guint k = 0; k < all->len; k++) {
                 LinkInfo *l = g_ptr_array_index(all, k);
                 if (l->component_id == component_id && l->ifindex == ifindex && l->netns_ino == netns_ino)
@@ -2486,13 +2495,33 @@ static LinkInfo *engine_find_slot(Engine *e, uint64_t netns_ino, uint32_t ifinde
         return NULL;
 }
 
-static int scan_xdp(Engine *e, uint64_t netns_ino, uint32_t ifindex, Chain *ret, char **ret_mode) {
+/* A scan looks slots up by the extension program's id, which is unique in the kernel: one pass over the
+ * links per scan instead of one per program on a hook. */
+static void scan_slots_begin(Engine *e) {
+        g_autoptr(GPtrArray) all = engine_all_links(e);
+
+        e->scan_slots = g_hash_table_new(NULL, NULL);
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                if (l->component_id)
+                        g_hash_table_replace(e->scan_slots, GUINT_TO_POINTER(l->component_id), l);
+        }
+}
+
+static void scan_slots_end(Engine *e) {
+        if (e->scan_slots)
+                g_hash_table_unref(e->scan_slots);
+        e->scan_slots = NULL;
+}
+
+static int scan_xdp(Engine *e, uint64_t netns_ino, uint32_t ifindex, const NetdevState *dev, Chain *ret, char **ret_mode) {
         _cleanup_free_ XdpChainEntry *entries = NULL;
         enum xdp_attach_mode mode = XDP_MODE_UNSPEC;
         size_t n = 0;
 
         *ret = (Chain) {};
-        if (xdp_chain_list((int) ifindex, &entries, &n, &mode, NULL, NULL) < 0)
+        /* Where the link dump says nothing is attached, libxdp's query (another dump) is not needed. */
+        if ((dev && !dev->xdp) || xdp_chain_list((int) ifindex, &entries, &n, &mode, NULL, NULL) < 0)
                 n = 0;
         ret->entries = calloc(n + 1, sizeof(ChainEntry));
         if (!ret->entries)
@@ -2507,7 +2536,7 @@ static int scan_xdp(Engine *e, uint64_t netns_ino, uint32_t ifindex, Chain *ret,
 }
 
 static InterfaceInfo *scan_interface(Engine *e, const char *name, uint32_t ifindex, const char *netns,
-                                     uint64_t netns_ino, bool own) {
+                                     uint64_t netns_ino, bool own, const NetdevState *dev) {
         InterfaceInfo *i = calloc(1, sizeof(InterfaceInfo));
 
         if (!i)
@@ -2521,8 +2550,9 @@ static InterfaceInfo *scan_interface(Engine *e, const char *name, uint32_t ifind
                 i->object_name = strdup(name);
         else if (asprintf(&i->object_name, "%s@netns%" PRIu64, name, netns_ino) < 0)
                 i->object_name = NULL;
-        if (!i->name || !i->netns || !i->object_name || scan_xdp(e, netns_ino, ifindex, &i->xdp, &i->xdp_mode) < 0 ||
-            scan_tc(e, netns_ino, ifindex, false, &i->ingress) < 0 || scan_tc(e, netns_ino, ifindex, true, &i->egress) < 0)
+        if (!i->name || !i->netns || !i->object_name || scan_xdp(e, netns_ino, ifindex, dev, &i->xdp, &i->xdp_mode) < 0 ||
+            scan_tc(e, netns_ino, ifindex, dev, false, &i->ingress) < 0 ||
+            scan_tc(e, netns_ino, ifindex, dev, true, &i->egress) < 0)
                 return interface_info_unref(i);
         return i;
 }
@@ -2572,22 +2602,40 @@ static void clean_vanished_hook(Engine *e, const LinkInfo *l) {
                 closedir(d);
 }
 
+/* The kernel dropped these links' attachments with their interface (or namespace): drop the links too. */
+static void drop_links(Engine *e, GArray *ids) {
+        for (guint j = 0; j < ids->len; j++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(link_info_unrefp) LinkInfo *l = link_info_ref(engine_find_link(e, g_array_index(ids, uint32_t, j)));
+
+                log_info("The interface of link %" PRIu32 " is gone; dropping the link.", g_array_index(ids, uint32_t, j));
+                (void) engine_detach(e, g_array_index(ids, uint32_t, j), &error);
+                if (l)
+                        clean_vanished_hook(e, l);
+        }
+}
+
 int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint32_t **ret_gone, size_t *ret_n_gone) {
         g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(interface_info_destroy);
         g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(uint32_t));
         g_autoptr(GHashTable) other_ifaces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autoptr(GPtrArray) all = engine_all_links(e);
-        struct if_nameindex *names = if_nameindex();
+        NetdevDump dump = {};
         uint64_t own_ino = 0;
+        int r;
 
         (void) netns_current_inode(&own_ino);
-        for (struct if_nameindex *n = names; n && n->if_index; n++) {
-                InterfaceInfo *i = scan_interface(e, n->if_name, n->if_index, NULL, own_ino, true);
+        scan_slots_begin(e);
+        /* Two dumps for the whole namespace, then per interface only what is attached there. */
+        r = netdev_dump(&dump);
+        if (r < 0)
+                log_warning_errno(r, "Cannot list the network interfaces: %m");
+        for (size_t k = 0; k < dump.n; k++) {
+                InterfaceInfo *i = scan_interface(e, dump.devs[k].name, dump.devs[k].ifindex, NULL, own_ino, true,
+                                                  &dump.devs[k]);
                 if (i)
                         g_ptr_array_add(found, i);
         }
-        if (names)
-                if_freenameindex(names);
 
         /* Links on network hooks: those of other namespaces show their interfaces too; links whose interface
          * (or namespace) is gone are dropped, as the kernel dropped the attachment. */
@@ -2599,7 +2647,7 @@ int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint3
                 if (!l->ifindex)
                         continue;
                 if (l->netns_ino == own_ino)
-                        exists = if_indextoname(l->ifindex, name) != NULL;
+                        exists = r < 0 ? if_indextoname(l->ifindex, name) != NULL : netdev_dump_find(&dump, l->ifindex) != NULL;
                 else {
                         g_autofree gchar *key = g_strdup_printf("%" PRIu64 ":%" PRIu32, l->netns_ino, l->ifindex);
                         NetnsGuard guard;
@@ -2610,7 +2658,7 @@ int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint3
                                 exists = true;
                                 if (!g_hash_table_contains(other_ifaces, key)) {
                                         InterfaceInfo *i = scan_interface(e, name, l->ifindex, l->target.netns,
-                                                                          l->netns_ino, false);
+                                                                          l->netns_ino, false, NULL);
                                         if (i)
                                                 g_ptr_array_add(found, i);
                                         g_hash_table_add(other_ifaces, g_steal_pointer(&key));
@@ -2621,17 +2669,90 @@ int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint3
                 if (!exists)
                         g_array_append_val(gone, l->id);
         }
-        for (guint j = 0; j < gone->len; j++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_(link_info_unrefp) LinkInfo *l = link_info_ref(engine_find_link(e, g_array_index(gone, uint32_t, j)));
-
-                log_info("The interface of link %" PRIu32 " is gone; dropping the link.", g_array_index(gone, uint32_t, j));
-                (void) engine_detach(e, g_array_index(gone, uint32_t, j), &error);
-                if (l)
-                        clean_vanished_hook(e, l);
-        }
+        scan_slots_end(e);
+        netdev_dump_done(&dump);
+        drop_links(e, gone);
         *ret_n = found->len;
         *ret = (InterfaceInfo **) g_ptr_array_free(g_steal_pointer(&found), FALSE);
+        *ret_n_gone = gone->len;
+        *ret_gone = (uint32_t *) g_array_free(g_steal_pointer(&gone), FALSE);
+        return 0;
+}
+
+/* Links on an interface of namespace netns_ino. */
+static void links_on(GPtrArray *all, uint64_t netns_ino, uint32_t ifindex, GArray *ids) {
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                if (l->ifindex == ifindex && l->netns_ino == netns_ino)
+                        g_array_append_val(ids, l->id);
+        }
+}
+
+int engine_scan_interfaces_of(Engine *e, const InterfaceKey *keys, size_t n_keys, InterfaceInfo ***ret, size_t *ret_n,
+                              InterfaceKey **ret_vanished, size_t *ret_n_vanished, uint32_t **ret_gone, size_t *ret_n_gone) {
+        g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(interface_info_destroy);
+        g_autoptr(GArray) vanished = g_array_new(FALSE, FALSE, sizeof(InterfaceKey));
+        g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GPtrArray) all = engine_all_links(e);
+        NetdevDump dump = {};
+        bool have_dump = false;
+        uint64_t own_ino = 0;
+
+        (void) netns_current_inode(&own_ino);
+        for (size_t k = 0; k < n_keys && !have_dump; k++)
+                if (keys[k].netns_ino == own_ino)
+                        have_dump = netdev_dump(&dump) >= 0; /* one dump for the whole burst */
+        scan_slots_begin(e);
+        for (size_t k = 0; k < n_keys; k++) {
+                const InterfaceKey *key = &keys[k];
+                g_autofree gchar *id = g_strdup_printf("%" PRIu64 ":%" PRIu32, key->netns_ino, key->ifindex);
+                InterfaceInfo *i = NULL;
+                char name[IF_NAMESIZE];
+
+                if (!g_hash_table_add(seen, g_steal_pointer(&id)))
+                        continue;
+                if (key->netns_ino == own_ino) {
+                        const NetdevState *dev = have_dump ? netdev_dump_find(&dump, key->ifindex) : NULL;
+                        if (dev)
+                                i = scan_interface(e, dev->name, key->ifindex, NULL, own_ino, true, dev);
+                        else if (!have_dump && if_indextoname(key->ifindex, name))
+                                i = scan_interface(e, name, key->ifindex, NULL, own_ino, true, NULL);
+                        else
+                                links_on(all, key->netns_ino, key->ifindex, gone);
+                } else {
+                        /* Another namespace: shown while bpfd has links there. */
+                        LinkInfo *l = NULL;
+                        for (guint j = 0; j < all->len && !l; j++) {
+                                LinkInfo *c = g_ptr_array_index(all, j);
+                                if (c->ifindex == key->ifindex && c->netns_ino == key->netns_ino)
+                                        l = c;
+                        }
+                        if (l) {
+                                NetnsGuard guard;
+                                uint64_t ino = 0;
+
+                                if (netns_enter(l->target.netns, &daemon_caller, &guard) >= 0 &&
+                                    netns_current_inode(&ino) >= 0 && ino == l->netns_ino &&
+                                    if_indextoname(l->ifindex, name))
+                                        i = scan_interface(e, name, l->ifindex, l->target.netns, l->netns_ino, false, NULL);
+                                else
+                                        links_on(all, key->netns_ino, key->ifindex, gone);
+                                netns_leave(&guard);
+                        }
+                }
+                if (i)
+                        g_ptr_array_add(found, i);
+                else
+                        g_array_append_val(vanished, *key);
+        }
+        scan_slots_end(e);
+        netdev_dump_done(&dump);
+        drop_links(e, gone);
+        *ret_n = found->len;
+        *ret = (InterfaceInfo **) g_ptr_array_free(g_steal_pointer(&found), FALSE);
+        *ret_n_vanished = vanished->len;
+        *ret_vanished = (InterfaceKey *) g_array_free(g_steal_pointer(&vanished), FALSE);
         *ret_n_gone = gone->len;
         *ret_gone = (uint32_t *) g_array_free(g_steal_pointer(&gone), FALSE);
         return 0;
@@ -2891,4 +3012,16 @@ int engine_list_images(Engine *e, char ***ret) {
 int engine_remove_image(Engine *e, const char *reference, sd_bus_error *error) {
         g_autoptr(GPtrArray) lines = NULL;
         return run_image_helper(e, "rm", reference, &lines, error);
+}
+
+/* ---- lookups for layers above the engine (specs) ---- */
+
+ProgramInfo *engine_program_ref(Engine *e, uint32_t id) {
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(id));
+        ProgramInfo *p = g ? group_find_program(g, id, NULL) : NULL;
+        return p ? program_info_ref(p) : NULL;
+}
+
+bool engine_link_exists(Engine *e, uint32_t id) {
+        return g_hash_table_contains(e->links, GUINT_TO_POINTER(id));
 }

@@ -58,6 +58,7 @@ typedef struct KernelProgram {
         uint64_t load_time_usec;
         uint32_t *map_ids;
         uint32_t n_map_ids;
+        uint64_t run_count, run_time_ns; /* 0 unless run statistics are on */
 } KernelProgram;
 
 void kernel_programs_free(KernelProgram *p, size_t n);
@@ -98,6 +99,16 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
  * the chains on their hooks. Links whose interface or namespace is gone are dropped (pins removed, records
  * rewritten); their ids come back in ret_gone. */
 int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint32_t **ret_gone, size_t *ret_n_gone);
+/* An interface by namespace (inode) and index. */
+typedef struct InterfaceKey {
+        uint64_t netns_ino;
+        uint32_t ifindex;
+} InterfaceKey;
+/* The same for these interfaces only, after a change bpfd made on them or an rtnetlink event about them.
+ * Interfaces that are no longer there (or, in other namespaces, no longer hold links of bpfd) come back in
+ * ret_vanished; links on vanished interfaces are dropped as above (ret_gone). */
+int engine_scan_interfaces_of(Engine *e, const InterfaceKey *keys, size_t n_keys, InterfaceInfo ***ret, size_t *ret_n,
+                              InterfaceKey **ret_vanished, size_t *ret_n_vanished, uint32_t **ret_gone, size_t *ret_n_gone);
 typedef enum MapOp {
         MAP_OP_INFO,
         MAP_OP_LOOKUP,
@@ -130,6 +141,10 @@ typedef struct MapAccess {
 
 void map_access_done(MapAccess *a);
 int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error *error);
+
+/* A managed program (referenced), or NULL; whether a managed link exists. */
+ProgramInfo *engine_program_ref(Engine *e, uint32_t id);
+bool engine_link_exists(Engine *e, uint32_t id);
 
 int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus_error *error);
 int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <bpf/libbpf.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <linux/magic.h>
@@ -10,10 +11,13 @@
 #include <sys/vfs.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-spec.h"
 #include "caps.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "stats.h"
+#include "netns.h"
 #include "tc-dispatcher.h"
 #include "xdp-chain.h"
 
@@ -21,6 +25,7 @@ static const char *arg_runtime_dir = "/run/bpfd";
 static uint64_t arg_exit_idle_usec = 0;
 static bool arg_debug = false;
 static LogTarget arg_log_target = LOG_TARGET_AUTO;
+static const char *arg_spec_dir = BPFD_DEFAULT_SPEC_DIR;
 static const char *arg_image_cache = NULL, *arg_image_config = NULL, *arg_image_auth = NULL;
 
 static void help(void) {
@@ -42,13 +47,15 @@ static void help(void) {
                "     --log-target=TARGET    auto, stderr, syslog or journal (default auto: the journal when\n"
                "                            started by systemd, syslog when standard error is /dev/null,\n"
                "                            standard error otherwise)\n"
+               "     --spec-dir=DIR         Apply the specs DIR/*.conf at start and on SIGHUP (default\n"
+               "                            /etc/bpfd/programs.d; empty: none)\n"
                "     --debug                Log debug messages\n\n"
                "See bpfd(8).\n");
 }
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG, ARG_IMAGE_CACHE, ARG_IMAGE_CONFIG,
-               ARG_IMAGE_AUTH, ARG_LOG_TARGET };
+               ARG_IMAGE_AUTH, ARG_LOG_TARGET, ARG_SPEC_DIR };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -59,6 +66,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "image-cache", required_argument, NULL, ARG_IMAGE_CACHE },
                 { "image-config", required_argument, NULL, ARG_IMAGE_CONFIG },
                 { "image-auth", required_argument, NULL, ARG_IMAGE_AUTH },
+                { "spec-dir", required_argument, NULL, ARG_SPEC_DIR },
                 {}
         };
         int c;
@@ -69,7 +77,7 @@ static int parse_argv(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_VERSION:
-                        puts("bpfd " BPFD_VERSION);
+                        printf("bpfd %s (libbpf %s)\n", BPFD_VERSION, libbpf_version_string());
                         return 0;
                 case ARG_RUNTIME_DIR:
                         if (optarg[0] != '/') {
@@ -106,6 +114,13 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_IMAGE_AUTH:
                         arg_image_auth = optarg;
+                        break;
+                case ARG_SPEC_DIR:
+                        if (optarg[0] && optarg[0] != '/') {
+                                fprintf(stderr, "bpfd: --spec-dir needs an absolute path (or nothing).\n");
+                                return -EINVAL;
+                        }
+                        arg_spec_dir = optarg;
                         break;
                 default:
                         return -EINVAL;
@@ -169,6 +184,8 @@ static void startup_run(Job *j, Engine *e) {
 
         engine_probe(e, s->m->supported);
         s->r = engine_recover(e);
+        if (s->r >= 0)
+                manager_specs_recover(s->m, e); /* applies a crash interrupted: back or forward */
         if (s->r >= 0) {
                 _cleanup_free_ uint32_t *gone = NULL;
                 size_t n_gone = 0;
@@ -198,20 +215,28 @@ static void startup_done(Job *j) {
         int r = s->r;
 
         if (r >= 0) {
-                for (size_t i = 0; i < s->n_programs; i++)
-                        g_hash_table_replace(m->programs, GUINT_TO_POINTER(s->programs[i]->id), s->programs[i]);
-                for (size_t i = 0; i < s->n_links; i++)
-                        g_hash_table_replace(m->links, GUINT_TO_POINTER(s->links[i]->id), s->links[i]);
+                for (size_t i = 0; i < s->n_programs; i++) {
+                        manager_view_put_program(m, s->programs[i]);
+                        program_info_unref(s->programs[i]);
+                }
+                for (size_t i = 0; i < s->n_links; i++) {
+                        manager_view_put_link(m, s->links[i]);
+                        link_info_unref(s->links[i]);
+                }
                 for (size_t i = 0; i < s->n_interfaces; i++)
-                        g_hash_table_replace(m->interfaces, s->interfaces[i]->object_name, s->interfaces[i]);
+                        manager_view_put_interface(m, s->interfaces[i]);
                 r = manager_add_bus_objects(m);
         }
+        if (r >= 0)
+                r = manager_specs_start(m);
         if (r >= 0) {
                 if (manager_watch_interfaces(m) < 0)
                         log_warning("Cannot watch network interfaces; interface objects follow bpfd's own changes only.");
         }
         if (r >= 0)
                 r = sd_bus_request_name_async(m->bus, NULL, "org.bpfd", 0, on_name_acquired, m);
+        /* What probing and recovery allocated on the way (vmlinux BTF, libbpf objects) goes back. */
+        manager_trim_later(m);
         free(s->programs);
         free(s->links);
         free(s->interfaces);
@@ -222,10 +247,21 @@ static void startup_done(Job *j) {
         }
 }
 
+/* systemctl reload bpfd: the spec directory is applied again (once bpfd is up; before, start does it). */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        manager_specs_reload(m);
+        return 0;
+}
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
-        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0) {
+        /* Run statistics live as long as bpfd holds them: an idle exit would turn them off behind the admin's
+         * back; a spec waiting for an interface or an image needs bpfd there to see it come. */
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0 && !stats_kernel_held() &&
+            !manager_specs_waiting(m)) {
                 log_info("Idle for a while, exiting; loaded programs stay pinned.");
                 return sd_event_exit(m->event, 0);
         }
@@ -247,19 +283,26 @@ void manager_note_activity(Manager *m) {
 
 static void manager_done(Manager *m) {
         m->worker = worker_stop(m->worker);
+        manager_deferred_done(m);
         sd_event_source_unref(m->idle_timer);
         if (m->programs)
                 g_hash_table_unref(m->programs);
+        view_index_done(&m->index);
         if (m->links)
                 g_hash_table_unref(m->links);
         if (m->callers)
                 g_hash_table_unref(m->callers);
+        if (m->interfaces_by_key)
+                g_hash_table_unref(m->interfaces_by_key);
+        if (m->scan_keys)
+                g_array_unref(m->scan_keys);
         if (m->interfaces)
                 g_hash_table_unref(m->interfaces);
         sd_event_source_disable_unref(m->netlink_source);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         engine_free(m->engine);
+        spec_manager_free(m->specs);
 }
 
 int main(int argc, char *argv[]) {
@@ -267,6 +310,13 @@ int main(int argc, char *argv[]) {
         StartupJob *startup;
         sigset_t mask;
         int r;
+
+        /* GLib 2.74's slice allocator keeps freed memory in per-thread magazines for good; with plain malloc,
+         * what bulk unloads free goes back to the system (manager_trim_later()). Before any GLib call. */
+        (void) setenv("G_SLICE", "always-malloc", 0);
+        /* bpfd has the capabilities itself: no BPF token (libbpf >= 1.4 would otherwise try to make one from
+         * /sys/fs/bpf for every object it opens, here and in libxdp). */
+        (void) setenv("LIBBPF_BPF_TOKEN_PATH", "", 0);
 
         r = parse_argv(argc, argv);
         if (r <= 0)
@@ -284,11 +334,19 @@ int main(int argc, char *argv[]) {
         m.idle_exit_usec = arg_exit_idle_usec;
         m.programs = g_hash_table_new_full(NULL, NULL, NULL, program_info_destroy);
         m.links = g_hash_table_new_full(NULL, NULL, NULL, link_info_destroy);
+        view_index_init(&m.index);
+        m.links_dirty = g_hash_table_new(NULL, NULL);
         m.interfaces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, interface_info_destroy);
+        m.interfaces_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        m.scan_keys = g_array_new(FALSE, FALSE, sizeof(InterfaceKey));
+        (void) netns_current_inode(&m.netns_ino);
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;
         engine_set_image_paths(m.engine, arg_image_cache, arg_image_config, arg_image_auth);
+        r = spec_manager_new(&m, arg_runtime_dir, arg_spec_dir, &m.specs);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the spec records: %m"), 1;
 
         /* libxdp pins its dispatchers on bpfd's bpffs; it reads that from the environment, so before threads. */
         r = xdp_chain_init(engine_bpffs_path(m.engine));
@@ -304,6 +362,7 @@ int main(int argc, char *argv[]) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
         r = worker_start(m.engine, &m.worker);
@@ -319,6 +378,7 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Cannot create the event loop: %m"), 1;
         (void) sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
         (void) sd_event_add_signal(m.event, NULL, SIGINT, NULL, NULL);
+        (void) sd_event_add_signal(m.event, NULL, SIGHUP, on_sighup, &m);
         r = worker_attach_event(m.worker, m.event);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the worker: %m"), 1;

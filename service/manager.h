@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "engine.h"
+#include "view-index.h"
 #include "worker.h"
 
 #define MANAGER_PATH "/org/bpfd/Manager"
@@ -21,16 +22,25 @@ typedef struct Manager {
         Worker *worker;
         GHashTable *programs; /* id → ProgramInfo* (referenced) */
         GHashTable *links;    /* id → LinkInfo* (referenced) */
+        ViewIndex index;      /* program → links, map group → programs, over the two above */
         GHashTable *callers;  /* unique bus name → Caller* */
         GHashTable *interfaces; /* object name → InterfaceInfo* */
+        GHashTable *interfaces_by_key; /* "netns inode:ifindex" → InterfaceInfo* (of interfaces) */
+        uint64_t netns_ino;   /* bpfd's own network namespace */
         sd_event_source *netlink_source;
-        bool scan_in_flight, scan_again;
+        bool scan_in_flight, scan_full;
+        GArray *scan_keys;    /* InterfaceKey: the interfaces the next scan reads */
         bool supported[_KIND_MAX];
         bool xdp_ready;
         char *runtime_dir;
         uint64_t idle_exit_usec;
         sd_event_source *idle_timer;
         unsigned requests_in_flight;
+        /* deferred.c */
+        sd_event_source *deferred_source, *trim_timer;
+        bool counts_dirty;
+        GHashTable *links_dirty; /* program ids whose Links changed */
+        struct SpecManager *specs; /* bus-spec.c */
 } Manager;
 
 char *program_object_path(uint32_t id);
@@ -43,6 +53,9 @@ int manager_watch_callers(Manager *m);
 int manager_add_interface_objects(Manager *m);
 int manager_watch_interfaces(Manager *m);
 void manager_scan_interfaces(Manager *m);
+/* Reads this interface again (gathered with others into one scan). */
+void manager_scan_interface(Manager *m, uint64_t netns_ino, uint32_t ifindex);
+void manager_view_put_interface(Manager *m, InterfaceInfo *i);
 int method_list_interfaces(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void manager_note_activity(Manager *m);
 
@@ -51,10 +64,18 @@ void manager_note_activity(Manager *m);
  * counts changed signal is sent once per request by the caller. program_changed: also signal the program's
  * Links/AttachPoints (not needed while the program itself is being added or removed). */
 void manager_view_add_program(Manager *m, ProgramInfo *p);
+/* The same without signals, for the view built at startup before the name is taken. */
+void manager_view_put_program(Manager *m, ProgramInfo *p);
+void manager_view_put_link(Manager *m, LinkInfo *l);
 void manager_view_add_link(Manager *m, LinkInfo *l, bool program_changed);
 void manager_view_remove_link(Manager *m, uint32_t id, bool program_changed);
 void manager_view_remove_program(Manager *m, uint32_t id);
 void manager_emit_counts_changed(Manager *m);
+/* Both only mark what changed: the signals go out together in the loop's next turn (deferred.c). */
+void manager_emit_program_links_changed(Manager *m, uint32_t program_id);
+/* Memory back to the system once bpfd has been idle a moment (after unloads). */
+void manager_trim_later(Manager *m);
+void manager_deferred_done(Manager *m);
 
 /* Dictionaries of ListPrograms/GetProgram and ListLinks/GetLink. */
 int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p);

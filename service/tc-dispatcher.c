@@ -843,16 +843,23 @@ static int filter_cb(const struct nlmsghdr *h, void *userdata) {
 }
 
 int tc_dispatcher_list(int ifindex, bool egress, TcHookProgram **ret, size_t *ret_n) {
-        ListState s = {};
         char kind[16];
         int r;
 
         if (ifindex <= 0 || !ret || !ret_n)
                 return -EINVAL;
-
         r = hook_qdisc_kind(ifindex, kind);
         if (r < 0)
                 return r;
+        return tc_dispatcher_list_on(ifindex, egress, kind, ret, ret_n);
+}
+
+int tc_dispatcher_list_on(int ifindex, bool egress, const char *kind, TcHookProgram **ret, size_t *ret_n) {
+        ListState s = {};
+        int r;
+
+        if (ifindex <= 0 || !kind || !ret || !ret_n)
+                return -EINVAL;
         /* No clsact, nothing on the hook. An "ingress" qdisc has one block for both directions, the
          * ingress one. */
         if (streq(kind, "clsact") || (streq(kind, "ingress") && !egress)) {

@@ -91,3 +91,5 @@ typedef struct TcHookProgram {
         int slot;                /* the component's slot in the dispatcher before it, or -1 */
 } TcHookProgram;
 int tc_dispatcher_list(int ifindex, bool egress, TcHookProgram **ret, size_t *ret_n);
+/* The same when the qdisc on the hook is known (kind "clsact", "ingress" or "": nothing to list). */
+int tc_dispatcher_list_on(int ifindex, bool egress, const char *kind, TcHookProgram **ret, size_t *ret_n);

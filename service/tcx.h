@@ -6,7 +6,9 @@
 #include <stdint.h>
 
 /* TCX (kernel 6.6+): an ordered chain of BPF links per interface and direction, where a program that returns
- * TCX_NEXT (-1) lets the next one run. libbpf 1.1 knows nothing of it, so these are the raw calls.
+ * TCX_NEXT (-1) lets the next one run. These are libbpf 1.4's low-level calls (bpf_prog_query_opts,
+ * bpf_link_create with its tcx options) rather than bpf_program__attach_tcx: bpfd holds programs as
+ * descriptors (pinned, kept across restarts), not as the bpf_program of an open object.
  * The caller is in the interface's network namespace. */
 
 typedef struct TcxChain {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <linux/capability.h>
 #include <pthread.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 
@@ -77,7 +78,9 @@ static void *worker_main(void *userdata) {
                 if (!j)
                         return NULL; /* stopping, queue drained */
 
+                j->started_ns = worker_now_ns();
                 j->run(j, w->engine);
+                j->finished_ns = worker_now_ns();
 
                 pthread_mutex_lock(&w->lock);
                 queue_push(&w->done_head, &w->done_tail, j);
@@ -143,7 +146,14 @@ int worker_attach_event(Worker *w, sd_event *event) {
         return sd_event_add_io(event, &w->source, w->event_fd, EPOLLIN, on_jobs_done, w);
 }
 
+uint64_t worker_now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
 void worker_submit(Worker *w, Job *j) {
+        j->submitted_ns = worker_now_ns();
         pthread_mutex_lock(&w->lock);
         queue_push(&w->todo_head, &w->todo_tail, j);
         w->pending++;

@@ -12,7 +12,11 @@ struct Job {
         Job *next;
         void (*run)(Job *j, Engine *e);
         void (*done)(Job *j);
+        /* CLOCK_MONOTONIC ns, set by the worker: where a request's time goes (logged with --debug). */
+        uint64_t submitted_ns, started_ns, finished_ns;
 };
+
+uint64_t worker_now_ns(void);
 
 typedef struct Worker Worker;
 

@@ -159,8 +159,12 @@ static int get_multiprog(int ifindex, struct xdp_multiprog **ret) {
 
 /* Whether the kernel can run libxdp's dispatcher, i.e. attach an freplace (BPF_PROG_TYPE_EXT) program
  * to a global function of a loaded XDP program, which is what libxdp does for each component. libxdp's own
- * check is internal, so we do the same with a two-instruction program and BTF made in memory. Cached. */
+ * check is internal, so we do the same with a two-instruction program and BTF made in memory. The function
+ * takes the context as XDP programs do, int f(struct xdp_md *ctx): newer kernels (6.12) check a global
+ * function's prototype against its program type, and one they cannot check may not be replaced. Cached. */
 static int probe_dispatcher_support(void) {
+        static const char *const xdp_md_fields[] = { "data", "data_end", "data_meta", "ingress_ifindex",
+                                                     "rx_queue_index", "egress_ifindex" };
         _cleanup_(btf_freep) struct btf *btf = NULL;
         _cleanup_close_ int target_fd = -1, ext_fd = -1, link_fd = -1;
         struct bpf_insn insns[] = {
@@ -168,7 +172,7 @@ static int probe_dispatcher_support(void) {
                 { .code = BPF_JMP | BPF_EXIT },
         };
         struct bpf_func_info func_info = {};
-        int int_id, proto_id, func_id, r;
+        int u32_id, int_id, ctx_id, ptr_id, proto_id, func_id, r;
 
         if (state.dispatcher_support >= 0)
                 return state.dispatcher_support;
@@ -176,12 +180,29 @@ static int probe_dispatcher_support(void) {
         btf = btf__new_empty();
         if (!btf)
                 return -errno;
+        u32_id = btf__add_int(btf, "unsigned int", 4, 0);
+        if (u32_id < 0)
+                return u32_id;
         int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
         if (int_id < 0)
                 return int_id;
+        ctx_id = btf__add_struct(btf, "xdp_md", ELEMENTSOF(xdp_md_fields) * sizeof(uint32_t));
+        if (ctx_id < 0)
+                return ctx_id;
+        for (size_t i = 0; i < ELEMENTSOF(xdp_md_fields); i++) {
+                r = btf__add_field(btf, xdp_md_fields[i], u32_id, i * 32, 0);
+                if (r < 0)
+                        return r;
+        }
+        ptr_id = btf__add_ptr(btf, ctx_id);
+        if (ptr_id < 0)
+                return ptr_id;
         proto_id = btf__add_func_proto(btf, int_id);
         if (proto_id < 0)
                 return proto_id;
+        r = btf__add_func_param(btf, "ctx", ptr_id);
+        if (r < 0)
+                return r;
         /* The kernel replaces only global functions. */
         func_id = btf__add_func(btf, "bpfd_xdp_probe", BTF_FUNC_GLOBAL, proto_id);
         if (func_id < 0)

@@ -169,6 +169,21 @@ def _sequence(tool):
         assert p.returncode != 0, f"{script} {args} succeeded:\n{p.stdout}"
         assert p.stderr.strip(), f"{script} {args} failed silently"
 
+    # Specs: apply, apply again (nothing changes), the status, remove.
+    p = ex.run("apply-spec.sh", "example")
+    assert f"{lib.MANAGER_PATH}/spec/example" in _call_output(p), p.stdout
+    (spec_prog,) = _programs()
+    assert _programs()[spec_prog]["name"] == "count_getpid"
+    (spec_link,) = _links()
+    ex.run("apply-spec.sh", "example")
+    assert set(_programs()) == {spec_prog} and set(_links()) == {spec_link}
+    out = _call_output(ex.run("spec-status.sh", "example"))
+    assert "Applied" in out and str(spec_prog) in out and str(spec_link) in out, out
+    ex.run("remove-spec.sh", "example")
+    assert _programs() == {} and _links() == {}
+    p = ex.run("remove-spec.sh", "example", check=False)
+    assert p.returncode != 0 and p.stderr.strip(), p.stdout
+
     missing = _all_scripts() - ex.ran
     assert not missing, f"scripts not exercised: {sorted(missing)}"
 

@@ -14,5 +14,5 @@ def test_polkit_on_bus():
 def test_bpfd_actions_registered():
     p = lib.busctl("call", "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
                    "org.freedesktop.PolicyKit1.Authority", "EnumerateActions", "s", "")
-    for action in ("org.bpfd.load", "org.bpfd.attach", "org.bpfd.manage-others"):
+    for action in ("org.bpfd.load", "org.bpfd.attach", "org.bpfd.manage-others", "org.bpfd.stats"):
         assert f'"{action}"' in p.stdout, f"{action} missing from polkit's actions"

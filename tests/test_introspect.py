@@ -54,12 +54,23 @@ def _live_documents():
         "org.bpfd.Program": _introspect(prog["object_path"]),
         "org.bpfd.Link": _introspect(link["object_path"]),
         "org.bpfd.Interface": _introspect(lib.MANAGER_PATH + "/interface/lo"),
+        "org.bpfd.Spec": _introspect(_spec_object()),
     }
     return prog["id"], docs
 
 
+def _spec_object():
+    """The object of a spec: one waiting for an interface that never comes, which loads nothing."""
+    d = _tmpdir()
+    spec = (f"[Object o]\nPath={lib.bpf_obj('tcx_counter')}\nPrograms=tcx_count_a\n"
+            "[Attach a]\nKind=tcx\nInterface=nointrospect0\nDirection=ingress\n")
+    lib.bpfctl("apply", _write(d, "introspect.conf", spec))
+    return lib.MANAGER_PATH + "/spec/introspect"
+
+
 def _unload(prog_id):
     lib.bpfctl("unload", str(prog_id))
+    lib.bpfctl("remove-spec", "introspect", check=False)
 
 
 def _assert_matches(p, what):

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Inside bus-spec.c (the methods, polkit, the jobs, the objects) and bus-spec-start.c (set-up, the spec
+ * directory, retries of pending specs). Bus thread, except what SpecJob runs on the worker. */
+
+#include "bus-spec.h"
+
+struct SpecManager {
+        Manager *m;
+        SpecStore *store;  /* worker thread only */
+        char *spec_dir;
+        GHashTable *views; /* name → SpecView* */
+        SpecView **recovered;
+        size_t n_recovered;
+        GHashTable *retrying; /* names with a retry on the worker */
+        bool started;         /* the objects are there and the spec directory was applied once */
+};
+
+typedef enum SpecOp {
+        SPEC_OP_PLAN,
+        SPEC_OP_EXECUTE,
+        SPEC_OP_PLAN_EXECUTE, /* root's files at start: nobody to ask */
+        SPEC_OP_FAIL,         /* a file at start that does not parse: record the failure */
+        SPEC_OP_RETRY,
+        SPEC_OP_REMOVE,
+} SpecOp;
+
+typedef struct SpecJob {
+        Job job;
+        Manager *m;
+        SpecOp op;
+        sd_bus_message *msg; /* NULL for the spec directory and retries */
+        SpecApply *a;
+        GPtrArray *checks;   /* char** each: action, key, value, ..., NULL */
+        guint next_check;
+        sd_bus_slot *slot;
+        bool asked_manage_others;
+} SpecJob;
+
+SpecJob *spec_job_new(Manager *m, sd_bus_message *msg, SpecOp op, const char *name);
+char *spec_object_path(const char *name);
+int spec_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+              sd_bus_error *error);
+int spec_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);

@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.bpfd.Spec and the Manager's ApplySpec/RemoveSpec. An apply goes: the a{sv} read into a key file and
+ * checked (here, without privileges) → the caller from the bus → the worker plans (the diff, and inspects
+ * the objects to load, opened as the caller) → polkit, with every load and attach the apply causes → the
+ * worker executes the plan (spec-apply.c) → the reply and the views. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "bus-spec-internal.h"
+#include "bus-util.h"
+#include "errors.h"
+#include "log.h"
+#include "polkit.h"
+#include "spec-file.h"
+
+static void spec_job_free(SpecJob *j) {
+        sd_bus_slot_unref(j->slot);
+        sd_bus_message_unref(j->msg);
+        spec_apply_free(j->a);
+        if (j->checks)
+                g_ptr_array_unref(j->checks);
+        if (j->msg)
+                j->m->requests_in_flight--;
+        manager_note_activity(j->m);
+        free(j);
+}
+
+static void spec_job_run(Job *job, Engine *e);
+static void spec_job_done(Job *job);
+
+SpecJob *spec_job_new(Manager *m, sd_bus_message *msg, SpecOp op, const char *name) {
+        SpecJob *j = calloc(1, sizeof(SpecJob));
+
+        if (!j)
+                return NULL;
+        *j = (SpecJob) { .job = { .run = spec_job_run, .done = spec_job_done }, .m = m, .op = op,
+                         .msg = sd_bus_message_ref(msg), .a = calloc(1, sizeof(SpecApply)),
+                         .checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free) };
+        if (msg)
+                m->requests_in_flight++;
+        if (!j->a || !(j->a->name = strdup(name)) || !(j->a->origin = strdup(""))) {
+                spec_job_free(j);
+                return NULL;
+        }
+        return j;
+}
+
+static void spec_job_fail(SpecJob *j, const char *name, const char *fmt, ...) _printf_(3, 4);
+static void spec_job_fail(SpecJob *j, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        va_end(ap);
+        if (j->msg)
+                (void) sd_bus_reply_method_errorf(j->msg, name, "%s", text ?: "Out of memory.");
+        spec_job_free(j);
+}
+
+char *spec_object_path(const char *name) {
+        char *p = NULL;
+        return sd_bus_path_encode(SPEC_PATH_PREFIX, name, &p) < 0 ? NULL : p;
+}
+
+/* ---- the views ---- */
+
+static void view_set(SpecManager *s, SpecView *v) {
+        _cleanup_free_ char *path = spec_object_path(v->name);
+        bool existed = g_hash_table_contains(s->views, v->name);
+
+        g_hash_table_replace(s->views, v->name, v);
+        if (!path)
+                return;
+        if (existed)
+                (void) sd_bus_emit_properties_changed(s->m->bus, path, "org.bpfd.Spec", "Status", "Error", "WaitingFor",
+                                                      "Programs", "Links", "Generation", "Description", "OwnerUid",
+                                                      "Origin", NULL);
+        else
+                (void) sd_bus_emit_object_added(s->m->bus, path);
+}
+
+static void view_remove(SpecManager *s, const char *name) {
+        _cleanup_free_ char *path = spec_object_path(name);
+
+        if (!g_hash_table_contains(s->views, name))
+                return;
+        if (path)
+                (void) sd_bus_emit_object_removed(s->m->bus, path);
+        g_hash_table_remove(s->views, name);
+}
+
+/* The programs and links an apply made or removed, in the manager's view. */
+static void apply_to_view(Manager *m, SpecApply *a) {
+        bool net = false;
+
+        for (size_t i = 0; i < a->n_added_programs; i++)
+                manager_view_add_program(m, a->added_programs[i]);
+        for (size_t i = 0; i < a->n_added_links; i++) {
+                bool own = false;
+                for (size_t k = 0; k < a->n_added_programs && !own; k++)
+                        own = a->added_programs[k]->id == a->added_links[i]->program_id;
+                manager_view_add_link(m, a->added_links[i], !own);
+                net = net || a->added_links[i]->ifindex;
+        }
+        for (size_t i = 0; i < a->n_removed_links; i++)
+                manager_view_remove_link(m, a->removed_links[i], true);
+        for (size_t i = 0; i < a->n_removed_programs; i++)
+                manager_view_remove_program(m, a->removed_programs[i]);
+        if (a->n_added_programs || a->n_added_links || a->n_removed_links || a->n_removed_programs) {
+                manager_emit_counts_changed(m);
+                if (net || a->n_removed_links)
+                        manager_scan_interfaces(m);
+        }
+}
+
+/* ---- the worker's part ---- */
+
+static void spec_job_run(Job *job, Engine *e) {
+        SpecJob *j = (SpecJob *) job;
+        SpecStore *store = j->m->specs->store;
+        SpecApply *a = j->a;
+
+        switch (j->op) {
+        case SPEC_OP_PLAN:
+                if (spec_plan(store, e, a) >= 0 && a->caller.uid == 0) {
+                        j->op = SPEC_OP_EXECUTE; /* root needs no polkit answer */
+                        (void) spec_execute(store, e, a);
+                }
+                break;
+        case SPEC_OP_PLAN_EXECUTE:
+                if (spec_plan(store, e, a) < 0)
+                        (void) spec_plan_failed(store, a);
+                else
+                        (void) spec_execute(store, e, a);
+                break;
+        case SPEC_OP_FAIL:
+                (void) spec_set_failed(store, a);
+                break;
+        case SPEC_OP_EXECUTE:
+        case SPEC_OP_RETRY:
+                (void) spec_execute(store, e, a);
+                break;
+        case SPEC_OP_REMOVE:
+                (void) spec_remove(store, e, a);
+                break;
+        }
+}
+
+static void authorize_next(SpecJob *j);
+
+static void spec_job_finish(SpecJob *j) {
+        SpecManager *s = j->m->specs;
+        SpecApply *a = j->a;
+        _cleanup_free_ char *path = spec_object_path(a->name);
+
+        apply_to_view(j->m, a);
+        if (j->op == SPEC_OP_RETRY)
+                g_hash_table_remove(s->retrying, a->name);
+        if (j->op == SPEC_OP_REMOVE && !sd_bus_error_is_set(&a->error))
+                view_remove(s, a->name);
+        else if (a->view)
+                view_set(s, TAKE_PTR(a->view));
+        if (j->msg) {
+                if (sd_bus_error_is_set(&a->error))
+                        (void) sd_bus_reply_method_error(j->msg, &a->error);
+                else if (j->op == SPEC_OP_REMOVE)
+                        (void) sd_bus_reply_method_return(j->msg, NULL);
+                else
+                        (void) sd_bus_reply_method_return(j->msg, "o", path);
+        } else if (sd_bus_error_is_set(&a->error))
+                log_warning("Spec %s: %s", a->name, a->error.message);
+        spec_job_free(j);
+}
+
+static void add_check(SpecJob *j, const char *action, const char *operation, Kind kind, const char *program,
+                      const AttachTarget *t, uid_t owner, const LoadRequest *lr) {
+        _cleanup_free_ char *detail = t && t->kind >= 0 ? attach_target_polkit_detail(t) : NULL;
+        char **c = calloc(22, sizeof(char *));
+
+        if (!c)
+                return;
+        c[0] = strdup(action);
+        c[1] = strdup("operation");
+        c[2] = strdup(operation);
+        c[3] = strdup("kind");
+        c[4] = strdup(strempty(kind_to_string(kind)));
+        c[5] = strdup("program_name");
+        c[6] = strdup(strempty(program));
+        c[7] = strdup("attach_target");
+        c[8] = strdup(strempty(detail));
+        c[9] = strdup("interface");
+        c[10] = strdup(t ? strempty(t->interface) : "");
+        c[11] = strdup("owner_uid");
+        (void) asprintf(&c[12], "%u", (unsigned) owner);
+        c[13] = strdup("spec");
+        c[14] = strdup(j->a->name);
+        if (lr && lr->image_ref) {
+                c[15] = strdup("image");
+                c[16] = strdup(lr->image_ref);
+                c[17] = strdup("registry");
+                c[18] = strdup(strempty(lr->image_registry));
+        }
+        g_ptr_array_add(j->checks, c);
+}
+
+/* After the plan: the same questions as the loads and attaches the apply causes. */
+static void authorize_plan(SpecJob *j) {
+        SpecApply *a = j->a;
+        uid_t uid = a->caller.uid;
+
+        /* The spec got another owner between the first questions and the plan: ask about that too. */
+        if (a->exists && a->owner_uid != uid && !j->asked_manage_others)
+                add_check(j, "org.bpfd.manage-others", "apply", KIND_INVALID, "", NULL, a->owner_uid, NULL);
+        for (size_t i = 0; i < a->spec_objects; i++) {
+                LoadRequest *lr = a->loads[i];
+                const char *action = lr && lr->image_ref ? "org.bpfd.load-image" : "org.bpfd.load";
+
+                for (size_t p = 0; lr && lr->selected[p]; p++) {
+                        bool targeted = false;
+                        for (size_t t = 0; t < lr->n_targets; t++)
+                                if (streq(lr->targets[t].program, lr->selected[p])) {
+                                        add_check(j, action, "load", lr->kinds[p], lr->selected[p], &lr->targets[t], uid, lr);
+                                        targeted = true;
+                                }
+                        if (!targeted)
+                                add_check(j, action, "load", lr->kinds[p], lr->selected[p], NULL, uid, lr);
+                }
+        }
+        for (size_t i = 0; i < a->n_attaches; i++)
+                add_check(j, "org.bpfd.attach", "attach", a->attaches[i].target.kind, a->attaches[i].program->name,
+                          &a->attaches[i].target, uid, NULL);
+        j->op = SPEC_OP_EXECUTE;
+        authorize_next(j);
+}
+
+static void on_polkit_answer(int authorized, const sd_bus_error *error, void *userdata) {
+        SpecJob *j = userdata;
+        char **check = g_ptr_array_index(j->checks, j->next_check);
+
+        j->slot = sd_bus_slot_unref(j->slot);
+        if (authorized > 0) {
+                j->next_check++;
+                authorize_next(j);
+                return;
+        }
+        if (error)
+                log_warning("polkit could not decide on %s: %s", check[0], error->message);
+        spec_job_fail(j, BPFD_ERROR_PERMISSION_DENIED,
+                      "This user is not allowed to apply spec %s: polkit action %s (%s%s%s)%s.", j->a->name, check[0],
+                      check[2], check[6] && *check[6] ? " " : "", strempty(check[6]),
+                      authorized == -EKEYREJECTED ? "; authentication is required and was not allowed for this call"
+                      : error                     ? "; polkit did not answer"
+                                                  : "");
+}
+
+static void authorize_next(SpecJob *j) {
+        char **check;
+        int r;
+
+        if (j->a->caller.uid == 0 || j->next_check >= j->checks->len) {
+                worker_submit(j->m->worker, &j->job);
+                return;
+        }
+        check = g_ptr_array_index(j->checks, j->next_check);
+        r = polkit_check_async(j->m->bus, j->msg, check[0], check + 1, on_polkit_answer, j, &j->slot);
+        if (r < 0)
+                spec_job_fail(j, BPFD_ERROR_FAILED, "Cannot ask polkit: %s", strerror(-r));
+}
+
+static void spec_job_done(Job *job) {
+        SpecJob *j = (SpecJob *) job;
+
+        if (j->op == SPEC_OP_PLAN) {
+                if (sd_bus_error_is_set(&j->a->error)) {
+                        (void) sd_bus_reply_method_error(j->msg, &j->a->error);
+                        spec_job_free(j);
+                        return;
+                }
+                authorize_plan(j);
+                return;
+        }
+        spec_job_finish(j);
+}
+
+/* ---- the caller, from the bus daemon ---- */
+
+static void after_credentials(SpecJob *j) {
+        SpecView *v;
+
+        if (j->op == SPEC_OP_REMOVE) {
+                v = g_hash_table_lookup(j->m->specs->views, j->a->name);
+                if (!v)
+                        return spec_job_fail(j, BPFD_ERROR_SPEC_NOT_FOUND, "No spec %s is known to bpfd.", j->a->name);
+                j->a->owner_uid = v->owner_uid;
+                j->a->generation = v->generation;
+                /* Owners remove their own specs, as they unload their own programs. */
+                if (v->owner_uid != j->a->caller.uid)
+                        add_check(j, "org.bpfd.manage-others", "remove", KIND_INVALID, "", NULL, v->owner_uid, NULL);
+                authorize_next(j);
+                return;
+        }
+        /* org.bpfd.apply first: a caller who may not apply specs makes bpfd open and parse nothing. */
+        add_check(j, "org.bpfd.apply", "apply", KIND_INVALID, "", NULL, j->a->caller.uid, NULL);
+        v = g_hash_table_lookup(j->m->specs->views, j->a->name);
+        if (v && v->owner_uid != j->a->caller.uid) {
+                add_check(j, "org.bpfd.manage-others", "apply", KIND_INVALID, "", NULL, v->owner_uid, NULL);
+                j->asked_manage_others = true;
+        }
+        authorize_next(j); /* then the plan */
+}
+
+static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        SpecJob *j = userdata;
+        Caller *c = &j->a->caller;
+        bool have_uid = false;
+        int r;
+
+        j->slot = sd_bus_slot_unref(j->slot);
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                spec_job_fail(j, BPFD_ERROR_FAILED, "Cannot identify the caller: %s",
+                              sd_bus_message_get_error(reply)->message);
+                return 0;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key;
+                uint32_t v;
+
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0 && streq(key, "UnixUserID")) {
+                        r = sd_bus_message_read(reply, "v", "u", &v);
+                        c->uid = v;
+                        have_uid = r >= 0;
+                } else if (r >= 0 && streq(key, "ProcessID")) {
+                        r = sd_bus_message_read(reply, "v", "u", &v);
+                        c->pid = (pid_t) v;
+                } else if (r >= 0 && streq(key, "UnixGroupIDs")) {
+                        const void *gids;
+                        size_t size;
+                        r = sd_bus_message_enter_container(reply, 'v', "au");
+                        if (r >= 0)
+                                r = sd_bus_message_read_array(reply, 'u', &gids, &size);
+                        if (r >= 0 && size > 0 && (c->gids = malloc(size))) {
+                                memcpy(c->gids, gids, size);
+                                c->n_gids = size / sizeof(uint32_t);
+                                c->gid = c->gids[0];
+                        }
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0 || !have_uid) {
+                spec_job_fail(j, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
+                return 0;
+        }
+        after_credentials(j);
+        return 0;
+}
+
+static int spec_job_start(SpecJob *j) {
+        const char *sender = sd_bus_message_get_sender(j->msg);
+        Caller *known = sender ? g_hash_table_lookup(j->m->callers, sender) : NULL;
+        int r;
+
+        if (known) {
+                if (caller_copy(&j->a->caller, known) < 0) {
+                        spec_job_free(j);
+                        return -ENOMEM;
+                }
+                after_credentials(j);
+                return 1;
+        }
+        r = sd_bus_call_method_async(j->m->bus, &j->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, j, "s", sender);
+        if (r < 0) {
+                spec_job_free(j);
+                return r;
+        }
+        return 1;
+}
+
+/* ---- methods ---- */
+
+static int read_spec_name(sd_bus_message *msg, const char **ret, sd_bus_error *error) {
+        int r = sd_bus_message_read(msg, "s", ret);
+        if (r < 0)
+                return r;
+        if (!spec_name_valid(*ret))
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "'%.64s' is not a spec name (1 to %u letters, digits, '_', '-', '.', not "
+                                         "starting with '.' or '-').", *ret, SPEC_NAME_MAX);
+        return 0;
+}
+
+int method_apply_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        _cleanup_free_ char *parse_error = NULL;
+        const char *name;
+        Spec *spec;
+        SpecJob *j;
+        int r;
+
+        r = read_spec_name(msg, &name, error);
+        if (r < 0)
+                return r;
+        r = spec_keyfile_read(msg, kf, &parse_error);
+        if (r < 0)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Spec %s: %s", name,
+                                         parse_error ?: "cannot be read.");
+        spec = calloc(1, sizeof(Spec));
+        if (!spec)
+                return -ENOMEM;
+        r = spec_from_keyfile(kf, name, spec, error);
+        if (r < 0) {
+                free(spec);
+                return r;
+        }
+        j = spec_job_new(m, msg, SPEC_OP_PLAN, name);
+        if (!j) {
+                spec_free(spec);
+                return -ENOMEM;
+        }
+        j->a->spec = spec;
+        return spec_job_start(j);
+}
+
+int method_remove_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *name;
+        SpecJob *j;
+        int r;
+
+        r = read_spec_name(msg, &name, error);
+        if (r < 0)
+                return r;
+        j = spec_job_new(userdata, msg, SPEC_OP_REMOVE, name);
+        if (!j)
+                return -ENOMEM;
+        return spec_job_start(j);
+}
+
+static int append_spec_dict(sd_bus_message *reply, const SpecView *v) {
+        _cleanup_free_ char *path = spec_object_path(v->name);
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "name", "s", v->name);
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "description", "s", v->description);
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "status", "s", spec_status_to_string(v->status));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "error", "s", v->error);
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "waiting_for", "s", v->waiting_for);
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "owner_uid", "u", (uint32_t) v->owner_uid);
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "origin", "s", v->origin);
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "generation", "t", v->generation);
+        for (int i = 0; r >= 0 && i < 2; i++) {
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(reply, 's', i == 0 ? "programs" : "links");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'v', "au");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(reply, 'u', i == 0 ? v->programs : v->links,
+                                                        (i == 0 ? v->n_programs : v->n_links) * sizeof(uint32_t));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "object_path", "o", path);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int cmp_view_name(gconstpointer a, gconstpointer b) {
+        return strcmp((*(SpecView *const *) a)->name, (*(SpecView *const *) b)->name);
+}
+
+/* The specs in name order, from the view: no trip to the worker. */
+int method_list_specs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        static const BusOption no_options[] = { {} };
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        SpecManager *s = ((Manager *) userdata)->specs;
+        g_autoptr(GPtrArray) list = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer v;
+        int r;
+
+        r = bus_read_options(msg, "filter", no_options, NULL, error);
+        if (r < 0)
+                return r;
+        g_hash_table_iter_init(&it, s->views);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                g_ptr_array_add(list, v);
+        g_ptr_array_sort(list, cmp_view_name);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (guint i = 0; r >= 0 && i < list->len; i++)
+                r = append_spec_dict(reply, g_ptr_array_index(list, i));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- the objects ---- */
+
+int spec_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                     sd_bus_error *error) {
+        SpecManager *s = ((Manager *) userdata)->specs;
+        _cleanup_free_ char *name = NULL;
+        SpecView *v;
+
+        if (sd_bus_path_decode(path, SPEC_PATH_PREFIX, &name) <= 0 || !(v = g_hash_table_lookup(s->views, name)))
+                return 0;
+        *found = v;
+        return 1;
+}
+
+int spec_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        SpecManager *s = ((Manager *) userdata)->specs;
+        char **l = calloc(g_hash_table_size(s->views) + 1, sizeof(char *));
+        GHashTableIter it;
+        gpointer k;
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        g_hash_table_iter_init(&it, s->views);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+                if ((l[n] = spec_object_path(k)))
+                        n++;
+        *nodes = l;
+        return 1;
+}
+
+static int spec_get_status(PROPERTY_GETTER_ARGS) {
+        return sd_bus_message_append(reply, "s", spec_status_to_string(((SpecView *) userdata)->status));
+}
+
+static int spec_get_ids(PROPERTY_GETTER_ARGS) {
+        SpecView *v = userdata;
+        bool programs = streq(property, "Programs");
+        return sd_bus_message_append_array(reply, 'u', programs ? v->programs : v->links,
+                                           (programs ? v->n_programs : v->n_links) * sizeof(uint32_t));
+}
+
+#define SPEC_PROPERTY(name, sig, getter, offset)                                                                  \
+        SD_BUS_PROPERTY(name, sig, getter, offset, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+
+const sd_bus_vtable spec_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", NULL, offsetof(SpecView, name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SPEC_PROPERTY("Description", "s", NULL, offsetof(SpecView, description)),
+        SPEC_PROPERTY("Status", "s", spec_get_status, 0),
+        SPEC_PROPERTY("Error", "s", NULL, offsetof(SpecView, error)),
+        SPEC_PROPERTY("WaitingFor", "s", NULL, offsetof(SpecView, waiting_for)),
+        SPEC_PROPERTY("OwnerUid", "u", NULL, offsetof(SpecView, owner_uid)),
+        SPEC_PROPERTY("Origin", "s", NULL, offsetof(SpecView, origin)),
+        SPEC_PROPERTY("Generation", "t", NULL, offsetof(SpecView, generation)),
+        SPEC_PROPERTY("Programs", "au", spec_get_ids, 0),
+        SPEC_PROPERTY("Links", "au", spec_get_ids, 0),
+        SD_BUS_VTABLE_END
+};

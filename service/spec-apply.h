@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "engine.h"
+#include "spec.h"
+
+/* Applying specs: the difference between a spec and what bpfd made for it before, and the loads, attaches,
+ * detaches and unloads that close it, all or nothing. Worker thread only (like the engine it calls). Each
+ * spec has a record in the spec directory, written after the engine's own records: it names the programs and
+ * links the spec owns and the spec they were made from. An apply
+ *   1. writes a journal (NAME.journal) with the generation it is making,
+ *   2. loads and attaches what is new (each step committed by the engine as usual),
+ *   3. commits by writing the record with the new generation and what is to go (the commit point),
+ *   4. detaches and unloads what the old state had and the new one does not, and writes the record again.
+ * After a crash, recovery undoes 2 if 3 did not happen (programs carrying the spec's metadata and links on the
+ * spec's programs that the record does not name go), and finishes 4 if it did: the spec is left in its old or
+ * its new state. Programs made for a spec carry the metadata bpfd.spec=NAME and bpfd.spec.object=OBJECT. */
+
+typedef enum SpecStatus {
+        SPEC_APPLIED,
+        SPEC_PENDING, /* waiting for an interface; the old state (if any) stays */
+        SPEC_FAILED,  /* the last apply failed; the old state (if any) stays */
+        _SPEC_STATUS_MAX,
+} SpecStatus;
+
+const char *spec_status_to_string(SpecStatus s);
+
+/* What a pending spec waits for, and so which event applies it again. */
+typedef enum SpecWait {
+        SPEC_WAIT_NONE,
+        SPEC_WAIT_INTERFACE, /* an interface of bpfd's namespace: rtnetlink says when it comes */
+        SPEC_WAIT_NETWORK,   /* a registry that was unreachable: any change of the network may help */
+        SPEC_WAIT_IMAGE,     /* an image with pull policy Never: someone pulls it through bpfd */
+} SpecWait;
+
+/* What the bus shows of a spec, made by the worker after each change. */
+typedef struct SpecView {
+        char *name;
+        char *description;
+        uid_t owner_uid;
+        char *origin;      /* the file it came from, or "" (the bus) */
+        SpecStatus status;
+        char *error;       /* why the last apply failed, or "" */
+        char *waiting_for; /* the interface, registry or image a pending spec waits for, or "" */
+        SpecWait waiting_kind;
+        uint64_t generation;
+        uint32_t *programs;
+        size_t n_programs;
+        uint32_t *links;
+        size_t n_links;
+} SpecView;
+
+SpecView *spec_view_free(SpecView *v);
+
+typedef struct SpecStore SpecStore;
+
+int spec_store_new(const char *dir, SpecStore **ret);
+SpecStore *spec_store_free(SpecStore *s);
+
+/* Reads the records, settles applies a crash interrupted, and returns a view per spec. Runs at start,
+ * after engine_recover() and before anything else. */
+int spec_store_recover(SpecStore *s, Engine *e, SpecView ***ret_views, size_t *ret_n);
+
+/* One ApplySpec or RemoveSpec between the bus thread and the worker. */
+typedef struct SpecAttachPlan {
+        ProgramInfo *program; /* a program the spec keeps */
+        AttachTarget target;  /* resolved: kind, what the section names */
+        char *attach_name;
+} SpecAttachPlan;
+
+typedef struct SpecApply {
+        /* inputs */
+        char *name;
+        Spec *spec;        /* NULL: remove the spec */
+        char *origin;
+        Caller caller;
+        bool retry;        /* a pending spec's retry: the spec is the one kept with it */
+        /* the plan: what the apply will do, for polkit */
+        uint64_t generation;
+        bool exists;       /* the spec has a record or a status */
+        uid_t owner_uid;   /* of the existing spec */
+        LoadRequest **loads; /* per [Object]: inspected if it is to be loaded, else NULL */
+        size_t spec_objects; /* the length of loads */
+        SpecAttachPlan *attaches;
+        size_t n_attaches;
+        uint32_t *keep_programs; /* programs of the old state that stay */
+        size_t n_keep_programs;
+        /* results */
+        SpecView *view;
+        ProgramInfo **added_programs;
+        size_t n_added_programs;
+        LinkInfo **added_links;
+        size_t n_added_links;
+        uint32_t *removed_programs;
+        size_t n_removed_programs;
+        uint32_t *removed_links;
+        size_t n_removed_links;
+        bool changed;
+        sd_bus_error error;
+} SpecApply;
+
+void spec_apply_free(SpecApply *a);
+
+/* Plan: diff and inspect what is new (opening objects as the caller). */
+int spec_plan(SpecStore *s, Engine *e, SpecApply *a);
+/* Execute the plan; with retry, plan first (for a pending spec, with the caller it was applied by). */
+int spec_execute(SpecStore *s, Engine *e, SpecApply *a);
+int spec_remove(SpecStore *s, Engine *e, SpecApply *a);
+/* Who owns a known spec, and its generation; -ENOENT if none. */
+int spec_lookup(SpecStore *s, const char *name, uid_t *ret_owner, uint64_t *ret_generation);
+/* Marks the spec Failed with a->error (its old state stays). */
+int spec_set_failed(SpecStore *s, SpecApply *a);
+/* After a failed plan: Pending if it failed for an image that may come (a registry not reachable yet, an
+ * image not pulled yet) and root applied it (a retry asks polkit nothing), else Failed. */
+int spec_plan_failed(SpecStore *s, SpecApply *a);
