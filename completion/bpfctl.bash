@@ -58,7 +58,8 @@ _bpfctl() {
         # The command and the words after it that are not options (or their values).
         local i command= args=() takes_value="--tracepoint --target --fn --function --offset --pid --container-pid
                 --cgroup --attach-type --iface --interface --priority --proceed-on --mode --netns --direction
-                --program -p --global -g --metadata -m --map-owner-id --attach-program --pull-policy --kind --owner"
+                --program -p --global -g --metadata -m --map-owner-id --attach-program --pull-policy --kind --owner
+                --name --dir"
         for ((i = 1; i < cword; i++)); do
                 case ${words[i]} in
                 -*) continue ;;
@@ -98,6 +99,11 @@ _bpfctl() {
                 return ;;
         --pull-policy)
                 COMPREPLY=($(compgen -W "Always IfNotPresent Never" -- "$cur")); return ;;
+        --dir)
+                compopt -o filenames 2>/dev/null
+                COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --name)
+                return ;;
         --kind)
                 COMPREPLY=($(compgen -W "$_bpfctl_kinds" -- "$cur")); return ;;
         --owner)
@@ -119,7 +125,8 @@ _bpfctl() {
                 if [[ $cur == -* ]]; then
                         COMPREPLY=($(compgen -W "$_bpfctl_common --version" -- "$cur"))
                 else
-                        COMPREPLY=($(compgen -W "load attach detach unload list get interface status map image" -- "$cur"))
+                        COMPREPLY=($(compgen -W "load attach detach unload list get interface status map image apply
+                                remove-spec" -- "$cur"))
                 fi
                 return
         fi
@@ -150,11 +157,21 @@ _bpfctl() {
                 esac ;;
         detach)
                 words_now=$(_bpfctl_ids list links) ;;
+        apply)
+                options+=" --name --dir"
+                if [[ $cur != -* ]]; then
+                        # spec files (bpfd.spec(5))
+                        compopt -o filenames 2>/dev/null
+                        COMPREPLY=($(compgen -f -X '!*.conf' -- "$cur") $(compgen -d -- "$cur"))
+                        return
+                fi ;;
+        remove-spec)
+                words_now=$(_bpfctl_run list specs | awk 'NR > 1 { print $1 }') ;;
         unload)
                 words_now=$(_bpfctl_ids list) ;;
         list)
                 options+=" --all --kind --owner --program"
-                [ ${#args[@]} -eq 0 ] && words_now="programs links interfaces" ;;
+                [ ${#args[@]} -eq 0 ] && words_now="programs links interfaces specs" ;;
         get)
                 options+=" --netns"
                 case "${#args[@]}:${args[0]}" in

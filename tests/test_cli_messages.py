@@ -5,6 +5,7 @@ confirms it in one line (none with -q/--quiet), and the kernel's bare EEXIST and
 come with words on what they mean."""
 
 import os
+import tempfile
 
 import lib
 
@@ -149,3 +150,22 @@ def test_get_speaks_in_labels_and_says_when_stats_are_off():
             assert "the kernel keeps no run statistics" in run_count and "bpf_stats_enabled" in run_count, run_count
     finally:
         lib.bpfctl("-q", "unload", prog)
+
+
+def test_specs_are_confirmed_and_quiet_with_q():
+    lib.ensure_daemon()
+    d = tempfile.mkdtemp(dir=os.environ.get("BPFD_TEST_TMPDIR"))
+    path = os.path.join(d, "cli-confirm.conf")
+    with open(path, "w") as f:
+        f.write(f"[Object counters]\nPath={TRACEPOINT}\nPrograms=count_getpid\n\n"
+                "[Attach getpid]\nProgram=count_getpid\nTracepoint=syscalls/sys_enter_getpid\n")
+    try:
+        p = lib.bpfctl("apply", path)
+        assert p.stdout.startswith("cli-confirm: Applied, programs "), p.stdout
+        assert lib.bpfctl("-q", "apply", path).stdout == ""
+        p = lib.bpfctl("remove-spec", "cli-confirm")
+        assert p.stdout == "Removed spec cli-confirm.\n", p.stdout
+        lib.bpfctl("-q", "apply", path)
+        assert lib.bpfctl("remove-spec", "cli-confirm", "--quiet").stdout == ""
+    finally:
+        lib.bpfctl("remove-spec", "cli-confirm", check=False)

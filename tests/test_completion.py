@@ -41,7 +41,8 @@ def test_commands_options_and_values():
         "bpfctl ", "bpfctl lo", "bpfctl load x.o --", "bpfctl load x.o ", "bpfctl load x.o tcx --direction ",
         "bpfctl load x.o xdp --mode ", "bpfctl image pull r --pull-policy ",
         "bpfctl attach 1 cgroup --attach-type egr", "bpfctl --js", "bpfctl list --kind tc")
-    assert {"load", "attach", "detach", "unload", "list", "get", "interface", "status", "map", "image"} <= commands
+    assert {"load", "attach", "detach", "unload", "list", "get", "interface", "status", "map", "image", "apply",
+            "remove-spec"} <= commands
     assert lo == {"load"}
     assert {"--program", "--global", "--metadata", "--by-path", "--map-owner-id", "--iface", "--tracepoint",
             "--quiet", "--json"} <= options, options
@@ -64,7 +65,7 @@ def test_files_functions_interfaces_and_tracepoints():
     assert tracepoints == {"syscalls/sys_enter_getpid", "syscalls/sys_enter_getppid", "syscalls/sys_enter_getpgid",
                            "syscalls/sys_enter_getpgrp", "syscalls/sys_enter_getpeername",
                            "syscalls/sys_enter_getpriority"}, tracepoints
-    assert subcommands == {"programs", "links", "interfaces"}
+    assert subcommands == {"programs", "links", "interfaces", "specs"}
 
 
 def test_ids_from_the_running_daemon():
