@@ -99,10 +99,16 @@ def readme_block(heading):
 def test_readme_install_and_using_it_verbatim():
     install = readme_block("Installing")
     assert len(install) == 2, install
-    # every package README names is one CI installs
+    # every package README names is one CI installs (from the same suite)
     bootstrap = open(os.path.join(lib.SRC_DIR, ".ci", "bootstrap")).read()
-    for pkg in shlex.split(install[0])[5:]:
-        assert re.search(rf"(^|\s){re.escape(pkg)}(\s|$)", bootstrap, re.M), f"{pkg} is not in .ci/bootstrap"
+    backports = re.search(r"^backports=\((.*)\)", bootstrap, re.M).group(1).split()
+    words = shlex.split(install[0])
+    packages = [w for w in words[words.index("--no-install-recommends") + 1:]]
+    assert len(packages) > 20, packages
+    for pkg in packages:
+        pkg, _, suite = pkg.partition("/")
+        assert (pkg in backports) == (suite == "bookworm-backports"), f"{pkg}: not from the suite bootstrap takes"
+        assert re.search(rf"(^|[\s(]){re.escape(pkg)}([\s)]|$)", bootstrap, re.M), f"{pkg} is not in .ci/bootstrap"
     using = readme_block("Using it")
 
     with tempfile.TemporaryDirectory(dir=os.environ.get("BPFD_TEST_TMPDIR")) as work:
