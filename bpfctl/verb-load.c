@@ -284,6 +284,31 @@ static int print_loaded_json(BusValue **programs, BusValue **links) {
         return 0;
 }
 
+/* bpfd names its bus keys ('programs', 'program'); a person at the shell wants the options that set them. */
+static int log_load_error(sd_bus_error *error, int r) {
+        static const struct {
+                const char *bus, *cli;
+        } hints[] = {
+                { "name the ones to load in 'programs'.", "name the ones to load with -p/--program NAME." },
+                { "name the one each attach target is for with 'program'.",
+                  "name the one to attach with --attach-program NAME." },
+        };
+        _cleanup_free_ char *message = NULL;
+
+        for (size_t i = 0; error && error->message && i < ELEMENTSOF(hints); i++) {
+                const char *at = strstr(error->message, hints[i].bus);
+                if (!at || asprintf(&message, "%.*s%s%s", (int) (at - error->message), error->message, hints[i].cli,
+                                    at + strlen(hints[i].bus)) < 0)
+                        continue;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                (void) sd_bus_error_set(&e, error->name, message);
+                r = log_bus_error(&e, r, "load failed");
+                sd_bus_error_free(&e);
+                return r;
+        }
+        return log_bus_error(error, r, "load failed");
+}
+
 static int run_load(LoadArguments *args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -340,7 +365,7 @@ static int run_load(LoadArguments *args) {
 
         r = bpfd_call(bus, m, true, &error, &reply);
         if (r < 0)
-                return log_bus_error(&error, r, "load failed");
+                return log_load_error(&error, r);
 
         r = sd_bus_message_read_strv(reply, &program_paths);
         if (r >= 0)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <bpf/bpf.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
 #include <linux/magic.h>
 #include <linux/perf_event.h>
@@ -12,6 +11,7 @@
 
 #include "attach.h"
 #include "errors.h"
+#include "inspect.h"
 
 static const struct {
         const char *name;
@@ -116,55 +116,6 @@ static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_
         return 0;
 }
 
-int elf_function_offset(int fd, const char *function, uint64_t *ret) {
-        Elf *elf;
-        Elf_Scn *scn = NULL;
-        int r = -ENOENT;
-
-        if (elf_version(EV_CURRENT) == EV_NONE)
-                return -EIO;
-        elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-        if (!elf)
-                return -ENOEXEC;
-        if (elf_kind(elf) != ELF_K_ELF) {
-                elf_end(elf);
-                return -ENOEXEC;
-        }
-        /* Look in .symtab and .dynsym for a defined function of that name; its file offset is its address
-         * relative to the section that holds it, plus that section's offset in the file. */
-        while (r == -ENOENT && (scn = elf_nextscn(elf, scn))) {
-                GElf_Shdr shdr;
-                Elf_Data *data;
-
-                if (!gelf_getshdr(scn, &shdr) || !IN_SET2(shdr.sh_type, SHT_SYMTAB, SHT_DYNSYM))
-                        continue;
-                data = elf_getdata(scn, NULL);
-                if (!data || shdr.sh_entsize == 0)
-                        continue;
-                for (size_t i = 0; i < shdr.sh_size / shdr.sh_entsize; i++) {
-                        GElf_Sym sym;
-                        GElf_Shdr sym_shdr;
-                        Elf_Scn *sym_scn;
-                        const char *name;
-
-                        if (!gelf_getsym(data, (int) i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-                            sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
-                                continue;
-                        name = elf_strptr(elf, shdr.sh_link, sym.st_name);
-                        if (!name || !streq(name, function))
-                                continue;
-                        sym_scn = elf_getscn(elf, sym.st_shndx);
-                        if (!sym_scn || !gelf_getshdr(sym_scn, &sym_shdr))
-                                continue;
-                        *ret = sym.st_value - sym_shdr.sh_addr + sym_shdr.sh_offset;
-                        r = 0;
-                        break;
-                }
-        }
-        elf_end(elf);
-        return r;
-}
-
 /* kprobe and uprobe events come from their PMUs in sysfs; the retprobe flag is a bit whose position the PMU
  * describes in its format directory. */
 static int open_probe_event(const char *pmu, bool retprobe, uint64_t config1, uint64_t config2, pid_t pid) {
@@ -244,44 +195,30 @@ static int attach_tracing(int prog_fd, const AttachTarget *t, int *ret_link_fd, 
 
 static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *caller, int *ret_link_fd,
                          sd_bus_error *error) {
-        _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int fd = -1;
         char fd_path[64];
         uint64_t offset = 0;
         struct stat st;
-        int pfd, r;
+        int fd, pfd, r;
 
-        /* A binary inside a container is found through that process's root directory. */
-        if (t->has_container_pid) {
-                if (asprintf(&path, "/proc/%" PRIi32 "/root%s", t->container_pid, t->target) < 0)
-                        return -ENOMEM;
-        } else if (!(path = strdup(t->target)))
-                return -ENOMEM;
-        r = open_as_caller(caller, path, O_RDONLY, &fd);
-        if (r == -ENOENT && t->has_container_pid && access(path, F_OK) < 0 && errno == ENOENT) {
-                char proc[64];
-                snprintf(proc, sizeof proc, "/proc/%" PRIi32, t->container_pid);
-                if (access(proc, F_OK) < 0)
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
-                                                 t->container_pid);
-        }
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "The uprobe target '%s' does not exist%s.",
-                                         t->target, t->has_container_pid ? " in that container" : "");
-        if (r < 0)
-                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
-                                         t->target, strerror(-r));
+        /* Opened as the caller before polkit was asked (attach_target_resolve()): that file, nothing else. */
+        if (!t->resolved)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The uprobe target '%s' was not resolved.", t->target);
+        fd = t->resolved->fd;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
+        /* The binary is the caller's: bpfd-inspect finds the function in it, unprivileged. */
         if (t->function) {
-                r = elf_function_offset(fd, t->function, &offset);
+                r = inspect_function_offset(fd, t->function, &offset);
                 if (r == -ENOEXEC)
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                  "The uprobe target '%s' is not an ELF file.", t->target);
-                if (r < 0)
+                if (r == -ENOENT)
                         return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
                                                  "There is no function '%s' in '%s'.", t->function, t->target);
+                if (r < 0)
+                        return bpfd_error_set_errnof(error, r, "Cannot look up '%s' in '%s': %m", t->function,
+                                                     t->target);
         }
         if (t->has_offset)
                 offset += t->offset;
@@ -312,9 +249,7 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
 
 static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarget *t, const Caller *caller,
                          int *ret_link_fd, sd_bus_error *error) {
-        _cleanup_close_ int fd = -1;
-        struct statfs sfs;
-        int type = expected_attach_type, r;
+        int type = expected_attach_type, fd, r;
 
         if (t->attach_type) {
                 type = cgroup_attach_type_from_string(t->attach_type);
@@ -323,15 +258,10 @@ static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarg
                                                  "Unknown cgroup attach type '%s' (e.g. ingress, egress, sock_create).",
                                                  t->attach_type);
         }
-        r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd);
-        if (IN_SET2(r, -ENOENT, -ENOTDIR))
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
-        if (r < 0)
-                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open cgroup '%s': %s", t->cgroup,
-                                         strerror(-r));
-        if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
-                                         t->cgroup);
+        /* The directory the caller opened before polkit was asked (attach_target_resolve()). */
+        if (!t->resolved)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The cgroup '%s' was not resolved.", t->cgroup);
+        fd = t->resolved->fd;
         r = bpf_link_create(prog_fd, fd, type, NULL);
         if (r < 0)
                 return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,

@@ -16,5 +16,3 @@ int attach_program(int prog_fd, int expected_attach_type, const AttachTarget *ta
 int cgroup_attach_type_from_string(const char *s);
 const char *cgroup_attach_type_to_string(int type);
 
-/* File offset of a function symbol in an ELF binary, as uprobes want it. */
-int elf_function_offset(int fd, const char *function, uint64_t *ret);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bpfd-image: pulls OCI bytecode images (service/image*.c) for bpfd, in a process of its own so that the
- * network-facing registry client, its TLS and JSON parsing and its libraries stay out of the daemon; bpfd's
- * worker runs it without capabilities. The tests drive it directly too.
+ * network-facing registry client, its TLS and JSON parsing and its libraries stay out of the daemon; bpfd
+ * starts "serve" once, as its image user without capabilities (image-puller.h). The tests drive the other
+ * verbs directly too.
  *
- *     bpfd-image pull REF [--policy Always|IfNotPresent|Never] [--cache DIR] [--config FILE]
+ *     bpfd-image pull REF [--policy Always|IfNotPresent|Never] [--cache DIR] [--cache-max BYTES] [--config FILE]
  *                          [--auth FILE] [--user USER --password PASS]
  *     bpfd-image parse REF
  *     bpfd-image list [--cache DIR]          one line "image REFERENCE DIGEST" per cached reference
  *     bpfd-image rm REF [--cache DIR]        forget a cached reference (10 if it was not cached)
+ *     bpfd-image serve [--cache DIR] [--cache-max BYTES] [--config FILE]
+ *                                            bpfd's long-lived puller, requests on fd 3 (see image-serve.h)
  *
  * pull prints one "key value" line each: "reference", "digest" (manifest digest), "object" (path of the
  * cached object file), "filename", "source" (cache or registry), "signed KEY" or "unsigned", then
@@ -18,24 +21,17 @@
  *     6 DigestMismatch   7 NoSignature   8 UnknownSigner   9 SignatureDigestMismatch   10 NotCached
  *     11 InvalidImage   1 anything else */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
+#include "image-serve.h"
 #include "image.h"
 #include "util.h"
-
-static int exit_status(int r) {
-        static const struct { int err, status; } map[] = {
-                { -EINVAL, 2 }, { -EHOSTUNREACH, 3 }, { -ENOENT, 4 }, { -EACCES, 5 }, { -EBADMSG, 6 },
-                { -ENOKEY, 7 }, { -EKEYREJECTED, 8 }, { -EXDEV, 9 }, { -ENOMEDIUM, 10 }, { -EPROTO, 11 },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                if (map[i].err == r)
-                        return map[i].status;
-        return 1;
-}
 
 static int usage(void) {
         fprintf(stderr, "usage: bpfd-image pull REF [--policy P] [--cache DIR] [--config FILE] [--auth FILE]\n"
@@ -51,7 +47,7 @@ static int do_parse(const char *s) {
 
         if (r < 0) {
                 fprintf(stderr, "error: %s: bad image reference \"%s\"\n", image_error_class(r), s);
-                return exit_status(r);
+                return image_exit_status(r);
         }
         canon = image_ref_to_string(ref);
         printf("registry %s\nrepository %s\ntag %s\ndigest %s\ncanonical %s\n", ref->registry, ref->repository,
@@ -63,6 +59,7 @@ int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "policy", required_argument, NULL, 'p' },
                 { "cache", required_argument, NULL, 'c' },
+                { "cache-max", required_argument, NULL, 'm' },
                 { "config", required_argument, NULL, 'f' },
                 { "auth", required_argument, NULL, 'a' },
                 { "user", required_argument, NULL, 'u' },
@@ -75,6 +72,7 @@ int main(int argc, char **argv) {
         _cleanup_free_ char *err = NULL;
         int c, r;
 
+        libbpf_set_print(NULL);   /* its messages would be taken for ours */
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'p':
@@ -86,6 +84,16 @@ int main(int argc, char **argv) {
                 case 'c':
                         opts.cache_dir = optarg;
                         break;
+                case 'm': {
+                        char *end = NULL;
+                        errno = 0;
+                        opts.cache_max = strtoull(optarg, &end, 10);
+                        if (errno || !end || *end || *optarg == '-') {
+                                fprintf(stderr, "error: BadReference: bad --cache-max \"%s\" (bytes)\n", optarg);
+                                return 2;
+                        }
+                        break;
+                }
                 case 'f':
                         opts.config_path = optarg;
                         break;
@@ -112,6 +120,8 @@ int main(int argc, char **argv) {
                         printf("image %s %s\n", i[0], i[1]);
                 return 0;
         }
+        if (argc - optind == 1 && streq(argv[optind], "serve"))
+                return image_serve(3, &opts) < 0 ? 1 : 0;
         if (argc - optind != 2)
                 return usage();
         if (streq(argv[optind], "parse"))
@@ -121,7 +131,7 @@ int main(int argc, char **argv) {
                 if (r < 0)
                         fprintf(stderr, "error: %s: %s is not cached\n", r == -ENOENT ? "NotCached" : image_error_class(r),
                                 argv[optind + 1]);
-                return r == -ENOENT ? 10 : r < 0 ? exit_status(r) : 0;
+                return r == -ENOENT ? 10 : r < 0 ? image_exit_status(r) : 0;
         }
         if (!streq(argv[optind], "pull"))
                 return usage();
@@ -129,7 +139,7 @@ int main(int argc, char **argv) {
         r = image_pull(argv[optind + 1], &opts, &res, &err);
         if (r < 0) {
                 fprintf(stderr, "error: %s: %s\n", image_error_class(r), err ?: strerror(-r));
-                return exit_status(r);
+                return image_exit_status(r);
         }
         printf("reference %s\n", res->reference);
         printf("digest %s\n", res->manifest_digest);

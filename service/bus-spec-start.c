@@ -100,7 +100,7 @@ static void apply_spec_file(Manager *m, int dir_fd, const char *file) {
         j->a->spec = spec;
         if (!spec)
                 j->op = SPEC_OP_FAIL;
-        j->a->caller = (Caller) { .uid = 0, .gid = 0, .pid = 0 };
+        j->a->caller = (Caller) { .uid = 0, .gid = 0, .pid = 0, .pidfd = -1 };
         worker_submit(m->worker, &j->job);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "bus-caller.h"
 #include "bus-spec-internal.h"
 #include "bus-util.h"
 #include "errors.h"
@@ -41,6 +42,8 @@ SpecJob *spec_job_new(Manager *m, sd_bus_message *msg, SpecOp op, const char *na
                          .checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free) };
         if (msg)
                 m->requests_in_flight++;
+        if (j->a)
+                j->a->caller = CALLER_NULL;
         if (!j->a || !(j->a->name = strdup(name)) || !(j->a->origin = strdup(""))) {
                 spec_job_free(j);
                 return NULL;
@@ -316,9 +319,6 @@ static void after_credentials(SpecJob *j) {
 
 static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         SpecJob *j = userdata;
-        Caller *c = &j->a->caller;
-        bool have_uid = false;
-        int r;
 
         j->slot = sd_bus_slot_unref(j->slot);
         if (sd_bus_message_is_method_error(reply, NULL)) {
@@ -326,38 +326,7 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
                               sd_bus_message_get_error(reply)->message);
                 return 0;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *key;
-                uint32_t v;
-
-                r = sd_bus_message_read(reply, "s", &key);
-                if (r >= 0 && streq(key, "UnixUserID")) {
-                        r = sd_bus_message_read(reply, "v", "u", &v);
-                        c->uid = v;
-                        have_uid = r >= 0;
-                } else if (r >= 0 && streq(key, "ProcessID")) {
-                        r = sd_bus_message_read(reply, "v", "u", &v);
-                        c->pid = (pid_t) v;
-                } else if (r >= 0 && streq(key, "UnixGroupIDs")) {
-                        const void *gids;
-                        size_t size;
-                        r = sd_bus_message_enter_container(reply, 'v', "au");
-                        if (r >= 0)
-                                r = sd_bus_message_read_array(reply, 'u', &gids, &size);
-                        if (r >= 0 && size > 0 && (c->gids = malloc(size))) {
-                                memcpy(c->gids, gids, size);
-                                c->n_gids = size / sizeof(uint32_t);
-                                c->gid = c->gids[0];
-                        }
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(reply);
-                } else if (r >= 0)
-                        r = sd_bus_message_skip(reply, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-        }
-        if (r < 0 || !have_uid) {
+        if (bus_caller_from_credentials(reply, &j->a->caller) < 0) {
                 spec_job_fail(j, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
                 return 0;
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -8,29 +9,136 @@
 #include <sys/wait.h>
 
 #include "caller.h"
+#include "sandbox.h"
 
 void caller_done(Caller *c) {
         free(c->gids);
-        *c = (Caller) {};
+        if (c->pidfd >= 0)
+                close(c->pidfd);
+        *c = CALLER_NULL;
 }
 
 int caller_copy(Caller *dst, const Caller *src) {
         *dst = *src;
         dst->gids = NULL;
+        dst->pidfd = -1;
+        if (src->pidfd >= 0 && (dst->pidfd = fcntl(src->pidfd, F_DUPFD_CLOEXEC, 3)) < 0)
+                return -errno;
         if (src->n_gids > 0) {
                 dst->gids = calloc(src->n_gids, sizeof(gid_t));
-                if (!dst->gids)
+                if (!dst->gids) {
+                        caller_done(dst);
                         return -ENOMEM;
+                }
                 memcpy(dst->gids, src->gids, src->n_gids * sizeof(gid_t));
         }
         return 0;
 }
 
-static int send_result(int sock, int error, int fd) {
+static bool caller_has_gid(const Caller *c, gid_t g) {
+        for (size_t i = 0; i < c->n_gids; i++)
+                if (c->gids[i] == g)
+                        return true;
+        return false;
+}
+
+/* The process behind the pidfd still exists (so /proc/PID was its, not a successor's). */
+static bool pidfd_alive(int pidfd) {
+        if (pidfd < 0)
+                return true; /* nothing better to go by */
+        return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+/* Async-signal-safe: the opener child calls it too. why: at least 160 bytes. */
+static int check_identity(const Caller *c, gid_t *ret_gid, char *why, size_t why_size) {
+        char path[64], buf[4096], *line;
+        unsigned ids[4];
+        ssize_t n;
+        int fd;
+
+        if (c->pid <= 0)
+                return 0;
+        snprintf(path, sizeof path, "/proc/%d/status", (int) c->pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0; /* gone: there is no process whose ids could differ */
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0 || !pidfd_alive(c->pidfd))
+                return 0;
+        buf[n] = 0;
+        line = strstr(buf, "\nUid:");
+        if (!line || sscanf(line + 5, "%u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
+                return -EIO;
+        for (int i = 0; i < 4; i++)
+                if (ids[i] != c->uid) {
+                        snprintf(why, why_size,
+                                 "The calling process now runs as uid %u, not as uid %u that connected to the bus "
+                                 "(a setuid program was executed since); bpfd acts for no one but the bus's caller.",
+                                 ids[i], (unsigned) c->uid);
+                        return -EPERM;
+                }
+        line = strstr(buf, "\nGid:");
+        if (!line || sscanf(line + 5, "%u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
+                return -EIO;
+        for (int i = 0; i < 4 && c->n_gids > 0; i++)
+                if (!caller_has_gid(c, ids[i])) {
+                        snprintf(why, why_size,
+                                 "The calling process now runs with group %u, which it did not have when it connected "
+                                 "to the bus (a setgid program was executed since); bpfd acts for no one but the "
+                                 "bus's caller.",
+                                 ids[i]);
+                        return -EPERM;
+                }
+        if (ret_gid)
+                *ret_gid = ids[0];
+        line = strstr(buf, "\nGroups:");
+        if (line && c->n_gids > 0) {
+                char *p = line + 8, *end;
+                for (;;) {
+                        unsigned long v = strtoul(p, &end, 10);
+                        if (end == p)
+                                break;
+                        if (!caller_has_gid(c, (gid_t) v)) {
+                                snprintf(why, why_size,
+                                         "The calling process now has group %lu, which it did not have when it "
+                                         "connected to the bus; bpfd acts for no one but the bus's caller.", v);
+                                return -EPERM;
+                        }
+                        p = end;
+                }
+        }
+        return 0;
+}
+
+int caller_check_identity(Caller *c, char **ret_why) {
+        char why[256] = "";
+        gid_t gid = (gid_t) -1;
+        int r = check_identity(c, &gid, why, sizeof why);
+
+        if (r == -EPERM) {
+                *ret_why = strdup(why);
+                return -EPERM;
+        }
+        if (r < 0)
+                return r;
+        /* The primary group for files the caller's children would create: the process's if the bus vouches
+         * for it, else the bus's first. Access checks use the whole group list either way. */
+        c->gid = gid != (gid_t) -1 && caller_has_gid(c, gid) ? gid : c->n_gids > 0 ? c->gids[0] : (gid_t) 65534;
+        return 0;
+}
+
+static int send_result(int sock, int error, int fd, const char *canonical) {
         char control[CMSG_SPACE(sizeof(int))] = {};
-        struct iovec iov = { .iov_base = &error, .iov_len = sizeof error };
+        struct {
+                int error;
+                char canonical[4096];
+        } msg = { .error = error };
+        struct iovec iov = { .iov_base = &msg, .iov_len = sizeof msg };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
+        if (canonical)
+                strncpy(msg.canonical, canonical, sizeof msg.canonical - 1);
         if (fd >= 0) {
                 struct cmsghdr *cmsg;
                 mh.msg_control = control;
@@ -44,102 +152,67 @@ static int send_result(int sock, int error, int fd) {
         return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-/* Runs in the forked child: only raw system calls, so no glibc state shared with other threads matters, and
- * the credential calls change this one process (glibc's wrappers would try to sync threads). */
-/* The caller's process knows its effective gid and groups better than the bus does (the bus gives no primary
- * gid). Take them from /proc, but only while the process still has the uid the bus vouched for. */
-static int credentials_from_proc(pid_t pid, uid_t uid, gid_t *gid, gid_t *gids, size_t *n_gids) {
-        char path[64], buf[4096], *line;
+/* Runs in the forked child: only async-signal-safe calls and raw system calls, so no glibc state shared with
+ * other threads matters, and the credential calls change this one process. */
+static _Noreturn void opener_child(int sock, const Caller *c, const char *path, int flags) {
+        char why[256], proc[64], canonical[4096];
+        gid_t gid = c->gid;
         ssize_t n;
-        int fd;
+        int fd, r;
 
-        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-                return -EIO;
-        buf[n] = 0;
-        line = strstr(buf, "\nUid:");
-        if (!line)
-                return -EIO;
-        {
-                unsigned ruid, euid;
-                if (sscanf(line + 5, "%u %u", &ruid, &euid) != 2 || euid != uid)
-                        return -ESRCH;
+        /* Once more, as late as possible: a setgid program executed after the bus thread looked. */
+        r = check_identity(c, NULL, why, sizeof why);
+        if (r < 0) {
+                r = r == -EPERM ? -ESTALE : r; /* told apart from an open() that says EPERM */
+                goto fail;
         }
-        line = strstr(buf, "\nGid:");
-        if (line) {
-                unsigned rgid, egid;
-                if (sscanf(line + 5, "%u %u", &rgid, &egid) == 2)
-                        *gid = egid;
-        }
-        line = strstr(buf, "\nGroups:");
-        if (line) {
-                char *p = line + 8, *end;
-                *n_gids = 0;
-                while (*n_gids < 256) {
-                        unsigned long v = strtoul(p, &end, 10);
-                        if (end == p)
-                                break;
-                        gids[(*n_gids)++] = (gid_t) v;
-                        p = end;
-                }
-        }
-        return 0;
-}
-
-static _Noreturn void opener_child(int sock, const Caller *c, const char *ns_path, const char *path, int flags) {
-        gid_t gid = c->gid, gids[256];
-        size_t n_gids = c->n_gids < 256 ? c->n_gids : 256;
-        int fd, error = 0;
-
-        if (n_gids)
-                memcpy(gids, c->gids, n_gids * sizeof(gid_t));
         if (c->pid > 0) {
-                int r = credentials_from_proc(c->pid, c->uid, &gid, gids, &n_gids);
-                if (r < 0) {
-                        error = -r;
-                        goto out;
+                int ns = c->pidfd;
+                if (ns < 0) {
+                        snprintf(proc, sizeof proc, "/proc/%d/ns/mnt", (int) c->pid);
+                        ns = open(proc, O_RDONLY | O_CLOEXEC);
                 }
-        }
-        if (ns_path) {
-                int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+                /* setns() on a pidfd enters exactly that process's namespace, never a recycled pid's. */
                 if (ns < 0 || setns(ns, CLONE_NEWNS) < 0) {
-                        error = errno;
-                        goto out;
+                        r = -errno;
+                        goto fail;
                 }
-                close(ns);
         }
-        if (syscall(SYS_setgroups, n_gids, gids) < 0 || syscall(SYS_setresgid, gid, gid, gid) < 0 ||
-            syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0) {
-                error = errno;
-                goto out;
-        }
+        r = sandbox_enter(&(Sandbox) { .keep_fds = &sock, .n_keep_fds = 1, .uid = c->uid,
+                                       .gid = gid == (gid_t) -1 ? 65534 : gid, .groups = c->gids,
+                                       .n_groups = c->n_gids, .keep_root_caps = true });
+        sock = 0;
+        if (r < 0)
+                goto fail;
         fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                error = errno;
-        (void) send_result(sock, error, fd);
+        if (fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        n = readlink(proc, canonical, sizeof canonical - 1);
+        canonical[n > 0 ? n : 0] = 0;
+        (void) send_result(sock, 0, fd, canonical);
         _exit(0);
-out:
-        (void) send_result(sock, error, -1);
+fail:
+        (void) send_result(sock, -r, -1, NULL);
         _exit(0);
 }
 
-int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd) {
-        char ns_path[64], control[CMSG_SPACE(sizeof(int))];
-        int sv[2], error = 0, fd = -1, status;
-        struct iovec iov = { .iov_base = &error, .iov_len = sizeof error };
+int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {
+        char control[CMSG_SPACE(sizeof(int))];
+        struct {
+                int error;
+                char canonical[4096];
+        } msg = {};
+        int sv[2], fd = -1, status;
+        struct iovec iov = { .iov_base = &msg, .iov_len = sizeof msg };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
                              .msg_controllen = sizeof control };
         struct cmsghdr *cmsg;
         ssize_t n;
         pid_t child;
 
-        if (c->pid > 0)
-                snprintf(ns_path, sizeof ns_path, "/proc/%d/ns/mnt", (int) c->pid);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
         child = fork();
@@ -148,10 +221,8 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd) {
                 close(sv[1]);
                 return -errno;
         }
-        if (child == 0) {
-                close(sv[0]);
-                opener_child(sv[1], c, c->pid > 0 ? ns_path : NULL, path, flags);
-        }
+        if (child == 0)
+                opener_child(sv[1], c, path, flags);
         close(sv[1]);
         do
                 n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
@@ -159,18 +230,23 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd) {
         close(sv[0]);
         while (waitpid(child, &status, 0) < 0 && errno == EINTR)
                 ;
-        if (n != (ssize_t) sizeof error)
+        if (n != (ssize_t) sizeof msg)
                 return -EIO;
         for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg))
                 if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
                         memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-        if (error != 0) {
+        if (msg.error != 0) {
                 if (fd >= 0)
                         close(fd);
-                return -error;
+                return -msg.error;
         }
         if (fd < 0)
                 return -EIO;
+        msg.canonical[sizeof msg.canonical - 1] = 0;
+        if (ret_canonical && !(*ret_canonical = strdup(msg.canonical))) {
+                close(fd);
+                return -ENOMEM;
+        }
         *ret_fd = fd;
         return 0;
 }

@@ -4,18 +4,30 @@
 #include <sys/types.h>
 #include "util.h"
 
-/* Who sent a request, as the bus daemon vouches for it. */
+/* Who sent a request, as the bus daemon vouches for it: uid and groups from GetConnectionCredentials, fixed
+ * when the connection was made. The pid (and a pidfd for it) only says where the caller's mount namespace
+ * is; its ids in /proc are never believed, only compared with the bus's. */
 typedef struct Caller {
         uid_t uid;
-        gid_t gid;
+        gid_t gid;    /* the primary group: the process's, if the bus vouches for it, else the bus's first */
         pid_t pid;
-        gid_t *gids;
+        int pidfd;    /* -1 where there is none */
+        gid_t *gids;  /* every group, as the bus says */
         size_t n_gids;
 } Caller;
+
+#define CALLER_NULL ((Caller) { .uid = (uid_t) -1, .gid = (gid_t) -1, .pidfd = -1 })
 
 void caller_done(Caller *c);
 int caller_copy(Caller *dst, const Caller *src);
 
-/* Opens path the way the caller would: in its mount namespace, with its uid, gid and groups. A forked child
- * does the open and hands back the descriptor, so the daemon never reads a file for someone who could not. */
-int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd);
+/* Whether the caller's process still has the ids the bus vouched for: a setuid or setgid program executed
+ * since the connection was made (or a recycled pid) must not lend its ids to the connection. 0 if they
+ * match or the process is gone, -EPERM with a sentence in ret_why if not. Needs no privileges. */
+int caller_check_identity(Caller *c, char **ret_why);
+
+/* Opens path the way the caller would: in its mount namespace, with the bus's uid and groups, from a child
+ * that holds nothing else (see sandbox_enter()). The daemon never reads a file for someone who could not.
+ * ret_canonical (optional): the path of what was opened, as the caller's namespace sees it, with no
+ * symbolic links and no "..". */
+int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -22,10 +23,11 @@
 #include "xdp-chain.h"
 #include "engine.h"
 #include "netdev-dump.h"
+#include "inspect.h"
+#include "load-plan.h"
 #include "caps.h"
 #include "config.h"
 #include "errors.h"
-#include "image-run.h"
 #include "log.h"
 
 #define OBJECT_SIZE_MAX (64U * 1024U * 1024U)
@@ -55,7 +57,6 @@ struct Engine {
         uint32_t slot_id;        /* the last id given to a dispatcher slot */
         bool tcx_native;         /* the kernel has TCX; else tcx links are ordered cls_bpf filters */
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
-        char *image_cache, *image_config, *image_auth;
         GHashTable *scan_slots;  /* during an interface scan: component id → LinkInfo* of a dispatcher slot */
 };
 
@@ -111,11 +112,32 @@ static char *libbpf_log_verifier(void) {
 
 /* ---- small helpers ---- */
 
+LoadRequest *load_request_new(void) {
+        LoadRequest *r = calloc(1, sizeof(LoadRequest));
+
+        if (!r)
+                return NULL;
+        r->object_fd = r->inspect_sock = r->object_memfd = -1;
+        r->caller = CALLER_NULL;
+        r->pull_policy = 1; /* IfNotPresent */
+        return r;
+}
+
 void load_request_free(LoadRequest *r) {
         if (!r)
                 return;
         if (r->object_fd >= 0)
                 close(r->object_fd);
+        if (r->inspect_pid > 0) {
+                (void) kill(r->inspect_pid, SIGKILL);
+                while (waitpid(r->inspect_pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        if (r->inspect_sock >= 0)
+                close(r->inspect_sock);
+        if (r->object_memfd >= 0)
+                close(r->object_memfd);
+        free(r->expected_attach_types);
         free(r->path);
         free(r->source);
         caller_done(&r->caller);
@@ -249,9 +271,6 @@ Engine *engine_free(Engine *e) {
         free(e->state_dir);
         free(e->objects_dir);
         free(e->tc_dir);
-        free(e->image_cache);
-        free(e->image_config);
-        free(e->image_auth);
         btf__free(e->vmlinux_btf);
         free(e);
         return NULL;
@@ -633,293 +652,105 @@ static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
         return 0;
 }
 
-static char *strjoin3(const char *a, const char *b, const char *c) {
-        char *s = NULL;
-        return asprintf(&s, "%s%s%s", a, b, c) < 0 ? NULL : s;
-}
-
-void engine_set_image_paths(Engine *e, const char *cache_dir, const char *config, const char *auth) {
-        e->image_cache = cache_dir ? strdup(cache_dir) : NULL;
-        e->image_config = config ? strdup(config) : NULL;
-        e->image_auth = auth ? strdup(auth) : NULL;
-}
-
-static const char *const pull_policy_names[] = { "Always", "IfNotPresent", "Never" };
-
-/* The puller's exit status per error class (see bpfd-image.c): org.bpfd.Error.<class>. */
-static const char *pull_error_name(int status) {
-        static const char *const names[] = {
-                [2] = BPFD_ERROR_INVALID_ARGUMENT,          [3] = "org.bpfd.Error.RegistryUnreachable",
-                [4] = "org.bpfd.Error.ImageNotFound",       [5] = "org.bpfd.Error.AuthenticationFailed",
-                [6] = "org.bpfd.Error.DigestMismatch",      [7] = "org.bpfd.Error.NoSignature",
-                [8] = "org.bpfd.Error.UnknownSigner",       [9] = "org.bpfd.Error.SignatureDigestMismatch",
-                [10] = "org.bpfd.Error.ImageNotCached",     [11] = "org.bpfd.Error.InvalidImage",
-        };
-        return status > 0 && status < (int) ELEMENTSOF(names) && names[status] ? names[status] : BPFD_ERROR_FAILED;
-}
-
-/* Pulls through bpfd-image, a process of its own without capabilities: the registry client, TLS and
- * JSON parsers and their libraries never run inside the daemon. The result are its "key value" lines. */
-static int pull_verb(Engine *e, const char *helper, const char *verb, const char *reference, int policy,
-                     GPtrArray **ret_lines, sd_bus_error *error) {
-        const char *argv[14] = { helper, verb };
-        g_autoptr(GString) out = g_string_new(NULL), err = g_string_new(NULL);
-        int status, r;
-        size_t n = 2;
-
-        if (reference)
-                argv[n++] = reference;
-        if (policy >= 0)
-                argv[n++] = "--policy", argv[n++] = pull_policy_names[policy % 3];
-
-        if (e->image_cache)
-                argv[n++] = "--cache", argv[n++] = e->image_cache;
-        if (e->image_config)
-                argv[n++] = "--config", argv[n++] = e->image_config;
-        if (e->image_auth)
-                argv[n++] = "--auth", argv[n++] = e->image_auth;
-        r = image_run(argv, out, err, &status);
-        if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot run %s: %m", helper);
-        if (status != 0) {
-                /* "error: CLASS: message" */
-                const char *msg = err->str, *colon = strstr(msg, ": ");
-                colon = colon ? strstr(colon + 2, ": ") : NULL;
-                g_strchomp(err->str);
-                return sd_bus_error_setf(error, pull_error_name(status > 0 ? status : 1),
-                                         "Image '%s': %s", strempty(reference),
-                                         colon ? colon + 2 : *msg ? msg : "the image helper failed");
-        }
-        *ret_lines = g_ptr_array_new_with_free_func(g_free);
-        for (gchar **l = g_strsplit(out->str, "\n", -1), **i = l; l; l = NULL) {
-                for (; *i; i++)
-                        if (**i)
-                                g_ptr_array_add(*ret_lines, g_strdup(*i));
-                g_strfreev(l);
-        }
-        return 0;
-}
-
-static int pull(Engine *e, const char *reference, int policy, GPtrArray **ret_lines, sd_bus_error *error) {
-        return pull_verb(e, getenv("BPFD_IMAGE_HELPER") ?: BPFD_IMAGE_HELPER, "pull", reference, policy, ret_lines,
-                         error);
-}
-
-/* The value of the first "key value" line with this key. */
-static const char *pulled(GPtrArray *lines, const char *key) {
-        size_t n = strlen(key);
-        for (guint i = 0; i < lines->len; i++) {
-                const char *l = g_ptr_array_index(lines, i);
-                if (strncmp(l, key, n) == 0 && (l[n] == ' ' || l[n] == 0))
-                        return l[n] ? l + n + 1 : "";
-        }
-        return NULL;
-}
-
-void image_pull_result_done(ImagePullResult *r) {
-        free(r->reference);
-        free(r->digest);
-        free(r->object_filename);
-        strv_free(r->programs);
-        *r = (ImagePullResult) {};
-}
-
-int engine_pull_image(Engine *e, const char *reference, int policy, ImagePullResult *ret, sd_bus_error *error) {
-        g_autoptr(GPtrArray) lines = NULL;
-        int r = pull(e, reference, policy, &lines, error);
-
-        if (r < 0)
-                return r;
-        *ret = (ImagePullResult) { .reference = strdup(strempty(pulled(lines, "reference"))),
-                                   .digest = strdup(strempty(pulled(lines, "digest"))),
-                                   .object_filename = strdup(strempty(pulled(lines, "filename"))),
-                                   .from_cache = streq_ptr(pulled(lines, "source"), "cache"),
-                                   .signed_ = pulled(lines, "signed") != NULL };
-        for (guint i = 0; i < lines->len; i++) {
-                const char *l = g_ptr_array_index(lines, i);
-                if (strncmp(l, "program ", 8) == 0 && strv_push(&ret->programs, strndup(l + 8, strcspn(l + 8, " "))) < 0)
-                        return -ENOMEM;
-        }
-        return ret->reference && ret->digest && ret->object_filename ? 0 : -ENOMEM;
-}
-
-int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
-        _cleanup_free_ char *data = NULL, *objname = NULL;
+int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        _cleanup_free_ char *objname = NULL;
         _cleanup_close_ int fd = -1;
-        struct bpf_program *prog;
-        size_t size, n_progs = 0;
         struct stat st;
         int r;
 
-        if (req->image_ref) {
-                g_autoptr(GPtrArray) lines = NULL;
-                r = pull(e, req->image_ref, req->pull_policy, &lines, error);
-                if (r < 0)
-                        return r;
-                if (!pulled(lines, "object") || !pulled(lines, "digest") || !pulled(lines, "reference"))
-                        return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The image helper gave no object.");
-                fd = open(pulled(lines, "object"), O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        return bpfd_error_set_errnof(error, -errno, "Cannot open the image's object: %m");
-                free(req->source);
-                req->source = strjoin3("image:", pulled(lines, "reference"), "");
-                req->image_digest = strdup(pulled(lines, "digest"));
-                if (!req->source || !req->image_digest)
-                        return -ENOMEM;
-                /* Without "programs", the image's labels say which programs it holds. */
-                for (guint i = 0; !req->programs_given && i < lines->len; i++) {
-                        const char *l = g_ptr_array_index(lines, i);
-                        if (strncmp(l, "program ", 8) == 0 &&
-                            strv_push(&req->programs, strndup(l + 8, strcspn(l + 8, " "))) < 0)
-                                return -ENOMEM;
-                }
-        } else if (req->path) {
-                r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd);
+        /* An image's object comes as object_fd too: the puller's sealed memfd (see image-puller.h). */
+        if (req->path) {
+                r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd, NULL);
+                if (r == -ESTALE)
+                        return sd_bus_error_setf(error, BPFD_ERROR_PERMISSION_DENIED,
+                                                 "Cannot open '%s' as the caller: the calling process changed its "
+                                                 "identity since it connected to the bus.", req->path);
                 if (r < 0)
                         return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
                                                  req->path, strerror(-r));
         } else
                 fd = TAKE_FD(req->object_fd);
 
-        r = fcntl(fd, F_GETFL);
-        if (r < 0 || (r & O_PATH) || (r & O_ACCMODE) == O_WRONLY)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "The object descriptor is not open for reading.");
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        /* A path or an image names a file; a descriptor may also be a pipe or a socket (bpfd-inspect reads
+         * it, with a time limit). Nothing else: a device could block or never end. */
+        if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || (!req->path && !req->image_ref &&
+                                                            (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))))
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The object must be a regular file (an ELF object from clang -target bpf).");
-        if ((uint64_t) st.st_size > OBJECT_SIZE_MAX)
+        if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > OBJECT_SIZE_MAX)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
                                          OBJECT_SIZE_MAX >> 20);
-        r = read_full_fd(fd, OBJECT_SIZE_MAX, &data, &size);
-        if (r == -EFBIG)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
-                                         OBJECT_SIZE_MAX >> 20);
+
+        for (size_t t = 0; t < req->n_targets; t++) {
+                r = attach_target_resolve(&req->targets[t], &req->caller, error);
+                if (r < 0)
+                        return r;
+        }
+
+        objname = object_name_of(req->source);
+        r = inspect_spawn(fd, objname, &req->inspect_pid, &req->inspect_sock);
         if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Cannot read the object: %s",
-                                         strerror(-r));
-        if (size < 4 || memcmp(data, "\177ELF", 4) != 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT,
-                                         "The file is not an ELF object (it does not start with the ELF magic).");
+                return bpfd_error_set_errnof(error, r, "Cannot start the object inspection helper: %m");
+        return 0;
+}
+
+/* The whole inspection for callers already on the worker (specs): engine_prepare_load(), then waiting for
+ * bpfd-inspect's answer (it reads with its own time limit), then the plan from it. Nothing of the object is
+ * parsed here either. */
+int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        _cleanup_(inspection_done) Inspection ins = { .memfd = -1 };
+        int r;
+
+        r = engine_prepare_load(e, req, error);
+        if (r < 0)
+                return r;
+        r = inspect_read(req->inspect_sock, req->inspect_pid, &ins, error);
+        req->inspect_pid = 0; /* reaped */
+        close(req->inspect_sock);
+        req->inspect_sock = -1;
+        if (r < 0)
+                return r;
+        return load_plan(req, &ins, e->supported, error);
+}
+
+/* After polkit: the bytes bpfd-inspect sealed, opened with libbpf for the first time in a privileged place.
+ * They are the same bytes, so libbpf must see what the helper saw. */
+static int load_open(Engine *e, LoadRequest *req, sd_bus_error *error) {
+        _cleanup_free_ char *objname = NULL;
+        struct bpf_program *prog;
+        struct stat st;
+        ssize_t n;
+        int r;
+
+        if (req->object_memfd < 0 || fstat(req->object_memfd, &st) < 0 || (size_t) st.st_size != req->object_size ||
+            fcntl(req->object_memfd, F_GET_SEALS) != (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL))
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The inspected object is not sealed.");
+        req->object_data = malloc(req->object_size ?: 1);
+        if (!req->object_data)
+                return -ENOMEM;
+        n = pread(req->object_memfd, req->object_data, req->object_size, 0);
+        if (n != (ssize_t) req->object_size)
+                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "Cannot read the inspected object.");
 
         /* libbpf copies what it needs at open; keep the bytes all the same for programs that a dispatcher
          * loads again as extensions when they are attached (XDP, TC). */
         objname = object_name_of(req->source);
         LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = objname);
         libbpf_log_begin();
-        req->obj = bpf_object__open_mem(data, size, &opts);
+        req->obj = bpf_object__open_mem(req->object_data, req->object_size, &opts);
         if (!req->obj) {
                 _cleanup_free_ char *why = libbpf_log_last_line();
-                req->obj = NULL;
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "Not a usable BPF object: %s",
-                                         strempty(why));
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "Not a usable BPF object: %s", strempty(why));
         }
-        req->object_size = size;
-        req->object_data = TAKE_PTR(data);
-        bpf_object__for_each_program(prog, req->obj)
-                n_progs++;
-        if (n_progs == 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "The object contains no BPF programs.");
-
-        if (req->programs) {
-                for (char **n = req->programs; *n; n++) {
-                        if (!bpf_object__find_program_by_name(req->obj, *n)) {
-                                _cleanup_free_ char *list = NULL;
-                                GString *s = g_string_new(NULL);
-                                bpf_object__for_each_program(prog, req->obj)
-                                        g_string_append_printf(s, "%s%s", s->len ? ", " : "", bpf_program__name(prog));
-                                list = g_string_free(s, FALSE);
-                                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NAME_NOT_FOUND,
-                                                         "The object has no program '%s' (it has: %s).", *n, list);
-                        }
-                        for (char **m = req->programs; m < n; m++)
-                                if (streq(*m, *n))
-                                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                                 "Program '%s' is named twice.", *n);
-                }
-                req->selected = strv_copy(req->programs);
-        } else if (n_progs == 1) {
-                prog = bpf_object__next_program(req->obj, NULL);
-                r = strv_push(&req->selected, strdup(bpf_program__name(prog)));
-                if (r < 0)
-                        return r;
-        } else {
-                GString *s = g_string_new(NULL);
-                g_autofree gchar *list = NULL;
-                bpf_object__for_each_program(prog, req->obj)
-                        g_string_append_printf(s, "%s%s", s->len ? ", " : "", bpf_program__name(prog));
-                list = g_string_free(s, FALSE);
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "The object has %zu programs (%s); name the ones to load in 'programs'.",
-                                         n_progs, list);
-        }
-        if (!req->selected)
-                return -ENOMEM;
-
-        req->kinds = calloc(strv_length(req->selected), sizeof(Kind));
-        req->attach_functions = calloc(strv_length(req->selected) + 1, sizeof(char *));
-        if (!req->kinds || !req->attach_functions)
-                return -ENOMEM;
-        bpf_object__for_each_program(prog, req->obj)
-                bpf_program__set_autoload(prog, strv_contains(req->selected, bpf_program__name(prog)));
         for (size_t i = 0; req->selected[i]; i++) {
                 prog = bpf_object__find_program_by_name(req->obj, req->selected[i]);
-                req->kinds[i] = kind_of_program(prog);
-                if (req->kinds[i] == KIND_INVALID)
-                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                                 "Program '%s' (section '%s', type %s) is of a kind bpfd does not "
-                                                 "support.",
-                                                 req->selected[i], bpf_program__section_name(prog),
-                                                 libbpf_bpf_prog_type_str(bpf_program__type(prog)) ?: "unknown");
+                if (!prog || kind_of_program(prog) != req->kinds[i])
+                        return sd_bus_error_setf(error, BPFD_ERROR_FAILED,
+                                                 "The object does not hold what its inspection said (program '%s').",
+                                                 req->selected[i]);
         }
-
-        for (size_t i = 0; req->selected[i]; i++)
-                if (!kind_loadable(e->supported, req->kinds[i]))
-                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                                 "Program '%s' is a %s program; that kind is not supported by bpfd "
-                                                 "on this kernel.",
-                                                 req->selected[i], kind_to_string(req->kinds[i]));
-
-        /* Resolve which program each attach target is for, and its kind. */
-        for (size_t t = 0; t < req->n_targets; t++) {
-                AttachTarget *target = &req->targets[t];
-                size_t i;
-
-                if (!target->program) {
-                        if (strv_length(req->selected) != 1)
-                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                         "Several programs are loaded: name the one each attach "
-                                                         "target is for with 'program'.");
-                        target->program = strdup(req->selected[0]);
-                        if (!target->program)
-                                return -ENOMEM;
-                }
-                for (i = 0; req->selected[i]; i++)
-                        if (streq(req->selected[i], target->program))
-                                break;
-                if (!req->selected[i])
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                 "The attach target names program '%s', which is not being loaded.",
-                                                 target->program);
-                if (target->kind == KIND_DEFAULT)
-                        target->kind = req->kinds[i];
-                if (!kind_attach_compatible(req->kinds[i], target->kind))
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                                 "Program '%s' is a %s program; it cannot be attached as %s.",
-                                                 target->program, kind_to_string(req->kinds[i]),
-                                                 kind_to_string(target->kind));
-                if (!e->supported[target->kind])
-                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                                 "Attaching as '%s' is not supported by bpfd on this kernel.",
-                                                 kind_to_string(target->kind));
-                prog = bpf_object__find_program_by_name(req->obj, target->program);
-                r = attach_target_fill_from_section(target, bpf_program__section_name(prog));
-                if (r < 0)
-                        return r;
-                r = attach_target_validate(target, error);
-                if (r < 0)
-                        return r;
-        }
+        bpf_object__for_each_program(prog, req->obj)
+                bpf_program__set_autoload(prog, strv_contains(req->selected, bpf_program__name(prog)));
 
         for (size_t i = 0; req->selected[i]; i++)
                 if (IN_SET2(req->kinds[i], KIND_FENTRY, KIND_FEXIT)) {
@@ -927,13 +758,12 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         if (r < 0)
                                 return r;
                 }
-
+        /* Only now, with polkit's yes for the owner's maps (org.bpfd.map-others), are their shapes compared. */
         if (req->map_owner_id) {
                 r = reuse_owner_maps(e, req, error);
                 if (r < 0)
                         return r;
         }
-
         for (size_t i = 0; i < req->n_globals; i++) {
                 r = apply_global(req->obj, &req->globals[i], error);
                 if (r < 0)
@@ -1134,7 +964,7 @@ static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
 }
 
 /* Our own privileges, for namespaces the caller named when attaching. */
-static const Caller daemon_caller = {};
+static const Caller daemon_caller = { .pidfd = -1 }; /* root, in bpfd's own namespaces */
 
 static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding_fd, uint32_t skip_id,
                           sd_bus_error *error);
@@ -1515,6 +1345,9 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
                 r = attach_program(p->fd, p->expected_attach_type, &l->target, caller, &link_fd, error);
         if (r < 0)
                 return r;
+        r = attach_target_settle(&l->target);
+        if (r < 0)
+                return r;
         l->attach_point = attach_target_describe(&l->target);
         if (l->component_id) {
                 /* A dispatcher slot: the dispatcher's pins hold it; the id is bpfd's. */
@@ -1577,6 +1410,9 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         size_t n_maps = 0;
         int r;
 
+        r = load_open(e, req, error);
+        if (r < 0)
+                return r;
         libbpf_log_begin();
         r = bpf_object__load(req->obj);
         if (r < 0) {
@@ -2983,37 +2819,6 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
 }
 
 /* The cache listing and removal go through the helper too: the cache is its business. */
-static int run_image_helper(Engine *e, const char *verb, const char *reference, GPtrArray **ret_lines,
-                            sd_bus_error *error) {
-        return pull_verb(e, getenv("BPFD_IMAGE_HELPER") ?: BPFD_IMAGE_HELPER, verb, reference, -1, ret_lines, error);
-}
-
-int engine_list_images(Engine *e, char ***ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        g_autoptr(GPtrArray) lines = NULL;
-        char **l = NULL;
-        int r = run_image_helper(e, "list", NULL, &lines, &error);
-
-        if (r < 0)
-                return r;
-        for (guint i = 0; i < lines->len; i++) {
-                gchar **f = g_strsplit(g_ptr_array_index(lines, i), " ", 3);
-                if (g_strv_length(f) == 3 && streq(f[0], "image"))
-                        if (strv_push(&l, strdup(f[1])) < 0 || strv_push(&l, strdup(f[2])) < 0) {
-                                g_strfreev(f);
-                                return -ENOMEM;
-                        }
-                g_strfreev(f);
-        }
-        *ret = l ?: calloc(1, sizeof(char *));
-        return *ret ? 0 : -ENOMEM;
-}
-
-int engine_remove_image(Engine *e, const char *reference, sd_bus_error *error) {
-        g_autoptr(GPtrArray) lines = NULL;
-        return run_image_helper(e, "rm", reference, &lines, error);
-}
-
 /* ---- lookups for layers above the engine (specs) ---- */
 
 ProgramInfo *engine_program_ref(Engine *e, uint32_t id) {

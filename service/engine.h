@@ -26,16 +26,24 @@ typedef struct LoadRequest {
         AttachTarget *targets;
         size_t n_targets;
         uint32_t map_owner_id;   /* reuse the maps of this managed program (by name) */
-        char *image_ref;         /* LoadFromImage: pulled (per pull_policy) on the worker */
+        char *image_ref;         /* LoadFromImage: canonical; pulled (per pull_policy) by the puller, the object
+                                  * then in object_fd */
         char *image_registry;
         int pull_policy;         /* an ImagePullPolicy */
         char *image_digest;      /* after inspect: the manifest digest of the pulled image */
         char **shared_maps;      /* after inspect: map name, pin path, ... of the maps reused */
         uint32_t map_owner_group; /* after inspect: the load group whose directory holds them */
-        /* after engine_inspect(): what the object holds, for authorization */
-        struct bpf_object *obj;
+        /* after engine_prepare_load() (worker, before polkit): the object, opened as the caller, goes to
+         * bpfd-inspect; attach targets naming files are opened as the caller (attach_target_resolve()) */
+        pid_t inspect_pid;
+        int inspect_sock;
+        /* after load_plan() (bus thread, from the inspection): what the object holds, for authorization */
+        int object_memfd;        /* the sealed bytes bpfd-inspect read: exactly these are loaded */
         char **selected;
         Kind *kinds;
+        int *expected_attach_types;
+        /* on the worker, after polkit */
+        struct bpf_object *obj;
         char **attach_functions; /* per selected program: the function fentry/fexit trace, else NULL */
         char *object_data;       /* the ELF bytes, kept for XDP and TC programs (see engine_group_object) */
         size_t object_size;
@@ -46,6 +54,7 @@ typedef struct LoadRequest {
         size_t n_links;
 } LoadRequest;
 
+LoadRequest *load_request_new(void);
 void load_request_free(LoadRequest *r);
 
 /* A program seen in the kernel, whoever loaded it. */
@@ -64,21 +73,6 @@ typedef struct KernelProgram {
 void kernel_programs_free(KernelProgram *p, size_t n);
 
 int engine_new(const char *runtime_dir, Engine **ret);
-/* Where images are cached and how registries are reached (NULL: the image module's defaults). */
-void engine_set_image_paths(Engine *e, const char *cache_dir, const char *config, const char *auth);
-/* Pulls (per policy) on the worker, for PullImage: reference, digest, object file name, program names. */
-typedef struct ImagePullResult {
-        char *reference;
-        char *digest;
-        char *object_filename;
-        char **programs;
-        bool from_cache;
-        bool signed_;
-} ImagePullResult;
-void image_pull_result_done(ImagePullResult *r);
-int engine_list_images(Engine *e, char ***ret);
-int engine_remove_image(Engine *e, const char *reference, sd_bus_error *error);
-int engine_pull_image(Engine *e, const char *reference, int policy, ImagePullResult *ret, sd_bus_error *error);
 Engine *engine_free(Engine *e);
 const char *engine_bpffs_path(Engine *e);
 
@@ -88,7 +82,13 @@ int engine_recover(Engine *e);
 /* Every managed program and link, referenced. */
 int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_programs, LinkInfo ***ret_links,
                     size_t *ret_n_links);
+/* Before polkit: gets the object (pulls an image, opens a path as the caller, or takes the caller's fd),
+ * opens the attach targets that name files as the caller, and starts bpfd-inspect on the object. Parses
+ * nothing of the caller's. */
+int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error);
+/* Worker: engine_prepare_load() and the plan from bpfd-inspect's answer, waiting for it (specs). */
 int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error);
+/* After polkit: opens the inspected bytes with libbpf, binds, shares maps, loads, pins, attaches. */
 int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error);
 int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, const Caller *caller,
                   LinkInfo **ret, sd_bus_error *error);

@@ -33,15 +33,43 @@ int registry_policy_load(const char *path, const char *registry, RegistryPolicy 
         RegistryPolicy p = {};
         const char *group;
 
+        g_auto(GStrv) groups = NULL;
+        _cleanup_free_ char *match = NULL;
+
+        /* Without a file or a group for it, a registry falls under the built-in default section. */
+        p.require_signature = REGISTRY_DEFAULT_REQUIRE_SIGNATURE;
+        p.default_section = true;
         *ret = p;
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
                 if (g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
                         return 0;
                 return image_error(err, -EINVAL, "%s: %s", path, e->message);
         }
-        group = g_key_file_has_group(kf, registry) ? registry : g_key_file_has_group(kf, "*") ? "*" : NULL;
+        /* Groups are compared by their canonical names: [127.0.0.1:05443] is [127.0.0.1:5443], [quay.io] is
+         * [quay.io:443]; two groups naming one registry are an error, not a guess. */
+        groups = g_key_file_get_groups(kf, NULL);
+        for (char **g = groups; g && *g; g++) {
+                _cleanup_free_ char *canonical = NULL;
+                if (streq(*g, "*"))
+                        continue;
+                if (image_registry_canonical(*g, &canonical) < 0)
+                        return image_error(err, -EINVAL, "%s: [%s] is not a registry name (host, host:port or *)",
+                                           path, *g);
+                if (!streq(canonical, registry))
+                        continue;
+                if (match)
+                        return image_error(err, -EINVAL, "%s: [%s] and [%s] name the same registry %s", path, match,
+                                           *g, registry);
+                match = strdup(*g);
+                if (!match)
+                        return -ENOMEM;
+        }
+        group = match ?: g_key_file_has_group(kf, "*") ? "*" : NULL;
         if (!group)
                 return 0;
+        /* A group says everything about its registries: what it leaves out is off. */
+        p.default_section = !match;
+        p.require_signature = false;
 
         group_keys = g_key_file_get_keys(kf, group, NULL, NULL);
         for (char **k = group_keys; k && *k; k++)
@@ -86,7 +114,7 @@ int registry_policy_load(const char *path, const char *registry, RegistryPolicy 
                         }
                 }
         }
-        if (p.require_signature && !p.keys) {
+        if (p.require_signature && !p.keys && !p.default_section) {
                 registry_policy_done(&p);
                 return image_error(err, -EINVAL, "%s: [%s] requires signatures but names no keys", path, group);
         }
@@ -106,8 +134,8 @@ static char *auth_key_host(const char *key) {
         return strndup(s, strcspn(s, "/"));
 }
 
-int registry_credentials_load(const char *path, const char *registry, char **ret_user, char **ret_password,
-                              char **err) {
+int registry_credentials_load(const char *path, const char *data, const char *registry, char **ret_user,
+                              char **ret_password, char **err) {
         g_autoptr(JsonParser) parser = json_parser_new();
         g_autoptr(GError) e = NULL;
         g_autoptr(GList) members = NULL;
@@ -115,9 +143,9 @@ int registry_credentials_load(const char *path, const char *registry, char **ret
         JsonObject *auths;
 
         *ret_user = *ret_password = NULL;
-        if (access(path, F_OK) < 0 && errno == ENOENT)
+        if (!data && access(path, F_OK) < 0 && errno == ENOENT)
                 return 0;
-        if (!json_parser_load_from_file(parser, path, &e))
+        if (data ? !json_parser_load_from_data(parser, data, -1, &e) : !json_parser_load_from_file(parser, path, &e))
                 return image_error(err, -EINVAL, "credentials file %s: %s", path, e->message);
         root = json_parser_get_root(parser);
         if (!root || !JSON_NODE_HOLDS_OBJECT(root))
@@ -135,9 +163,10 @@ int registry_credentials_load(const char *path, const char *registry, char **ret
                 JsonObject *o;
                 const char *auth, *user, *pass;
 
+                _cleanup_free_ char *canonical = NULL;
                 if (!host)
                         return -ENOMEM;
-                if (!streq(host, registry))
+                if (image_registry_canonical(host, &canonical) < 0 || !streq(canonical, registry))
                         continue;
                 if (!JSON_NODE_HOLDS_OBJECT(n))
                         return image_error(err, -EINVAL, "credentials file %s: entry %s is not an object",
@@ -533,7 +562,8 @@ int registry_client_new(const char *registry, const char *repository, const Regi
         c->timeout = timeout_sec > 0 ? timeout_sec : 30;
         if (!c->registry || !c->repository || (policy->ca && !c->policy.ca) || (user && !c->user) ||
             (password && !c->password) ||
-            asprintf(&c->base, "%s://%s", policy->insecure ? "http" : "https", registry) < 0) {
+            asprintf(&c->base, "%s://%s", policy->insecure ? "http" : "https",
+                     streq(registry, "docker.io:443") ? "registry-1.docker.io" : registry) < 0) {
                 c->base = NULL;
                 registry_client_free(c);
                 return -ENOMEM;

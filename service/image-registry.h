@@ -13,18 +13,23 @@ typedef struct RegistryPolicy {
         bool require_signature;
         char **keys;              /* NULL-terminated PEM public key paths, or NULL */
         char *ca;                 /* CA bundle for HTTPS, or NULL for the system's */
+        bool default_section;     /* no group names the registry: "[*]" or the built-in defaults apply */
 } RegistryPolicy;
 
-/* Reads the group of REGISTRY (or "*") from the GKeyFile at PATH. A missing file or group gives the
- * defaults; unknown keys and bad values are -EINVAL, so a typo does not silently weaken the policy. */
+/* A registry that registries.conf does not name, without a "[*]" group saying otherwise, must sign its
+ * images (and no key is trusted): unknown registries load nothing by default. */
+#define REGISTRY_DEFAULT_REQUIRE_SIGNATURE true
+
+/* Reads the group of REGISTRY (canonical; groups are compared in canonical form) or else "[*]" from the
+ * GKeyFile at PATH. A missing file or group gives the built-in defaults (require_signature); unknown keys and bad values are -EINVAL, so a typo does not silently weaken the policy. */
 int registry_policy_load(const char *path, const char *registry, RegistryPolicy *ret, char **err);
 void registry_policy_done(RegistryPolicy *p);
 
 /* Looks REGISTRY up in the auth file at PATH ({"auths": {"host[:port]": {"auth": "base64(user:pass)"}}};
  * keys may carry a scheme or path, as docker writes them). Returns 1 and the credentials, 0 if there
- * are none (also when the file does not exist), or -EINVAL for a malformed file. */
-int registry_credentials_load(const char *path, const char *registry, char **ret_user, char **ret_password,
-                              char **err);
+ * are none (also when the file does not exist), or -EINVAL; DATA, if not NULL, is the file's contents for a malformed file. */
+int registry_credentials_load(const char *path, const char *data, const char *registry, char **ret_user,
+                              char **ret_password, char **err);
 
 typedef struct RegistryClient RegistryClient;
 

@@ -20,15 +20,6 @@ int image_error(char **err, int r, const char *fmt, ...) {
         return r;
 }
 
-bool image_digest_valid(const char *digest) {
-        if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != IMAGE_DIGEST_LEN)
-                return false;
-        for (const char *p = digest + 7; *p; p++)
-                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-                        return false;
-        return true;
-}
-
 void image_sha256_digest(const void *data, size_t size, char out[static IMAGE_DIGEST_LEN + 1]) {
         unsigned char md[32];
         unsigned int len = 0;

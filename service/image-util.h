@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "image-ref.h"
 #include "util.h"
 
 #define IMAGE_SHA256_HEX_LEN 64
@@ -15,8 +16,6 @@
  * the formatted message and returns r, so failures read "return image_error(err, -ENOENT, ...)". */
 int image_error(char **err, int r, const char *fmt, ...) _printf_(3, 4);
 
-/* "sha256:<64 lower-case hex>"? Only sha256 is supported, as bpfman does. */
-bool image_digest_valid(const char *digest);
 
 /* out must hold IMAGE_DIGEST_LEN + 1 bytes: "sha256:<hex>" of data. */
 void image_sha256_digest(const void *data, size_t size, char out[static IMAGE_DIGEST_LEN + 1]);

@@ -5,13 +5,16 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <bpf/libbpf.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "image-cache.h"
 #include "image-cosign.h"
 #include "image-registry.h"
 #include "image-tar.h"
@@ -49,140 +52,15 @@ const char *image_pull_policy_to_string(ImagePullPolicy p) {
         return p >= 0 && p < _IMAGE_PULL_POLICY_MAX ? policy_names[p] : NULL;
 }
 
-void image_ref_free(ImageRef *ref) {
-        if (!ref)
-                return;
-        free(ref->registry);
-        free(ref->repository);
-        free(ref->tag);
-        free(ref->digest);
-        free(ref);
-}
-
-static bool registry_valid(const char *s) {
-        const char *port = NULL;
-
-        if (*s == '[') {   /* [IPv6]:port */
-                const char *end = strchr(s, ']');
-                if (!end || end == s + 1)
-                        return false;
-                for (const char *p = s + 1; p < end; p++)
-                        if (!isxdigit((unsigned char) *p) && *p != ':')
-                                return false;
-                if (end[1] == '\0')
-                        return true;
-                if (end[1] != ':')
-                        return false;
-                port = end + 2;
-        } else {
-                const char *p = s;
-                if (!*p || *p == '.' || *p == '-')
-                        return false;
-                for (; *p && *p != ':'; p++)
-                        if (!isalnum((unsigned char) *p) && *p != '.' && *p != '-')
-                                return false;
-                if (*p == ':')
-                        port = p + 1;
-        }
-        if (port) {
-                if (!*port || strlen(port) > 5)
-                        return false;
-                for (const char *p = port; *p; p++)
-                        if (!isdigit((unsigned char) *p))
-                                return false;
-                if (atoi(port) < 1 || atoi(port) > 65535)
-                        return false;
-        }
-        return true;
-}
-
-/* Path components of lower-case letters and digits, joined by single '.', '_', '__' or '-'s. */
-static bool repository_valid(const char *s) {
-        size_t len = strlen(s);
-
-        if (len == 0 || len > 255)
-                return false;
-        for (const char *c = s; *c; ) {
-                const char *end = c + strcspn(c, "/");
-                if (end == c || !isalnum((unsigned char) *c) || !isalnum((unsigned char) end[-1]))
-                        return false;
-                for (const char *p = c; p < end; p++)
-                        if (!(islower((unsigned char) *p) || isdigit((unsigned char) *p) ||
-                              *p == '.' || *p == '_' || *p == '-'))
-                                return false;
-                c = *end ? end + 1 : end;
-                if (*end && !*c)
-                        return false;
-        }
-        return true;
-}
-
-static bool tag_valid(const char *s) {
-        size_t len = strlen(s);
-
-        if (len == 0 || len > 128 || !(isalnum((unsigned char) *s) || *s == '_'))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!isalnum((unsigned char) *p) && *p != '_' && *p != '.' && *p != '-')
-                        return false;
-        return true;
-}
-
-int image_ref_parse(const char *s, ImageRef **ret) {
-        _cleanup_image_ref_ ImageRef *ref = NULL;
-        _cleanup_free_ char *copy = NULL;
-        char *name, *at, *slash, *colon;
-
-        if (!s || !*s || strlen(s) > 1024)
-                return -EINVAL;
-        ref = calloc(1, sizeof(*ref));
-        copy = strdup(s);
-        if (!ref || !copy)
-                return -ENOMEM;
-
-        at = strchr(copy, '@');
-        if (at) {
-                *at = '\0';
-                if (!image_digest_valid(at + 1))
-                        return -EINVAL;
-                ref->digest = strdup(at + 1);
-                if (!ref->digest)
-                        return -ENOMEM;
-        }
-        slash = strchr(copy, '/');
-        if (!slash)
-                return -EINVAL;   /* no registry: bpfd does not guess one */
-        *slash = '\0';
-        if (!registry_valid(copy) || !(strchr(copy, '.') || strchr(copy, ':') || streq(copy, "localhost")))
-                return -EINVAL;
-        name = slash + 1;
-        colon = strrchr(name, ':');
-        if (colon) {
-                *colon = '\0';
-                if (!tag_valid(colon + 1))
-                        return -EINVAL;
-                ref->tag = strdup(colon + 1);
-                if (!ref->tag)
-                        return -ENOMEM;
-        } else if (!ref->digest && !(ref->tag = strdup("latest")))
-                return -ENOMEM;
-        if (!repository_valid(name))
-                return -EINVAL;
-        ref->registry = strdup(copy);
-        ref->repository = strdup(name);
-        if (!ref->registry || !ref->repository)
-                return -ENOMEM;
-        *ret = TAKE_PTR(ref);
-        return 0;
-}
-
-char *image_ref_to_string(const ImageRef *ref) {
-        char *s = NULL;
-
-        if (asprintf(&s, "%s/%s%s%s%s%s", ref->registry, ref->repository, ref->tag ? ":" : "", strempty(ref->tag),
-                     ref->digest ? "@" : "", strempty(ref->digest)) < 0)
-                return NULL;
-        return s;
+int image_exit_status(int r) {
+        static const struct { int err, status; } map[] = {
+                { -EINVAL, 2 }, { -EHOSTUNREACH, 3 }, { -ENOENT, 4 }, { -EACCES, 5 }, { -EBADMSG, 6 },
+                { -ENOKEY, 7 }, { -EKEYREJECTED, 8 }, { -EXDEV, 9 }, { -ENOMEDIUM, 10 }, { -EPROTO, 11 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (map[i].err == r)
+                        return map[i].status;
+        return r == 0 ? 0 : 1;
 }
 
 const char *image_error_class(int r) {
@@ -232,6 +110,7 @@ void image_result_free(ImageResult *r) {
         }
         free(r->maps);
         free(r->signer_key);
+        g_strfreev(r->inputs);
         free(r);
 }
 
@@ -246,10 +125,18 @@ typedef struct Pull {
         long timeout;
         RegistryClient *client;
         bool used_registry;
+        GPtrArray *inputs;    /* paths of the local files the result depends on */
         char **err;
 } Pull;
 
+static void pull_input(Pull *p, const char *path) {
+        if (p->inputs && path)
+                g_ptr_array_add(p->inputs, g_strdup(path));
+}
+
 static void pull_done(Pull *p) {
+        if (p->inputs)
+                g_ptr_array_unref(p->inputs);
         registry_client_free(p->client);
         registry_policy_done(&p->reg);
         free(p->user);
@@ -281,102 +168,12 @@ static char *blob_path(const Pull *p, const char *digest) {
         return s;
 }
 
-/* The index file of a reference: its canonical form with everything but [A-Za-z0-9._-] %-escaped
- * (so "/" and ":" cannot collide), or its sha256 when that gets too long for a file name. */
-static char *ref_index_path_in(const char *cache, const char *ref_string) {
-        GString *s = g_string_new(NULL);
-        char *path = NULL;
-
-        for (const char *c = ref_string; *c; c++)
-                if (isalnum((unsigned char) *c) || *c == '.' || *c == '_' || *c == '-')
-                        g_string_append_c(s, *c);
-                else
-                        g_string_append_printf(s, "%%%02X", (unsigned char) *c);
-        if (s->len > 200) {
-                char d[IMAGE_DIGEST_LEN + 1];
-                image_sha256_digest(ref_string, strlen(ref_string), d);
-                g_string_assign(s, d + strlen("sha256:"));
-        }
-        if (asprintf(&path, "%s/refs/%s", cache, s->str) < 0)
-                path = NULL;
-        g_string_free(s, TRUE);
-        return path;
-}
-
 static char *ref_index_path(const Pull *p, const char *ref_string) {
-        return ref_index_path_in(p->cache, ref_string);
-}
-
-int image_cache_list(const char *cache_dir, char ***ret) {
-        _cleanup_free_ char *dir = NULL;
-        GPtrArray *out = g_ptr_array_new();
-        struct dirent *de;
-        DIR *d;
-
-        if (asprintf(&dir, "%s/refs", cache_dir ?: IMAGE_DEFAULT_CACHE_DIR) < 0)
-                return -ENOMEM;
-        d = opendir(dir);
-        while (d && (de = readdir(d))) {
-                _cleanup_free_ char *path = NULL, *data = NULL;
-                GString *ref;
-                size_t size = 0;
-
-                /* names longer than a file name are hashed and cannot be turned back: not listed */
-                if (de->d_name[0] == '.' || !strchr(de->d_name, '%'))
-                        continue;
-                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || read_full_file(path, 256, &data, &size) < 0)
-                        continue;
-                data[strcspn(data, "\n")] = '\0';
-                ref = g_string_new(NULL);
-                for (const char *c = de->d_name; *c; c++) {
-                        unsigned v;
-                        if (*c == '%' && sscanf(c + 1, "%2X", &v) == 1) {
-                                g_string_append_c(ref, (char) v);
-                                c += 2;
-                        } else
-                                g_string_append_c(ref, *c);
-                }
-                /* cosign's signature artifacts are cached with their images, not images of their own */
-                if (g_str_has_suffix(ref->str, ".sig") && strstr(ref->str, ":sha256-")) {
-                        g_string_free(ref, TRUE);
-                        continue;
-                }
-                g_ptr_array_add(out, g_string_free(ref, FALSE));
-                g_ptr_array_add(out, g_strdup(data));
-        }
-        if (d)
-                closedir(d);
-        g_ptr_array_add(out, NULL);
-        *ret = (char **) g_ptr_array_free(out, FALSE);
-        return 0;
-}
-
-int image_cache_remove(const char *cache_dir, const char *reference) {
-        _cleanup_(image_ref_freep) ImageRef *ref = NULL;
-        _cleanup_free_ char *canonical = NULL, *path = NULL, *digest = NULL;
-        size_t size = 0;
-        int r;
-
-        r = image_ref_parse(reference, &ref);
-        if (r < 0)
-                return r;
-        canonical = image_ref_to_string(ref);
-        if (!canonical || !(path = ref_index_path_in(cache_dir ?: IMAGE_DEFAULT_CACHE_DIR, canonical)))
-                return -ENOMEM;
-        /* the image's signature goes with it: REPO:sha256-<hex of the digest>.sig */
-        if (read_full_file(path, 256, &digest, &size) >= 0) {
-                _cleanup_free_ char *sig = NULL, *sig_path = NULL;
-                digest[strcspn(digest, "\n")] = '\0';
-                if (image_digest_valid(digest) &&
-                    asprintf(&sig, "%s/%s:sha256-%s.sig", ref->registry, ref->repository, digest + strlen("sha256:")) >= 0 &&
-                    (sig_path = ref_index_path_in(cache_dir ?: IMAGE_DEFAULT_CACHE_DIR, sig)))
-                        (void) unlink(sig_path);
-        }
-        return unlink(path) < 0 ? -errno : 0;
+        return image_cache_index_path(p->cache, "refs", ref_string);
 }
 
 /* The digest REF_STRING resolved to when last pulled, if its blob is still cached; NULL otherwise. */
-static char *ref_index_lookup(const Pull *p, const char *ref_string) {
+static char *ref_index_lookup(Pull *p, const char *ref_string) {
         _cleanup_free_ char *path = ref_index_path(p, ref_string), *data = NULL, *blob = NULL;
         size_t size = 0;
 
@@ -385,23 +182,29 @@ static char *ref_index_lookup(const Pull *p, const char *ref_string) {
         data[strcspn(data, "\n")] = '\0';
         if (!image_digest_valid(data))
                 return NULL;
+        pull_input(p, path);
         blob = blob_path(p, data);
         if (!blob || access(blob, F_OK) < 0)
                 return NULL;
+        (void) utimensat(AT_FDCWD, path, NULL, 0);   /* used now: the last to be evicted */
         return TAKE_PTR(data);
 }
 
 static int ref_index_store(const Pull *p, const char *ref_string, const char *digest) {
-        _cleanup_free_ char *path = ref_index_path(p, ref_string), *line = NULL;
+        _cleanup_free_ char *path = ref_index_path(p, ref_string), *line = NULL, *old = NULL;
+        size_t size = 0;
 
         if (!path || asprintf(&line, "%s\n", digest) < 0)
                 return -ENOMEM;
-        return image_write_atomic(path, line, strlen(line), 0644);
+        /* Unchanged: left as it is (its identity is what remembered answers are checked against). */
+        if (read_full_file(path, 256, &old, &size) >= 0 && streq(old, line))
+                return 0;
+        return image_write_atomic(path, line, strlen(line), 0600);
 }
 
 /* 0 and the bytes of a cached blob that matches its digest; -ENOENT if not cached; -EBADMSG if the
  * cached copy is corrupted (message in err). */
-static int cache_read_blob(const Pull *p, const char *digest, size_t max, char **ret, size_t *ret_size, char **err) {
+static int cache_read_blob(Pull *p, const char *digest, size_t max, char **ret, size_t *ret_size, char **err) {
         _cleanup_free_ char *path = blob_path(p, digest), *data = NULL;
         _cleanup_free_ char *what = NULL;
         size_t size = 0;
@@ -419,6 +222,7 @@ static int cache_read_blob(const Pull *p, const char *digest, size_t max, char *
         r = image_verify_digest(data, size, digest, what, err);
         if (r < 0)
                 return r;
+        pull_input(p, path);
         *ret = TAKE_PTR(data);
         *ret_size = size;
         return 0;
@@ -429,7 +233,7 @@ static int cache_store_blob(const Pull *p, const char *digest, const char *data,
 
         if (!path)
                 return -ENOMEM;
-        return image_write_atomic(path, data, size, 0644);
+        return image_write_atomic(path, data, size, 0600);
 }
 
 /* A blob or manifest by digest: from the cache if there and intact, else from the registry (verified,
@@ -465,6 +269,8 @@ static int pull_by_digest(Pull *p, bool manifest, const char *digest, size_t max
         if (r < 0)
                 return r;
         r = cache_store_blob(p, digest, data, size);
+        if (r >= 0 && manifest)
+                r = image_cache_origin_store(p->cache, p->ref->registry, p->ref->repository, digest);
         if (r < 0)
                 return image_error(p->err, r, "cannot write to the image cache %s: %s", p->cache, strerror(-r));
         *ret = TAKE_PTR(data);
@@ -483,7 +289,19 @@ static int pull_resolve(Pull *p, const char *ref_string, const char *tag, const 
         int r;
 
         if (p->policy != IMAGE_PULL_ALWAYS) {
-                cached = digest ? strdup(digest) : ref_index_lookup(p, ref_string);
+                /* A digest names content, not where it may come from: the cache serves it only if it was
+                 * fetched from this registry and repository, else the registry is asked (and must have it). */
+                if (digest) {
+                        cached = image_cache_origin_known(p->cache, p->ref->registry, p->ref->repository, digest)
+                                ? strdup(digest) : NULL;
+                        if (cached) {
+                                _cleanup_free_ char *o = image_cache_origin_path(p->cache, p->ref->registry,
+                                                                                 p->ref->repository, digest);
+                                pull_input(p, o);
+                        }
+                }
+                else
+                        cached = ref_index_lookup(p, ref_string);
                 if (cached) {
                         _cleanup_free_ char *cache_err = NULL;
                         r = cache_read_blob(p, cached, MAX_MANIFEST_SIZE, &data, &size, &cache_err);
@@ -514,6 +332,8 @@ static int pull_resolve(Pull *p, const char *ref_string, const char *tag, const 
                 return image_error(p->err, -EBADMSG, "manifest of %s does not match its digest (got %s)",
                                    ref_string, actual);
         r = cache_store_blob(p, actual, data, size);
+        if (r >= 0)
+                r = image_cache_origin_store(p->cache, p->ref->registry, p->ref->repository, actual);
         if (r < 0)
                 return image_error(p->err, r, "cannot write to the image cache %s: %s", p->cache, strerror(-r));
         dg = strdup(actual);
@@ -735,10 +555,21 @@ static int pull_object(Pull *p, const char *layer_digest, const char *want, Imag
         r = image_layer_extract_object(layer, layer_size, want, &obj, &obj_size, &name, p->err);
         if (r < 0)
                 return r;
+        /* libbpf must be able to open it (no kernel involved): garbage never gets a reference in the cache. */
+        {
+                LIBBPF_OPTS(bpf_object_open_opts, o, .object_name = "image");
+                struct bpf_object *bo = bpf_object__open_mem(obj, obj_size, &o);
+                bool any = bo && bpf_object__next_program(bo, NULL);
+
+                bpf_object__close(bo);
+                if (!any)
+                        return image_error(p->err, -EPROTO, "the image's object file %s is not a usable BPF object%s",
+                                           name, bo ? " (it holds no programs)" : "");
+        }
         /* Extracted again from the verified layer on every pull: what the path holds is what was verified. */
         if (asprintf(&path, "%s/objects/%s.o", p->cache, layer_digest + strlen("sha256:")) < 0)
                 return -ENOMEM;
-        r = image_write_atomic(path, obj, obj_size, 0644);
+        r = image_write_atomic(path, obj, obj_size, 0600);
         if (r < 0)
                 return image_error(p->err, r, "cannot write %s: %s", path, strerror(-r));
         res->object_path = TAKE_PTR(path);
@@ -807,11 +638,17 @@ static int pull_run(Pull *p, ImageResult *res) {
         if (r < 0)
                 return r;
         r = pull_object(p, layer_digest, want, res);
+        if (r == -EPROTO && cached) {
+                /* Bad content cached by an older bpfd: no reference may keep pointing at it. */
+                _cleanup_free_ char *path = ref_index_path(p, res->reference);
+                if (path)
+                        (void) unlink(path);
+        }
         if (r < 0)
                 return r;
 
-        /* Only a complete, verified pull updates what the tag means in the cache. */
-        if (p->ref->tag && !p->ref->digest) {
+        /* Only a complete, verified pull updates what the reference means in the cache. */
+        {
                 r = ref_index_store(p, res->reference, top_digest);
                 if (r < 0)
                         return image_error(p->err, r, "cannot write to the image cache %s: %s", p->cache, strerror(-r));
@@ -822,14 +659,14 @@ static int pull_run(Pull *p, ImageResult *res) {
 }
 
 static int cache_prepare(const char *cache, char **err) {
-        static const char * const subdirs[] = { "blobs/sha256", "objects", "refs" };
+        static const char * const subdirs[] = { "blobs/sha256", "objects", "refs", "origins" };
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
                 _cleanup_free_ char *d = NULL;
                 if (asprintf(&d, "%s/%s", cache, subdirs[i]) < 0)
                         return -ENOMEM;
-                r = image_mkdir_p(d, 0700);
+                r = image_mkdir_p(d, 0711);   /* searchable: bpfd checks its files with stat(), reads none */
                 if (r < 0)
                         return image_error(err, r, "cannot create the image cache %s: %s", d, strerror(-r));
         }
@@ -842,6 +679,7 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
         _cleanup_free_ char *err = NULL;
         const ImagePullOptions defaults = { .policy = IMAGE_PULL_IF_NOT_PRESENT };
         Pull p = {};
+        _cleanup_close_ int lock = -1;
         int r;
 
         if (ret_error)
@@ -871,10 +709,20 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
                 .cache = opts->cache_dir ?: IMAGE_DEFAULT_CACHE_DIR,
                 .timeout = opts->timeout_sec,
                 .err = &err,
+                .inputs = g_ptr_array_new_with_free_func(g_free),
         };
         r = registry_policy_load(opts->config_path ?: IMAGE_DEFAULT_CONFIG, ref->registry, &p.reg, &err);
         if (r < 0)
                 goto finish;
+        /* Nothing could verify a signature: refused before the registry or the cache is asked. */
+        if (p.reg.require_signature && !p.reg.keys) {
+                r = image_error(&err, -ENOKEY, "registry %s requires signed images (%s) and no key is trusted for it; "
+                                "name it in %s", ref->registry,
+                                p.reg.default_section ? "the default for registries not named in the configuration"
+                                                      : "its configuration",
+                                opts->config_path ?: IMAGE_DEFAULT_CONFIG);
+                goto finish;
+        }
         if (opts->username && opts->password) {
                 p.user = strdup(opts->username);
                 p.password = strdup(opts->password);
@@ -883,18 +731,35 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
                         goto finish;
                 }
         } else {
-                r = registry_credentials_load(opts->auth_path ?: IMAGE_DEFAULT_AUTH_FILE, ref->registry,
-                                              &p.user, &p.password, &err);
+                r = registry_credentials_load(opts->auth_path ?: IMAGE_DEFAULT_AUTH_FILE, opts->auth_data,
+                                              ref->registry, &p.user, &p.password, &err);
                 if (r < 0)
                         goto finish;
         }
         r = cache_prepare(p.cache, &err);
         if (r < 0)
                 goto finish;
+        lock = image_cache_lock(p.cache, false);
+        if (lock < 0) {
+                r = image_error(&err, lock, "cannot lock the image cache %s: %s", p.cache, strerror(-lock));
+                goto finish;
+        }
 
         r = pull_run(&p, res);
+        close(TAKE_FD(lock));   /* before the collection, which needs it alone */
         if (r < 0)
                 goto finish;
+        /* Within the limit again: what no reference needs goes, then the least recently used images. */
+        if (p.used_registry)
+                (void) image_cache_collect(p.cache, opts->cache_max ?: IMAGE_DEFAULT_CACHE_MAX, res->reference,
+                                           opts->in_use, NULL);
+        if (p.inputs) {
+                pull_input(&p, opts->config_path ?: IMAGE_DEFAULT_CONFIG);
+                for (char **k = p.reg.keys; k && *k; k++)
+                        pull_input(&p, *k);
+                g_ptr_array_add(p.inputs, NULL);
+                res->inputs = (char **) g_ptr_array_free(TAKE_PTR(p.inputs), FALSE);
+        }
         *ret = TAKE_PTR(res);
         r = 0;
 finish:

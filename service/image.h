@@ -18,12 +18,16 @@
  *     CACHE/blobs/sha256/<hex>     manifests, configs, layers, signature manifests, payloads
  *     CACHE/objects/<hex>.o        the object file extracted from layer <hex>
  *     CACHE/refs/<escaped ref>     "sha256:<hex>\n": the manifest digest a reference last resolved to
+ *     CACHE/origins/<escaped registry/repository@digest>   that manifest came from there (image-cache.h)
  *
- * Cached blobs are hashed again whenever they are used, so a corrupted cache is noticed, and the
- * object file is re-extracted from the verified layer on every pull.
+ * Cached blobs are hashed again whenever a reference is resolved from them, so a corrupted cache is
+ * noticed, and the object file is re-extracted from the verified layer and opened with libbpf before a
+ * reference points at it. A digest reference is served from the cache only for the registry and
+ * repository it was fetched from. After a pull that asked the registry the cache is collected and kept
+ * under ImagePullOptions.cache_max (image-cache.h).
  *
- * Registry policy comes from a GKeyFile (IMAGE_DEFAULT_CONFIG), one group per registry as written
- * in references ("host" or "host:port"), or "*" for the defaults of every other registry:
+ * Registry policy comes from a GKeyFile (IMAGE_DEFAULT_CONFIG), one group per registry, compared in
+ * canonical form (image-ref.h: "quay.io" is "quay.io:443"), or "*" for every registry no group names:
  *
  *     [registry.example.com:5000]
  *     insecure=true                 # plain HTTP instead of HTTPS
@@ -31,7 +35,9 @@
  *     require_signature=true        # refuse images without a valid cosign signature
  *     keys=/etc/bpfd/cosign1.pub;/etc/bpfd/cosign2.pub   # PEM EC (P-256) public keys
  *
- * A missing config file means: HTTPS, no signature required. When keys are configured but
+ * A group's missing keys are off (HTTPS, no signature required). A registry no group names, without a
+ * "*" group (or without the file), must sign its images and no key is trusted
+ * (REGISTRY_DEFAULT_REQUIRE_SIGNATURE): refused before the network. When keys are configured but
  * require_signature is false, a signature that exists is still verified (and a bad one refused);
  * an unsigned image is accepted.
  *
@@ -60,6 +66,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "image-ref.h"
 
 #define IMAGE_DEFAULT_CACHE_DIR "/var/cache/bpfd/images"
 #define IMAGE_DEFAULT_CONFIG "/etc/bpfd/registries.conf"
@@ -76,34 +85,17 @@ typedef enum ImagePullPolicy {
 int image_pull_policy_from_string(const char *s, ImagePullPolicy *ret);
 const char *image_pull_policy_to_string(ImagePullPolicy p);
 
-typedef struct ImageRef {
-        char *registry;     /* "host" or "host:port" (IPv6 as "[::1]:5000") */
-        char *repository;   /* "bpfd/test": lower-case path components */
-        char *tag;          /* "latest" when neither tag nor digest was given; NULL with a digest only */
-        char *digest;       /* "sha256:<64 hex>" or NULL */
-} ImageRef;
-
-/* Parses "registry[:port]/name[:tag]" or "registry[:port]/name[:tag]@sha256:<hex>". The registry part
- * is required (the first component must contain '.' or ':' or be "localhost"); there is no default
- * registry, so a reference always says where the code comes from. */
-int image_ref_parse(const char *s, ImageRef **ret);
-void image_ref_free(ImageRef *ref);
-/* The canonical form: registry/repository[:tag][@digest]. NULL on OOM. */
-char *image_ref_to_string(const ImageRef *ref);
-
-static inline void image_ref_freep(ImageRef **p) {
-        image_ref_free(*p);
-}
-#define _cleanup_image_ref_ __attribute__((cleanup(image_ref_freep)))
-
 typedef struct ImagePullOptions {
         ImagePullPolicy policy;
         const char *cache_dir;     /* NULL: IMAGE_DEFAULT_CACHE_DIR; created (0700) if missing */
         const char *config_path;   /* NULL: IMAGE_DEFAULT_CONFIG; a missing file is an empty config */
         const char *auth_path;     /* NULL: IMAGE_DEFAULT_AUTH_FILE; a missing file means no credentials */
+        const char *auth_data;     /* the auth file's contents, read by whoever may (then auth_path only names it) */
         const char *username;      /* with password: used instead of the auth file */
         const char *password;
         long timeout_sec;          /* per HTTP request; 0: 30 */
+        uint64_t cache_max;        /* bytes the cache may hold after a pull; 0: IMAGE_DEFAULT_CACHE_MAX */
+        char **in_use;             /* manifest digests loaded programs came from: not evicted */
 } ImagePullOptions;
 
 typedef struct ImageProgram {
@@ -123,6 +115,7 @@ typedef struct ImageResult {
         bool from_cache;          /* the registry was not asked (IfNotPresent hit, or Never) */
         bool signed_;             /* a signature was verified ... */
         char *signer_key;         /* ... with this key file */
+        char **inputs;            /* the local files (cache, configuration, keys) the result was made from */
 } ImageResult;
 
 void image_result_free(ImageResult *r);
@@ -140,6 +133,10 @@ int image_pull(const char *reference, const ImagePullOptions *opts, ImageResult 
  * "RegistryUnreachable", "ImageNotFound", "AuthenticationFailed", "DigestMismatch", "NoSignature",
  * "UnknownSigner", "SignatureDigestMismatch", "NotCached", "InvalidImage", or "Failed". */
 const char *image_error_class(int r);
+/* bpfd-image's exit status for an error class: 2 BadReference, 3 RegistryUnreachable, 4 ImageNotFound,
+ * 5 AuthenticationFailed, 6 DigestMismatch, 7 NoSignature, 8 UnknownSigner, 9 SignatureDigestMismatch,
+ * 10 NotCached, 11 InvalidImage, 1 anything else, 0 success. */
+int image_exit_status(int r);
 
 /* The cached references: NULL-terminated reference, manifest digest, ... (g_strfreev()). */
 int image_cache_list(const char *cache_dir, char ***ret);

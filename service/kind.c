@@ -29,10 +29,13 @@ static bool startswith(const char *s, const char *prefix) {
 }
 
 Kind kind_of_program(const struct bpf_program *prog) {
-        const char *sec = bpf_program__section_name(prog);
+        return kind_of_parts(bpf_program__type(prog), bpf_program__section_name(prog),
+                             bpf_program__expected_attach_type(prog));
+}
 
+Kind kind_of_parts(enum bpf_prog_type type, const char *sec, enum bpf_attach_type expected_attach_type) {
         /* The section tells apart what the kernel type does not. */
-        switch (bpf_program__type(prog)) {
+        switch (type) {
         case BPF_PROG_TYPE_KPROBE:
                 if (startswith(sec, "uretprobe"))
                         return KIND_URETPROBE;
@@ -42,15 +45,15 @@ Kind kind_of_program(const struct bpf_program *prog) {
                         return KIND_KRETPROBE;
                 return KIND_KPROBE;
         case BPF_PROG_TYPE_TRACING:
-                if (bpf_program__expected_attach_type(prog) == BPF_TRACE_FEXIT)
+                if (expected_attach_type == BPF_TRACE_FEXIT)
                         return KIND_FEXIT;
-                if (bpf_program__expected_attach_type(prog) == BPF_TRACE_FENTRY)
+                if (expected_attach_type == BPF_TRACE_FENTRY)
                         return KIND_FENTRY;
                 return KIND_INVALID;
         case BPF_PROG_TYPE_SCHED_CLS:
                 return startswith(sec, "tcx") ? KIND_TCX : KIND_TC;
         default:
-                return kind_of_kernel_type(bpf_program__type(prog));
+                return kind_of_kernel_type(type);
         }
 }
 

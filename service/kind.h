@@ -27,6 +27,8 @@ const char *kind_to_string(Kind k);
 Kind kind_from_string(const char *s);
 /* The kind an ELF section declares, or KIND_INVALID for program types bpfd does not know. */
 Kind kind_of_program(const struct bpf_program *prog);
+/* The same from what bpfd-inspect reports of a program. */
+Kind kind_of_parts(enum bpf_prog_type type, const char *section, enum bpf_attach_type expected_attach_type);
 /* The kind a kernel program type stands for when nothing else is known (programs bpfd did not load);
  * KIND_INVALID where it is ambiguous (a kprobe-type program may be a uprobe) or unknown. */
 Kind kind_of_kernel_type(enum bpf_prog_type type);

@@ -13,6 +13,7 @@
 
 #include "bus-spec.h"
 #include "caps.h"
+#include "image-puller.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -27,6 +28,8 @@ static bool arg_debug = false;
 static LogTarget arg_log_target = LOG_TARGET_AUTO;
 static const char *arg_spec_dir = BPFD_DEFAULT_SPEC_DIR;
 static const char *arg_image_cache = NULL, *arg_image_config = NULL, *arg_image_auth = NULL;
+static uint64_t arg_image_cache_max = 0;
+static const char *arg_image_user = NULL;
 
 static void help(void) {
         printf("Usage: bpfd [OPTIONS]\n\n"
@@ -43,6 +46,8 @@ static void help(void) {
                "     --image-config=FILE    Registries: insecure, signatures required, keys, CA\n"
                "                            (default /etc/bpfd/registries.conf)\n"
                "     --image-auth=FILE      Registry credentials, container auth format\n"
+               "     --image-cache-max=BYTES  Bound of the image cache (default 1 GiB; least recently used go first)\n"
+               "     --image-user=USER      The image puller's user, owner of the cache (default nobody)\n"
                "                            (default /etc/bpfd/auth.json)\n"
                "     --log-target=TARGET    auto, stderr, syslog or journal (default auto: the journal when\n"
                "                            started by systemd, syslog when standard error is /dev/null,\n"
@@ -55,7 +60,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG, ARG_IMAGE_CACHE, ARG_IMAGE_CONFIG,
-               ARG_IMAGE_AUTH, ARG_LOG_TARGET, ARG_SPEC_DIR };
+               ARG_IMAGE_AUTH, ARG_LOG_TARGET, ARG_SPEC_DIR, ARG_IMAGE_CACHE_MAX, ARG_IMAGE_USER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -67,6 +72,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "image-config", required_argument, NULL, ARG_IMAGE_CONFIG },
                 { "image-auth", required_argument, NULL, ARG_IMAGE_AUTH },
                 { "spec-dir", required_argument, NULL, ARG_SPEC_DIR },
+                { "image-cache-max", required_argument, NULL, ARG_IMAGE_CACHE_MAX },
+                { "image-user", required_argument, NULL, ARG_IMAGE_USER },
                 {}
         };
         int c;
@@ -112,6 +119,19 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_IMAGE_CONFIG:
                         arg_image_config = optarg;
                         break;
+                case ARG_IMAGE_USER:
+                        arg_image_user = optarg;
+                        break;
+                case ARG_IMAGE_CACHE_MAX: {
+                        char *end = NULL;
+                        errno = 0;
+                        arg_image_cache_max = strtoull(optarg, &end, 10);
+                        if (errno || !end || *end || *optarg == '-' || arg_image_cache_max == 0) {
+                                log_error("--image-cache-max: '%s' is not a number of bytes", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                }
                 case ARG_IMAGE_AUTH:
                         arg_image_auth = optarg;
                         break;
@@ -255,6 +275,26 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* The image puller is gone (killed): a new one needs the privileges this process dropped, so bpfd ends as
+ * soon as nothing is in flight, with a failure for its manager (systemd's Restart=, or bus activation on
+ * the next call) to start a fresh one. Loaded programs stay, as with any restart. */
+static int on_restart_check(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0)
+                return sd_event_exit(m->event, 1);
+        (void) sd_event_source_set_time_relative(s, 100 * 1000);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void on_image_puller_lost(void *userdata) {
+        Manager *m = userdata;
+
+        log_error("The image puller ended; bpfd exits when idle so that it is started again with a new one.");
+        if (sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, 0, 0, on_restart_check, m) < 0)
+                (void) sd_event_exit(m->event, 1);
+}
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -343,10 +383,13 @@ int main(int argc, char *argv[]) {
         r = engine_new(arg_runtime_dir, &m.engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m"), 1;
-        engine_set_image_paths(m.engine, arg_image_cache, arg_image_config, arg_image_auth);
         r = spec_manager_new(&m, arg_runtime_dir, arg_spec_dir, &m.specs);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the spec records: %m"), 1;
+        /* The image puller is a process of its own user, started while nothing else runs (see image-puller.h). */
+        r = image_puller_start(arg_image_cache, arg_image_config, arg_image_auth, arg_image_cache_max, arg_image_user);
+        if (r < 0)
+                log_warning_errno(r, "Cannot start the image puller, images will not be offered: %m");
 
         /* libxdp pins its dispatchers on bpfd's bpffs; it reads that from the environment, so before threads. */
         r = xdp_chain_init(engine_bpffs_path(m.engine));
@@ -391,6 +434,9 @@ int main(int argc, char *argv[]) {
         r = manager_watch_callers(&m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch bus clients: %m"), 1;
+        r = image_puller_watch(m.event, on_image_puller_lost, &m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the image puller: %m"), 1;
 
         startup = calloc(1, sizeof(StartupJob));
         if (!startup)

@@ -13,7 +13,7 @@ int netns_enter(const char *netns_path, const Caller *caller, NetnsGuard *ret) {
         *ret = (NetnsGuard) { .saved_fd = -1 };
         if (!netns_path || !*netns_path)
                 return 0;
-        r = open_as_caller(caller, netns_path, O_RDONLY, &target);
+        r = open_as_caller(caller, netns_path, O_RDONLY, &target, NULL);
         if (r < 0)
                 return r;
         saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

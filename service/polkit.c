@@ -65,8 +65,9 @@ int polkit_check_async(sd_bus *bus, sd_bus_message *request, const char *action,
                 return -ENOMEM;
         q->callback = callback;
         q->userdata = userdata;
-        /* Interactive authentication may take a person's time; polkit's own limit applies. */
-        r = sd_bus_call_async(bus, ret_slot, call, on_check_reply, q, 0);
+        /* Interactive authentication takes a person's time: wait longer than bpfctl waits for bpfd (5 minutes),
+         * not sd-bus's default 25 s. */
+        r = sd_bus_call_async(bus, ret_slot, call, on_check_reply, q, POLKIT_TIMEOUT_USEC);
         if (r < 0) {
                 free(q);
                 return r;

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A request that changes state goes through: parse and validate (here, without privileges) → who is the
- * caller (asked of the bus daemon, asynchronously) → polkit (asynchronously) → the worker → reply. Nothing
- * on the way blocks the bus thread, and nothing changes before the worker commits. */
+/* Every request that needs authorization goes through one pipeline: parse and validate (here, without
+ * privileges) → who is the caller (asked of the bus daemon; the process must still have the ids the bus
+ * vouched for) → unprivileged inspection of what the caller hands in (objects read and parsed by
+ * bpfd-inspect, files opened as the caller with their canonical paths) → polkit, with every detail as the
+ * resolved truth → privileged work on the worker → commit → reply. Nothing on the way blocks the bus thread,
+ * and nothing privileged happens for a caller before polkit said yes. */
+#include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,14 +13,22 @@
 #include "bus-spec.h"
 #include "bus-util.h"
 #include "errors.h"
+#include "image-puller.h"
+#include "image-ref.h"
 #include "log.h"
 #include "manager.h"
+#include "inspect.h"
+#include "load-plan.h"
 #include "polkit.h"
 #include "stats.h"
+#include "bus-caller.h"
+#include "polkit-details.h"
+#include <sys/syscall.h>
 
 typedef enum Operation {
         OP_LOAD_INSPECT,
         OP_LOAD,
+        OP_RESOLVE, /* Attach: open the target's files as the caller, before polkit */
         OP_ATTACH,
         OP_DETACH,
         OP_UNLOAD,
@@ -37,6 +49,8 @@ typedef struct Request {
         sd_bus_slot *slot;
         GPtrArray *checks; /* char** each: action, key, value, ..., NULL */
         guint next_check;
+        bool check_failed;   /* a question could not be put together: authorization fails closed */
+        InspectReader *reader;
         sd_bus_error error;
         StatsToken stats; /* the call's measurement, taken over from the bus handler */
 
@@ -49,8 +63,9 @@ typedef struct Request {
         KernelProgram *kernel;
         size_t n_kernel;
         MapAccess map;
-        ImagePullResult pulled;
-        char **images;
+        ImagePull *image_pull;   /* the puller at work for this request (never on the worker) */
+        char **pulled;           /* its output lines */
+        void (*authorized)(struct Request *req); /* after the checks, instead of the worker */
         /* ListPrograms filter */
         bool filter_all;
         char *filter_kind;
@@ -64,6 +79,7 @@ static void request_free(Request *req) {
 
         stats_abandon(&req->stats);
         sd_bus_slot_unref(req->slot);
+        inspect_reader_free(req->reader);
         sd_bus_message_unref(req->msg);
         caller_done(&req->caller);
         if (req->checks)
@@ -75,8 +91,8 @@ static void request_free(Request *req) {
         free(req->gone_links);
         kernel_programs_free(req->kernel, req->n_kernel);
         map_access_done(&req->map);
-        image_pull_result_done(&req->pulled);
-        strv_free(req->images);
+        image_pull_free(req->image_pull);
+        strv_free(req->pulled);
         free(req->filter_kind);
         free(req);
         m->requests_in_flight--;
@@ -97,6 +113,7 @@ static Request *request_new(Manager *m, sd_bus_message *msg, Operation op) {
         req->job.run = job_run;
         req->job.done = job_done;
         req->target.kind = KIND_DEFAULT;
+        req->caller = CALLER_NULL;
         req->checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free);
         req->stats = stats_defer();
         req->received_ns = worker_now_ns();
@@ -149,6 +166,7 @@ static void authorize_next(Request *req);
 static void on_polkit_answer(int authorized, const sd_bus_error *error, void *userdata) {
         Request *req = userdata;
         char **check = g_ptr_array_index(req->checks, req->next_check);
+        const char *what = NULL;
 
         req->slot = sd_bus_slot_unref(req->slot);
         if (authorized > 0) {
@@ -156,65 +174,281 @@ static void on_polkit_answer(int authorized, const sd_bus_error *error, void *us
                 authorize_next(req);
                 return;
         }
-        if (error)
+        /* The question's own description names the program, its kind and target. */
+        for (char **d = check + 1; d[0] && d[1]; d += 2)
+                if (streq(d[0], "polkit.message") && strncmp(d[1], "Authentication is required to ", 30) == 0)
+                        what = d[1] + 30;
+        if (error) {
                 log_warning("polkit could not decide on %s: %s", check[0], error->message);
-        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "%s is not allowed to %s (polkit action %s%s).",
-                      req->caller.uid == (uid_t) -1 ? "The caller" : "This user", action_verb(check[0]), check[0],
-                      authorized == -EKEYREJECTED ? "; authentication is required and was not allowed for this call"
-                      : error                     ? "; polkit did not answer"
-                                                  : "");
+                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                                     "polkit could not decide (polkit action %s: %s), so it is not allowed. Refused: %s",
+                                     check[0], error->message, strempty(what));
+        }
+        if (authorized == -EKEYREJECTED && sd_bus_message_get_allow_interactive_authorization(req->msg) > 0)
+                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                                     "An administrator's password is needed (polkit action %s), and no polkit "
+                                     "authentication agent asked for it: run the command from a terminal, or with an "
+                                     "agent running. Refused: %s",
+                                     check[0], strempty(what));
+        if (authorized == -EKEYREJECTED)
+                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                                     "An administrator's password is needed (polkit action %s), but this call did "
+                                     "not allow interactive authentication (bpfctl: leave out --no-ask-password). Refused: %s",
+                                     check[0], strempty(what));
+        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). Refused: %s",
+                      (unsigned) req->caller.uid, action_verb(check[0]), check[0], strempty(what));
 }
 
 static void authorize_next(Request *req) {
         char **check;
         int r;
 
+        if (req->check_failed)
+                return request_failf(req, BPFD_ERROR_FAILED, "Out of memory while preparing the authorization.");
         if (req->caller.uid == 0 || req->next_check >= req->checks->len) {
-                request_submit(req);
+                if (req->authorized)
+                        req->authorized(req);
+                else
+                        request_submit(req);
                 return;
         }
         check = g_ptr_array_index(req->checks, req->next_check);
         r = polkit_check_async(req->m->bus, req->msg, check[0], check + 1, on_polkit_answer, req, &req->slot);
         if (r < 0)
-                request_failf(req, BPFD_ERROR_FAILED, "Cannot ask polkit: %s", strerror(-r));
+                request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "Cannot ask polkit (%s), so it is not allowed.",
+                              strerror(-r));
 }
 
-static char *uid_string(uid_t uid) {
-        char *s = NULL;
-        return asprintf(&s, "%u", (unsigned) uid) < 0 ? NULL : s;
-}
-
-/* One polkit question: the action and the details rules can read with action.lookup(). */
-static void add_check(Request *req, const char *action, const char *operation, Kind kind, const char *program_name,
-                      const AttachTarget *target, uid_t owner) {
-        _cleanup_free_ char *detail = target && target->kind >= 0 ? attach_target_polkit_detail(target) : NULL;
-        char **c = calloc(18, sizeof(char *));
+/* One polkit question. On any failure the request is refused, never sent on with a question fewer. */
+static void add_check_spec(Request *req, const CheckSpec *spec) {
+        char **c = polkit_details_new(spec);
 
         if (!c)
-                return;
-        c[0] = strdup(action);
-        c[1] = strdup("operation");
-        c[2] = strdup(operation);
-        c[3] = strdup("kind");
-        c[4] = strdup(strempty(kind_to_string(kind)));
-        c[5] = strdup("program_name");
-        c[6] = strdup(strempty(program_name));
-        c[7] = strdup("attach_target");
-        c[8] = strdup(strempty(detail));
-        c[9] = strdup("interface");
-        c[10] = strdup(target ? strempty(target->interface) : "");
-        c[11] = strdup("owner_uid");
-        c[12] = uid_string(owner);
-        if (req->op == OP_MAP) {
-                c[13] = strdup("map_name");
-                c[14] = strdup(strempty(req->map.map));
-        } else if (req->load && req->load->image_ref) {
-                c[13] = strdup("image");
-                c[14] = strdup(req->load->image_ref);
-                c[15] = strdup("registry");
-                c[16] = strdup(strempty(req->load->image_registry));
+                req->check_failed = true;
+        else
+                g_ptr_array_add(req->checks, c);
+}
+
+static void add_check(Request *req, const char *action, const char *operation, Kind kind, const char *program_name,
+                      const AttachTarget *target, uid_t owner) {
+        CheckSpec spec = { .action = action, .operation = operation, .kind = kind, .program_name = program_name,
+                           .target = target, .owner_uid = owner };
+
+        if (req->op == OP_MAP)
+                spec.map_name = req->map.map;
+        else if (req->load && req->load->image_ref) {
+                spec.image = req->load->image_ref;
+                spec.registry = req->load->image_registry;
+                spec.image_digest = req->load->image_digest;
         }
-        g_ptr_array_add(req->checks, c);
+        add_check_spec(req, &spec);
+}
+
+/* ---- images: polkit first, then the puller (a process of its own, never the worker), then the worker ---- */
+
+/* The canonical reference and registry of a caller's string: what polkit, the puller and Program.Source
+ * see, so one registry has one name in rules. */
+static int image_reference_canonical(const char *s, char **ret_ref, char **ret_registry, sd_bus_error *error) {
+        _cleanup_image_ref_ ImageRef *ref = NULL;
+        int r;
+
+        if (strlen(s) > BPFD_STRING_MAX || (r = image_ref_parse(s, &ref)) == -EINVAL)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "'%.256s' is not an image reference (registry[:port]/name[:tag] or "
+                                         "registry[:port]/name@sha256:digest).", s);
+        if (r < 0)
+                return r;
+        *ret_ref = image_ref_to_string(ref);
+        *ret_registry = strdup(ref->registry);
+        if (!*ret_ref || !*ret_registry) {
+                *ret_ref = mfree(*ret_ref);
+                *ret_registry = mfree(*ret_registry);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
+                                 int object_fd, void *userdata);
+
+/* Runs the request's verb in the puller; image_request_pulled() goes on when it is done. */
+static void image_run_puller(Request *req) {
+        static const char *const verbs[] = {
+                [OP_LOAD_INSPECT] = "pull", [OP_PULL_IMAGE] = "pull", [OP_LIST_IMAGES] = "list", [OP_REMOVE_IMAGE] = "rm",
+        };
+        _cleanup_strv_free_ char **in_use = NULL;
+        GHashTableIter it;
+        ProgramInfo *p;
+        int r = 0;
+
+        assert(req->op < ELEMENTSOF(verbs) && verbs[req->op]);
+        /* What loaded programs came from is the last the cache gives up when it must. */
+        g_hash_table_iter_init(&it, req->m->programs);
+        while (r >= 0 && strv_length(in_use) < 1000 && g_hash_table_iter_next(&it, NULL, (gpointer *) &p))
+                if (p->image_digest && *p->image_digest && !strv_contains(in_use, p->image_digest))
+                        r = strv_push(&in_use, strdup(p->image_digest));
+        if (r >= 0)
+                r = image_pull_start(req->m->event, verbs[req->op], req->load ? req->load->image_ref : NULL,
+                                     req->op == OP_REMOVE_IMAGE || req->op == OP_LIST_IMAGES ? -1 : req->load->pull_policy,
+                                     in_use, image_request_pulled, req, &req->image_pull);
+        if (r < 0)
+                request_failf(req, BPFD_ERROR_FAILED, "Cannot ask the image puller: %s",
+                              r == -ENOTCONN ? "it is not running" : strerror(-r));
+}
+
+/* LoadFromImage: "may this caller have this image pulled?" before the registry or the cache is touched;
+ * the kinds, known after inspection, are asked about again (authorize_load()). */
+static void image_load_authorize(Request *req) {
+        add_check(req, "org.bpfd.load-image", "pull", KIND_INVALID, "", NULL, req->caller.uid);
+        req->authorized = image_run_puller;
+        authorize_next(req);
+}
+
+/* RemoveImage of an image that programs of other users came from is managing what is theirs. */
+static void image_request_authorize(Request *req) {
+        ProgramInfo *p, *other = NULL;
+        GHashTableIter it;
+
+        add_check(req, "org.bpfd.load-image", req->op == OP_PULL_IMAGE ? "pull" : "remove", KIND_INVALID, "", NULL,
+                  req->caller.uid);
+        if (req->op == OP_REMOVE_IMAGE) {
+                g_hash_table_iter_init(&it, req->m->programs);
+                while (!other && g_hash_table_iter_next(&it, NULL, (gpointer *) &p))
+                        if (p->owner_uid != req->caller.uid && streq_ptr(p->image_reference, req->load->image_ref))
+                                other = p;
+                if (other)
+                        add_check(req, "org.bpfd.manage-others", "remove", other->kind, other->name, NULL,
+                                  other->owner_uid);
+        }
+        req->authorized = image_run_puller;
+        authorize_next(req);
+}
+
+static int image_reply_pulled(Request *req) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **programs = NULL;
+        int r;
+
+        for (char **l = req->pulled; l && *l; l++)
+                if (strncmp(*l, "program ", 8) == 0 && strv_push(&programs, strndup(*l + 8, strcspn(*l + 8, " "))) < 0)
+                        return -ENOMEM;
+        r = sd_bus_message_new_method_return(req->msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "reference", "s", strempty(image_pull_value(req->pulled, "reference")));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "digest", "s", strempty(image_pull_value(req->pulled, "digest")));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "object_filename", "s",
+                                          strempty(image_pull_value(req->pulled, "filename")));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "from_cache", "b",
+                                          streq_ptr(image_pull_value(req->pulled, "source"), "cache"));
+        if (r >= 0)
+                r = bus_append_dict_entry(reply, "signed", "b", image_pull_value(req->pulled, "signed") != NULL);
+        if (r >= 0) {
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", "programs");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(reply, programs ?: (char *[]) { NULL });
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int image_reply_list(Request *req) {
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(req->msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (char **l = req->pulled; r >= 0 && l && *l; l++) {
+                g_auto(GStrv) f = g_strsplit(*l, " ", 3);
+                if (g_strv_length(f) != 3 || !streq(f[0], "image"))
+                        continue;
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "reference", "s", f[1]);
+                if (r >= 0)
+                        r = bus_append_dict_entry(reply, "digest", "s", f[2]);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+/* A load goes on to the worker with the pulled object (a sealed memfd from the puller), the image's labels
+ * naming the programs when the caller did not. */
+static int image_load_prepare(Request *req) {
+        LoadRequest *load = req->load;
+        const char *reference = image_pull_value(req->pulled, "reference"), *digest = image_pull_value(req->pulled, "digest");
+
+        if (load->object_fd < 0 || !reference || !digest)
+                return sd_bus_error_setf(&req->error, BPFD_ERROR_FAILED, "The image puller gave no object.");
+        free(load->source);
+        load->source = NULL;
+        if (asprintf(&load->source, "image:%s", reference) < 0)
+                return -ENOMEM;
+        load->image_digest = strdup(digest);
+        if (!load->image_digest)
+                return -ENOMEM;
+        for (char **l = req->pulled; !load->programs_given && l && *l; l++)
+                if (strncmp(*l, "program ", 8) == 0 && strv_push(&load->programs, strndup(*l + 8, strcspn(*l + 8, " "))) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
+                                 int object_fd, void *userdata) {
+        _cleanup_close_ int fd = object_fd;
+        Request *req = userdata;
+        int r = 0;
+
+        req->image_pull = image_pull_free(req->image_pull);
+        if (error_name)
+                return request_failf(req, error_name, "Image '%s': %s", req->load ? req->load->image_ref : "",
+                                     message);
+        req->pulled = strv_copy(lines);
+        if (!req->pulled)
+                return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
+        switch (req->op) {
+        case OP_LOAD_INSPECT:
+                req->authorized = NULL;
+                req->load->object_fd = TAKE_FD(fd);
+                r = image_load_prepare(req);
+                if (r < 0 || sd_bus_error_is_set(&req->error)) {
+                        if (!sd_bus_error_is_set(&req->error))
+                                (void) bpfd_error_set_errnof(&req->error, r, "Cannot load the image: %m");
+                        return request_fail(req, &req->error);
+                }
+                return request_submit(req);
+        case OP_PULL_IMAGE:
+                r = image_reply_pulled(req);
+                break;
+        case OP_LIST_IMAGES:
+                r = image_reply_list(req);
+                break;
+        case OP_REMOVE_IMAGE:
+                r = sd_bus_reply_method_return(req->msg, NULL);
+                break;
+        default:
+                abort();
+        }
+        if (r < 0)
+                log_warning_errno(r, "Cannot send a reply: %m");
+        request_free(req);
 }
 
 /* ---- the caller's credentials, from the bus daemon ---- */
@@ -225,51 +459,13 @@ static void remember_caller(Request *req);
 static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Request *req = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        bool have_uid = false;
-        int r;
 
         req->slot = sd_bus_slot_unref(req->slot);
         if (e) {
                 request_failf(req, BPFD_ERROR_FAILED, "Cannot identify the caller: %s", e->message);
                 return 0;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *key;
-                r = sd_bus_message_read(reply, "s", &key);
-                if (r < 0)
-                        break;
-                if (streq(key, "UnixUserID")) {
-                        uint32_t uid;
-                        r = sd_bus_message_read(reply, "v", "u", &uid);
-                        req->caller.uid = uid;
-                        have_uid = r >= 0;
-                } else if (streq(key, "ProcessID")) {
-                        uint32_t pid;
-                        r = sd_bus_message_read(reply, "v", "u", &pid);
-                        req->caller.pid = (pid_t) pid;
-                } else if (streq(key, "UnixGroupIDs")) {
-                        const void *gids;
-                        size_t size;
-                        r = sd_bus_message_enter_container(reply, 'v', "au");
-                        if (r >= 0)
-                                r = sd_bus_message_read_array(reply, 'u', &gids, &size);
-                        if (r >= 0 && size > 0) {
-                                req->caller.gids = malloc(size);
-                                if (req->caller.gids) {
-                                        memcpy(req->caller.gids, gids, size);
-                                        req->caller.n_gids = size / sizeof(uint32_t);
-                                        req->caller.gid = req->caller.gids[0];
-                                }
-                        }
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(reply);
-                } else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-        }
-        if (r < 0 || !have_uid) {
+        if (bus_caller_from_credentials(reply, &req->caller) < 0) {
                 request_failf(req, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
                 return 0;
         }
@@ -319,6 +515,7 @@ static int request_start(Request *req) {
 
         if (known) {
                 if (caller_copy(&req->caller, known) < 0) {
+                        req->caller = CALLER_NULL;
                         request_free(req);
                         return -ENOMEM;
                 }
@@ -335,15 +532,46 @@ static int request_start(Request *req) {
         return 1; /* the reply comes later */
 }
 
+static const char *attach_type_of(const ProgramInfo *p, const AttachTarget *t) {
+        return attach_type_detail(t->kind, p->expected_attach_type, t);
+}
+
+static void authorize_attach(Request *req) {
+        ProgramInfo *p = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(req->id));
+
+        if (!p)
+                return request_failf(req, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                                     req->id);
+        /* owner_uid: the program's owner, whose program gets a new attachment. */
+        add_check_spec(req, &(CheckSpec) { .action = "org.bpfd.attach", .operation = "attach", .kind = req->target.kind,
+                                           .program_name = p->name, .target = &req->target,
+                                           .attach_type = attach_type_of(p, &req->target), .owner_uid = p->owner_uid });
+        if (p->owner_uid != req->caller.uid)
+                add_check_spec(req, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "attach",
+                                                   .kind = req->target.kind, .program_name = p->name,
+                                                   .target = &req->target,
+                                                   .attach_type = attach_type_of(p, &req->target),
+                                                   .owner_uid = p->owner_uid });
+        req->op = OP_ATTACH;
+        authorize_next(req);
+}
+
 static void after_credentials(Request *req) {
+        _cleanup_free_ char *why = NULL;
         Manager *m = req->m;
         ProgramInfo *p;
         LinkInfo *l;
 
+        /* The bus's word on who the caller is holds only while the process still has those ids. */
+        if (caller_check_identity(&req->caller, &why) < 0)
+                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "%s",
+                                     why ?: "The calling process's identity cannot be checked.");
         switch (req->op) {
         case OP_LOAD_INSPECT:
                 if (caller_copy(&req->load->caller, &req->caller) < 0)
                         return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
+                if (req->load->image_ref)
+                        return image_load_authorize(req);
                 request_submit(req);
                 return;
         case OP_ATTACH:
@@ -371,11 +599,13 @@ static void after_credentials(Request *req) {
                         if (attach_target_validate(&req->target, &e) < 0)
                                 return request_fail(req, &e);
                 }
-                add_check(req, "org.bpfd.attach", "attach", req->target.kind, p->name, &req->target, p->owner_uid);
-                if (p->owner_uid != req->caller.uid)
-                        add_check(req, "org.bpfd.manage-others", "attach", req->target.kind, p->name, &req->target,
-                                  p->owner_uid);
-                authorize_next(req);
+                /* Files the target names are opened as the caller first, so polkit sees what they are. */
+                if (req->target.target || req->target.cgroup) {
+                        req->op = OP_RESOLVE;
+                        request_submit(req);
+                        return;
+                }
+                authorize_attach(req);
                 return;
         case OP_UNLOAD:
                 p = g_hash_table_lookup(m->programs, GUINT_TO_POINTER(req->id));
@@ -400,10 +630,7 @@ static void after_credentials(Request *req) {
                 return;
         case OP_PULL_IMAGE:
         case OP_REMOVE_IMAGE:
-                add_check(req, "org.bpfd.load-image", req->op == OP_PULL_IMAGE ? "pull" : "remove", KIND_INVALID, "",
-                          NULL, req->caller.uid);
-                authorize_next(req);
-                return;
+                return image_request_authorize(req);
         case OP_MAP: {
                 static const char *const op_names[] = { "info", "lookup", "dump", "update", "delete", "ringbuf" };
                 bool found = false;
@@ -435,11 +662,10 @@ static void job_run(Job *j, Engine *e) {
 
         switch (req->op) {
         case OP_LOAD_INSPECT:
-                if (engine_inspect(e, req->load, &req->error) >= 0 && req->caller.uid == 0) {
-                        /* Root needs no polkit answer: load in the same trip to the worker. */
-                        req->op = OP_LOAD;
-                        (void) engine_load(e, req->load, &req->error);
-                }
+                (void) engine_prepare_load(e, req->load, &req->error);
+                break;
+        case OP_RESOLVE:
+                (void) attach_target_resolve(&req->target, &req->caller, &req->error);
                 break;
         case OP_LOAD:
                 (void) engine_load(e, req->load, &req->error);
@@ -460,15 +686,9 @@ static void job_run(Job *j, Engine *e) {
                 (void) engine_map_access(e, req->id, &req->map, &req->error);
                 break;
         case OP_PULL_IMAGE:
-                (void) engine_pull_image(e, req->load->image_ref, req->load->pull_policy, &req->pulled, &req->error);
-                break;
         case OP_LIST_IMAGES:
-                if (engine_list_images(e, &req->images) < 0)
-                        (void) sd_bus_error_setf(&req->error, BPFD_ERROR_FAILED, "Cannot read the image cache.");
-                break;
         case OP_REMOVE_IMAGE:
-                (void) engine_remove_image(e, req->load->image_ref, &req->error);
-                break;
+                abort(); /* the puller's, never the worker's */
         case OP_GET_KERNEL:
                 req->kernel = calloc(1, sizeof(KernelProgram));
                 if (req->kernel && engine_kernel_program(e, req->id, req->kernel, &req->error) >= 0)
@@ -517,26 +737,83 @@ static const char *load_action(const LoadRequest *load) {
 
 static void authorize_load(Request *req) {
         LoadRequest *load = req->load;
+        ProgramInfo *owner = NULL;
 
+        if (load->map_owner_id) {
+                owner = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(load->map_owner_id));
+                if (!owner)
+                        return request_failf(req, BPFD_ERROR_PROGRAM_NOT_FOUND,
+                                             "No program %" PRIu32 " is loaded by bpfd to share maps with.",
+                                             load->map_owner_id);
+        }
         for (size_t i = 0; load->selected[i]; i++) {
+                CheckSpec spec = { .action = load_action(load), .operation = "load", .kind = load->kinds[i],
+                                   .program_name = load->selected[i], .owner_uid = req->caller.uid,
+                                   .attach_type = attach_type_detail(load->kinds[i], load->expected_attach_types[i], NULL),
+                                   .has_map_owner_uid = owner, .map_owner_uid = owner ? owner->owner_uid : 0,
+                                   .image = load->image_ref, .registry = load->image_registry,
+                                   .image_digest = load->image_digest };
                 bool targeted = false;
+
                 for (size_t t = 0; t < load->n_targets; t++)
                         if (streq(load->targets[t].program, load->selected[i])) {
-                                add_check(req, load_action(load), "load", load->kinds[i], load->selected[i],
-                                          &load->targets[t], req->caller.uid);
+                                spec.target = &load->targets[t];
+                                spec.attach_type = attach_type_detail(load->targets[t].kind,
+                                                                      load->expected_attach_types[i], &load->targets[t]);
+                                add_check_spec(req, &spec);
                                 targeted = true;
                         }
                 if (!targeted)
-                        add_check(req, load_action(load), "load", load->kinds[i], load->selected[i], NULL, req->caller.uid);
+                        add_check_spec(req, &spec);
         }
-        if (load->map_owner_id) {
-                ProgramInfo *owner = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(load->map_owner_id));
-                /* Sharing maps is access to them: another user's need the same right as reading them. */
-                if (owner && owner->owner_uid != req->caller.uid)
-                        add_check(req, "org.bpfd.map-others", "share", owner->kind, owner->name, NULL, owner->owner_uid);
+        /* A load that attaches is an attachment too: the same question as Attach, per target. */
+        for (size_t t = 0; t < load->n_targets; t++) {
+                size_t i = 0;
+                while (load->selected[i] && !streq(load->selected[i], load->targets[t].program))
+                        i++;
+                add_check_spec(req, &(CheckSpec) { .action = "org.bpfd.attach", .operation = "attach",
+                                                   .kind = load->targets[t].kind, .program_name = load->targets[t].program,
+                                                   .target = &load->targets[t], .owner_uid = req->caller.uid,
+                                                   .attach_type = attach_type_detail(load->targets[t].kind,
+                                                                                     load->expected_attach_types[i],
+                                                                                     &load->targets[t]) });
         }
+        /* Sharing maps is access to them: another user's need the same right as reading them, and it is asked
+         * before the worker compares any shape. */
+        if (owner && owner->owner_uid != req->caller.uid)
+                add_check_spec(req, &(CheckSpec) { .action = "org.bpfd.map-others", .operation = "share",
+                                                   .kind = owner->kind, .program_name = owner->name,
+                                                   .owner_uid = owner->owner_uid, .has_map_owner_uid = true,
+                                                   .map_owner_uid = owner->owner_uid });
         req->op = OP_LOAD;
         authorize_next(req);
+}
+
+static void on_inspected(Inspection *ins, const sd_bus_error *error, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Request *req = userdata;
+        int r;
+
+        req->reader = NULL; /* it frees itself after this */
+        if (!ins)
+                return request_fail(req, error);
+        r = load_plan(req->load, ins, req->m->supported, &e);
+        if (r < 0 && !sd_bus_error_is_set(&e))
+                sd_bus_error_set_errnof(&e, -r, "Cannot plan the load: %m");
+        if (r < 0)
+                return request_fail(req, &e);
+        authorize_load(req);
+}
+
+static void inspect_object(Request *req) {
+        LoadRequest *load = req->load;
+        int r;
+
+        r = inspect_read_async(sd_bus_get_event(req->m->bus), TAKE_FD(load->inspect_sock), load->inspect_pid,
+                               on_inspected, req, &req->reader);
+        load->inspect_pid = 0; /* the reader has it now */
+        if (r < 0)
+                request_failf(req, BPFD_ERROR_FAILED, "Cannot wait for the object inspection: %s", strerror(-r));
 }
 
 static int append_map_result(sd_bus_message *reply, const MapAccess *a) {
@@ -693,7 +970,9 @@ static void job_done(Job *j) {
         }
         switch (req->op) {
         case OP_LOAD_INSPECT:
-                return authorize_load(req);
+                return inspect_object(req);
+        case OP_RESOLVE:
+                return authorize_attach(req);
         case OP_LOAD:
                 r = reply_load(req);
                 /* The split of a load beyond libbpf and the bus (README: "The floor of a bus load"). */
@@ -751,58 +1030,9 @@ static void job_done(Job *j) {
                         r = sd_bus_send(NULL, reply, NULL);
                 break;
         case OP_PULL_IMAGE:
-                r = sd_bus_message_new_method_return(req->msg, &reply);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "{sv}");
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "reference", "s", req->pulled.reference);
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "digest", "s", req->pulled.digest);
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "object_filename", "s", req->pulled.object_filename);
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "from_cache", "b", req->pulled.from_cache);
-                if (r >= 0)
-                        r = bus_append_dict_entry(reply, "signed", "b", req->pulled.signed_);
-                if (r >= 0) {
-                        r = sd_bus_message_open_container(reply, 'e', "sv");
-                        if (r >= 0)
-                                r = sd_bus_message_append(reply, "s", "programs");
-                        if (r >= 0)
-                                r = sd_bus_message_open_container(reply, 'v', "as");
-                        if (r >= 0)
-                                r = sd_bus_message_append_strv(reply, req->pulled.programs ?: (char *[]) { NULL });
-                        if (r >= 0)
-                                r = sd_bus_message_close_container(reply);
-                        if (r >= 0)
-                                r = sd_bus_message_close_container(reply);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_send(NULL, reply, NULL);
-                break;
         case OP_LIST_IMAGES:
-                r = sd_bus_message_new_method_return(req->msg, &reply);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-                for (char **i = req->images; r >= 0 && i && i[0] && i[1]; i += 2) {
-                        r = sd_bus_message_open_container(reply, 'a', "{sv}");
-                        if (r >= 0)
-                                r = bus_append_dict_entry(reply, "reference", "s", i[0]);
-                        if (r >= 0)
-                                r = bus_append_dict_entry(reply, "digest", "s", i[1]);
-                        if (r >= 0)
-                                r = sd_bus_message_close_container(reply);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_send(NULL, reply, NULL);
-                break;
         case OP_REMOVE_IMAGE:
-                r = sd_bus_reply_method_return(req->msg, NULL);
-                break;
+                abort();
         }
         if (req->op == OP_PULL_IMAGE)
                 manager_specs_image_pulled(req->m); /* specs waiting for an image */
@@ -939,20 +1169,6 @@ static int pull_policy_from_string(const char *s) {
         return -EINVAL;
 }
 
-/* The registry of an image reference, for polkit rules; bpfd-image checks the rest of the reference. */
-static char *image_registry_of(const char *s) {
-        size_t n = strcspn(s, "/");
-        char *registry;
-
-        if (!s[n] || n == 0 || strlen(s) > BPFD_STRING_MAX || strpbrk(s, " \t\n"))
-                return NULL;
-        registry = strndup(s, n);
-        /* a registry looks like a host: has a dot or a port, or is localhost */
-        if (registry && !strpbrk(registry, ".:") && !streq(registry, "localhost"))
-                registry = mfree(registry);
-        return registry;
-}
-
 static int read_pull_policy(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
         LoadRequest *load = userdata;
         int policy;
@@ -990,26 +1206,19 @@ static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error,
         bool by_path = from == LOAD_FROM_PATH;
         int r;
 
-        load = calloc(1, sizeof(LoadRequest));
+        load = load_request_new();
         if (!load)
                 return -ENOMEM;
-        load->object_fd = -1;
-        load->pull_policy = 1; /* IfNotPresent */
         if (from == LOAD_FROM_IMAGE) {
                 const char *s;
 
                 r = sd_bus_message_read(msg, "s", &s);
                 if (r < 0)
                         goto fail;
-                load->image_registry = image_registry_of(s);
-                if (!load->image_registry) {
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                              "'%.256s' is not an image reference (registry/name:tag or "
-                                              "registry/name@sha256:digest).", s);
+                r = image_reference_canonical(s, &load->image_ref, &load->image_registry, error);
+                if (r < 0)
                         goto fail;
-                }
-                load->image_ref = strdup(s);
-                if (asprintf(&load->source, "image:%s", s) < 0)
+                if (asprintf(&load->source, "image:%s", load->image_ref) < 0)
                         load->source = NULL;
                 if (!load->image_ref || !load->image_registry || !load->source) {
                         r = -ENOMEM;
@@ -1080,7 +1289,7 @@ static int method_load_from_image(sd_bus_message *msg, void *userdata, sd_bus_er
 
 /* Pull and remove carry the reference in a LoadRequest, whose image details polkit sees as for loads. */
 static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_error *error) {
-        _cleanup_free_ char *registry = NULL;
+        _cleanup_free_ char *registry = NULL, *canonical = NULL;
         Request *req;
         const char *s, *policy = NULL;
         int p = 1, r;
@@ -1096,18 +1305,19 @@ static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_e
                         return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                                  "Unknown pull policy '%.32s' (Always, IfNotPresent or Never).", policy);
         }
-        registry = image_registry_of(s);
-        if (!registry)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.256s' is not an image reference.", s);
+        r = image_reference_canonical(s, &canonical, &registry, error);
+        if (r < 0)
+                return r;
         req = request_new(m, msg, op);
         if (!req)
                 return -ENOMEM;
-        req->load = calloc(1, sizeof(LoadRequest));
-        if (!req->load || !(req->load->image_ref = strdup(s)) || !(req->load->image_registry = TAKE_PTR(registry))) {
+        req->load = load_request_new();
+        if (!req->load) {
                 request_free(req);
                 return -ENOMEM;
         }
-        req->load->object_fd = -1;
+        req->load->image_ref = TAKE_PTR(canonical);
+        req->load->image_registry = TAKE_PTR(registry);
         req->load->pull_policy = p;
         return request_start(req);
 }
@@ -1124,7 +1334,7 @@ static int method_list_images(sd_bus_message *msg, void *userdata, sd_bus_error 
         Request *req = request_new(userdata, msg, OP_LIST_IMAGES);
         if (!req)
                 return -ENOMEM;
-        request_submit(req); /* the cache is read on the worker; listing is open to everybody */
+        image_run_puller(req); /* listing is open to everybody */
         return 1;
 }
 

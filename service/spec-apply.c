@@ -432,6 +432,7 @@ int spec_reattach(Engine *e, SpecState *st, const char *attach_name, SpecApply *
                 spec_apply_free(tmp);
                 return -ENOENT;
         }
+        tmp->caller = CALLER_NULL;
         tmp->caller.uid = st->owner_uid;
         r = plan_attach(tmp, e, ids, at);
         if (r >= 0)

@@ -45,6 +45,7 @@ SpecState *spec_state_new(const char *name) {
                 free(st);
                 return NULL;
         }
+        st->desired_caller = CALLER_NULL;
         st->objects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
         st->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         st->origin = strdup("");

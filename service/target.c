@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <inttypes.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include "bus-util.h"
@@ -18,6 +20,12 @@ void attach_target_done(AttachTarget *t) {
         free(t->direction);
         free(t->mode);
         strv_free(t->proceed_on);
+        if (t->resolved) {
+                if (t->resolved->fd >= 0)
+                        close(t->resolved->fd);
+                free(t->resolved->path);
+                free(t->resolved);
+        }
         *t = (AttachTarget) { .kind = KIND_DEFAULT };
 }
 
@@ -32,6 +40,7 @@ static int dup_str(char **dst, const char *src) {
 int attach_target_copy(AttachTarget *dst, const AttachTarget *src) {
         *dst = *src;
         dst->proceed_on = NULL;
+        dst->resolved = NULL;
         if (dup_str(&dst->program, src->program) < 0 || dup_str(&dst->tracepoint, src->tracepoint) < 0 ||
             dup_str(&dst->target, src->target) < 0 || dup_str(&dst->function, src->function) < 0 ||
             dup_str(&dst->cgroup, src->cgroup) < 0 || dup_str(&dst->attach_type, src->attach_type) < 0 ||
@@ -43,6 +52,20 @@ int attach_target_copy(AttachTarget *dst, const AttachTarget *src) {
         if (src->proceed_on && !(dst->proceed_on = strv_copy(src->proceed_on))) {
                 attach_target_done(dst);
                 return -ENOMEM;
+        }
+        if (src->resolved) {
+                dst->resolved = calloc(1, sizeof(ResolvedTarget));
+                if (!dst->resolved) {
+                        attach_target_done(dst);
+                        return -ENOMEM;
+                }
+                *dst->resolved = *src->resolved;
+                dst->resolved->fd = fcntl(src->resolved->fd, F_DUPFD_CLOEXEC, 3);
+                dst->resolved->path = strdup(src->resolved->path);
+                if (dst->resolved->fd < 0 || !dst->resolved->path) {
+                        attach_target_done(dst);
+                        return -ENOMEM;
+                }
         }
         return 0;
 }
@@ -416,12 +439,12 @@ char *attach_target_polkit_detail(const AttachTarget *t) {
         case KIND_UPROBE:
         case KIND_URETPROBE:
                 if (t->function)
-                        (void) asprintf(&s, "%s:%s", t->target, t->function);
+                        (void) asprintf(&s, "%s:%s", t->resolved ? t->resolved->path : t->target, t->function);
                 else
-                        (void) asprintf(&s, "%s:0x%" PRIx64, t->target, t->offset);
+                        (void) asprintf(&s, "%s:0x%" PRIx64, t->resolved ? t->resolved->path : t->target, t->offset);
                 return s;
         case KIND_CGROUP:
-                return strdup(t->cgroup);
+                return strdup(t->resolved ? t->resolved->path : t->cgroup);
         case KIND_KPROBE:
         case KIND_KRETPROBE:
         case KIND_FENTRY:

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "caller.h"
 #include "kind.h"
 
 /* Where a program is attached: the a{sv} "target" of Attach, parsed. Keys of kinds not implemented yet are
@@ -30,7 +31,16 @@ typedef struct AttachTarget {
         int32_t priority;
         bool has_priority;
         char **proceed_on;
+        /* What the caller named, opened as the caller before polkit is asked (uprobe binaries, cgroup
+         * directories; see attach_target_resolve()): polkit sees its canonical path, and the attachment goes
+         * through this very descriptor. NULL until resolved; never saved. */
+        struct ResolvedTarget *resolved;
 } AttachTarget;
+
+typedef struct ResolvedTarget {
+        int fd;
+        char *path; /* canonical: no symbolic links, no ".." */
+} ResolvedTarget;
 
 void attach_target_done(AttachTarget *t);
 int attach_target_copy(AttachTarget *dst, const AttachTarget *src);
@@ -47,7 +57,14 @@ int attach_target_validate(const AttachTarget *t, sd_bus_error *error);
 int attach_target_append(sd_bus_message *m, const AttachTarget *t);
 /* "tracepoint syscalls/sys_enter_getpid", "uprobe /usr/bin/bash:readline+0x4", "cgroup /sys/fs/cgroup/x egress" */
 char *attach_target_describe(const AttachTarget *t);
-/* The value polkit rules see as "attach_target". */
+/* Opens what the target names as the caller (see open_as_caller()) and keeps it in t->resolved: uprobe
+ * binaries (inside container_pid's root where given) and cgroup directories. Targets naming no file are left
+ * alone. */
+int attach_target_resolve(AttachTarget *t, const Caller *caller, sd_bus_error *error);
+/* After attaching: drop the resolved descriptor, keeping its canonical path as the target's own (what a link
+ * records and shows), except inside a container's root, where the caller's path is the meaningful one. */
+int attach_target_settle(AttachTarget *t);
+/* The value polkit rules see as "attach_target": canonical where the target was resolved. */
 char *attach_target_polkit_detail(const AttachTarget *t);
 
 void attach_target_save(const AttachTarget *t, GKeyFile *kf, const char *group);

@@ -24,13 +24,16 @@ struct Worker {
         bool started;
 };
 
-/* What the worker needs: BPF and perf for programs, NET_ADMIN for network hooks, SYS_ADMIN for iterating
- * kernel objects and entering mount namespaces; SETUID/SETGID/SYS_CHROOT/SYS_PTRACE only so its short-lived
- * children can open files as the caller (see open_as_caller()); SYS_RESOURCE for memlock on old kernels;
- * CHOWN to give map pins to the program's owner. */
+/* What the worker needs, and all it has (README.md, "Who may do what", lists the same; a test compares):
+ * BPF and PERFMON for programs, NET_ADMIN for network hooks, SYS_ADMIN for iterating kernel objects and
+ * entering mount namespaces; SETUID/SETGID/SYS_CHROOT/SYS_PTRACE only so its short-lived children can open
+ * files as the caller (see open_as_caller()) and run helpers as nobody; SETPCAP only so those children start
+ * with an empty bounding set (sandbox_enter()); CHOWN to give map pins
+ * to the program's owner. Not DAC_READ_SEARCH: the worker reads only root's files and what callers hand it;
+ * not SYS_RESOURCE: kernels since 5.11 charge BPF memory to the cgroup, not to RLIMIT_MEMLOCK. */
 static const int worker_caps[] = {
-        CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SETUID,
-        CAP_SETGID, CAP_SYS_CHROOT, CAP_SYS_PTRACE, CAP_SYS_RESOURCE, CAP_DAC_READ_SEARCH, CAP_CHOWN,
+        CAP_BPF,        CAP_PERFMON, CAP_NET_ADMIN,       CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID,
+        CAP_SYS_CHROOT, CAP_SYS_PTRACE, CAP_CHOWN, CAP_SETPCAP,
 };
 
 static void queue_push(Job **head, Job **tail, Job *j) {

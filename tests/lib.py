@@ -22,7 +22,7 @@ BPFD = os.path.join(BUILD_DIR, "service", "bpfd")
 BPFCTL = os.path.join(BUILD_DIR, "bpfctl", "bpfctl")
 UPROBE_TARGET = os.path.join(BUILD_DIR, "tests", "uprobe-target")
 UNIT_SANDBOX = os.path.join(TESTS_DIR, "env", "unit-sandbox")
-IMAGE_BRIDGE_SOCKET = "/run/bpfd/image-bridge.socket"
+IMAGE_PULLER_SOCKET = "/run/bpfd/image-puller.socket"
 # The daemons the tests start take bpfd's TC dispatcher program from the build tree.
 os.environ.setdefault("BPFD_TC_DISPATCHER", os.path.join(BUILD_DIR, "bpf", "tc_dispatcher.bpf.o"))
 os.environ.setdefault("BPFD_IMAGE_HELPER", os.path.join(BUILD_DIR, "service", "bpfd-image"))
@@ -174,8 +174,8 @@ class Daemon:
             # bpfd as its systemd unit would run it (tests/test_unit.py), and image pulls through
             # bpfd-image.socket as systemd would serve it, with bpfd-image@.service's sandbox
             command = [UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd.service"), "--", *command]
-            env = dict(os.environ, BPFD_IMAGE_SOCKET=IMAGE_BRIDGE_SOCKET)
-            self._start_image_bridge()
+            env = dict(os.environ, BPFD_IMAGE_SOCKET=IMAGE_PULLER_SOCKET)
+            self._start_image_puller(extra_args)
         with os.fdopen(fd, "w") as logf:
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env,
                                          stdout=logf, stderr=subprocess.STDOUT)
@@ -193,23 +193,32 @@ class Daemon:
                                      + self.log_tail())
             time.sleep(0.05)
 
-    def _start_image_bridge(self):
-        """systemd-socket-activate in the place of systemd and bpfd-image.socket (Accept=yes):
-        bpfd-image-bridge in bpfd-image@.service's sandbox for each connection."""
-        if self.bridge is not None and self.bridge.poll() is None:
-            return
-        if os.path.exists(IMAGE_BRIDGE_SOCKET):
-            os.unlink(IMAGE_BRIDGE_SOCKET)
-        passed = ["-E", f"BPFD_IMAGE_HELPER={os.environ['BPFD_IMAGE_HELPER']}", "-E", f"BPFD_BUILD_DIR={BUILD_DIR}",
-                  "-E", f"PATH={os.environ['PATH']}"]
-        if os.environ.get("BPFD_TEST_TMPDIR"):
-            passed += ["-E", f"BPFD_TEST_TMPDIR={os.environ['BPFD_TEST_TMPDIR']}"]
+    def _start_image_puller(self, bpfd_args):
+        """systemd-socket-activate in the place of systemd and bpfd-image.socket (SOCK_SEQPACKET, Accept=yes):
+        bpfd-image serve in bpfd-image@.service's sandbox for bpfd's connection, with bpfd's image options.
+        The unit's user (bpfd-image) exists where the unit is installed; here the puller runs as nobody,
+        bpfd's default image user."""
+        self._stop_image_bridge()
+        if os.path.exists(IMAGE_PULLER_SOCKET):
+            os.unlink(IMAGE_PULLER_SOCKET)
+        serve = [os.environ.get("BPFD_IMAGE_HELPER") or os.path.join(BUILD_DIR, "service", "bpfd-image"), "serve"]
+        names = {"--image-cache": "--cache", "--image-config": "--config", "--image-cache-max": "--cache-max"}
+        args = list(bpfd_args)
+        for i, a in enumerate(args):
+            key, _, value = a.partition("=")
+            if key in names:
+                serve += [names[key], value or args[i + 1]]
+        passed = []
+        for name in ("BPFD_BUILD_DIR", "BPFD_TEST_TMPDIR", "PATH"):
+            value = BUILD_DIR if name == "BPFD_BUILD_DIR" else os.environ.get(name)
+            if value:
+                passed += ["-E", f"{name}={value}"]
         self.bridge = subprocess.Popen(
-            ["systemd-socket-activate", "--inetd", "--accept", "--listen", IMAGE_BRIDGE_SOCKET, *passed,
-             UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd-image@.service"), "--",
-             os.path.join(BUILD_DIR, "service", "bpfd-image-bridge")],
+            ["systemd-socket-activate", "--seqpacket", "--accept", "--listen", IMAGE_PULLER_SOCKET, *passed,
+             "-E", "UNIT_SANDBOX_USER=nobody", UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd-image@.service"),
+             "--", *serve],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: os.path.exists(IMAGE_BRIDGE_SOCKET), timeout=10, what="the image bridge's socket")
+        wait_for(lambda: os.path.exists(IMAGE_PULLER_SOCKET), timeout=10, what="the image puller's socket")
 
     def _stop_image_bridge(self):
         if self.bridge is not None and self.bridge.poll() is None:

@@ -29,7 +29,11 @@ EXIT = {"BadReference": 2, "RegistryUnreachable": 3, "ImageNotFound": 4, "Authen
 
 
 def scratch():
-    return tempfile.mkdtemp(prefix="image-", dir=os.environ.get("BPFD_TEST_TMPDIR") or "/tmp")
+    """A fresh directory others can read: bpfd's puller runs as its own user (nobody) and reads the
+    registries.conf, keys and CA certificates found here, as it would in /etc/bpfd."""
+    d = tempfile.mkdtemp(prefix="image-", dir=os.environ.get("BPFD_TEST_TMPDIR") or "/tmp")
+    os.chmod(d, 0o755)
+    return d
 
 
 def free_port():
@@ -196,9 +200,15 @@ def same_file(a, b):
 def test_reference_parsing():
     good = {
         "127.0.0.1:5000/bpfd/test:v1": ("127.0.0.1:5000", "bpfd/test", "v1", "-"),
-        "quay.io/bpfman-bytecode/xdp_pass": ("quay.io", "bpfman-bytecode/xdp_pass", "latest", "-"),
-        "localhost/a/b@sha256:" + "a" * 64: ("localhost", "a/b", "-", "sha256:" + "a" * 64),
+        "quay.io/bpfman-bytecode/xdp_pass": ("quay.io:443", "bpfman-bytecode/xdp_pass", "latest", "-"),
+        "localhost/a/b@sha256:" + "a" * 64: ("localhost:443", "a/b", "-", "sha256:" + "a" * 64),
         "r.example:443/x:t@sha256:" + "0" * 64: ("r.example:443", "x", "t", "sha256:" + "0" * 64),
+        # one registry, one name: case, leading zeros, default port, Docker Hub's aliases
+        "Quay.IO:00443/a:v": ("quay.io:443", "a", "v", "-"),
+        "127.0.0.1:05443/x:v1": ("127.0.0.1:5443", "x", "v1", "-"),
+        "index.docker.io/alpine": ("docker.io:443", "library/alpine", "latest", "-"),
+        "registry-1.docker.io/x/y:z": ("docker.io:443", "x/y", "z", "-"),
+        "[::0001]:5000/a": ("[::1]:5000", "a", "latest", "-"),
     }
     for ref, want in good.items():
         out = dict(line.split(" ", 1) for line in lib.run([CHECK, "parse", ref]).stdout.splitlines())
@@ -308,8 +318,9 @@ def test_registry_down():
     p = pull(f"127.0.0.1:{port}/bpfd/test:v1", config, scratch(), expect="RegistryUnreachable")
     assert "unreachable" in p.p.stderr
     # HTTPS (not configured insecure) to a port nothing listens on: the same class.
-    tls_config = os.path.join(scratch(), "empty.conf")
-    open(tls_config, "w").close()
+    tls_config = os.path.join(scratch(), "https.conf")
+    with open(tls_config, "w") as f:
+        f.write(f"[127.0.0.1:{port}]\n")
     pull(f"127.0.0.1:{port}/bpfd/test:v1", tls_config, scratch(), expect="RegistryUnreachable")
 
 
@@ -504,3 +515,27 @@ def test_bearer_token_auth():
             p = pull(ref, config, scratch(), expect="AuthenticationFailed")
             assert "token service refused" in p.p.stderr
             pull(ref, config, scratch(), auth=write_auth(front, "bob", "nope"), expect="AuthenticationFailed")
+
+
+def test_config_groups_and_auth_entries_are_canonical():
+    with registry(tls=True, users={"alice": "s3cret"}) as reg:
+        digest = push(reg, "v1", creds="alice:s3cret")
+        # [127.0.0.1:0PORT] is the group of 127.0.0.1:PORT, and so is an auth entry spelled that way
+        config = os.path.join(scratch(), "registries.conf")
+        with open(config, "w") as f:
+            f.write(f"[127.0.0.1:0{reg.port}]\nca={reg.ca}\n")
+        auth = os.path.join(scratch(), "auth.json")
+        with open(auth, "w") as f:
+            json.dump({"auths": {f"https://127.0.0.1:0{reg.port}/v1/":
+                                 {"auth": base64.b64encode(b"alice:s3cret").decode()}}}, f)
+        r = pull(f"127.0.0.1:{reg.port}/bpfd/test:v1", config, scratch(), auth=auth)
+        assert r["digest"] == digest and r["reference"] == reg.ref("v1")
+        # two groups for one registry: an error, not a guess
+        with open(config, "a") as f:
+            f.write(f"[127.0.0.1:{reg.port}]\nrequire_signature=false\n")
+        p = pull(reg.ref("v1"), config, scratch(), auth=auth, expect="BadReference")
+        assert "name the same registry" in p.p.stderr
+        # a registry no group names: the default section requires signatures, refused before the network
+        p = pull(f"localhost:{reg.port}/bpfd/test:v1", os.path.join(scratch(), "none.conf"), scratch(),
+                 expect="NoSignature")
+        assert "requires signed images" in p.p.stderr

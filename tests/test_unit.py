@@ -20,9 +20,12 @@ CAPS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_SE
         "CAP_SYS_RESOURCE": 24, "CAP_PERFMON": 38, "CAP_BPF": 39}
 
 # The tests run again inside the unit's sandbox: loading and attaching of every kind this kernel has,
-# callers' files and mount namespaces, polkit, maps, restarts, images from a registry, privileges.
+# callers' files and mount namespaces, polkit, maps, restarts, images from a registry (through
+# bpfd-image.socket, as under systemd), privileges, specs. Not test_image_policy: it looks for the puller
+# among bpfd's children, which it is only where bpfd starts it itself.
 SANDBOXED_TESTS = ["test_lifecycle", "test_polkit", "test_maps", "test_xdp", "test_tcx", "test_restart",
-                   "test_bpfctl_maps", "test_image_load", "test_bpfctl_images", "test_privilege", "test_cli_messages"]
+                   "test_bpfctl_maps", "test_image_load", "test_bpfctl_images", "test_privilege",
+                   "test_trust", "test_spec", "test_cli_messages"]
 
 
 def service_settings(unit=UNIT):
@@ -62,7 +65,7 @@ def test_security_exposure_at_most_3():
 def test_idle_exit_as_documented():
     """The unit and the activation file both pass the documented idle time (60 s by default)."""
     (exec_start,) = [v for _, k, v, _ in service_settings() if k == "ExecStart"]
-    assert exec_start.split()[1:] == ["--exit-idle-time=60"], exec_start
+    assert exec_start.split()[1:] == ["--exit-idle-time=60", "--image-user=bpfd-image"], exec_start
     activation = open(os.path.join(lib.BUILD_DIR, "dbus", "org.bpfd.service")).read()
     (exec_line,) = [line for line in activation.splitlines() if line.startswith("Exec=")]
     assert exec_line.split()[1:] == ["--exit-idle-time=60", "--log-target=syslog"], exec_line

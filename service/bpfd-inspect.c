@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bpfd-inspect: reads an untrusted BPF ELF object and says what it holds, so that the privileged worker never
+ * parses bytes nobody has authorized yet.
+ *
+ * bpfd starts it through sandbox_enter(): no capabilities, an empty bounding set, no_new_privs, a non-root
+ * uid, only these descriptors: 0 the object (any readable descriptor), 1 a socket back to bpfd, 2 bpfd's log.
+ * It copies the bytes into a sealed memfd, closes the object, allows itself only the system calls parsing
+ * needs (seccomp), parses with libbpf, and writes to the socket: the memfd (with the first byte), then lines
+ *     size N
+ *     program NAME SECTION PROG_TYPE EXPECTED_ATTACH_TYPE PROG_TYPE_NAME
+ *     end
+ * or "error CODE MESSAGE" (CODE: argument, object).
+ *
+ * "bpfd-inspect --symbol FUNCTION" instead finds FUNCTION in the ELF binary on 0 (a uprobe's target, also the
+ * caller's) and answers "offset N", or "error notelf|notfound MESSAGE". Fields are separated by tabs; bytes below 0x21, '%' and
+ * 0x7f are written as %XX. The worker loads exactly the memfd's bytes once polkit said yes. */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elf-symbol.h"
+
+#define OBJECT_SIZE_MAX (64U * 1024U * 1024U)
+#define TIME_LIMIT_SEC 60
+
+static char out[1 << 20];
+static size_t out_len;
+static char libbpf_last[512];
+
+static void put_field(const char *s) {
+        for (; *s && out_len + 4 < sizeof out; s++) {
+                unsigned char c = (unsigned char) *s;
+                if (c <= 0x20 || c == '%' || c == 0x7f)
+                        out_len += (size_t) snprintf(out + out_len, 4, "%%%02X", c);
+                else
+                        out[out_len++] = (char) c;
+        }
+}
+
+static void put(const char *s) {
+        size_t n = strlen(s);
+        if (out_len + n < sizeof out) {
+                memcpy(out + out_len, s, n);
+                out_len += n;
+        }
+}
+
+static void put_uint(unsigned long long v) {
+        char b[32];
+        snprintf(b, sizeof b, "%llu", v);
+        put(b);
+}
+
+static int send_all(int memfd) {
+        char control[CMSG_SPACE(sizeof(int))] = {};
+        struct iovec iov = { .iov_base = out, .iov_len = out_len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        size_t done = 0;
+
+        if (memfd >= 0) {
+                struct cmsghdr *cmsg;
+                mh.msg_control = control;
+                mh.msg_controllen = sizeof control;
+                cmsg = CMSG_FIRSTHDR(&mh);
+                cmsg->cmsg_level = SOL_SOCKET;
+                cmsg->cmsg_type = SCM_RIGHTS;
+                cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cmsg), &memfd, sizeof(int));
+        }
+        while (done < out_len) {
+                ssize_t n;
+                iov = (struct iovec) { .iov_base = out + done, .iov_len = out_len - done };
+                n = sendmsg(STDOUT_FILENO, &mh, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return -1;
+                done += (size_t) n;
+                mh.msg_control = NULL; /* the descriptor goes with the first bytes only */
+                mh.msg_controllen = 0;
+        }
+        return 0;
+}
+
+static int fail(const char *code, const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        out_len = 0;
+        put("error\t");
+        put(code);
+        put("\t");
+        put_field(msg);
+        put("\n");
+        (void) send_all(-1);
+        return 1;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap) {
+        char line[512];
+
+        if (level == LIBBPF_DEBUG)
+                return 0;
+        vsnprintf(line, sizeof line, fmt, ap);
+        line[strcspn(line, "\n")] = 0;
+        if (*line)
+                memcpy(libbpf_last, line, sizeof libbpf_last);
+        return 0;
+}
+
+/* The object may be a pipe or a socket as well as a file; a caller's non-blocking descriptor is waited on
+ * rather than changed (its flags are shared with the caller). A file is read whole, from its start, without
+ * moving its offset: the descriptor may be shared (an image's sealed memfd serves every load from it). */
+static int copy_to_memfd(int in, int memfd, size_t *ret_size) {
+        static char buf[1 << 16];
+        size_t total = 0;
+        struct stat st;
+        bool whole_file = fstat(in, &st) == 0 && S_ISREG(st.st_mode);
+
+        for (;;) {
+                ssize_t n = whole_file ? pread(in, buf, sizeof buf, (off_t) total) : read(in, buf, sizeof buf);
+                if (n < 0 && errno == EAGAIN) {
+                        struct pollfd p = { .fd = in, .events = POLLIN };
+                        (void) poll(&p, 1, -1);
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                total += (size_t) n;
+                if (total > OBJECT_SIZE_MAX)
+                        return -EFBIG;
+                for (ssize_t w = 0; w < n;) {
+                        ssize_t k = write(memfd, buf + w, (size_t) (n - w));
+                        if (k < 0)
+                                return -errno;
+                        w += k;
+                }
+        }
+        *ret_size = total;
+        return 0;
+}
+
+/* After this, the process can only compute on what it has, allocate memory and write to bpfd. */
+static int restrict_syscalls(void) {
+        static const int allowed[] = {
+                SCMP_SYS(read),        SCMP_SYS(write),      SCMP_SYS(sendmsg),   SCMP_SYS(close),
+                SCMP_SYS(fstat),       SCMP_SYS(newfstatat), SCMP_SYS(lseek),     SCMP_SYS(pread64),     SCMP_SYS(mmap),
+                SCMP_SYS(munmap),      SCMP_SYS(mremap),     SCMP_SYS(brk),       SCMP_SYS(madvise),
+                SCMP_SYS(futex),       SCMP_SYS(exit),       SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
+                SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),  SCMP_SYS(gettid),    SCMP_SYS(getrandom),
+                SCMP_SYS(clock_gettime), SCMP_SYS(uname), SCMP_SYS(memfd_create), SCMP_SYS(fcntl),
+                SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(poll), SCMP_SYS(ppoll),
+        };
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+        int r = ctx ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < sizeof allowed / sizeof allowed[0]; i++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+        if (r >= 0)
+                r = seccomp_load(ctx);
+        seccomp_release(ctx);
+        return r;
+}
+
+static int find_symbol(const char *function) {
+        uint64_t offset;
+        int r;
+
+        if (restrict_syscalls() < 0)
+                return fail("failed", "Cannot install the system call filter.");
+        r = elf_function_offset(STDIN_FILENO, function, &offset);
+        if (r == -ENOEXEC)
+                return fail("notelf", "not an ELF file");
+        if (r < 0)
+                return fail("notfound", "no function %s", function);
+        put("offset\t");
+        put_uint(offset);
+        put("\n");
+        return send_all(-1) < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+        LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = argc > 1 ? argv[1] : "object");
+        struct rlimit as = { 1024UL << 20, 1024UL << 20 };
+        struct bpf_object *obj;
+        struct bpf_program *prog;
+        size_t size = 0;
+        void *data;
+        int memfd, flags, r;
+
+        alarm(TIME_LIMIT_SEC); /* a descriptor that never ends is not waited on forever */
+        (void) setrlimit(RLIMIT_AS, &as);
+        libbpf_set_print(libbpf_print);
+        if (argc == 3 && strcmp(argv[1], "--symbol") == 0)
+                return find_symbol(argv[2]);
+
+        flags = fcntl(STDIN_FILENO, F_GETFL);
+        if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY)
+                return fail("argument", "The object descriptor is not open for reading.");
+        memfd = memfd_create("bpfd-object", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (memfd < 0)
+                return fail("failed", "Cannot create a memfd: %s", strerror(errno));
+        /* From here on, while the caller's bytes are read and parsed, only what that needs is allowed. */
+        if (restrict_syscalls() < 0)
+                return fail("failed", "Cannot install the system call filter.");
+        r = copy_to_memfd(STDIN_FILENO, memfd, &size);
+        if (r == -EFBIG)
+                return fail("argument", "The object is larger than %u MiB.", OBJECT_SIZE_MAX >> 20);
+        if (r == -EISDIR)
+                return fail("argument", "The object must be a regular file (an ELF object from clang -target bpf).");
+        if (r < 0)
+                return fail("argument", "Cannot read the object: %s", strerror(-r));
+        close(STDIN_FILENO);
+        if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return fail("failed", "Cannot seal the memfd: %s", strerror(errno));
+        if (size < 4)
+                return fail("object", "The file is not an ELF object (it does not start with the ELF magic).");
+        data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, memfd, 0);
+        if (data == MAP_FAILED)
+                return fail("failed", "Cannot map the object: %s", strerror(errno));
+        if (memcmp(data, "\177ELF", 4) != 0)
+                return fail("object", "The file is not an ELF object (it does not start with the ELF magic).");
+
+        obj = bpf_object__open_mem(data, size, &opts);
+        if (!obj)
+                return fail("object", "Not a usable BPF object: %s", libbpf_last);
+        put("size\t");
+        put_uint(size);
+        put("\n");
+        bpf_object__for_each_program(prog, obj) {
+                const char *type = libbpf_bpf_prog_type_str(bpf_program__type(prog));
+                put("program\t");
+                put_field(bpf_program__name(prog));
+                put("\t");
+                put_field(bpf_program__section_name(prog));
+                put("\t");
+                put_uint(bpf_program__type(prog));
+                put("\t");
+                put_uint(bpf_program__expected_attach_type(prog));
+                put("\t");
+                put_field(type ?: "unknown");
+                put("\n");
+        }
+        put("end\n");
+        return send_all(memfd) < 0 ? 1 : 0;
+}
