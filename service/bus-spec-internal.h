@@ -5,6 +5,7 @@
  * directory, retries of pending specs). Bus thread, except what SpecJob runs on the worker. */
 
 #include "bus-spec.h"
+#include "polkit-details.h"
 
 struct SpecManager {
         Manager *m;
@@ -24,21 +25,32 @@ typedef enum SpecOp {
         SPEC_OP_FAIL,         /* a file at start that does not parse: record the failure */
         SPEC_OP_RETRY,
         SPEC_OP_REMOVE,
+        SPEC_OP_INSPECT,      /* after the pulls: inspect the objects from images, then as the job started */
 } SpecOp;
 
 typedef struct SpecJob {
         Job job;
         Manager *m;
         SpecOp op;
+        SpecOp started_as;
         sd_bus_message *msg; /* NULL for the spec directory and retries */
         SpecApply *a;
         GPtrArray *checks;   /* char** each: action, key, value, ..., NULL */
         guint next_check;
         sd_bus_slot *slot;
         bool asked_manage_others;
+        bool checks_incomplete;                /* a question could not be made: refuse */
+        void (*authorized)(struct SpecJob *j); /* after the checks, instead of the worker */
+        struct ImagePull *pull;                /* the puller at work for this job */
+        size_t next_pull;                      /* the [Object] it pulls for */
 } SpecJob;
 
 SpecJob *spec_job_new(Manager *m, sd_bus_message *msg, SpecOp op, const char *name);
+void spec_add_check(SpecJob *j, const CheckSpec *spec);
+/* The next polkit question; after the last, j->authorized or else the worker. */
+void spec_authorize_next(SpecJob *j);
+/* bus-spec-pull.c: the plan needs images (a->pulls_needed): ask, pull, then SPEC_OP_INSPECT on the worker. */
+void spec_job_pull(SpecJob *j);
 char *spec_object_path(const char *name);
 int spec_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
               sd_bus_error *error);

@@ -227,7 +227,6 @@ static void retry_pending(Manager *m, bool network_changed, bool image_pulled) {
                 j = spec_job_new(m, NULL, SPEC_OP_RETRY, view->name);
                 if (!j)
                         continue;
-                j->a->retry = true;
                 g_hash_table_add(s->retrying, strdup(view->name));
                 log_info("%s %s may be there: applying spec %s again.",
                          view->waiting_kind == SPEC_WAIT_INTERFACE ? "Interface"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.bpfd.Spec and the Manager's ApplySpec/RemoveSpec. An apply goes: the a{sv} read into a key file and
- * checked (here, without privileges) → the caller from the bus → the worker plans (the diff, and inspects
- * the objects to load, opened as the caller) → polkit, with every load and attach the apply causes → the
- * worker executes the plan (spec-apply.c) → the reply and the views. */
+ * checked (here, without privileges) → the caller from the bus → polkit's org.bpfd.apply → the worker plans
+ * (the diff, and inspects the objects to load, opened as the caller) → for objects from images: polkit's
+ * pull question, the puller, the worker inspects them (bus-spec-pull.c) → polkit, with every load and
+ * attach the apply causes → the worker executes the plan (spec-apply.c) → the reply and the views. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,18 +14,19 @@
 #include "bus-spec-internal.h"
 #include "bus-util.h"
 #include "errors.h"
+#include "image-puller.h"
 #include "log.h"
 #include "polkit.h"
 #include "spec-file.h"
 
 static void spec_job_free(SpecJob *j) {
+        image_pull_free(j->pull);
         sd_bus_slot_unref(j->slot);
         sd_bus_message_unref(j->msg);
         spec_apply_free(j->a);
         if (j->checks)
                 g_ptr_array_unref(j->checks);
-        if (j->msg)
-                j->m->requests_in_flight--;
+        j->m->requests_in_flight--;
         manager_note_activity(j->m);
         free(j);
 }
@@ -37,11 +39,12 @@ SpecJob *spec_job_new(Manager *m, sd_bus_message *msg, SpecOp op, const char *na
 
         if (!j)
                 return NULL;
-        *j = (SpecJob) { .job = { .run = spec_job_run, .done = spec_job_done }, .m = m, .op = op,
+        *j = (SpecJob) { .job = { .run = spec_job_run, .done = spec_job_done }, .m = m, .op = op, .started_as = op,
                          .msg = sd_bus_message_ref(msg), .a = calloc(1, sizeof(SpecApply)),
                          .checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free) };
-        if (msg)
-                m->requests_in_flight++;
+        /* Jobs of the spec directory and retries too: one may wait for the puller on the bus thread, and bpfd
+         * must not exit when idle meanwhile. */
+        m->requests_in_flight++;
         if (j->a)
                 j->a->caller = CALLER_NULL;
         if (!j->a || !(j->a->name = strdup(name)) || !(j->a->origin = strdup(""))) {
@@ -128,9 +131,11 @@ static void spec_job_run(Job *job, Engine *e) {
         SpecStore *store = j->m->specs->store;
         SpecApply *a = j->a;
 
+        /* Objects from images stop the plan half way: the bus thread pulls them (spec_job_pull()), then
+         * SPEC_OP_INSPECT goes on where the job would have gone. */
         switch (j->op) {
         case SPEC_OP_PLAN:
-                if (spec_plan(store, e, a) >= 0 && a->caller.uid == 0) {
+                if (spec_plan(store, e, a) >= 0 && !a->pulls_needed && a->caller.uid == 0) {
                         j->op = SPEC_OP_EXECUTE; /* root needs no polkit answer */
                         (void) spec_execute(store, e, a);
                 }
@@ -138,14 +143,26 @@ static void spec_job_run(Job *job, Engine *e) {
         case SPEC_OP_PLAN_EXECUTE:
                 if (spec_plan(store, e, a) < 0)
                         (void) spec_plan_failed(store, a);
-                else
+                else if (!a->pulls_needed)
                         (void) spec_execute(store, e, a);
+                break;
+        case SPEC_OP_RETRY:
+                if (spec_retry_plan(store, e, a) > 0 && !a->pulls_needed)
+                        (void) spec_execute(store, e, a);
+                break;
+        case SPEC_OP_INSPECT:
+                if (spec_inspect_pulled(store, e, a) < 0) {
+                        if (j->started_as != SPEC_OP_PLAN) /* root's directory, a retry: the status says why */
+                                (void) spec_plan_failed(store, a);
+                } else if (!j->msg || a->caller.uid == 0) {
+                        j->op = SPEC_OP_EXECUTE;
+                        (void) spec_execute(store, e, a);
+                }
                 break;
         case SPEC_OP_FAIL:
                 (void) spec_set_failed(store, a);
                 break;
         case SPEC_OP_EXECUTE:
-        case SPEC_OP_RETRY:
                 (void) spec_execute(store, e, a);
                 break;
         case SPEC_OP_REMOVE:
@@ -154,15 +171,13 @@ static void spec_job_run(Job *job, Engine *e) {
         }
 }
 
-static void authorize_next(SpecJob *j);
-
 static void spec_job_finish(SpecJob *j) {
         SpecManager *s = j->m->specs;
         SpecApply *a = j->a;
         _cleanup_free_ char *path = spec_object_path(a->name);
 
         apply_to_view(j->m, a);
-        if (j->op == SPEC_OP_RETRY)
+        if (j->started_as == SPEC_OP_RETRY)
                 g_hash_table_remove(s->retrying, a->name);
         if (j->op == SPEC_OP_REMOVE && !sd_bus_error_is_set(&a->error))
                 view_remove(s, a->name);
@@ -180,35 +195,34 @@ static void spec_job_finish(SpecJob *j) {
         spec_job_free(j);
 }
 
-static void add_check(SpecJob *j, const char *action, const char *operation, Kind kind, const char *program,
-                      const AttachTarget *t, uid_t owner, const LoadRequest *lr) {
-        _cleanup_free_ char *detail = t && t->kind >= 0 ? attach_target_polkit_detail(t) : NULL;
-        char **c = calloc(22, sizeof(char *));
+/* One question of an apply: every detail a question of a load or attach carries (polkit-details.c), and the
+ * spec's name. A question that cannot be made fails the job closed (the checks are incomplete otherwise). */
+void spec_add_check(SpecJob *j, const CheckSpec *spec) {
+        char **c = polkit_details_new(spec);
+        size_t n = strv_length(c);
+        char **more = c ? reallocarray(c, n + 3, sizeof(char *)) : NULL;
 
-        if (!c)
+        if (!more) {
+                strv_free(c);
+                j->checks_incomplete = true;
                 return;
-        c[0] = strdup(action);
-        c[1] = strdup("operation");
-        c[2] = strdup(operation);
-        c[3] = strdup("kind");
-        c[4] = strdup(strempty(kind_to_string(kind)));
-        c[5] = strdup("program_name");
-        c[6] = strdup(strempty(program));
-        c[7] = strdup("attach_target");
-        c[8] = strdup(strempty(detail));
-        c[9] = strdup("interface");
-        c[10] = strdup(t ? strempty(t->interface) : "");
-        c[11] = strdup("owner_uid");
-        (void) asprintf(&c[12], "%u", (unsigned) owner);
-        c[13] = strdup("spec");
-        c[14] = strdup(j->a->name);
-        if (lr && lr->image_ref) {
-                c[15] = strdup("image");
-                c[16] = strdup(lr->image_ref);
-                c[17] = strdup("registry");
-                c[18] = strdup(strempty(lr->image_registry));
         }
-        g_ptr_array_add(j->checks, c);
+        more[n] = strdup("spec");
+        more[n + 1] = strdup(j->a->name);
+        more[n + 2] = NULL;
+        if (!more[n] || !more[n + 1])
+                j->checks_incomplete = true;
+        g_ptr_array_add(j->checks, more);
+}
+
+/* A load's question of an apply, as request.c asks it for LoadFrom*. */
+static void add_load_check(SpecJob *j, const LoadRequest *lr, size_t p, const AttachTarget *t) {
+        spec_add_check(j, &(CheckSpec) {
+                .action = lr->image_ref ? "org.bpfd.load-image" : "org.bpfd.load", .operation = "load",
+                .kind = lr->kinds[p], .program_name = lr->selected[p], .target = t, .owner_uid = j->a->caller.uid,
+                .attach_type = attach_type_detail(t ? t->kind : lr->kinds[p], lr->expected_attach_types[p], t),
+                .has_map_owner_uid = lr->map_owner_id != 0, .map_owner_uid = j->a->caller.uid,
+                .image = lr->image_ref, .registry = lr->image_registry, .image_digest = lr->image_digest });
 }
 
 /* After the plan: the same questions as the loads and attaches the apply causes. */
@@ -218,27 +232,32 @@ static void authorize_plan(SpecJob *j) {
 
         /* The spec got another owner between the first questions and the plan: ask about that too. */
         if (a->exists && a->owner_uid != uid && !j->asked_manage_others)
-                add_check(j, "org.bpfd.manage-others", "apply", KIND_INVALID, "", NULL, a->owner_uid, NULL);
+                spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "apply",
+                                                 .kind = KIND_INVALID, .owner_uid = a->owner_uid });
         for (size_t i = 0; i < a->spec_objects; i++) {
                 LoadRequest *lr = a->loads[i];
-                const char *action = lr && lr->image_ref ? "org.bpfd.load-image" : "org.bpfd.load";
 
                 for (size_t p = 0; lr && lr->selected[p]; p++) {
                         bool targeted = false;
                         for (size_t t = 0; t < lr->n_targets; t++)
                                 if (streq(lr->targets[t].program, lr->selected[p])) {
-                                        add_check(j, action, "load", lr->kinds[p], lr->selected[p], &lr->targets[t], uid, lr);
+                                        add_load_check(j, lr, p, &lr->targets[t]);
                                         targeted = true;
                                 }
                         if (!targeted)
-                                add_check(j, action, "load", lr->kinds[p], lr->selected[p], NULL, uid, lr);
+                                add_load_check(j, lr, p, NULL);
                 }
         }
-        for (size_t i = 0; i < a->n_attaches; i++)
-                add_check(j, "org.bpfd.attach", "attach", a->attaches[i].target.kind, a->attaches[i].program->name,
-                          &a->attaches[i].target, uid, NULL);
+        for (size_t i = 0; i < a->n_attaches; i++) {
+                const SpecAttachPlan *ap = &a->attaches[i];
+                spec_add_check(j, &(CheckSpec) {
+                        .action = "org.bpfd.attach", .operation = "attach", .kind = ap->target.kind,
+                        .program_name = ap->program->name, .target = &ap->target, .owner_uid = uid,
+                        .attach_type = attach_type_detail(ap->target.kind, ap->program->expected_attach_type,
+                                                          &ap->target) });
+        }
         j->op = SPEC_OP_EXECUTE;
-        authorize_next(j);
+        spec_authorize_next(j);
 }
 
 static void on_polkit_answer(int authorized, const sd_bus_error *error, void *userdata) {
@@ -248,7 +267,7 @@ static void on_polkit_answer(int authorized, const sd_bus_error *error, void *us
         j->slot = sd_bus_slot_unref(j->slot);
         if (authorized > 0) {
                 j->next_check++;
-                authorize_next(j);
+                spec_authorize_next(j);
                 return;
         }
         if (error)
@@ -261,12 +280,22 @@ static void on_polkit_answer(int authorized, const sd_bus_error *error, void *us
                                                   : "");
 }
 
-static void authorize_next(SpecJob *j) {
+void spec_authorize_next(SpecJob *j) {
         char **check;
         int r;
 
-        if (j->a->caller.uid == 0 || j->next_check >= j->checks->len) {
-                worker_submit(j->m->worker, &j->job);
+        /* A question that could not be made refuses: authorization fails closed. */
+        if (j->checks_incomplete)
+                return spec_job_fail(j, BPFD_ERROR_FAILED, "Out of memory while asking polkit.");
+        /* Root, and jobs without a caller (root's directory, retries of what polkit allowed), ask nothing. */
+        if (j->a->caller.uid == 0 || !j->msg || j->next_check >= j->checks->len) {
+                void (*authorized)(SpecJob *j) = j->authorized;
+
+                j->authorized = NULL;
+                if (authorized)
+                        authorized(j);
+                else
+                        worker_submit(j->m->worker, &j->job);
                 return;
         }
         check = g_ptr_array_index(j->checks, j->next_check);
@@ -278,7 +307,11 @@ static void authorize_next(SpecJob *j) {
 static void spec_job_done(Job *job) {
         SpecJob *j = (SpecJob *) job;
 
-        if (j->op == SPEC_OP_PLAN) {
+        if (j->a->pulls_needed && !sd_bus_error_is_set(&j->a->error)) {
+                spec_job_pull(j);
+                return;
+        }
+        if (j->msg && (j->op == SPEC_OP_PLAN || j->op == SPEC_OP_INSPECT)) {
                 if (sd_bus_error_is_set(&j->a->error)) {
                         (void) sd_bus_reply_method_error(j->msg, &j->a->error);
                         spec_job_free(j);
@@ -303,18 +336,21 @@ static void after_credentials(SpecJob *j) {
                 j->a->generation = v->generation;
                 /* Owners remove their own specs, as they unload their own programs. */
                 if (v->owner_uid != j->a->caller.uid)
-                        add_check(j, "org.bpfd.manage-others", "remove", KIND_INVALID, "", NULL, v->owner_uid, NULL);
-                authorize_next(j);
+                        spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "remove",
+                                                         .kind = KIND_INVALID, .owner_uid = v->owner_uid });
+                spec_authorize_next(j);
                 return;
         }
         /* org.bpfd.apply first: a caller who may not apply specs makes bpfd open and parse nothing. */
-        add_check(j, "org.bpfd.apply", "apply", KIND_INVALID, "", NULL, j->a->caller.uid, NULL);
+        spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.apply", .operation = "apply", .kind = KIND_INVALID,
+                                         .owner_uid = j->a->caller.uid });
         v = g_hash_table_lookup(j->m->specs->views, j->a->name);
         if (v && v->owner_uid != j->a->caller.uid) {
-                add_check(j, "org.bpfd.manage-others", "apply", KIND_INVALID, "", NULL, v->owner_uid, NULL);
+                spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "apply",
+                                                 .kind = KIND_INVALID, .owner_uid = v->owner_uid });
                 j->asked_manage_others = true;
         }
-        authorize_next(j); /* then the plan */
+        spec_authorize_next(j); /* then the plan */
 }
 
 static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

@@ -423,6 +423,8 @@ static void image_request_pulled(ImagePull *pull, const char *error_name, const 
         req->pulled = strv_copy(lines);
         if (!req->pulled)
                 return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
+        if (req->op == OP_PULL_IMAGE || req->op == OP_LOAD_INSPECT)
+                manager_specs_image_pulled(req->m); /* specs waiting for an image: it may be cached now */
         switch (req->op) {
         case OP_LOAD_INSPECT:
                 req->authorized = NULL;
@@ -1034,8 +1036,6 @@ static void job_done(Job *j) {
         case OP_REMOVE_IMAGE:
                 abort();
         }
-        if (req->op == OP_PULL_IMAGE)
-                manager_specs_image_pulled(req->m); /* specs waiting for an image */
         if (r < 0)
                 log_warning_errno(r, "Cannot send a reply: %m");
         stats_finish(&req->stats, r < 0 ? BPFD_ERROR_FAILED : NULL);

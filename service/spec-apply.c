@@ -6,248 +6,6 @@
 #include "errors.h"
 #include "log.h"
 #include "spec-store.h"
-/* ---- plan ---- */
-
-void spec_apply_free(SpecApply *a) {
-        if (!a)
-                return;
-        free(a->name);
-        spec_free(a->spec);
-        free(a->origin);
-        caller_done(&a->caller);
-        for (size_t i = 0; a->loads && a->spec_objects && i < a->spec_objects; i++)
-                load_request_free(a->loads[i]);
-        free(a->loads);
-        for (size_t i = 0; i < a->n_attaches; i++) {
-                program_info_unref(a->attaches[i].program);
-                attach_target_done(&a->attaches[i].target);
-                free(a->attaches[i].attach_name);
-        }
-        free(a->attaches);
-        free(a->keep_programs);
-        spec_view_free(a->view);
-        for (size_t i = 0; i < a->n_added_programs; i++)
-                program_info_unref(a->added_programs[i]);
-        free(a->added_programs);
-        for (size_t i = 0; i < a->n_added_links; i++)
-                link_info_unref(a->added_links[i]);
-        free(a->added_links);
-        free(a->removed_programs);
-        free(a->removed_links);
-        sd_bus_error_free(&a->error);
-        free(a);
-}
-
-static bool fingerprints_equal(char *a, char *b) {
-        bool eq = a && b && streq(a, b);
-        free(a);
-        free(b);
-        return eq;
-}
-
-/* The old state's programs for [Object] o, if o is unchanged and they are all still loaded. */
-static GArray *kept_object(SpecState *st, Engine *e, const SpecObject *o) {
-        const SpecObject *old = st && st->applied ? spec_find_object(st->applied, o->name) : NULL;
-        GArray *ids = old ? g_hash_table_lookup(st->objects, o->name) : NULL;
-
-        if (!ids || ids->len == 0 || !fingerprints_equal(spec_object_fingerprint(old), spec_object_fingerprint(o)))
-                return NULL;
-        for (guint i = 0; i < ids->len; i++) {
-                ProgramInfo *p = engine_program_ref(e, g_array_index(ids, guint32, i));
-                if (!p)
-                        return NULL;
-                program_info_unref(p);
-        }
-        return ids;
-}
-
-static bool kept_attach(SpecState *st, Engine *e, const SpecAttach *at, uint32_t *ret_link) {
-        const SpecAttach *old = st && st->applied ? spec_find_attach(st->applied, at->name) : NULL;
-        gpointer id;
-
-        if (!old || !g_hash_table_lookup_extended(st->links, at->name, NULL, &id) ||
-            !engine_link_exists(e, GPOINTER_TO_UINT(id)) ||
-            !fingerprints_equal(spec_attach_fingerprint(old), spec_attach_fingerprint(at)))
-                return false;
-        *ret_link = GPOINTER_TO_UINT(id);
-        return true;
-}
-
-static char *registry_of(const char *ref) {
-        size_t n = strcspn(ref, "/");
-        char *r;
-
-        if (!ref[n] || n == 0)
-                return NULL;
-        r = strndup(ref, n);
-        if (r && !strpbrk(r, ".:") && !streq(r, "localhost"))
-                r = mfree(r);
-        return r;
-}
-
-static int pull_policy_number(const char *s) {
-        return !s || streq(s, "IfNotPresent") ? 1 : streq(s, "Always") ? 0 : 2;
-}
-
-static LoadRequest *load_request_for(SpecApply *a, const SpecObject *o, uint32_t map_owner_id) {
-        LoadRequest *lr = calloc(1, sizeof(LoadRequest));
-
-        if (!lr)
-                return NULL;
-        lr->object_fd = -1;
-        lr->pull_policy = pull_policy_number(o->pull_policy);
-        lr->map_owner_id = map_owner_id;
-        if (caller_copy(&lr->caller, &a->caller) < 0)
-                goto fail;
-        if (o->path && (!(lr->path = strdup(o->path)) || !(lr->source = strdup(o->path))))
-                goto fail;
-        if (o->image && (!(lr->image_ref = strdup(o->image)) || !(lr->image_registry = registry_of(o->image)) ||
-                         asprintf(&lr->source, "image:%s", o->image) < 0))
-                goto fail;
-        lr->programs_given = o->programs != NULL;
-        if (o->programs && !(lr->programs = strv_copy(o->programs)))
-                goto fail;
-        if (o->metadata && !(lr->metadata = strv_copy(o->metadata)))
-                goto fail;
-        if (strv_push(&lr->metadata, strdup(SPEC_METADATA_NAME)) < 0 || strv_push(&lr->metadata, strdup(a->name)) < 0 ||
-            strv_push(&lr->metadata, strdup(SPEC_METADATA_OBJECT)) < 0 || strv_push(&lr->metadata, strdup(o->name)) < 0)
-                goto fail;
-        lr->globals = calloc(o->n_globals + 1, sizeof(GlobalData));
-        if (!lr->globals)
-                goto fail;
-        for (size_t i = 0; i < o->n_globals; i++) {
-                lr->globals[i] = (GlobalData) { .name = strdup(o->globals[i].name), .data = malloc(o->globals[i].size),
-                                                .size = o->globals[i].size };
-                lr->n_globals++;
-                if (!lr->globals[i].name || !lr->globals[i].data)
-                        goto fail;
-                memcpy(lr->globals[i].data, o->globals[i].data, o->globals[i].size);
-        }
-        lr->targets = calloc(a->spec->n_attach + 1, sizeof(AttachTarget));
-        if (!lr->targets)
-                goto fail;
-        for (size_t i = 0; i < a->spec->n_attach; i++)
-                if (streq(a->spec->attach[i].object, o->name)) {
-                        if (attach_target_copy(&lr->targets[lr->n_targets], &a->spec->attach[i].target) < 0)
-                                goto fail;
-                        lr->n_targets++;
-                }
-        return lr;
-fail:
-        load_request_free(lr);
-        return NULL;
-}
-
-static int index_of_object(const Spec *s, const char *name) {
-        for (size_t i = 0; name && i < s->n_objects; i++)
-                if (streq(s->objects[i].name, name))
-                        return (int) i;
-        return -1;
-}
-
-/* An attachment of a program the spec keeps, resolved as Attach resolves it. */
-static int plan_attach(SpecApply *a, Engine *e, GArray *ids, const SpecAttach *at) {
-        SpecAttachPlan *ap;
-        ProgramInfo *p = NULL;
-        int r;
-
-        for (guint i = 0; i < ids->len && !p; i++) {
-                ProgramInfo *q = engine_program_ref(e, g_array_index(ids, guint32, i));
-                if (q && (at->target.program ? streq(q->name, at->target.program) : ids->len == 1))
-                        p = q;
-                else
-                        program_info_unref(q);
-        }
-        if (!p)
-                return sd_bus_error_setf(&a->error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "[Attach %s] needs Program= naming one of the programs of [Object %s].",
-                                         at->name, at->object);
-        ap = reallocarray(a->attaches, a->n_attaches + 1, sizeof(SpecAttachPlan));
-        if (!ap) {
-                program_info_unref(p);
-                return -ENOMEM;
-        }
-        a->attaches = ap;
-        ap = &a->attaches[a->n_attaches++];
-        *ap = (SpecAttachPlan) { .program = p, .attach_name = strdup(at->name) };
-        r = attach_target_copy(&ap->target, &at->target);
-        if (r < 0 || !ap->attach_name)
-                return -ENOMEM;
-        free(ap->target.program);
-        ap->target.program = NULL;
-        if (ap->target.kind == KIND_DEFAULT)
-                ap->target.kind = p->kind;
-        if (IN_SET2(ap->target.kind, KIND_FENTRY, KIND_FEXIT) && !ap->target.function && p->attach_function &&
-            !(ap->target.function = strdup(p->attach_function)))
-                return -ENOMEM;
-        if (attach_target_fill_from_section(&ap->target, p->section) < 0)
-                return -ENOMEM;
-        if (!kind_attach_compatible(p->kind, ap->target.kind))
-                return sd_bus_error_setf(&a->error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "[Attach %s]: program %s is a %s program; it cannot be attached as %s.",
-                                         at->name, p->name, kind_to_string(p->kind), kind_to_string(ap->target.kind));
-        return attach_target_validate(&ap->target, &a->error);
-}
-
-int spec_plan(SpecStore *s, Engine *e, SpecApply *a) {
-        SpecState *st = g_hash_table_lookup(s->specs, a->name);
-        const Spec *spec = a->spec;
-        GArray **kept;
-        int r = 0;
-
-        a->generation = st ? st->generation : 0;
-        a->exists = st != NULL;
-        a->owner_uid = st ? st->owner_uid : a->caller.uid;
-        a->spec_objects = spec->n_objects;
-        a->loads = calloc(spec->n_objects + 1, sizeof(LoadRequest *));
-        kept = calloc(spec->n_objects + 1, sizeof(GArray *));
-        a->keep_programs = calloc(1, sizeof(uint32_t));
-        if (!a->loads || !kept || !a->keep_programs) {
-                free(kept);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; r >= 0 && i < spec->n_objects; i++) {
-                const SpecObject *o = &spec->objects[i];
-                int owner = index_of_object(spec, o->map_owner);
-
-                /* Sharing the maps of a reloaded object means reloading too. */
-                kept[i] = kept_object(st, e, o);
-                if (kept[i] && owner >= 0 && !kept[owner])
-                        kept[i] = NULL;
-                if (kept[i]) {
-                        uint32_t *l = reallocarray(a->keep_programs, a->n_keep_programs + kept[i]->len + 1,
-                                                   sizeof(uint32_t));
-                        if (!l) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        a->keep_programs = l;
-                        for (guint k = 0; k < kept[i]->len; k++)
-                                l[a->n_keep_programs++] = g_array_index(kept[i], guint32, k);
-                        continue;
-                }
-                /* An object whose map owner is loaded in this apply is inspected again then, with its maps. */
-                a->loads[i] = load_request_for(a, o, owner >= 0 && kept[owner] ? g_array_index(kept[owner], guint32, 0) : 0);
-                if (!a->loads[i])
-                        r = -ENOMEM;
-                else
-                        r = engine_inspect(e, a->loads[i], &a->error);
-        }
-        for (size_t i = 0; r >= 0 && i < spec->n_attach; i++) {
-                const SpecAttach *at = &spec->attach[i];
-                int o = index_of_object(spec, at->object);
-                uint32_t link;
-
-                if (o < 0 || !kept[o] || kept_attach(st, e, at, &link))
-                        continue; /* loaded with its object, or unchanged */
-                r = plan_attach(a, e, kept[o], at);
-        }
-        free(kept);
-        if (r < 0 && !sd_bus_error_is_set(&a->error))
-                bpfd_error_set_errnof(&a->error, r, "Cannot plan spec %s: %m", a->name);
-        return r;
-}
-
 /* ---- execute ---- */
 
 static bool is_net_kind(Kind k) {
@@ -331,7 +89,7 @@ static int load_object(SpecApply *a, Engine *e, size_t i, GHashTable *objects) {
 
         if (o->map_owner && !lr->map_owner_id) {
                 GArray *owner = g_hash_table_lookup(objects, o->map_owner);
-                LoadRequest *again = owner && owner->len ? load_request_for(a, o, g_array_index(owner, guint32, 0)) : NULL;
+                LoadRequest *again = owner && owner->len ? spec_load_request(a, i, g_array_index(owner, guint32, 0)) : NULL;
                 bool same;
 
                 if (!again)
@@ -434,7 +192,7 @@ int spec_reattach(Engine *e, SpecState *st, const char *attach_name, SpecApply *
         }
         tmp->caller = CALLER_NULL;
         tmp->caller.uid = st->owner_uid;
-        r = plan_attach(tmp, e, ids, at);
+        r = spec_plan_attach(tmp, e, ids, at);
         if (r >= 0)
                 r = engine_attach(e, tmp->attaches[0].program->id, &tmp->attaches[0].target, &tmp->caller, &l,
                                   &tmp->error);
@@ -473,17 +231,6 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         gpointer k, v;
         int r;
 
-        if (a->retry) {
-                if (!st || !st->desired)
-                        return 0; /* applied or removed meanwhile */
-                a->spec = TAKE_PTR(st->desired);
-                caller_done(&a->caller);
-                if (caller_copy(&a->caller, &st->desired_caller) < 0)
-                        return -ENOMEM;
-                spec_set_str(&a->origin, st->desired_origin);
-                if (spec_plan(s, e, a) < 0)
-                        return spec_plan_failed(s, a);
-        }
         if ((st ? st->generation : 0) != a->generation)
                 return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
                                          "Spec %s was changed by another apply meanwhile; apply it again.", a->name);
@@ -514,18 +261,18 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         if (st && st->applied) {
                 g_hash_table_iter_init(&it, st->objects);
                 while (g_hash_table_iter_next(&it, &k, &v)) {
-                        int i = index_of_object(a->spec, k);
+                        int i = spec_object_index(a->spec, k);
                         if (i < 0 || a->loads[i])
                                 g_array_append_vals(unload, ((GArray *) v)->data, ((GArray *) v)->len);
                 }
                 g_hash_table_iter_init(&it, st->links);
                 while (g_hash_table_iter_next(&it, &k, &v)) {
                         const SpecAttach *old = spec_find_attach(st->applied, k), *at = spec_find_attach(a->spec, k);
-                        int i = old ? index_of_object(a->spec, old->object) : -1;
+                        int i = old ? spec_object_index(a->spec, old->object) : -1;
                         uint32_t link;
                         if (i < 0 || a->loads[i])
                                 continue; /* its program is unloaded: the link goes with it */
-                        if (!at || !kept_attach(st, e, at, &link))
+                        if (!at || !spec_kept_attach(st, e, at, &link))
                                 spec_ids_add(detach, GPOINTER_TO_UINT(v));
                 }
         }
@@ -607,7 +354,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         /* Unchanged attachments keep their links. */
         for (size_t i = 0; st && i < a->spec->n_attach; i++) {
                 uint32_t link;
-                if (!g_hash_table_contains(links, a->spec->attach[i].name) && kept_attach(st, e, &a->spec->attach[i], &link))
+                if (!g_hash_table_contains(links, a->spec->attach[i].name) && spec_kept_attach(st, e, &a->spec->attach[i], &link))
                         g_hash_table_replace(links, g_strdup(a->spec->attach[i].name), GUINT_TO_POINTER(link));
         }
         spec_crash_point("created");
@@ -742,35 +489,18 @@ int spec_set_failed(SpecStore *s, SpecApply *a) {
 
 int spec_plan_failed(SpecStore *s, SpecApply *a) {
         const char *name = a->error.name;
+        const SpecObject *o = a->spec && a->failed_pull > 0 && a->failed_pull <= a->spec->n_objects
+                                      ? &a->spec->objects[a->failed_pull - 1] : NULL;
+        const LoadRequest *lr = o && a->loads ? a->loads[a->failed_pull - 1] : NULL;
 
-        const SpecObject *first = NULL;
-
-        /* The object the error is about: the one whose registry it names, else the first from an image. */
-        for (size_t i = 0; a->spec && a->caller.uid == 0 && name && i < a->spec->n_objects; i++) {
-                const SpecObject *o = &a->spec->objects[i];
-                _cleanup_free_ char *host = o->image ? strndup(o->image, strcspn(o->image, "/")) : NULL;
-
-                if (!host)
-                        continue;
-                if (!first)
-                        first = o;
-                if (a->error.message && strstr(a->error.message, host)) {
-                        first = o;
-                        break;
+        if (lr && lr->image_ref && a->caller.uid == 0 && name) {
+                if (streq(name, "org.bpfd.Error.RegistryUnreachable")) {
+                        log_info("Spec %s waits for registry %s to be reachable.", a->name, lr->image_registry);
+                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_NETWORK, lr->image_registry);
                 }
-        }
-        if (first) {
-                const SpecObject *o = first;
-                _cleanup_free_ char *registry = NULL;
-
-                if (streq(name, "org.bpfd.Error.RegistryUnreachable") &&
-                    (registry = strndup(o->image, strcspn(o->image, "/")))) {
-                        log_info("Spec %s waits for registry %s to be reachable.", a->name, registry);
-                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_NETWORK, registry);
-                }
-                if (streq(name, "org.bpfd.Error.ImageNotCached") && o->pull_policy && streq(o->pull_policy, "Never")) {
-                        log_info("Spec %s waits for image %s to be pulled.", a->name, o->image);
-                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_IMAGE, o->image);
+                if (streq(name, "org.bpfd.Error.ImageNotCached") && lr->pull_policy == 2 /* Never */) {
+                        log_info("Spec %s waits for image %s to be pulled.", a->name, lr->image_ref);
+                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_IMAGE, lr->image_ref);
                 }
         }
         return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);

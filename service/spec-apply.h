@@ -68,13 +68,21 @@ typedef struct SpecAttachPlan {
         char *attach_name;
 } SpecAttachPlan;
 
+/* What the puller gave for an [Object] with Image= (bus-spec-pull.c): a sealed memfd of the object, the
+ * canonical reference, the manifest digest and the programs the image's labels name. */
+typedef struct SpecPulled {
+        int fd; /* -1: not pulled */
+        char *reference;
+        char *digest;
+        char **labels;
+} SpecPulled;
+
 typedef struct SpecApply {
         /* inputs */
         char *name;
         Spec *spec;        /* NULL: remove the spec */
         char *origin;
         Caller caller;
-        bool retry;        /* a pending spec's retry: the spec is the one kept with it */
         /* the plan: what the apply will do, for polkit */
         uint64_t generation;
         bool exists;       /* the spec has a record or a status */
@@ -85,6 +93,9 @@ typedef struct SpecApply {
         size_t n_attaches;
         uint32_t *keep_programs; /* programs of the old state that stay */
         size_t n_keep_programs;
+        bool pulls_needed;   /* objects from images are to load: the bus thread pulls them, then they are inspected */
+        SpecPulled *pulled;  /* per [Object] (spec_objects of them), or NULL */
+        size_t failed_pull;  /* 1 + the index of the [Object] whose pull failed, or 0 */
         /* results */
         SpecView *view;
         ProgramInfo **added_programs;
@@ -101,15 +112,26 @@ typedef struct SpecApply {
 
 void spec_apply_free(SpecApply *a);
 
-/* Plan: diff and inspect what is new (opening objects as the caller). */
+/* Plan: diff and inspect what is new (opening objects as the caller). An object from an image is not
+ * inspected here: the worker never waits for a registry. pulls_needed says the bus thread is to pull the
+ * images of a->loads that have image_ref (polkit's org.bpfd.load-image "pull" first), fill a->pulled and
+ * call spec_inspect_pulled(). */
 int spec_plan(SpecStore *s, Engine *e, SpecApply *a);
-/* Execute the plan; with retry, plan first (for a pending spec, with the caller it was applied by). */
+/* The rest of the plan once the images are pulled: their objects inspected. With a->error already set (a
+ * pull failed) or on failure, returns < 0. */
+int spec_inspect_pulled(SpecStore *s, Engine *e, SpecApply *a);
+/* A pending spec's retry: takes the spec kept with it and plans it with the caller it was applied by. 1 if
+ * planned (execute next, after the pulls if any), 0 if there is nothing to do (applied or removed
+ * meanwhile, or the plan failed and the status says so). */
+int spec_retry_plan(SpecStore *s, Engine *e, SpecApply *a);
+/* Execute the plan. */
 int spec_execute(SpecStore *s, Engine *e, SpecApply *a);
 int spec_remove(SpecStore *s, Engine *e, SpecApply *a);
 /* Who owns a known spec, and its generation; -ENOENT if none. */
 int spec_lookup(SpecStore *s, const char *name, uid_t *ret_owner, uint64_t *ret_generation);
 /* Marks the spec Failed with a->error (its old state stays). */
 int spec_set_failed(SpecStore *s, SpecApply *a);
-/* After a failed plan: Pending if it failed for an image that may come (a registry not reachable yet, an
- * image not pulled yet) and root applied it (a retry asks polkit nothing), else Failed. */
+/* After a failed plan: Pending if the pull of an image failed (failed_pull) for a reason that may go (its
+ * registry not reachable yet, an image with pull policy Never not pulled yet) and root applied it (a retry
+ * asks polkit nothing), else Failed. */
 int spec_plan_failed(SpecStore *s, SpecApply *a);

@@ -47,3 +47,10 @@ void spec_unload_quietly(Engine *e, uint32_t id, SpecApply *a);
 void spec_detach_quietly(Engine *e, uint32_t id, SpecApply *a);
 bool spec_ids_contain(GArray *ids, uint32_t id);
 void spec_ids_add(GArray *a, uint32_t id);
+
+/* spec-plan.c, for the execution of a plan. */
+bool spec_kept_attach(SpecState *st, Engine *e, const SpecAttach *at, uint32_t *ret_link);
+int spec_object_index(const Spec *s, const char *name);
+/* The load of [Object] number I of a->spec; its object is the pulled one if it is from an image. */
+LoadRequest *spec_load_request(SpecApply *a, size_t i, uint32_t map_owner_id);
+int spec_plan_attach(SpecApply *a, Engine *e, GArray *ids, const SpecAttach *at);

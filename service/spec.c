@@ -4,6 +4,7 @@
 
 #include "bus-util.h"
 #include "errors.h"
+#include "image-ref.h"
 #include "spec-file.h"
 #include "spec.h"
 
@@ -139,6 +140,16 @@ static int read_object(GKeyFile *kf, const char *group, const char *name, SpecOb
         if (!o->path == !o->image)
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] needs either Path= or Image=.",
                                          group);
+        if (o->image) {
+                _cleanup_image_ref_ ImageRef *ref = NULL;
+                r = image_ref_parse(o->image, &ref);
+                if (r == -EINVAL)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "[%s] Image= is not an image reference (registry[:port]/name[:tag] or "
+                                                 "registry[:port]/name@sha256:digest).", group);
+                if (r < 0)
+                        return r;
+        }
         if (o->path && o->path[0] != '/')
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] Path= must be absolute.", group);
         if (o->pull_policy && (!o->image || (!streq(o->pull_policy, "Always") && !streq(o->pull_policy, "IfNotPresent") &&

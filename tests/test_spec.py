@@ -150,6 +150,7 @@ def test_bad_specs_are_refused_and_change_nothing():
         "unknown-key": "[Object o]\nPath=/x.o\nColour=red\n",
         "no-source": "[Object o]\nPrograms=a\n",
         "two-sources": f"[Object o]\nPath={TP_OBJ}\nImage=quay.io/x/y:1\n",
+        "bad-image": "[Object o]\nImage=no-registry-here:1\n",
         "bad-owner": f"[Object o]\nPath={TP_OBJ}\nMapOwner=later\n[Object later]\nPath={TP_OBJ}\n",
         "bad-attach": f"[Object o]\nPath={TP_OBJ}\n[Object p]\nPath={TP_OBJ}\n[Attach a]\nTracepoint=x/y\n",
         "reserved-metadata": f"[Object o]\nPath={TP_OBJ}\nMetadata=bpfd.spec=other\n",
