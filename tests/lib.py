@@ -144,7 +144,7 @@ class Daemon:
     def __init__(self, binary=None):
         self.binary = binary or BPFD
         self.proc = None
-        self.bridge = None
+        self.image_puller = None
         self.log_path = None
         self.returncode = None
 
@@ -198,7 +198,7 @@ class Daemon:
         bpfd-image serve in bpfd-image@.service's sandbox for bpfd's connection, with bpfd's image options.
         The unit's user (bpfd-image) exists where the unit is installed; here the puller runs as nobody,
         bpfd's default image user."""
-        self._stop_image_bridge()
+        self._stop_image_puller()
         if os.path.exists(IMAGE_PULLER_SOCKET):
             os.unlink(IMAGE_PULLER_SOCKET)
         serve = [os.environ.get("BPFD_IMAGE_HELPER") or os.path.join(BUILD_DIR, "service", "bpfd-image"), "serve"]
@@ -213,18 +213,18 @@ class Daemon:
             value = BUILD_DIR if name == "BPFD_BUILD_DIR" else os.environ.get(name)
             if value:
                 passed += ["-E", f"{name}={value}"]
-        self.bridge = subprocess.Popen(
+        self.image_puller = subprocess.Popen(
             ["systemd-socket-activate", "--seqpacket", "--accept", "--listen", IMAGE_PULLER_SOCKET, *passed,
              "-E", "UNIT_SANDBOX_USER=nobody", UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd-image@.service"),
              "--", *serve],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: os.path.exists(IMAGE_PULLER_SOCKET), timeout=10, what="the image puller's socket")
 
-    def _stop_image_bridge(self):
-        if self.bridge is not None and self.bridge.poll() is None:
-            self.bridge.terminate()
-            self.bridge.wait(10)
-        self.bridge = None
+    def _stop_image_puller(self):
+        if self.image_puller is not None and self.image_puller.poll() is None:
+            self.image_puller.terminate()
+            self.image_puller.wait(10)
+        self.image_puller = None
 
     def _wait_gone(self, timeout):
         try:
@@ -288,7 +288,7 @@ def ensure_daemon():
 def stop_daemon():
     if daemon.running:
         daemon.stop()
-    daemon._stop_image_bridge()
+    daemon._stop_image_puller()
 
 
 def _parse_bytes(items):
