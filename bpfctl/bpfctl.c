@@ -4,6 +4,8 @@
  * options before the command, the dispatch to the commands and the manual. */
 
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -15,6 +17,18 @@
 
 bool arg_json = false;
 bool arg_ask_password = true;
+bool arg_quiet = false;
+
+void confirm(const char *format, ...) {
+        va_list ap;
+
+        if (arg_quiet || arg_json)
+                return;
+        va_start(ap, format);
+        vprintf(format, ap);
+        va_end(ap);
+        putchar('\n');
+}
 
 static const struct {
         const char *name;
@@ -38,7 +52,7 @@ static void help_main(void) {
         printf("%1$s - control bpfd, the service that loads BPF programs for users\n"
                "\n"
                "SYNOPSIS\n"
-               "  %1$s [--json] [--no-ask-password] COMMAND [ARGUMENTS] [OPTIONS]\n"
+               "  %1$s [--json] [-q] [--no-ask-password] COMMAND [ARGUMENTS] [OPTIONS]\n"
                "  %1$s --help | --version\n"
                "  %1$s COMMAND --help\n"
                "\n"
@@ -275,7 +289,7 @@ static int parse_argv(int argc, char *argv[]) {
         int c;
 
         /* "+": stop at the command; what follows is the command's to parse. */
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_main();
@@ -288,6 +302,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 default:
                         return -EINVAL;
@@ -308,7 +325,7 @@ int parse_common_argv(int argc, char *argv[], void (*help)(void)) {
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -318,6 +335,9 @@ int parse_common_argv(int argc, char *argv[], void (*help)(void)) {
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 default:
                         return -EINVAL; /* getopt said what */

@@ -13,6 +13,7 @@
 /* Set by options that every command accepts (and that may come anywhere after it). */
 extern bool arg_json;
 extern bool arg_ask_password;
+extern bool arg_quiet;
 
 /* getopt values of the options every command accepts; commands number
  * theirs from ARG_COMMAND_FIRST on (kind options start at 0x200). */
@@ -26,12 +27,14 @@ enum {
 #define COMMON_OPTIONS                                                          \
         { "help",            no_argument, NULL, 'h'                 },         \
         { "json",            no_argument, NULL, ARG_JSON            },         \
-        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD }
+        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },        \
+        { "quiet",           no_argument, NULL, 'q'                 }
 
 /* Descriptions start at column 29, as in the commands' own option lists. */
 #define COMMON_OPTIONS_HELP                                                             \
         "      --json                Print JSON instead of text\n"                      \
         "      --no-ask-password     Do not let polkit ask for a password; fail instead\n" \
+        "  -q, --quiet               Print no confirmation (errors and what was asked for stay)\n" \
         "  -h, --help                Show this help\n"
 
 /* The commands. argv[0] is "bpfctl COMMAND" (for getopt's messages); each
@@ -50,6 +53,10 @@ int verb_image(int argc, char *argv[]);
 int verb_apply(int argc, char *argv[]);
 int verb_remove_spec(int argc, char *argv[]);
 int verb_list_specs(int argc, char *argv[]); /* "list specs" */
+
+/* "Unloaded program 42." and the like: one line on standard output saying what a command did, unless
+ * --quiet or --json. */
+void confirm(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* What a command returns after parsing its arguments returned r: < 0 a
  * usage error (-ENOMEM aside), 0 done (--help). */

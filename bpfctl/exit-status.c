@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "exit-status.h"
+#include "messages.h"
 #include "util.h"
 
 static const struct {
@@ -90,12 +91,28 @@ ExitStatus exit_status_from_bus_error(const sd_bus_error *error, int r) {
 ExitStatus log_bus_error(const sd_bus_error *error, int r, const char *what) {
         if (sd_bus_error_is_set(error)) {
                 const char *message = isempty(error->message) ? what : error->message;
-                size_t n = strlen(message);
+                const char *hint = message_hint(error->name, error->message);
+                _cleanup_free_ char *words = NULL;
+                size_t n;
+
+                /* The bus's own words for "nobody owns org.bpfd" mean nothing to a person: say it plainly. */
+                if (hint && strncmp(error->name, "org.freedesktop.DBus.Error.", 27) == 0 &&
+                    (strncmp(error->name, "org.freedesktop.DBus.Error.Spawn.", 33) != 0 ||
+                     streq(error->name, "org.freedesktop.DBus.Error.Spawn.ServiceNotFound")))
+                        message = hint, hint = NULL;
+                else if (strncmp(error->name, "org.bpfd.Error.", 15) == 0) {
+                        words = message_in_cli_words(message);
+                        if (words)
+                                message = words;
+                }
 
                 /* Verbatim, so a verifier log keeps its layout; just no doubled newline. */
+                n = strlen(message);
                 while (n > 0 && message[n - 1] == '\n')
                         n--;
                 log_error("%.*s", (int) n, message);
+                if (hint)
+                        fprintf(stderr, "%s\n", hint);
                 fprintf(stderr, "(%s)\n", error->name);
         } else
                 log_error("%s: %s", what, strerror(abs(r)));

@@ -238,6 +238,9 @@ static char *format_field(const BusValue *v, FieldFormat format) {
                 }
                 break;
 
+        case FIELD_STATS_OFF:
+                return strdup("- (the kernel keeps no run statistics: sysctl kernel.bpf_stats_enabled=1)");
+
         case FIELD_BYTE_COUNT:
                 if (bus_value_is_bytes(v)) {
                         char *s;

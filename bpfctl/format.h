@@ -18,6 +18,7 @@ typedef enum FieldFormat {
         FIELD_OBJECT_IDS, /* ao: the ids at the end of bpfd object paths */
         FIELD_NSEC,       /* t: a duration in nanoseconds */
         FIELD_BYTE_COUNT, /* ay: only its length, "N bytes" ("-" if empty) */
+        FIELD_STATS_OFF,  /* a kernel run statistic while the kernel keeps none: says so instead of 0 */
 } FieldFormat;
 
 typedef struct Field {

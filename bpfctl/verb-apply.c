@@ -61,7 +61,7 @@ static int parse_apply_argv(int argc, char *argv[], const char **name, const cha
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_apply();
@@ -71,6 +71,9 @@ static int parse_apply_argv(int argc, char *argv[], const char **name, const cha
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 case ARG_NAME:
                         *name = optarg;
@@ -130,6 +133,9 @@ static int print_spec(sd_bus *bus, const char *name, bool quiet, bool *first) {
         status = bus_value_dict_get_string(props, "Status") ?: "?";
         err = bus_value_dict_get_string(props, "Error") ?: "";
         waiting = bus_value_dict_get_string(props, "WaitingFor") ?: "";
+        /* The status line is the confirmation: -q keeps it for specs that are not applied. */
+        if (arg_quiet && streq(status, "Applied"))
+                return 0;
         printf("%s: %s", name, status);
         if (*waiting)
                 printf(" (waiting for interface %s)", waiting);
@@ -275,6 +281,8 @@ int verb_remove_spec(int argc, char *argv[]) {
                         r = sd_bus_message_append(m, "s", argv[i]);
                 if (r >= 0)
                         r = bpfd_call(bus, m, true, &error, NULL);
+                if (r >= 0)
+                        confirm("Removed spec %s.", argv[i]);
                 if (r < 0) {
                         int s = log_bus_error(&error, r, "cannot remove the spec");
                         if (status == EXIT_STATUS_SUCCESS)

@@ -56,7 +56,7 @@ static int parse_attach_argv(int argc, char *argv[], uint32_t *ret_program_id, A
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_attach();
@@ -66,6 +66,9 @@ static int parse_attach_argv(int argc, char *argv[], uint32_t *ret_program_id, A
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 default:
                         if (!attach_target_is_option(c))
@@ -130,16 +133,21 @@ static int run_attach(uint32_t program_id, const AttachTarget *target) {
                 return EXIT_STATUS_FAILURE;
         }
 
-        if (!arg_json) {
-                printf("%" PRIu32 "\n", link_id);
+        if (arg_quiet && !arg_json)
                 return EXIT_STATUS_SUCCESS;
-        }
 
         r = bpfd_get_link(bus, link_id, &error, &link);
-        if (r < 0)
+        if (r < 0) {
+                /* Attached all the same; say so before the error. */
+                confirm("Attached link %" PRIu32 ".", link_id);
                 return log_bus_error(&error, r, "cannot get the new link");
+        }
 
-        json_print(stdout, link);
+        if (arg_json)
+                json_print(stdout, link);
+        else
+                confirm("Attached link %" PRIu32 ": %s", link_id,
+                        strempty_dash(bus_value_dict_get_string(link, "attach_point")));
         return EXIT_STATUS_SUCCESS;
 }
 
@@ -161,7 +169,8 @@ int verb_attach(int argc, char *argv[]) {
 /* Calls method(id) for each id argument, going on after failures: removing
  * the rest is still what was asked for. Returns the first failure's status. */
 static int call_for_each_id(int argc, char *argv[], void (*help)(void),
-                            const char *verb, const char *method, const char *object, const char *id_name) {
+                                        const char *verb, const char *done, const char *method, const char *object,
+                            const char *id_name) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ uint32_t *ids = NULL;
         int r, n_ids, status = EXIT_STATUS_SUCCESS;
@@ -199,8 +208,10 @@ static int call_for_each_id(int argc, char *argv[], void (*help)(void),
                         r = sd_bus_message_append(m, "u", ids[i]);
                 if (r >= 0)
                         r = bpfd_call(bus, m, true, &error, NULL);
-                if (r >= 0)
+                if (r >= 0) {
+                        confirm("%s %s %" PRIu32 ".", done, object, ids[i]);
                         continue;
+                }
 
                 (void) snprintf(what, sizeof(what), "cannot %s %s %" PRIu32, verb, object, ids[i]);
                 s = log_bus_error(&error, r, what);
@@ -214,9 +225,9 @@ static int call_for_each_id(int argc, char *argv[], void (*help)(void),
 }
 
 int verb_detach(int argc, char *argv[]) {
-        return call_for_each_id(argc, argv, help_detach, "detach", "Detach", "link", "LINK_ID");
+        return call_for_each_id(argc, argv, help_detach, "detach", "Detached", "Detach", "link", "LINK_ID");
 }
 
 int verb_unload(int argc, char *argv[]) {
-        return call_for_each_id(argc, argv, help_unload, "unload", "Unload", "program", "PROGRAM_ID");
+        return call_for_each_id(argc, argv, help_unload, "unload", "Unloaded", "Unload", "program", "PROGRAM_ID");
 }

@@ -98,6 +98,8 @@ static const Field program_fields[] = {
         { "run_count",     "Run count",     FIELD_GENERIC    },
         { "run_time_ns",   "Run time",      FIELD_NSEC       },
         { "object_path",   "Object path",   FIELD_GENERIC    },
+        { "map_group",     "Map group",     FIELD_GENERIC    },
+        { "map_used_by",   "Map used by",   FIELD_GENERIC    },
 };
 
 static const Field link_fields[] = {
@@ -124,7 +126,7 @@ static int parse_get_argv(int argc, char *argv[], bool interface_only, GetArgume
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         if (interface_only)
@@ -137,6 +139,9 @@ static int parse_get_argv(int argc, char *argv[], bool interface_only, GetArgume
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 case ARG_NETNS:
                         args->netns = optarg;
@@ -239,8 +244,21 @@ static int get_object(sd_bus *bus, const GetArguments *args) {
                 return EXIT_STATUS_SUCCESS;
         }
 
-        r = link ? print_fields(stdout, object, link_fields, ELEMENTSOF(link_fields))
-                 : print_fields(stdout, object, program_fields, ELEMENTSOF(program_fields));
+        if (link)
+                r = print_fields(stdout, object, link_fields, ELEMENTSOF(link_fields));
+        else {
+                Field fields[ELEMENTSOF(program_fields)];
+                int enabled = true;
+
+                /* Zeros are no news while the kernel counts nothing: say that it does not. */
+                memcpy(fields, program_fields, sizeof fields);
+                if (sd_bus_get_property_trivial(bus, BPFD_BUS_NAME, BPFD_MANAGER_PATH, BPFD_MANAGER_INTERFACE,
+                                                "StatsEnabled", NULL, 'b', &enabled) >= 0 && !enabled)
+                        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                                if (streq(fields[i].key, "run_count") || streq(fields[i].key, "run_time_ns"))
+                                        fields[i].format = FIELD_STATS_OFF;
+                r = print_fields(stdout, object, fields, ELEMENTSOF(fields));
+        }
         if (r < 0)
                 return log_bus_error(NULL, r, "cannot print the properties");
 

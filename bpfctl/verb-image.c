@@ -87,7 +87,7 @@ static int parse_image_argv(int argc, char *argv[], ImageArguments *args) {
         size_t i;
         int c;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_image();
@@ -97,6 +97,9 @@ static int parse_image_argv(int argc, char *argv[], ImageArguments *args) {
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 case ARG_PULL_POLICY:
                         args->pull_policy = pull_policy_from_string(optarg);
@@ -266,8 +269,10 @@ static int image_remove(sd_bus *bus, const ImageArguments *args) {
                         r = sd_bus_message_append(m, "s", args->references[i]);
                 if (r >= 0)
                         r = bpfd_call(bus, m, true, &error, NULL);
-                if (r >= 0)
+                if (r >= 0) {
+                        confirm("Removed image %s from the cache.", args->references[i]);
                         continue;
+                }
 
                 s = log_bus_error(&error, r, "cannot remove the image");
                 if (status == EXIT_STATUS_SUCCESS)

@@ -93,7 +93,7 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
         const char *what;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_list();
@@ -103,6 +103,9 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 case ARG_ALL:
                         args->all = true;

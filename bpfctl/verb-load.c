@@ -94,7 +94,7 @@ static int parse_load_argv(int argc, char *argv[], LoadArguments *args) {
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hp:g:m:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "hqp:g:m:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_load();
@@ -105,6 +105,10 @@ static int parse_load_argv(int argc, char *argv[], LoadArguments *args) {
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        r = 0;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         r = 0;
                         break;
                 case 'p':
@@ -247,7 +251,7 @@ static void print_loaded(const BusValue *programs, const BusValue *links) {
                 uint64_t id = 0;
 
                 (void) bus_value_dict_get_uint(p, "id", &id);
-                printf("Loaded program %" PRIu64 " %s (%s)\n", id,
+                confirm("Loaded program %" PRIu64 " %s (%s)", id,
                        strempty_dash(bus_value_dict_get_string(p, "name")),
                        strempty_dash(bus_value_dict_get_string(p, "kind")));
         }
@@ -257,7 +261,7 @@ static void print_loaded(const BusValue *programs, const BusValue *links) {
                 uint64_t id = 0;
 
                 (void) bus_value_dict_get_uint(l, "id", &id);
-                printf("Attached link %" PRIu64 ": %s\n", id,
+                confirm("Attached link %" PRIu64 ": %s", id,
                        strempty_dash(bus_value_dict_get_string(l, "attach_point")));
         }
 }

@@ -146,7 +146,7 @@ static int parse_map_argv(int argc, char *argv[], MapArguments *args) {
         const char *verb;
         int c, n = -1, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help_map();
@@ -156,6 +156,9 @@ static int parse_map_argv(int argc, char *argv[], MapArguments *args) {
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 case ARG_ONLY_CREATE:
                 case ARG_ONLY_REPLACE: {
@@ -462,6 +465,7 @@ static int map_set(MapContext *c) {
         r = bpfd_map_update(c->bus, a->program_id, a->map, a->key, a->key_size, value, value_size, a->flags, &error);
         if (r < 0)
                 return log_bus_error(&error, r, "cannot update the map");
+        confirm("Set key %s of map %s of program %" PRIu32 ".", a->key_text, a->map, a->program_id);
         return EXIT_STATUS_SUCCESS;
 }
 
@@ -476,6 +480,7 @@ static int map_delete(MapContext *c) {
         r = bpfd_map_delete(c->bus, a->program_id, a->map, a->key, a->key_size, &error);
         if (r < 0)
                 return log_bus_error(&error, r, "cannot delete the key");
+        confirm("Deleted key %s of map %s of program %" PRIu32 ".", a->key_text, a->map, a->program_id);
         return EXIT_STATUS_SUCCESS;
 }
 

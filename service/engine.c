@@ -224,8 +224,12 @@ static char *path_join(const char *a, const char *fmt, ...) {
         return s;
 }
 
+/* The mode is the one meant whatever the umask (the unit sets UMask=0077): the maps directories must
+ * stay searchable by the programs' owners. */
 static int mkdir_p_one(const char *p, mode_t mode) {
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
+        if (mkdir(p, mode) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        if (chmod(p, mode) < 0)
                 return -errno;
         return 0;
 }

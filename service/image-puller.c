@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,12 +35,14 @@ static uid_t chown_uid;
 static gid_t chown_gid;
 
 static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        if ((st->st_uid != chown_uid || st->st_gid != chown_gid) && lchown(path, chown_uid, chown_gid) < 0)
-                return -errno;
-        /* Directories searchable (bpfd stat()s what the puller made an answer from), files the puller's alone. */
+        /* Directories searchable (bpfd stat()s what the puller made an answer from), files the puller's alone.
+         * The modes before the owner: while bpfd still owns a file it may chmod it without CAP_FOWNER, which
+         * bpfd.service does not grant. */
         if (flag == FTW_D && (st->st_mode & 07777) != 0711 && chmod(path, 0711) < 0)
                 return -errno;
         if (flag == FTW_F && (st->st_mode & 077) && chmod(path, st->st_mode & 0700) < 0)
+                return -errno;
+        if ((st->st_uid != chown_uid || st->st_gid != chown_gid) && lchown(path, chown_uid, chown_gid) < 0)
                 return -errno;
         return 0;
 }
@@ -92,6 +95,29 @@ __attribute__((noreturn)) static void serve_exec(const char *const *argv, int co
         _exit(127);
 }
 
+/* Under systemd the puller is a service of its own, bpfd-image@.service behind bpfd-image.socket (root only,
+ * SOCK_SEQPACKET, Accept=yes): there it may reach registries, which bpfd.service may not (no Internet sockets,
+ * IPAddressDeny=any). The connection is its fd 3, as the socketpair is when bpfd starts it. Returns the
+ * connected socket, or -ENOENT/-ECONNREFUSED where there is no such socket (then bpfd starts the puller). */
+static int puller_socket_connect(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        const char *path = getenv("BPFD_IMAGE_SOCKET") ?: BPFD_IMAGE_SOCKET;
+        int fd;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -EINVAL;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
 int image_puller_start(const char *cache, const char *config, const char *auth, uint64_t cache_max,
                        const char *user) {
         char max[32] = "";
@@ -114,6 +140,15 @@ int image_puller_start(const char *cache, const char *config, const char *auth, 
         r = cache_prepare(cache ?: DEFAULT_CACHE);
         if (r < 0)
                 return log_error_errno(r, "Cannot prepare the image cache %s: %m", cache ?: DEFAULT_CACHE);
+
+        r = puller_socket_connect();
+        if (r >= 0) {
+                log_info("Image pulls go through %s (bpfd-image@.service).", getenv("BPFD_IMAGE_SOCKET") ?: BPFD_IMAGE_SOCKET);
+                puller.control_fd = r;
+                return 0;
+        }
+        if (r != -ENOENT && r != -ECONNREFUSED)
+                log_warning_errno(r, "Cannot connect to the image puller's socket, starting it myself: %m");
 
         if (cache)
                 argv[n++] = "--cache", argv[n++] = cache;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+/* Where bpfd-image.socket listens under systemd (override: $BPFD_IMAGE_SOCKET). */
+#define BPFD_IMAGE_SOCKET "/run/bpfd-image.socket"
+
 /* The daemon's side of the puller. bpfd starts "bpfd-image serve" once, before its threads exist, as
  * the image user (--image-user, default nobody) with no capabilities, an empty bounding set and
  * no_new_privs; the cache belongs to that user. Requests (pull, list, rm) go to it over a socket and

@@ -1,24 +1,61 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 #include <systemd/sd-journal.h>
 
 #include "log.h"
 
-static bool log_to_journal;
+static LogTarget log_target = LOG_TARGET_STDERR;
 static int max_level = LOG_INFO;
 
-void log_setup(bool debug) {
-        /* Under systemd stderr is usually the journal already, but native journal entries keep the priority. */
-        log_to_journal = getenv("INVOCATION_ID") || getenv("JOURNAL_STREAM");
+LogTarget log_target_from_string(const char *s) {
+        static const char *const names[_LOG_TARGET_MAX] = {
+                [LOG_TARGET_AUTO] = "auto", [LOG_TARGET_STDERR] = "stderr",
+                [LOG_TARGET_SYSLOG] = "syslog", [LOG_TARGET_JOURNAL] = "journal",
+        };
+        for (int i = 0; i < _LOG_TARGET_MAX; i++)
+                if (streq(s, names[i]))
+                        return i;
+        return _LOG_TARGET_INVALID;
+}
+
+static bool stderr_is_dev_null(void) {
+        struct stat st;
+
+        /* Closed, or /dev/null: what dbus-daemon's activation helper leaves a service it starts. */
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return true;
+        return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
+void log_setup(LogTarget target, bool debug) {
+        if (target == LOG_TARGET_AUTO) {
+                /* Under systemd stderr is usually the journal already, but native journal entries keep the
+                 * priority. Where stderr goes nowhere, syslog is where an administrator looks. */
+                if (getenv("INVOCATION_ID") || getenv("JOURNAL_STREAM"))
+                        target = LOG_TARGET_JOURNAL;
+                else if (stderr_is_dev_null())
+                        target = LOG_TARGET_SYSLOG;
+                else
+                        target = LOG_TARGET_STDERR;
+        }
+        if (target == LOG_TARGET_SYSLOG)
+                /* LOG_CONS: without a syslog daemon the console still gets the messages. */
+                openlog("bpfd", LOG_PID | LOG_CONS | LOG_NDELAY, LOG_DAEMON);
+        log_target = target;
         max_level = debug ? LOG_DEBUG : LOG_INFO;
 }
 
 static void log_va(int level, const char *fmt, va_list ap) {
         if (level > max_level)
                 return;
-        if (log_to_journal)
+        if (log_target == LOG_TARGET_JOURNAL)
                 sd_journal_printv(level, fmt, ap);
+        else if (log_target == LOG_TARGET_SYSLOG)
+                vsyslog(level, fmt, ap);
         else {
                 static const char *const prefix[] = {
                         [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit", [LOG_ERR] = "error",

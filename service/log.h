@@ -4,7 +4,17 @@
 #include <syslog.h>
 #include "util.h"
 
-void log_setup(bool debug);
+typedef enum LogTarget {
+        LOG_TARGET_AUTO,        /* journal under systemd, syslog if stderr is /dev/null, else stderr */
+        LOG_TARGET_STDERR,
+        LOG_TARGET_SYSLOG,
+        LOG_TARGET_JOURNAL,
+        _LOG_TARGET_MAX,
+        _LOG_TARGET_INVALID = -1,
+} LogTarget;
+
+LogTarget log_target_from_string(const char *s);
+void log_setup(LogTarget target, bool debug);
 void log_full(int level, const char *fmt, ...) _printf_(2, 3);
 int log_full_errno(int level, int error, const char *fmt, ...) _printf_(3, 4);
 

@@ -25,6 +25,7 @@
 static const char *arg_runtime_dir = "/run/bpfd";
 static uint64_t arg_exit_idle_usec = 0;
 static bool arg_debug = false;
+static LogTarget arg_log_target = LOG_TARGET_AUTO;
 static const char *arg_spec_dir = BPFD_DEFAULT_SPEC_DIR;
 static const char *arg_image_cache = NULL, *arg_image_config = NULL, *arg_image_auth = NULL;
 static uint64_t arg_image_cache_max = 0;
@@ -48,21 +49,25 @@ static void help(void) {
                "     --image-cache-max=BYTES  Bound of the image cache (default 1 GiB; least recently used go first)\n"
                "     --image-user=USER      The image puller's user, owner of the cache (default nobody)\n"
                "                            (default /etc/bpfd/auth.json)\n"
+               "     --log-target=TARGET    auto, stderr, syslog or journal (default auto: the journal when\n"
+               "                            started by systemd, syslog when standard error is /dev/null,\n"
+               "                            standard error otherwise)\n"
                "     --spec-dir=DIR         Apply the specs DIR/*.conf at start and on SIGHUP (default\n"
                "                            /etc/bpfd/programs.d; empty: none)\n"
                "     --debug                Log debug messages\n\n"
-               "bpfd logs to the journal when started by systemd, to standard error otherwise.\n");
+               "See bpfd(8).\n");
 }
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG, ARG_IMAGE_CACHE, ARG_IMAGE_CONFIG,
-               ARG_IMAGE_AUTH, ARG_SPEC_DIR, ARG_IMAGE_CACHE_MAX, ARG_IMAGE_USER };
+               ARG_IMAGE_AUTH, ARG_LOG_TARGET, ARG_SPEC_DIR, ARG_IMAGE_CACHE_MAX, ARG_IMAGE_USER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "exit-idle-time", required_argument, NULL, ARG_EXIT_IDLE },
                 { "debug", no_argument, NULL, ARG_DEBUG },
+                { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "image-cache", required_argument, NULL, ARG_IMAGE_CACHE },
                 { "image-config", required_argument, NULL, ARG_IMAGE_CONFIG },
                 { "image-auth", required_argument, NULL, ARG_IMAGE_AUTH },
@@ -100,6 +105,13 @@ static int parse_argv(int argc, char *argv[]) {
                 }
                 case ARG_DEBUG:
                         arg_debug = true;
+                        break;
+                case ARG_LOG_TARGET:
+                        arg_log_target = log_target_from_string(optarg);
+                        if (arg_log_target == _LOG_TARGET_INVALID) {
+                                fprintf(stderr, "bpfd: --log-target is one of auto, stderr, syslog, journal.\n");
+                                return -EINVAL;
+                        }
                         break;
                 case ARG_IMAGE_CACHE:
                         arg_image_cache = optarg;
@@ -359,7 +371,7 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        log_setup(arg_debug);
+        log_setup(arg_log_target, arg_debug);
         if (geteuid() != 0) {
                 log_error("bpfd must be started as root; it keeps capabilities on one thread only.");
                 return 1;

@@ -21,6 +21,8 @@ BUILD_DIR = os.path.abspath(os.environ.get("BPFD_BUILD_DIR") or os.path.join(SRC
 BPFD = os.path.join(BUILD_DIR, "service", "bpfd")
 BPFCTL = os.path.join(BUILD_DIR, "bpfctl", "bpfctl")
 UPROBE_TARGET = os.path.join(BUILD_DIR, "tests", "uprobe-target")
+UNIT_SANDBOX = os.path.join(TESTS_DIR, "env", "unit-sandbox")
+IMAGE_PULLER_SOCKET = "/run/bpfd/image-puller.socket"
 # The daemons the tests start take bpfd's TC dispatcher program from the build tree.
 os.environ.setdefault("BPFD_TC_DISPATCHER", os.path.join(BUILD_DIR, "bpf", "tc_dispatcher.bpf.o"))
 os.environ.setdefault("BPFD_IMAGE_HELPER", os.path.join(BUILD_DIR, "service", "bpfd-image"))
@@ -188,6 +190,7 @@ class Daemon:
     def __init__(self, binary=None):
         self.binary = binary or BPFD
         self.proc = None
+        self.image_puller = None
         self.log_path = None
         self.returncode = None
 
@@ -211,8 +214,16 @@ class Daemon:
         # Logs stay after the run (with-env removes BPFD_TEST_TMPDIR).
         fd, self.log_path = tempfile.mkstemp(prefix="bpfd-test-", suffix=".log", dir="/tmp")
         self.returncode = None
+        command = [self.binary, *extra_args]
+        env = None
+        if os.environ.get("BPFD_TEST_UNIT_SANDBOX") == "1":
+            # bpfd as its systemd unit would run it (tests/test_unit.py), and image pulls through
+            # bpfd-image.socket as systemd would serve it, with bpfd-image@.service's sandbox
+            command = [UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd.service"), "--", *command]
+            env = dict(os.environ, BPFD_IMAGE_SOCKET=IMAGE_PULLER_SOCKET)
+            self._start_image_puller(extra_args)
         with os.fdopen(fd, "w") as logf:
-            self.proc = subprocess.Popen([self.binary, *extra_args], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env,
                                          stdout=logf, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
@@ -227,6 +238,39 @@ class Daemon:
                 raise AssertionError(f"bpfd did not own {BUS_NAME} within {timeout}s:\n"
                                      + self.log_tail())
             time.sleep(0.05)
+
+    def _start_image_puller(self, bpfd_args):
+        """systemd-socket-activate in the place of systemd and bpfd-image.socket (SOCK_SEQPACKET, Accept=yes):
+        bpfd-image serve in bpfd-image@.service's sandbox for bpfd's connection, with bpfd's image options.
+        The unit's user (bpfd-image) exists where the unit is installed; here the puller runs as nobody,
+        bpfd's default image user."""
+        self._stop_image_puller()
+        if os.path.exists(IMAGE_PULLER_SOCKET):
+            os.unlink(IMAGE_PULLER_SOCKET)
+        serve = [os.environ.get("BPFD_IMAGE_HELPER") or os.path.join(BUILD_DIR, "service", "bpfd-image"), "serve"]
+        names = {"--image-cache": "--cache", "--image-config": "--config", "--image-cache-max": "--cache-max"}
+        args = list(bpfd_args)
+        for i, a in enumerate(args):
+            key, _, value = a.partition("=")
+            if key in names:
+                serve += [names[key], value or args[i + 1]]
+        passed = []
+        for name in ("BPFD_BUILD_DIR", "BPFD_TEST_TMPDIR", "PATH"):
+            value = BUILD_DIR if name == "BPFD_BUILD_DIR" else os.environ.get(name)
+            if value:
+                passed += ["-E", f"{name}={value}"]
+        self.image_puller = subprocess.Popen(
+            ["systemd-socket-activate", "--seqpacket", "--accept", "--listen", IMAGE_PULLER_SOCKET, *passed,
+             "-E", "UNIT_SANDBOX_USER=nobody", UNIT_SANDBOX, os.path.join(BUILD_DIR, "dbus", "bpfd-image@.service"),
+             "--", *serve],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(IMAGE_PULLER_SOCKET), timeout=10, what="the image puller's socket")
+
+    def _stop_image_puller(self):
+        if self.image_puller is not None and self.image_puller.poll() is None:
+            self.image_puller.terminate()
+            self.image_puller.wait(10)
+        self.image_puller = None
 
     def _wait_gone(self, timeout):
         try:
@@ -291,6 +335,7 @@ def ensure_daemon():
 def stop_daemon():
     if daemon.running:
         daemon.stop()
+    daemon._stop_image_puller()
 
 
 def _parse_bytes(items):

@@ -43,3 +43,10 @@ def installed(path):
 def build_option(name):
     options = json.loads(lib.run(["meson", "introspect", "--buildoptions", lib.BUILD_DIR]).stdout)
     return next(o["value"] for o in options if o["name"] == name)
+
+
+def destination(name):
+    """Where the build installs the file named NAME (its directory comes from the platform for units, bus
+    and polkit files: meson introspect --installed knows)."""
+    installed_files = json.loads(lib.run(["meson", "introspect", "--installed", lib.BUILD_DIR]).stdout)
+    return next(d for d in installed_files.values() if os.path.basename(d) == name)

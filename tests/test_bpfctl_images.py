@@ -97,7 +97,7 @@ def test_pull_list_load_and_remove():
                 unload(*ids)
 
             # rm forgets it; Never then has nothing to load (4), and rm again has nothing to remove (4)
-            assert bpfctl("image", "rm", ref).stdout == ""
+            assert bpfctl("image", "rm", ref).stdout == f"Removed image {ref} from the cache.\n"
             assert image_rows() == []
             assert image_list_json() == []
             p = load_image(ref, "--pull-policy", "Never", check=False)

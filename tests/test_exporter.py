@@ -243,7 +243,7 @@ def test_installed_units_and_binary():
     """The installed units are valid (systemd-analyze verify) and name the installed binary, which serves
     /metrics from the socket it is handed, as an unprivileged user."""
     libexec = stage.build_option("prefix") + "/" + stage.build_option("libexecdir")
-    unit_dir = stage.installed(stage.build_option("prefix") + "/lib/systemd/system")
+    unit_dir = stage.installed(os.path.dirname(stage.destination("bpfd-exporter.service")))
     service = open(os.path.join(unit_dir, "bpfd-exporter.service")).read()
     socket_unit = open(os.path.join(unit_dir, "bpfd-exporter.socket")).read()
     assert f"ExecStart={libexec}/bpfd-exporter\n" in service, service
