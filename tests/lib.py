@@ -54,6 +54,16 @@ if SANITIZED:
 _san_seen = set(os.listdir(SAN_DIR)) if SANITIZED and os.path.isdir(SAN_DIR) else set()
 
 
+def run_once(what):
+    """For tests whose outcome neither the system bus implementation nor a sanitized build of bpfd changes
+    (fuzzers that build their own targets, installing from the sources, the demo): they run in the first
+    pass of a run (dbus-daemon, the main build) and say so in the others."""
+    if os.environ.get("BPFD_TEST_BUS") == "dbus-broker":
+        raise Skip(f"{what} does not depend on the bus implementation: it runs in the dbus-daemon pass")
+    if SANITIZED:
+        raise Skip(f"{what} does not use this build of bpfd: it runs with the main build")
+
+
 def check_sanitizer_reports():
     """With a sanitized build: raise AssertionError with every sanitizer report written since the last check."""
     if not SANITIZED or not os.path.isdir(SAN_DIR):

@@ -29,8 +29,11 @@ not boot is a failure. With BPFD_NO_VM=1 the VM tests are skipped.
 
 A FILTER is a file (tests/test_env.py, test_env.py, test_env,
 vmtest_smoke), FILE::NAME, or a part of a test's name (module.function; a
-leading "vm:", "vm(KERNEL):" or "broker:" is ignored); a test runs if any
+leading "vm:", "vm(KERNEL):", "broker:" or "san:" is ignored); a test runs if any
 filter selects it. The VM is booted only if a filter selects some VM test.
+
+With BPFD_SAN_BUILD_DIR (a build made by .ci/sanitize), a third pass runs the host
+tests with that build on dbus-daemon, named san:module.function.
 
 Tests run as root inside tests/env/with-env. Environment: BPFD_BUILD_DIR
 (default: <repo>/build), BPFD_TEST_TIMEOUT (seconds per test, default 300),
@@ -53,7 +56,7 @@ TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 VM_RUN = os.path.join(TESTS_DIR, "vm", "run")
 WITH_ENV = os.path.join(TESTS_DIR, "env", "with-env")
 SUMMARY_RE = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
-PREFIX_RE = re.compile(r"^(vm(\([^)]*\))?|broker):")
+PREFIX_RE = re.compile(r"^(vm(\([^)]*\))?|broker|san):")
 BUSES = ("dbus-daemon", "dbus-broker")
 
 
@@ -274,6 +277,18 @@ def run_bus_passes(argv):
         p, f, s, _ = run_pass(cmd, "" if bus == "dbus-daemon" else "broker:", env)
         passed, failed, skipped = passed + p, failed + f, skipped + s
         print(f"{p + f + s} tests ran on {bus}", flush=True)
+    san = os.environ.get("BPFD_SAN_BUILD_DIR")
+    if san:
+        # The sanitized build (.ci/sanitize): the host tests once more, every process of bpfd's with ASan and
+        # UBSan; tests/lib.py fails the test during which a report appears.
+        if not os.path.exists(os.path.join(san, "service", "bpfd")):
+            print(f"FAIL san:(build): no sanitized build in {san} (see .ci/sanitize)", flush=True)
+            return passed, failed + 1, skipped
+        env = dict(os.environ, BPFD_TEST_BUS="dbus-daemon", BPFD_BUILD_DIR=os.path.abspath(san))
+        cmd = [WITH_ENV, sys.executable, os.path.abspath(__file__), "--host-only", *argv]
+        p, f, s, _ = run_pass(cmd, "san:", env)
+        passed, failed, skipped = passed + p, failed + f, skipped + s
+        print(f"{p + f + s} tests ran with the sanitized build (ASan and UBSan) on dbus-daemon", flush=True)
     return passed, failed, skipped
 
 

@@ -10,6 +10,7 @@ import lib
 
 
 def test_demo_shows_progress_and_runs():
+    lib.run_once("the demo (with a dbus-daemon and polkitd of its own)")
     env = {k: v for k, v in os.environ.items()
            if k not in ("BPFD_TEST_ENV", "BPFD_WITH_ENV_INSIDE", "BPFD_TEST_TMPDIR", "BPFD_TEST_CGROUP2")}
     lib.stop_daemon()
