@@ -1,59 +1,44 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ELF inspection: what bpfd does with a caller's object before anything is loaded — libbpf opens it from
- * memory, and every program, map and BTF type is looked at; libbpf's messages are made sendable as bpfd does
- * (utf8_escape_invalid). A crash here is a crash of the process that parses callers' objects. */
-#include <stdarg.h>
+/* ELF inspection: exactly what bpfd-inspect, the unprivileged helper, does with a caller's object before
+ * anything is loaded (inspect_describe(): libbpf opens it from memory, every program is described), and
+ * a check that its answer has the form service/inspect.c reads. A crash here is a crash of the helper, which
+ * bpfd answers with InvalidObject for that caller alone; the fuzzer makes sure there is none to answer. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
+#include "inspect-describe.h"
 
-#include "utf8.h"
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap) {
-        char buf[1024];
-
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        free(utf8_escape_invalid(buf));
-        return 0;
+static size_t fields(const char *line, size_t len) {
+        size_t n = 1;
+        for (size_t i = 0; i < len; i++)
+                n += line[i] == '\t';
+        return n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        struct bpf_object *obj;
-        struct bpf_program *prog;
-        struct bpf_map *map;
-        struct btf *btf;
+        static int once;
+        const char *text, *line, *end;
+        int r;
 
-        libbpf_set_print(print_libbpf);
-        LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "fuzz");
-        obj = bpf_object__open_mem(data, size, &opts);
-        if (!obj)
+        if (!once++)
+                inspect_libbpf_messages();
+        r = inspect_describe(data, size, "fuzz");
+        text = inspect_text();
+        /* One line "error CODE MESSAGE", or "size N", "program" lines of six fields, "end". */
+        if (r < 0) {
+                if (strncmp(text, "error\tobject\t", 13) != 0 || strchr(text, '\n') != text + strlen(text) - 1)
+                        abort();
                 return 0;
-        bpf_object__for_each_program(prog, obj) {
-                (void) utf8_is_valid(bpf_program__name(prog));
-                (void) utf8_is_valid(bpf_program__section_name(prog));
-                (void) bpf_program__type(prog);
-                (void) bpf_program__expected_attach_type(prog);
-                (void) bpf_program__insn_cnt(prog);
         }
-        bpf_object__for_each_map(map, obj) {
-                (void) utf8_is_valid(bpf_map__name(map));
-                (void) bpf_map__type(map);
-                (void) bpf_map__key_size(map);
-                (void) bpf_map__value_size(map);
-                (void) bpf_map__max_entries(map);
-                (void) bpf_map__btf_key_type_id(map);
-                (void) bpf_map__btf_value_type_id(map);
+        if (strncmp(text, "size\t", 5) != 0)
+                abort();
+        for (line = strchr(text, '\n') + 1; *line && strcmp(line, "end\n") != 0; line = end + 1) {
+                end = strchr(line, '\n');
+                if (!end || strncmp(line, "program\t", 8) != 0 || fields(line, (size_t) (end - line)) != 6)
+                        abort();
         }
-        btf = bpf_object__btf(obj);
-        if (btf)
-                for (uint32_t id = 1; id < btf__type_cnt(btf); id++) {
-                        const struct btf_type *t = btf__type_by_id(btf, id);
-                        if (t)
-                                (void) btf__name_by_offset(btf, t->name_off);
-                }
-        bpf_object__close(obj);
+        if (strcmp(line, "end\n") != 0)
+                abort();
         return 0;
 }

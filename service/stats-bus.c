@@ -66,6 +66,8 @@ static int trampoline(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         return r;
 }
 
+static GPtrArray *wrapped_vtables;
+
 const sd_bus_vtable *stats_wrap_vtable(const char *interface, const sd_bus_vtable *vtable) {
         const char *short_name = strncmp(interface, "org.bpfd.", 9) == 0 ? interface + 9 : interface;
         sd_bus_vtable *copy;
@@ -76,6 +78,10 @@ const sd_bus_vtable *stats_wrap_vtable(const char *interface, const sd_bus_vtabl
         copy = calloc(n + 1, sizeof(sd_bus_vtable));
         if (!copy)
                 return vtable; /* unmeasured rather than not served */
+        /* The bus keeps using the table for bpfd's lifetime; kept here so it stays reachable. */
+        if (!wrapped_vtables)
+                wrapped_vtables = g_ptr_array_new_with_free_func(free);
+        g_ptr_array_add(wrapped_vtables, copy);
         memcpy(copy, vtable, (n + 1) * sizeof(sd_bus_vtable));
         if (!methods)
                 methods = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
