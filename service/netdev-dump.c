@@ -14,10 +14,7 @@
 #include "netdev-dump.h"
 #include "util.h"
 
-typedef int (*dump_cb)(const struct nlmsghdr *h, void *userdata);
-
-/* One NLM_F_DUMP request with a family header of hdr_len bytes; cb sees every message of the answer. */
-static int rtnl_dump_all(uint16_t type, const void *hdr, size_t hdr_len, dump_cb cb, void *userdata) {
+int rtnl_dump_all(uint16_t type, const void *hdr, size_t hdr_len, rtnl_dump_cb cb, void *userdata) {
         struct {
                 struct nlmsghdr h;
                 char body[64];
@@ -61,6 +58,7 @@ static int rtnl_dump_all(uint16_t type, const void *hdr, size_t hdr_len, dump_cb
                                 const struct nlmsgerr *e = NLMSG_DATA(h);
                                 return e->error < 0 ? e->error : -EIO;
                         }
+                        /* Keep reading to the end even after a callback error. */
                         if (r >= 0)
                                 r = cb(h, userdata);
                 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <net/if.h>
 
@@ -19,6 +20,12 @@ typedef struct NetdevDump {
         NetdevState *devs;  /* in ifindex order */
         size_t n;
 } NetdevDump;
+
+/* One NLM_F_DUMP request of rtnetlink (in the current thread's namespace) with a family header of hdr_len
+ * bytes (at most 64); cb sees every message of the answer, and its first error is returned after the end. */
+struct nlmsghdr;
+typedef int (*rtnl_dump_cb)(const struct nlmsghdr *h, void *userdata);
+int rtnl_dump_all(uint16_t type, const void *hdr, size_t hdr_len, rtnl_dump_cb cb, void *userdata);
 
 int netdev_dump(NetdevDump *ret);
 void netdev_dump_done(NetdevDump *d);

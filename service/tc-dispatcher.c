@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "netdev-dump.h"
 #include "tc-dispatcher.h"
 #include "util.h"
 
@@ -406,58 +407,10 @@ static int revs_max(const char *pin_dir, unsigned *ret) {
 
 /* ---- rtnetlink: what qdisc and filters the hook has (libbpf's bpf_tc_* only see one filter) ---- */
 
-typedef int (*rtnl_cb)(const struct nlmsghdr *h, void *userdata);
+typedef rtnl_dump_cb rtnl_cb;
 
 static int rtnl_dump(uint16_t type, const struct tcmsg *t, rtnl_cb cb, void *userdata) {
-        struct {
-                struct nlmsghdr h;
-                struct tcmsg t;
-        } req = {
-                .h.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-                .h.nlmsg_type = type,
-                .h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-                .h.nlmsg_seq = 1,
-                .t = *t,
-        };
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        const size_t bufsz = 65536;
-        int r = 0;
-
-        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-        if (fd < 0)
-                return -errno;
-        if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
-                return -errno;
-
-        buf = malloc(bufsz);
-        if (!buf)
-                return -ENOMEM;
-
-        for (;;) {
-                ssize_t n = recv(fd, buf, bufsz, 0);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        return -EIO;
-                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
-                        if (h->nlmsg_seq != req.h.nlmsg_seq)
-                                continue;
-                        if (h->nlmsg_type == NLMSG_DONE)
-                                return r;
-                        if (h->nlmsg_type == NLMSG_ERROR) {
-                                const struct nlmsgerr *e = NLMSG_DATA(h);
-                                return e->error < 0 ? e->error : -EIO;
-                        }
-                        /* Keep reading to the end even after a callback error. */
-                        if (r >= 0)
-                                r = cb(h, userdata);
-                }
-        }
+        return rtnl_dump_all(type, t, sizeof *t, cb, userdata);
 }
 
 typedef struct TcAttrs {
