@@ -6,23 +6,9 @@
 
 #include <systemd/sd-bus.h>
 
-typedef enum ExitStatus {
-        EXIT_STATUS_SUCCESS = 0,
-        EXIT_STATUS_FAILURE = 1,          /* org.bpfd.Error.Failed and anything unexpected */
-        EXIT_STATUS_USAGE = 2,            /* bad command line */
-        EXIT_STATUS_PERMISSION = 3,       /* PermissionDenied, AccessDenied, InteractiveAuthorizationRequired,
-                                           * AuthenticationFailed (the registry's) */
-        EXIT_STATUS_NOT_FOUND = 4,        /* ProgramNotFound, LinkNotFound, MapNotFound, KeyNotFound, no such interface,
-                                           * ImageNotFound, ImageNotCached */
-        EXIT_STATUS_BAD_OBJECT = 5,       /* InvalidObject, ProgramNameNotFound, FileNotFound, FILE unopenable,
-                                           * InvalidImage, DigestMismatch, NoSignature, UnknownSigner,
-                                           * SignatureDigestMismatch */
-        EXIT_STATUS_VERIFIER = 6,         /* VerifierRejected */
-        EXIT_STATUS_ATTACH = 7,           /* AttachFailed, AttachTargetNotFound, RegistryUnreachable */
-        EXIT_STATUS_NOT_SUPPORTED = 8,    /* NotSupported */
-        EXIT_STATUS_INVALID_ARGUMENT = 9, /* InvalidArgument */
-        EXIT_STATUS_UNREACHABLE = 10,     /* no bus, no daemon, no answer */
-} ExitStatus;
+#include "bpfd-error.h"
+
+/* ExitStatus and the table of error names behind it are common/bpfd-error.h's. */
 
 /* The exit status for a failed call: by the error name if error is set,
  * by the errno in r otherwise. */
