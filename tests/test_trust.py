@@ -438,6 +438,77 @@ def test_helpers_are_sandboxed_while_working():
         _unload_new(before)
 
 
+class _OpenGate:
+    """fanotify's FAN_OPEN_PERM on one file: every open() of it waits until the test answers, so the opening
+    process can be looked at while it opens (no timing involved: it waits for us)."""
+    FAN_CLOEXEC, FAN_CLASS_CONTENT, FAN_MARK_ADD, FAN_OPEN_PERM, FAN_ALLOW = 0x1, 0x4, 0x1, 0x10000, 0x1
+
+    def __init__(self, path):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.fanotify_init(self.FAN_CLOEXEC | self.FAN_CLASS_CONTENT, os.O_RDONLY | os.O_LARGEFILE)
+        assert self.fd >= 0, f"fanotify_init: {os.strerror(ctypes.get_errno())}"
+        r = self.libc.fanotify_mark(self.fd, self.FAN_MARK_ADD, ctypes.c_uint64(self.FAN_OPEN_PERM), -100,
+                                    path.encode())
+        assert r == 0, f"fanotify_mark: {os.strerror(ctypes.get_errno())}"
+
+    def next_open(self, timeout=60):
+        """(event fd, pid) of the next open of the file, which waits for allow()."""
+        import select
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        assert ready, "nobody opened the file"
+        data = os.read(self.fd, 4096)
+        _, _, _, _, _, fd, pid = struct.unpack_from("=IBBHQii", data)
+        return fd, pid
+
+    def allow(self, event_fd):
+        os.write(self.fd, struct.pack("=iI", event_fd, self.FAN_ALLOW))
+        os.close(event_fd)
+
+    def close(self):
+        os.close(self.fd)
+
+
+def test_opener_holds_only_its_socket_while_opening():
+    """The child that opens a caller's file as the caller (LoadFromPath, uprobe binaries, cgroups, netns) is
+    caught inside its open() with fanotify: it runs as the caller's uid and groups with no capabilities and
+    holds one descriptor, the socket back to the worker: no eventfd, signalfd, bus socket or program of
+    bpfd's. Then the open is allowed and the load completes."""
+    lib.ensure_daemon()
+    before = _program_ids()
+    obj = lib.world_readable_copy(TRACEPOINT_OBJ)
+    gate = _OpenGate(obj)
+    call = subprocess.Popen(["runuser", "-u", ALICE, "--", "busctl", "--system", "--timeout=120", "call", "org.bpfd",
+                             "/org/bpfd/Manager", "org.bpfd.Manager", "LoadFromPath", "sa{sv}", obj,
+                             "1", "programs", "as", "1", "count_getppid"],
+                            cwd="/", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    event_fd = None
+    try:
+        event_fd, pid = gate.next_open()
+        st = _status(f"/proc/{pid}/status")
+        fds = {int(f): os.readlink(f"/proc/{pid}/fd/{f}") for f in os.listdir(f"/proc/{pid}/fd")}
+        text = "\n".join(f"{k}: {v}" for k, v in st.items() if k.startswith(("Cap", "Uid", "Gid", "Groups")))
+        alice = lib.uid_of(ALICE)
+        assert all(int(x) == alice for x in st["Uid"].split()), text
+        for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+            assert int(st[cap], 16) == 0, text
+        assert st["NoNewPrivs"] == "1", text
+        # 0 the socket to the worker; 1 and 2 only if they are the daemon's stdout/stderr, nothing else
+        assert list(fds) == [0] and fds[0].startswith("socket:"), \
+            f"the opener holds more than its socket: {fds}"
+        gate.allow(event_fd)
+        event_fd = None
+        out, err = call.communicate(timeout=120)
+        assert call.returncode == 0, err
+        assert "/org/bpfd/Manager/program" in out, out
+    finally:
+        if event_fd is not None:
+            gate.allow(event_fd)
+        gate.close()
+        if call.poll() is None:
+            call.kill()
+        _unload_new(before)
+
+
 CAPS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_FOWNER": 3, "CAP_KILL": 5,
         "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8, "CAP_NET_BIND_SERVICE": 10, "CAP_NET_ADMIN": 12,
         "CAP_NET_RAW": 13, "CAP_IPC_LOCK": 14, "CAP_SYS_MODULE": 16, "CAP_SYS_RAWIO": 17, "CAP_SYS_CHROOT": 18,
