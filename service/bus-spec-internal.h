@@ -5,6 +5,7 @@
  * directory, retries of pending specs). Bus thread, except what SpecJob runs on the worker. */
 
 #include "bus-spec.h"
+#include "authorize.h"
 #include "polkit-details.h"
 
 struct SpecManager {
@@ -35,11 +36,9 @@ typedef struct SpecJob {
         SpecOp started_as;
         sd_bus_message *msg; /* NULL for the spec directory and retries */
         SpecApply *a;
-        GPtrArray *checks;   /* char** each: action, key, value, ..., NULL */
-        guint next_check;
-        sd_bus_slot *slot;
+        Authorization auth;  /* the polkit questions (request/authorize.h) */
+        sd_bus_slot *slot;   /* the question for the caller's credentials */
         bool asked_manage_others;
-        bool checks_incomplete;                /* a question could not be made: refuse */
         void (*authorized)(struct SpecJob *j); /* after the checks, instead of the worker */
         struct ImagePull *pull;                /* the puller at work for this job */
         size_t next_pull;                      /* the [Object] it pulls for */

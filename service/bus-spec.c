@@ -4,19 +4,19 @@
  * (the diff, and inspects the objects to load, opened as the caller) → for objects from images: polkit's
  * pull question, the puller, the worker inspects them (bus-spec-pull.c) → polkit, with every load and
  * attach the apply causes → the worker executes the plan (spec-apply.c) → the reply and the views. */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "bus-caller.h"
 #include "bus-spec-internal.h"
 #include "bus-util.h"
+#include "credentials.h"
 #include "errors.h"
 #include "image-puller.h"
 #include "log.h"
-#include "polkit.h"
 #include "spec-file.h"
 #include "utf8.h"
 
@@ -25,8 +25,7 @@ static void spec_job_free(SpecJob *j) {
         sd_bus_slot_unref(j->slot);
         sd_bus_message_unref(j->msg);
         spec_apply_free(j->a);
-        if (j->checks)
-                g_ptr_array_unref(j->checks);
+        authorization_done(&j->auth);
         j->m->requests_in_flight--;
         manager_note_activity(j->m);
         free(j);
@@ -41,8 +40,8 @@ SpecJob *spec_job_new(Manager *m, sd_bus_message *msg, SpecOp op, const char *na
         if (!j)
                 return NULL;
         *j = (SpecJob) { .job = { .run = spec_job_run, .done = spec_job_done }, .m = m, .op = op, .started_as = op,
-                         .msg = sd_bus_message_ref(msg), .a = calloc(1, sizeof(SpecApply)),
-                         .checks = g_ptr_array_new_with_free_func((GDestroyNotify) strv_free) };
+                         .msg = sd_bus_message_ref(msg), .a = calloc(1, sizeof(SpecApply)) };
+        authorization_init(&j->auth);
         /* Jobs of the spec directory and retries too: one may wait for the puller on the bus thread, and bpfd
          * must not exit when idle meanwhile. */
         m->requests_in_flight++;
@@ -202,21 +201,7 @@ static void spec_job_finish(SpecJob *j) {
 /* One question of an apply: every detail a question of a load or attach carries (polkit-details.c), and the
  * spec's name. A question that cannot be made fails the job closed (the checks are incomplete otherwise). */
 void spec_add_check(SpecJob *j, const CheckSpec *spec) {
-        char **c = polkit_details_new(spec);
-        size_t n = strv_length(c);
-        char **more = c ? reallocarray(c, n + 3, sizeof(char *)) : NULL;
-
-        if (!more) {
-                strv_free(c);
-                j->checks_incomplete = true;
-                return;
-        }
-        more[n] = strdup("spec");
-        more[n + 1] = strdup(j->a->name);
-        more[n + 2] = NULL;
-        if (!more[n] || !more[n + 1])
-                j->checks_incomplete = true;
-        g_ptr_array_add(j->checks, more);
+        authorization_add(&j->auth, spec, "spec", j->a->name);
 }
 
 /* A load's question of an apply, as request.c asks it for LoadFrom*. */
@@ -264,48 +249,41 @@ static void authorize_plan(SpecJob *j) {
         spec_authorize_next(j);
 }
 
-static void on_polkit_answer(int authorized, const sd_bus_error *error, void *userdata) {
+static void on_authorized(void *userdata, AuthorizationResult result, int authorized, const sd_bus_error *error,
+                          char **check) {
         SpecJob *j = userdata;
-        char **check = g_ptr_array_index(j->checks, j->next_check);
+        void (*then)(SpecJob *j);
 
-        j->slot = sd_bus_slot_unref(j->slot);
-        if (authorized > 0) {
-                j->next_check++;
-                spec_authorize_next(j);
-                return;
+        switch (result) {
+        case AUTHORIZATION_INCOMPLETE:
+                /* A question that could not be made refuses: authorization fails closed. */
+                return spec_job_fail(j, BPFD_ERROR_FAILED, "Out of memory while asking polkit.");
+        case AUTHORIZATION_CANNOT_ASK:
+                return spec_job_fail(j, BPFD_ERROR_FAILED, "Cannot ask polkit: %s", strerror(-authorized));
+        case AUTHORIZATION_REFUSED:
+                assert(check);
+                if (error)
+                        log_warning("polkit could not decide on %s: %s", check[0], error->message);
+                return spec_job_fail(j, BPFD_ERROR_PERMISSION_DENIED,
+                                     "This user is not allowed to apply spec %s: polkit action %s (%s%s%s)%s.", j->a->name,
+                                     check[0], check[2], check[6] && *check[6] ? " " : "", strempty(check[6]),
+                                     authorized == -EKEYREJECTED ? "; authentication is required and was not allowed for this call"
+                                     : error                     ? "; polkit did not answer"
+                                                                 : "");
+        case AUTHORIZATION_YES:
+                break;
         }
-        if (error)
-                log_warning("polkit could not decide on %s: %s", check[0], error->message);
-        spec_job_fail(j, BPFD_ERROR_PERMISSION_DENIED,
-                      "This user is not allowed to apply spec %s: polkit action %s (%s%s%s)%s.", j->a->name, check[0],
-                      check[2], check[6] && *check[6] ? " " : "", strempty(check[6]),
-                      authorized == -EKEYREJECTED ? "; authentication is required and was not allowed for this call"
-                      : error                     ? "; polkit did not answer"
-                                                  : "");
+        then = TAKE_PTR(j->authorized);
+        if (then)
+                then(j);
+        else
+                worker_submit(j->m->worker, &j->job);
 }
 
+/* The questions not asked yet; root, and jobs without a caller (root's directory, retries of what polkit
+ * allowed), ask nothing. */
 void spec_authorize_next(SpecJob *j) {
-        char **check;
-        int r;
-
-        /* A question that could not be made refuses: authorization fails closed. */
-        if (j->checks_incomplete)
-                return spec_job_fail(j, BPFD_ERROR_FAILED, "Out of memory while asking polkit.");
-        /* Root, and jobs without a caller (root's directory, retries of what polkit allowed), ask nothing. */
-        if (j->a->caller.uid == 0 || !j->msg || j->next_check >= j->checks->len) {
-                void (*authorized)(SpecJob *j) = j->authorized;
-
-                j->authorized = NULL;
-                if (authorized)
-                        authorized(j);
-                else
-                        worker_submit(j->m->worker, &j->job);
-                return;
-        }
-        check = g_ptr_array_index(j->checks, j->next_check);
-        r = polkit_check_async(j->m->bus, j->msg, check[0], check + 1, on_polkit_answer, j, &j->slot);
-        if (r < 0)
-                spec_job_fail(j, BPFD_ERROR_FAILED, "Cannot ask polkit: %s", strerror(-r));
+        authorization_run(&j->auth, j->m->bus, j->msg, j->msg && j->a->caller.uid != 0, on_authorized, j);
 }
 
 static void spec_job_done(Job *job) {
@@ -357,43 +335,22 @@ static void after_credentials(SpecJob *j) {
         spec_authorize_next(j); /* then the plan */
 }
 
-static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+static void on_credentials(void *userdata, const char *error_name, const char *message) {
         SpecJob *j = userdata;
 
         j->slot = sd_bus_slot_unref(j->slot);
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                spec_job_fail(j, BPFD_ERROR_FAILED, "Cannot identify the caller: %s",
-                              sd_bus_message_get_error(reply)->message);
-                return 0;
-        }
-        if (bus_caller_from_credentials(reply, &j->a->caller) < 0) {
-                spec_job_fail(j, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
-                return 0;
-        }
+        if (error_name)
+                return spec_job_fail(j, error_name, "%s", message);
         after_credentials(j);
-        return 0;
 }
 
+/* The caller, as requests get it (request/credentials.c): from the bus daemon, and still with those ids. */
 static int spec_job_start(SpecJob *j) {
-        const char *sender = sd_bus_message_get_sender(j->msg);
-        Caller *known = sender ? g_hash_table_lookup(j->m->callers, sender) : NULL;
-        int r;
+        int r = credentials_acquire(j->m, j->msg, &j->a->caller, on_credentials, j, &j->slot);
 
-        if (known) {
-                if (caller_copy(&j->a->caller, known) < 0) {
-                        spec_job_free(j);
-                        return -ENOMEM;
-                }
-                after_credentials(j);
-                return 1;
-        }
-        r = sd_bus_call_method_async(j->m->bus, &j->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                     "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, j, "s", sender);
-        if (r < 0) {
+        if (r < 0)
                 spec_job_free(j);
-                return r;
-        }
-        return 1;
+        return r;
 }
 
 /* ---- methods ---- */

@@ -25,6 +25,7 @@
 #include "netdev-dump.h"
 #include "inspect.h"
 #include "load-plan.h"
+#include "target-resolve.h"
 #include "caps.h"
 #include "config.h"
 #include "errors.h"
@@ -682,12 +683,6 @@ int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
                                          OBJECT_SIZE_MAX >> 20);
 
-        for (size_t t = 0; t < req->n_targets; t++) {
-                r = attach_target_resolve(&req->targets[t], &req->caller, error);
-                if (r < 0)
-                        return r;
-        }
-
         objname = object_name_of(req->source);
         r = inspect_spawn(fd, objname, &req->inspect_pid, &req->inspect_sock);
         if (r < 0)
@@ -711,7 +706,11 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
         req->inspect_sock = -1;
         if (r < 0)
                 return r;
-        return load_plan(req, &ins, e->supported, error);
+        r = load_plan(req, &ins, e->supported, error);
+        if (r < 0)
+                return r;
+        /* Targets are opened as the caller once resolved (target_resolve()), as for Attach. */
+        return targets_open_as_caller(req->targets, req->n_targets, &req->caller, error);
 }
 
 /* After polkit: the bytes bpfd-inspect sealed, opened with libbpf for the first time in a privileged place.

@@ -82,11 +82,12 @@ int engine_recover(Engine *e);
 /* Every managed program and link, referenced. */
 int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_programs, LinkInfo ***ret_links,
                     size_t *ret_n_links);
-/* Before polkit: gets the object (pulls an image, opens a path as the caller, or takes the caller's fd),
- * opens the attach targets that name files as the caller, and starts bpfd-inspect on the object. Parses
- * nothing of the caller's. */
+/* Before polkit: gets the object (opens a path as the caller, or takes the caller's fd or the puller's
+ * memfd) and starts bpfd-inspect on the object. Parses nothing of the caller's. The attach targets are
+ * opened as the caller after the plan resolved them (targets_open_as_caller()). */
 int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error);
-/* Worker: engine_prepare_load() and the plan from bpfd-inspect's answer, waiting for it (specs). */
+/* Worker: engine_prepare_load(), the plan from bpfd-inspect's answer, waiting for it, and the targets opened
+ * as the caller (specs). */
 int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error);
 /* After polkit: opens the inspected bytes with libbpf, binds, shares maps, loads, pins, attaches. */
 int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error);

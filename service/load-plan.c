@@ -3,6 +3,7 @@
 
 #include "errors.h"
 #include "load-plan.h"
+#include "target-resolve.h"
 
 static char *program_list(const Inspection *ins) {
         GString *s = g_string_new(NULL);
@@ -50,7 +51,6 @@ static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *ta
                        sd_bus_error *error) {
         const InspectedProgram *prog;
         size_t i;
-        int r;
 
         if (!target->program) {
                 if (strv_length(req->selected) != 1)
@@ -68,21 +68,10 @@ static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *ta
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The attach target names program '%s', which is not being loaded.",
                                          target->program);
-        if (target->kind == KIND_DEFAULT)
-                target->kind = req->kinds[i];
-        if (!kind_attach_compatible(req->kinds[i], target->kind))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
-                                         "Program '%s' is a %s program; it cannot be attached as %s.", target->program,
-                                         kind_to_string(req->kinds[i]), kind_to_string(target->kind));
-        if (!supported[target->kind])
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
-                                         "Attaching as '%s' is not supported by bpfd on this kernel.",
-                                         kind_to_string(target->kind));
         prog = find(ins, target->program);
-        r = attach_target_fill_from_section(target, prog->section);
-        if (r < 0)
-                return r;
-        return attach_target_validate(target, error);
+        return target_resolve(target, &(TargetProgram) { .name = target->program, .kind = req->kinds[i],
+                                                         .section = prog->section },
+                              supported, error);
 }
 
 int load_plan(LoadRequest *req, Inspection *ins, const bool supported[_KIND_MAX], sd_bus_error *error) {

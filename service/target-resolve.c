@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <inttypes.h>
+
+#include "errors.h"
+#include "target-resolve.h"
+
+int target_resolve(AttachTarget *t, const TargetProgram *p, const bool supported[_KIND_MAX], sd_bus_error *error) {
+        int r;
+
+        assert(t && p && supported);
+        assert(p->kind >= 0 && p->kind < _KIND_MAX);
+        if (t->kind == KIND_DEFAULT)
+                t->kind = p->kind;
+        assert(t->kind >= 0 && t->kind < _KIND_MAX);
+        if (!kind_attach_compatible(p->kind, t->kind)) {
+                if (p->id)
+                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                                 "Program %" PRIu32 " is a %s program; it cannot be attached as %s.", p->id,
+                                                 kind_to_string(p->kind), kind_to_string(t->kind));
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                         "Program '%s' is a %s program; it cannot be attached as %s.", p->name,
+                                         kind_to_string(p->kind), kind_to_string(t->kind));
+        }
+        if (!supported[t->kind])
+                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                                         "Attaching as '%s' is not supported by bpfd on this kernel.",
+                                         kind_to_string(t->kind));
+        if (IN_SET2(t->kind, KIND_FENTRY, KIND_FEXIT) && !t->function && p->attach_function &&
+            !(t->function = strdup(p->attach_function)))
+                return -ENOMEM;
+        r = attach_target_fill_from_section(t, p->section);
+        if (r < 0)
+                return r;
+        return attach_target_validate(t, error);
+}
+
+int targets_open_as_caller(AttachTarget *targets, size_t n, const Caller *caller, sd_bus_error *error) {
+        int r;
+
+        assert(targets || n == 0);
+        for (size_t i = 0; i < n; i++) {
+                assert(targets[i].kind != KIND_DEFAULT); /* resolved first */
+                r = attach_target_resolve(&targets[i], caller, error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
