@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -152,6 +153,61 @@ static int send_result(int sock, int error, int fd, const char *canonical) {
         return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+/* The canonical name of path, for a file whose descriptor has no path of its own (a namespace bind-mounted at
+ * /run/netns/NAME or reached through /proc/PID/ns/net reads back as "net:[INODE]"): its directory's canonical
+ * path and its own name, following ordinary symbolic links at the end, not the kernel's magic ones. In the
+ * opener child: system calls only. -EXDEV: the path names the opener itself (/proc/self, /proc/thread-self),
+ * which is bpfd, not the caller. */
+static int canonical_name(const char *path, char *ret, size_t size) {
+        char name[4096], link[4096], proc[64], dir[4096];
+        struct stat st;
+        int self = (int) syscall(SYS_getpid);
+
+        if (strlen(path) >= sizeof name)
+                return -ENAMETOOLONG;
+        strcpy(name, path);
+        for (int hops = 0;; hops++) {
+                char *slash = strrchr(name, '/');
+                const char *base = slash ? slash + 1 : name;
+                ssize_t n;
+                int dfd;
+
+                if (!slash)
+                        return -EINVAL; /* only absolute paths get here */
+                *slash = 0;
+                dfd = open(name[0] ? name : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                *slash = '/';
+                if (dfd < 0)
+                        return -errno;
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", dfd);
+                n = readlink(proc, dir, sizeof dir - 1);
+                if (n <= 0) {
+                        close(dfd);
+                        return -EIO;
+                }
+                dir[n] = 0;
+                snprintf(proc, sizeof proc, "/proc/%d", self);
+                if (strncmp(dir, proc, strlen(proc)) == 0 && IN_SET2(dir[strlen(proc)], 0, '/')) {
+                        close(dfd);
+                        return -EXDEV;
+                }
+                if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode) || hops >= 8 ||
+                    (n = readlinkat(dfd, base, link, sizeof link - 1)) <= 0 || (link[n] = 0, link[0] != '/' &&
+                    strchr(link, ':'))) {
+                        /* Not a link, or a magic one ("net:[...]"): the name is its directory's and its own. */
+                        close(dfd);
+                        if (snprintf(ret, size, "%s/%s", streq(dir, "/") ? "" : dir, base) >= (int) size)
+                                return -ENAMETOOLONG;
+                        return 0;
+                }
+                close(dfd);
+                if (link[0] == '/')
+                        snprintf(name, sizeof name, "%s", link);
+                else if (snprintf(name, sizeof name, "%s/%s", streq(dir, "/") ? "" : dir, link) >= (int) sizeof name)
+                        return -ENAMETOOLONG;
+        }
+}
+
 /* Runs in the forked child: only async-signal-safe calls and raw system calls, so no glibc state shared with
  * other threads matters, and the credential calls change this one process. */
 static _Noreturn void opener_child(int sock, const Caller *c, const char *path, int flags) {
@@ -192,6 +248,11 @@ static _Noreturn void opener_child(int sock, const Caller *c, const char *path, 
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
         n = readlink(proc, canonical, sizeof canonical - 1);
         canonical[n > 0 ? n : 0] = 0;
+        if (canonical[0] != '/') {
+                r = canonical_name(path, canonical, sizeof canonical);
+                if (r < 0)
+                        goto fail;
+        }
         (void) send_result(sock, 0, fd, canonical);
         _exit(0);
 fail:

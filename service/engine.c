@@ -1331,7 +1331,11 @@ static int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
         _cleanup_(netns_leave) NetnsGuard guard = { .saved_fd = -1 };
         int r;
 
-        r = netns_enter(l->target.netns, caller, &guard);
+        /* The namespace the caller opened before polkit was asked (attach_target_resolve()): that one. */
+        if (l->target.resolved && l->target.resolved->netns_fd >= 0)
+                r = netns_enter_fd(l->target.resolved->netns_fd, &guard);
+        else
+                r = netns_enter(l->target.netns, caller, &guard);
         if (r == -ENOENT)
                 return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network namespace '%s'.",
                                          l->target.netns);

@@ -6,8 +6,21 @@
 #include "log.h"
 #include "netns.h"
 
+int netns_enter_fd(int fd, NetnsGuard *ret) {
+        _cleanup_close_ int saved = -1;
+
+        *ret = (NetnsGuard) { .saved_fd = -1 };
+        saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (saved < 0)
+                return -errno;
+        if (setns(fd, CLONE_NEWNET) < 0)
+                return errno == EINVAL ? -ENOTTY : -errno; /* EINVAL: not a network namespace */
+        *ret = (NetnsGuard) { .saved_fd = TAKE_FD(saved), .entered = true };
+        return 0;
+}
+
 int netns_enter(const char *netns_path, const Caller *caller, NetnsGuard *ret) {
-        _cleanup_close_ int target = -1, saved = -1;
+        _cleanup_close_ int target = -1;
         int r;
 
         *ret = (NetnsGuard) { .saved_fd = -1 };
@@ -16,13 +29,7 @@ int netns_enter(const char *netns_path, const Caller *caller, NetnsGuard *ret) {
         r = open_as_caller(caller, netns_path, O_RDONLY, &target, NULL);
         if (r < 0)
                 return r;
-        saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (saved < 0)
-                return -errno;
-        if (setns(target, CLONE_NEWNET) < 0)
-                return errno == EINVAL ? -ENOTTY : -errno; /* EINVAL: not a network namespace */
-        *ret = (NetnsGuard) { .saved_fd = TAKE_FD(saved), .entered = true };
-        return 0;
+        return netns_enter_fd(target, ret);
 }
 
 void netns_leave(NetnsGuard *g) {

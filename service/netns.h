@@ -14,6 +14,8 @@ typedef struct NetnsGuard {
 } NetnsGuard;
 
 int netns_enter(const char *netns_path, const Caller *caller, NetnsGuard *ret);
+/* The same for a namespace the caller opened already (see attach_target_resolve()); fd stays the caller's. */
+int netns_enter_fd(int fd, NetnsGuard *ret);
 void netns_leave(NetnsGuard *g);
 /* The inode of the current thread's network namespace: what tells namespaces apart. */
 int netns_current_inode(uint64_t *ret);

@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -11,14 +14,54 @@
 #include "errors.h"
 #include "target.h"
 
+static ResolvedTarget *resolved_of(AttachTarget *t) {
+        if (!t->resolved && (t->resolved = calloc(1, sizeof(ResolvedTarget))))
+                *t->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1 };
+        return t->resolved;
+}
+
 static int resolved_new(AttachTarget *t, int fd, char *path) {
-        t->resolved = calloc(1, sizeof(ResolvedTarget));
-        if (!t->resolved) {
+        ResolvedTarget *r = resolved_of(t);
+
+        if (!r) {
                 close(fd);
                 free(path);
                 return -ENOMEM;
         }
-        *t->resolved = (ResolvedTarget) { .fd = fd, .path = path };
+        r->fd = fd;
+        r->path = path;
+        return 0;
+}
+
+/* The namespace a network target names, opened as the caller: polkit sees its canonical name, and the worker
+ * enters this very namespace (not whatever the path names by then). */
+static int resolve_netns(AttachTarget *t, const Caller *caller, sd_bus_error *error) {
+        _cleanup_free_ char *canonical = NULL;
+        _cleanup_close_ int fd = -1;
+        ResolvedTarget *res;
+        int r;
+
+        r = open_as_caller(caller, t->netns, O_RDONLY, &fd, &canonical);
+        if (IN_SET2(r, -ENOENT, -ENOTDIR))
+                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network namespace '%s'.",
+                                         t->netns);
+        if (r == -EXDEV)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' names bpfd's own process, not the "
+                                         "caller's: name the namespace as /proc/PID/ns/net with the process's PID, or "
+                                         "as /run/netns/NAME.", t->netns);
+        if (r == -ESTALE)
+                return sd_bus_error_setf(error, BPFD_ERROR_PERMISSION_DENIED, "Cannot open the network namespace '%s' as "
+                                         "the caller: the caller's identity changed since it connected.", t->netns);
+        if (r < 0)
+                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the network namespace '%s': %s",
+                                         t->netns, strerror(-r));
+        if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not a network namespace.", t->netns);
+        res = resolved_of(t);
+        if (!res)
+                return -ENOMEM;
+        res->netns_fd = TAKE_FD(fd);
+        res->netns_path = TAKE_PTR(canonical);
         return 0;
 }
 
@@ -79,8 +122,15 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, sd_bus_error *e
 }
 
 int attach_target_resolve(AttachTarget *t, const Caller *caller, sd_bus_error *error) {
+        int r;
+
         if (t->resolved)
                 return 0;
+        if (t->netns && t->netns[0]) {
+                r = resolve_netns(t, caller, error);
+                if (r < 0)
+                        return r;
+        }
         if (t->target && t->target[0] != '/')
                 return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "The uprobe 'target' must be an absolute path, not '%s'.", t->target);
@@ -100,6 +150,16 @@ int attach_target_settle(AttachTarget *t) {
 
         if (!r)
                 return 0;
+        if (r->netns_path && *r->netns_path) {
+                char *copy = strdup(r->netns_path);
+                if (!copy)
+                        return -ENOMEM;
+                free(t->netns);
+                t->netns = copy;
+        }
+        if (r->netns_fd >= 0)
+                close(r->netns_fd);
+        free(r->netns_path);
         if (field && !t->has_container_pid && r->path && *r->path) {
                 char *copy = strdup(r->path);
                 if (!copy)

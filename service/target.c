@@ -24,7 +24,10 @@ void attach_target_done(AttachTarget *t) {
         if (t->resolved) {
                 if (t->resolved->fd >= 0)
                         close(t->resolved->fd);
+                if (t->resolved->netns_fd >= 0)
+                        close(t->resolved->netns_fd);
                 free(t->resolved->path);
+                free(t->resolved->netns_path);
                 free(t->resolved);
         }
         *t = (AttachTarget) { .kind = KIND_DEFAULT };
@@ -60,10 +63,11 @@ int attach_target_copy(AttachTarget *dst, const AttachTarget *src) {
                         attach_target_done(dst);
                         return -ENOMEM;
                 }
-                *dst->resolved = *src->resolved;
-                dst->resolved->fd = fcntl(src->resolved->fd, F_DUPFD_CLOEXEC, 3);
-                dst->resolved->path = strdup(src->resolved->path);
-                if (dst->resolved->fd < 0 || !dst->resolved->path) {
+                const ResolvedTarget *s = src->resolved;
+                *dst->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1 };
+                if ((s->fd >= 0 && (dst->resolved->fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3)) < 0) ||
+                    (s->netns_fd >= 0 && (dst->resolved->netns_fd = fcntl(s->netns_fd, F_DUPFD_CLOEXEC, 3)) < 0) ||
+                    dup_str(&dst->resolved->path, s->path) < 0 || dup_str(&dst->resolved->netns_path, s->netns_path) < 0) {
                         attach_target_done(dst);
                         return -ENOMEM;
                 }

@@ -38,8 +38,10 @@ typedef struct AttachTarget {
 } AttachTarget;
 
 typedef struct ResolvedTarget {
-        int fd;
+        int fd;     /* the uprobe binary or cgroup directory; -1 if the target names neither */
         char *path; /* canonical: no symbolic links, no ".." */
+        int netns_fd;     /* the network namespace the target names, opened as the caller; -1 for bpfd's own */
+        char *netns_path; /* its canonical name (see open_as_caller()) */
 } ResolvedTarget;
 
 void attach_target_done(AttachTarget *t);
@@ -58,8 +60,8 @@ int attach_target_append(sd_bus_message *m, const AttachTarget *t);
 /* "tracepoint syscalls/sys_enter_getpid", "uprobe /usr/bin/bash:readline+0x4", "cgroup /sys/fs/cgroup/x egress" */
 char *attach_target_describe(const AttachTarget *t);
 /* Opens what the target names as the caller (see open_as_caller()) and keeps it in t->resolved: uprobe
- * binaries (inside container_pid's root where given) and cgroup directories. Targets naming no file are left
- * alone. */
+ * binaries (inside container_pid's root where given), cgroup directories and network namespaces. Targets
+ * naming no file are left alone. */
 int attach_target_resolve(AttachTarget *t, const Caller *caller, sd_bus_error *error);
 /* After attaching: drop the resolved descriptor, keeping its canonical path as the target's own (what a link
  * records and shows), except inside a container's root, where the caller's path is the meaningful one. */

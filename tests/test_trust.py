@@ -9,6 +9,7 @@ before polkit said yes. Rules: tests/env/rules/40-bpfd-trust.rules.
 
 import ctypes
 import glob
+import json
 import os
 import re
 import shutil
@@ -257,23 +258,41 @@ def test_cgroup_dotdot_and_attach_type_rule():
 
 
 def test_network_details_priority_proceed_on_netns():
-    """Rule: alice's XDP programs on eth1 (group rule) never with priority 1, proceed_on drop, or a netns."""
+    """Rule: alice's XDP programs on eth1 (group rule) never with priority 1, proceed_on drop, or in the network
+    namespace /run/netns/trust-forbidden, which ".." or a symbolic link do not disguise: polkit sees the
+    namespace's canonical name, and bpfd enters the namespace polkit was told of."""
     lib.ensure_daemon()
     before = _program_ids()
     obj = lib.world_readable_copy(lib.bpf_obj("xdp_counter"))
     made = lib.run(["ip", "link", "show", "eth1"], check=False).returncode != 0
     if made:
         lib.run(["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"])
+    for ns in ("trust-forbidden", "trust-ok"):
+        lib.run(["ip", "netns", "add", ns])
+        lib.run(["ip", "-n", ns, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"])
+    links = _tmpdir("trust-netns-")
+    os.symlink("/run/netns/trust-forbidden", os.path.join(links, "harmless"))
     args = ("--json", "--no-ask-password", "load", obj, "-p", "xdp_count_a", "xdp", "--iface", "eth1")
     try:
         _denied(lib.bpfctl(*args, "--priority", "1", user=ALICE, check=False), "XDP priority 1", ("xdp_count_a",))
         _denied(lib.bpfctl(*args, "--proceed-on", "pass,drop", user=ALICE, check=False), "XDP proceed_on drop")
-        _denied(lib.bpfctl(*args, "--netns", "/proc/self/ns/net", user=ALICE, check=False), "XDP in a netns")
+        for netns in ("/run/netns/trust-forbidden", "/run/netns/../netns/trust-forbidden",
+                      "/run/netns/./trust-forbidden", os.path.join(links, "harmless")):
+            _denied(lib.bpfctl(*args, "--netns", netns, user=ALICE, check=False), f"XDP in netns {netns}")
+        # bpfd's own namespace under the opener's name is not the caller's: said before polkit is asked
+        p = lib.bpfctl(*args, "--netns", "/proc/self/ns/net", user=ALICE, check=False)
+        assert p.returncode != 0 and "InvalidArgument" in p.stderr and "/proc/PID/ns/net" in p.stderr, p.stderr
         assert _program_ids() == before
+        p = lib.bpfctl(*args, "--priority", "60", "--netns", "/run/netns/../netns/trust-ok", user=ALICE, check=False)
+        assert p.returncode == 0, f"the rules do not allow XDP at priority 60 on eth1 in trust-ok:\n{p.stderr}"
+        (link,) = p.json["links"] if isinstance(p.json, dict) else [l for l in p.json if "target" in l]
+        assert "/run/netns/trust-ok" in json.dumps(link), f"the link does not record the canonical netns: {link}"
         p = lib.bpfctl(*args, "--priority", "60", user=ALICE, check=False)
         assert p.returncode == 0, f"the rules do not allow XDP at priority 60 on eth1:\n{p.stderr}"
     finally:
         _unload_new(before)
+        for ns in ("trust-forbidden", "trust-ok"):
+            lib.run(["ip", "netns", "del", ns], check=False)
         if made:
             lib.run(["ip", "link", "del", "eth1"], check=False)
 

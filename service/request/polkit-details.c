@@ -86,7 +86,8 @@ char **polkit_details_new(const CheckSpec *c) {
         if (r >= 0)
                 r = push(&l, "interface", strdup(t ? strempty(t->interface) : ""));
         if (r >= 0)
-                r = push(&l, "netns", strdup(t ? strempty(t->netns) : ""));
+                r = push(&l, "netns", strdup(t && t->resolved && t->resolved->netns_path ? t->resolved->netns_path :
+                                             t ? strempty(t->netns) : ""));
         if (r >= 0)
                 r = push(&l, "priority", int_string(t && t->has_priority, t ? t->priority : 0));
         if (r >= 0)
