@@ -35,6 +35,10 @@ int target_resolve(AttachTarget *t, const TargetProgram *p, const bool supported
         return attach_target_validate(t, error);
 }
 
+bool attach_target_names_files(const AttachTarget *t) {
+        return t->target || t->cgroup || (t->netns && t->netns[0]);
+}
+
 int targets_open_as_caller(AttachTarget *targets, size_t n, const Caller *caller, sd_bus_error *error) {
         int r;
 

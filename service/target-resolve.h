@@ -23,6 +23,10 @@ typedef struct TargetProgram {
  * names as the caller (targets_open_as_caller()) comes after, and only for a target that passed. */
 int target_resolve(AttachTarget *t, const TargetProgram *p, const bool supported[_KIND_MAX], sd_bus_error *error);
 
+/* Whether the target names something to open as the caller: a uprobe binary, a cgroup directory, a network
+ * namespace. */
+bool attach_target_names_files(const AttachTarget *t);
+
 /* Worker: opens the files resolved targets name as the caller (attach_target_resolve()), so polkit sees their
  * canonical paths and the attachment uses those very files. */
 int targets_open_as_caller(AttachTarget *targets, size_t n, const Caller *caller, sd_bus_error *error);

@@ -27,7 +27,7 @@ static void attach_inspect(Request *req) {
                 return request_fail(req, &e);
         }
         /* Files the target names are opened as the caller first, so polkit sees what they are. */
-        if (req->target.target || req->target.cgroup)
+        if (attach_target_names_files(&req->target))
                 return request_submit(req);
         request_inspected(req);
 }

@@ -14,7 +14,7 @@
 
 static bool targets_name_files(const LoadRequest *load) {
         for (size_t t = 0; t < load->n_targets; t++)
-                if (load->targets[t].target || load->targets[t].cgroup)
+                if (attach_target_names_files(&load->targets[t]))
                         return true;
         return false;
 }
