@@ -8,6 +8,7 @@
 #include "engine-internal.h"
 #include "log.h"
 #include "netns.h"
+#include "target-record.h"
 #include "xdp-chain.h"
 
 static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, uint32_t id, Group *g) {

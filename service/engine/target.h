@@ -64,6 +64,3 @@ int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *er
 int attach_target_settle(AttachTarget *t);
 /* The value polkit rules see as "attach_target": canonical where the target was resolved. */
 char *attach_target_polkit_detail(const AttachTarget *t);
-
-void attach_target_save(const AttachTarget *t, GKeyFile *kf, const char *group);
-int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group);
