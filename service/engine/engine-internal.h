@@ -69,11 +69,11 @@ ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index);
 LinkInfo *engine_find_link(Engine *e, uint32_t id);
 
 /* engine-records.c: the records: one key file per load group, and the journal of a slot being added */
-int hex_decode(const char *s, uint8_t **ret, size_t *ret_n);
 int group_save(Engine *e, Group *g);
 int group_remove_record(Engine *e, uint32_t id);
 int journal_write(Engine *e, Undo *u, const LinkInfo *l);
-int strv_from_keyfile(GKeyFile *kf, const char *sec, const char *key, char ***ret);
+int record_read_program(GKeyFile *kf, const char *sec, ProgramInfo *p);
+int record_read_link(GKeyFile *kf, const char *sec, LinkInfo *l);
 
 /* engine-kernel-programs.c: programs in the kernel, managed or not */
 int kernel_program_from_fd(int fd, KernelProgram *k);

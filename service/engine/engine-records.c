@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: the records: one key file per load group, and the journal of a slot being added. */
+#include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ static char *hex_encode(const uint8_t *d, size_t n) {
         return s;
 }
 
-int hex_decode(const char *s, uint8_t **ret, size_t *ret_n) {
+static int hex_decode(const char *s, uint8_t **ret, size_t *ret_n) {
         size_t n = strlen(s);
         uint8_t *d;
 
@@ -164,9 +165,85 @@ int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
         return 0;
 }
 
-int strv_from_keyfile(GKeyFile *kf, const char *sec, const char *key, char ***ret) {
+static int strv_from_keyfile(GKeyFile *kf, const char *sec, const char *key, char ***ret) {
         gchar **l = g_key_file_get_string_list(kf, sec, key, NULL, NULL);
         *ret = strv_copy(l ?: (gchar *[]) { NULL });
         g_strfreev(l);
         return *ret ? 0 : -ENOMEM;
+}
+
+/* The keys of a [Program N] group: everything but what the kernel and the group tell (id, fd, pin, load
+ * group, owner, source). -EBADMSG for a record without what a program needs. */
+int record_read_program(GKeyFile *kf, const char *sec, ProgramInfo *p) {
+        _cleanup_strv_free_ char **names = NULL, **pins = NULL, **globals = NULL;
+        g_autofree gint *ids = NULL;
+        g_autofree gchar *kind = NULL;
+        gsize n_ids = 0;
+
+        assert(kf);
+        assert(sec);
+        assert(p);
+        p->name = g_key_file_get_string(kf, sec, "Name", NULL);
+        kind = g_key_file_get_string(kf, sec, "Kind", NULL);
+        p->kind = kind ? kind_from_string(kind) : KIND_INVALID;
+        p->kernel_type = g_key_file_get_string(kf, sec, "KernelType", NULL);
+        p->section = g_key_file_get_string(kf, sec, "Section", NULL);
+        p->tag = g_key_file_get_string(kf, sec, "Tag", NULL);
+        p->load_time_usec = g_key_file_get_uint64(kf, sec, "LoadTime", NULL);
+        p->expected_attach_type = g_key_file_get_integer(kf, sec, "ExpectedAttachType", NULL);
+        p->attach_function = g_key_file_get_string(kf, sec, "AttachFunction", NULL);
+        p->map_group = (uint32_t) g_key_file_get_uint64(kf, sec, "MapGroup", NULL);
+        p->image_reference = g_key_file_get_string(kf, sec, "Image", NULL) ?: strdup("");
+        p->image_digest = g_key_file_get_string(kf, sec, "ImageDigest", NULL) ?: strdup("");
+        if (!p->name || p->kind < 0 || !p->kernel_type || !p->section || !p->tag)
+                return -EBADMSG;
+        ids = g_key_file_get_integer_list(kf, sec, "MapIds", &n_ids, NULL);
+        if (strv_from_keyfile(kf, sec, "MapNames", &names) < 0 || strv_from_keyfile(kf, sec, "MapPins", &pins) < 0 ||
+            strv_from_keyfile(kf, sec, "Metadata", &p->metadata) < 0 ||
+            strv_from_keyfile(kf, sec, "GlobalData", &globals) < 0)
+                return -ENOMEM;
+        if (strv_length(names) != n_ids || strv_length(pins) != n_ids)
+                return -EBADMSG;
+        p->maps = calloc(n_ids + 1, sizeof(MapInfo));
+        p->globals = calloc(strv_length(globals) / 2 + 1, sizeof(GlobalData));
+        if (!p->maps || !p->globals)
+                return -ENOMEM;
+        /* Counted before they are filled: what a failure leaves half done is freed with p. */
+        for (gsize i = 0; i < n_ids; i++) {
+                MapInfo *m = &p->maps[p->n_maps++];
+
+                *m = (MapInfo) { .id = (uint32_t) ids[i], .name = strdup(names[i]), .pin_path = strdup(pins[i]) };
+                if (!m->name || !m->pin_path)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; globals[i] && globals[i + 1]; i += 2) {
+                GlobalData *gd = &p->globals[p->n_globals++];
+
+                gd->name = strdup(globals[i]);
+                if (!gd->name)
+                        return -ENOMEM;
+                if (hex_decode(globals[i + 1], &gd->data, &gd->size) < 0)
+                        return -EBADMSG;
+        }
+        return 0;
+}
+
+/* The keys of a [Link N] group (its id is in the group's name). -EBADMSG for a record without an attach point
+ * or a valid target. */
+int record_read_link(GKeyFile *kf, const char *sec, LinkInfo *l) {
+        assert(kf);
+        assert(sec);
+        assert(l);
+        l->program_id = (uint32_t) g_key_file_get_uint64(kf, sec, "Program", NULL);
+        l->owner_uid = (uid_t) g_key_file_get_uint64(kf, sec, "Owner", NULL);
+        l->attach_time_usec = g_key_file_get_uint64(kf, sec, "AttachTime", NULL);
+        l->attach_point = g_key_file_get_string(kf, sec, "AttachPoint", NULL);
+        l->seq = g_key_file_get_uint64(kf, sec, "Seq", NULL);
+        l->netns_ino = g_key_file_get_uint64(kf, sec, "NetnsInode", NULL);
+        l->ifindex = (uint32_t) g_key_file_get_uint64(kf, sec, "Ifindex", NULL);
+        l->component_id = (uint32_t) g_key_file_get_uint64(kf, sec, "ComponentId", NULL);
+        l->tc_priority = (uint32_t) g_key_file_get_uint64(kf, sec, "TcPriority", NULL);
+        if (!l->attach_point || attach_target_load(&l->target, kf, sec) < 0)
+                return -EBADMSG;
+        return 0;
 }

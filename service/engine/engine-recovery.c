@@ -13,10 +13,6 @@
 
 static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, uint32_t id, Group *g) {
         _cleanup_(program_info_unrefp) ProgramInfo *p = calloc(1, sizeof(ProgramInfo));
-        _cleanup_strv_free_ char **names = NULL, **pins = NULL, **globals = NULL;
-        g_autofree gint *ids = NULL;
-        g_autofree gchar *kind = NULL, *tag = NULL;
-        gsize n_ids = 0;
         struct bpf_prog_info info = {};
         uint32_t len = sizeof info;
 
@@ -46,38 +42,8 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
         p->load_group = g->id;
         p->owner_uid = g->owner_uid;
         p->source = strdup(g->source);
-        p->name = g_key_file_get_string(kf, sec, "Name", NULL);
-        kind = g_key_file_get_string(kf, sec, "Kind", NULL);
-        p->kind = kind ? kind_from_string(kind) : KIND_INVALID;
-        p->kernel_type = g_key_file_get_string(kf, sec, "KernelType", NULL);
-        p->section = g_key_file_get_string(kf, sec, "Section", NULL);
-        p->tag = g_key_file_get_string(kf, sec, "Tag", NULL);
-        p->load_time_usec = g_key_file_get_uint64(kf, sec, "LoadTime", NULL);
-        p->expected_attach_type = g_key_file_get_integer(kf, sec, "ExpectedAttachType", NULL);
-        p->attach_function = g_key_file_get_string(kf, sec, "AttachFunction", NULL);
-        p->map_group = (uint32_t) g_key_file_get_uint64(kf, sec, "MapGroup", NULL);
-        p->image_reference = g_key_file_get_string(kf, sec, "Image", NULL) ?: strdup("");
-        p->image_digest = g_key_file_get_string(kf, sec, "ImageDigest", NULL) ?: strdup("");
-        if (!p->name || p->kind < 0 || !p->kernel_type || !p->section || !p->tag || !p->source)
+        if (!p->source || record_read_program(kf, sec, p) < 0)
                 return NULL;
-        ids = g_key_file_get_integer_list(kf, sec, "MapIds", &n_ids, NULL);
-        if (strv_from_keyfile(kf, sec, "MapNames", &names) < 0 || strv_from_keyfile(kf, sec, "MapPins", &pins) < 0 ||
-            strv_from_keyfile(kf, sec, "Metadata", &p->metadata) < 0 ||
-            strv_from_keyfile(kf, sec, "GlobalData", &globals) < 0)
-                return NULL;
-        if (strv_length(names) != n_ids || strv_length(pins) != n_ids)
-                return NULL;
-        p->maps = calloc(n_ids + 1, sizeof(MapInfo));
-        p->globals = calloc(strv_length(globals) / 2 + 1, sizeof(GlobalData));
-        if (!p->maps || !p->globals)
-                return NULL;
-        for (gsize i = 0; i < n_ids; i++, p->n_maps++)
-                p->maps[i] = (MapInfo) { .id = (uint32_t) ids[i], .name = strdup(names[i]), .pin_path = strdup(pins[i]) };
-        for (size_t i = 0; globals[i] && globals[i + 1]; i += 2, p->n_globals++) {
-                p->globals[p->n_globals].name = strdup(globals[i]);
-                if (hex_decode(globals[i + 1], &p->globals[p->n_globals].data, &p->globals[p->n_globals].size) < 0)
-                        return NULL;
-        }
         return TAKE_PTR(p);
 }
 
@@ -183,32 +149,25 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
         _cleanup_(link_info_unrefp) LinkInfo *l = calloc(1, sizeof(LinkInfo));
         _cleanup_close_ int fd = -1;
         uint32_t kid, kprog;
+        int r;
 
         if (!l)
                 return NULL;
         l->n_ref = 1;
         l->id = id;
-        l->program_id = (uint32_t) g_key_file_get_uint64(kf, sec, "Program", NULL);
-        l->owner_uid = (uid_t) g_key_file_get_uint64(kf, sec, "Owner", NULL);
-        l->attach_time_usec = g_key_file_get_uint64(kf, sec, "AttachTime", NULL);
-        l->attach_point = g_key_file_get_string(kf, sec, "AttachPoint", NULL);
-        l->seq = g_key_file_get_uint64(kf, sec, "Seq", NULL);
-        l->netns_ino = g_key_file_get_uint64(kf, sec, "NetnsInode", NULL);
-        l->ifindex = (uint32_t) g_key_file_get_uint64(kf, sec, "Ifindex", NULL);
+        r = record_read_link(kf, sec, l);
+        /* Even a link that is not recovered has used its place in the attach order. */
         if (l->seq > e->link_seq)
                 e->link_seq = l->seq;
-        l->component_id = (uint32_t) g_key_file_get_uint64(kf, sec, "ComponentId", NULL);
+        if (r < 0 || !group_find_program(g, l->program_id, NULL))
+                return NULL;
         if (l->component_id) {
-                if (!l->attach_point || attach_target_load(&l->target, kf, sec) < 0 ||
-                    !group_find_program(g, l->program_id, NULL))
-                        return NULL;
                 if (id > e->slot_id)
                         e->slot_id = id;
                 if (l->target.kind == KIND_TCX) {
                         NetnsGuard guard;
                         bool present = false;
 
-                        l->tc_priority = (uint32_t) g_key_file_get_uint64(kf, sec, "TcPriority", NULL);
                         if (!(l->pin_path = strdup("")))
                                 return NULL;
                         if (netns_enter(l->target.netns, &daemon_caller, &guard) >= 0) {
@@ -245,9 +204,7 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
                 return TAKE_PTR(l);
         }
         l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, id);
-        if (!l->attach_point || !l->pin_path || attach_target_load(&l->target, kf, sec) < 0)
-                return NULL;
-        if (!group_find_program(g, l->program_id, NULL))
+        if (!l->pin_path)
                 return NULL;
         fd = bpf_obj_get(l->pin_path);
         if (fd < 0) {
