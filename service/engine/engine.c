@@ -121,7 +121,7 @@ void load_request_free(LoadRequest *r) {
 }
 
 void kernel_programs_free(KernelProgram *p, size_t n) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; p && i < n; i++)
                 free(p[i].map_ids);
         free(p);
 }
