@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: before polkit: the object and the attach targets opened as the caller, bpfd-inspect started. */
+#include <assert.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -26,6 +27,9 @@ int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error) {
         _cleanup_close_ int fd = -1;
         struct stat st;
         int r;
+
+        assert(e);
+        assert(req);
 
         /* An image's object comes as object_fd too: the puller's sealed memfd (see image-puller.h). */
         if (req->path) {
@@ -69,6 +73,9 @@ int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error) {
 int engine_inspect(Engine *e, LoadRequest *req, EngineError *error) {
         _cleanup_(inspection_done) Inspection ins = { .memfd = -1 };
         int r;
+
+        assert(e);
+        assert(req);
 
         r = engine_prepare_load(e, req, error);
         if (r < 0)

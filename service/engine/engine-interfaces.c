@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: network interfaces and the chains on their hooks. */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,6 +20,9 @@ static void chain_entry_fill(Engine *e, ChainEntry *c, uint32_t prog_id, uint32_
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(prog_id));
         ProgramInfo *p = g ? group_find_program(g, prog_id, NULL) : NULL;
         LinkInfo *l = link_id ? engine_find_link(e, link_id) : NULL;
+
+        assert(e);
+        assert(c);
 
         *c = (ChainEntry) { .prog_id = prog_id, .link_id = link_id };
         if (p && l) {
@@ -56,6 +60,9 @@ static int scan_tc(Engine *e, uint64_t netns_ino, uint32_t ifindex, const Netdev
         _cleanup_(tcx_chain_done) TcxChain chain = {};
         _cleanup_free_ TcHookProgram *filters = NULL;
         size_t n_filters = 0;
+
+        assert(e);
+        assert(ret);
 
         *ret = (Chain) {};
         if (!e->supported[KIND_TCX] || tcx_query(ifindex, egress, &chain) < 0)
@@ -103,6 +110,10 @@ static int scan_xdp(Engine *e, uint64_t netns_ino, uint32_t ifindex, const Netde
         enum xdp_attach_mode mode = XDP_MODE_UNSPEC;
         size_t n = 0;
 
+        assert(e);
+        assert(ret);
+        assert(ret_mode);
+
         *ret = (Chain) {};
         /* Where the link dump says nothing is attached, libxdp's query (another dump) is not needed. */
         if ((dev && !dev->xdp) || xdp_chain_list((int) ifindex, &entries, &n, &mode, NULL, NULL) < 0)
@@ -122,6 +133,9 @@ static int scan_xdp(Engine *e, uint64_t netns_ino, uint32_t ifindex, const Netde
 static InterfaceInfo *scan_interface(Engine *e, const char *name, uint32_t ifindex, const char *netns,
                                      uint64_t netns_ino, bool own, const NetdevState *dev) {
         InterfaceInfo *i = calloc(1, sizeof(InterfaceInfo));
+
+        assert(e);
+        assert(name);
 
         if (!i)
                 return NULL;
@@ -153,6 +167,9 @@ static void clean_vanished_hook(Engine *e, const LinkInfo *l) {
         _cleanup_free_ char *xdp_dir = path_join(e->fs_dir, "xdp"), *prefix = NULL;
         DIR *d;
         struct dirent *de;
+
+        assert(e);
+        assert(l);
 
         if (l->target.kind == KIND_TC) {
                 _cleanup_free_ char *dir = NULL;
@@ -188,6 +205,9 @@ static void clean_vanished_hook(Engine *e, const LinkInfo *l) {
 
 /* The kernel dropped these links' attachments with their interface (or namespace): drop the links too. */
 static void drop_links(Engine *e, GArray *ids) {
+        assert(e);
+        assert(ids);
+
         for (guint j = 0; j < ids->len; j++) {
                 _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
                 _cleanup_(link_info_unrefp) LinkInfo *l = link_info_ref(engine_find_link(e, g_array_index(ids, uint32_t, j)));
@@ -207,6 +227,12 @@ int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint3
         NetdevDump dump = {};
         uint64_t own_ino = 0;
         int r;
+
+        assert(e);
+        assert(ret);
+        assert(ret_n);
+        assert(ret_gone);
+        assert(ret_n_gone);
 
         (void) netns_current_inode(&own_ino);
         scan_slots_begin(e);
@@ -282,6 +308,15 @@ int engine_scan_interfaces_of(Engine *e, const InterfaceKey *keys, size_t n_keys
         NetdevDump dump = {};
         bool have_dump = false;
         uint64_t own_ino = 0;
+
+        assert(e);
+        assert(keys || n_keys == 0);
+        assert(ret);
+        assert(ret_n);
+        assert(ret_vanished);
+        assert(ret_n_vanished);
+        assert(ret_gone);
+        assert(ret_n_gone);
 
         (void) netns_current_inode(&own_ino);
         for (size_t k = 0; k < n_keys && !have_dump; k++)

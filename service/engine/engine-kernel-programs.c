@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: programs in the kernel, managed or not. */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +22,10 @@ static int prog_map_ids(int fd, uint32_t **ret, uint32_t *ret_n) {
         uint32_t len = sizeof info, n;
         uint32_t *ids;
         int r;
+
+        assert(fd >= 0);
+        assert(ret);
+        assert(ret_n);
 
         r = bpf_obj_get_info_by_fd(fd, &info, &len);
         if (r < 0)
@@ -51,6 +56,9 @@ int kernel_program_from_fd(int fd, KernelProgram *k) {
         uint32_t len = sizeof info;
         int r;
 
+        assert(fd >= 0);
+        assert(k);
+
         r = bpf_obj_get_info_by_fd(fd, &info, &len);
         if (r < 0)
                 return r;
@@ -67,6 +75,9 @@ int link_id_of_fd(int fd, uint32_t *ret_id, uint32_t *ret_prog_id) {
         struct bpf_link_info info = {};
         uint32_t len = sizeof info;
         int r = bpf_obj_get_info_by_fd(fd, &info, &len);
+        assert(fd >= 0);
+        assert(ret_id);
+
         if (r < 0)
                 return r;
         *ret_id = info.id;
@@ -78,6 +89,9 @@ int link_id_of_fd(int fd, uint32_t *ret_id, uint32_t *ret_prog_id) {
 int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, EngineError *error) {
         _cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
         int r;
+
+        assert(e);
+        assert(ret);
 
         if (fd < 0)
                 return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "There is no program %" PRIu32 ".", id);
@@ -91,6 +105,10 @@ int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, Engine
         KernelProgram *list = NULL;
         size_t n = 0;
         uint32_t id = 0;
+
+        assert(e);
+        assert(ret);
+        assert(ret_n);
 
         while (bpf_prog_get_next_id(id, &id) == 0) {
                 _cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);

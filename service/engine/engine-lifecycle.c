@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: attach, detach, unload. */
+#include <assert.h>
 #include <inttypes.h>
 #include <time.h>
 
@@ -13,6 +14,13 @@ int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, const
         _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
         _cleanup_close_ int link_fd = -1;
         int r;
+
+        assert(e);
+        assert(u);
+        assert(p);
+        assert(target);
+        assert(caller);
+        assert(ret);
 
         l = calloc(1, sizeof(LinkInfo));
         if (!l)
@@ -73,6 +81,11 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
         ProgramInfo *p;
         int r;
 
+        assert(e);
+        assert(target);
+        assert(caller);
+        assert(ret);
+
         if (!g || !(p = group_find_program(g, program_id, NULL)))
                 return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
                                          program_id);
@@ -102,6 +115,8 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
 }
 
 static LinkInfo *group_steal_link(Group *g, uint32_t id) {
+        assert(g);
+
         for (guint i = 0; i < g->links->len; i++) {
                 LinkInfo *l = g_ptr_array_index(g->links, i);
                 if (l->id == id)
@@ -114,6 +129,9 @@ static LinkInfo *group_steal_link(Group *g, uint32_t id) {
  * that an attach right after finds the place free (a tracepoint takes 64 programs). */
 static void unpin_link(const LinkInfo *l) {
         int r;
+
+        assert(l);
+        assert(l->pin_path);
 
         if (unlink(l->pin_path) < 0) {
                 log_warning("Cannot unpin %s: %m", l->pin_path);
@@ -131,6 +149,8 @@ int engine_detach(Engine *e, uint32_t link_id, EngineError *error) {
         Group *g = g_hash_table_lookup(e->links, GUINT_TO_POINTER(link_id));
         _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
         int r;
+
+        assert(e);
 
         if (!g || !(l = group_steal_link(g, link_id)))
                 return engine_error_setf(error, BPFD_ERR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.",
@@ -153,6 +173,8 @@ int engine_detach(Engine *e, uint32_t link_id, EngineError *error) {
 /* Whether any loaded program keeps its maps in load group gid's directory (its own group, or a borrower:
  * counted, so an unload does not walk every program). */
 bool map_dir_in_use(Engine *e, uint32_t gid) {
+        assert(e);
+
         return g_hash_table_contains(e->groups, GUINT_TO_POINTER(gid)) ||
                g_hash_table_contains(e->map_borrowers, GUINT_TO_POINTER(gid));
 }
@@ -160,6 +182,8 @@ bool map_dir_in_use(Engine *e, uint32_t gid) {
 /* Shared maps stay pinned while any program that uses them is loaded, whichever unloads first. */
 static void release_map_dir(Engine *e, uint32_t gid) {
         _cleanup_free_ char *dir = NULL;
+
+        assert(e);
 
         if (map_dir_in_use(e, gid) || !(dir = path_join(e->maps_dir, "%" PRIu32, gid)))
                 return;
@@ -174,6 +198,10 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
         _cleanup_free_ uint32_t *ids = NULL;
         guint index;
         int r;
+
+        assert(e);
+        assert(ret_link_ids);
+        assert(ret_n);
 
         if (!g || !group_find_program(g, program_id, &index))
                 return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: after polkit: the inspected bytes opened with libbpf, bound and checked. */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <fcntl.h>
@@ -17,6 +18,9 @@ static char *datasec_of_map(const struct bpf_map *map) {
 static int apply_global(struct bpf_object *obj, const GlobalData *gd, EngineError *error) {
         struct btf *btf = bpf_object__btf(obj);
         struct bpf_map *map;
+
+        assert(obj);
+        assert(gd);
 
         if (!btf)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
@@ -68,6 +72,11 @@ static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, EngineErr
         AttachTarget section_target = { .kind = req->kinds[i] };
         const char *function = NULL;
         int r;
+
+        assert(e);
+        assert(req);
+        assert(req->obj);
+        assert(i < strv_length(req->selected));
 
         for (size_t t = 0; t < req->n_targets; t++)
                 if (streq(req->targets[t].program, req->selected[i])) {
@@ -123,6 +132,10 @@ static int reuse_owner_maps(Engine *e, LoadRequest *req, EngineError *error) {
         struct bpf_map *map;
         int r;
 
+        assert(e);
+        assert(req);
+        assert(req->obj);
+
         if (!owner)
                 return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND,
                                          "No program %" PRIu32 " is loaded by bpfd to share maps with.", req->map_owner_id);
@@ -170,6 +183,11 @@ int load_open(Engine *e, LoadRequest *req, EngineError *error) {
         struct stat st;
         ssize_t n;
         int r;
+
+        assert(e);
+        assert(req);
+        assert(req->selected);
+        assert(req->kinds);
 
         if (req->object_memfd < 0 || fstat(req->object_memfd, &st) < 0 || (size_t) st.st_size != req->object_size ||
             fcntl(req->object_memfd, F_GET_SEALS) != (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL))

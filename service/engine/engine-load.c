@@ -10,6 +10,8 @@
 #include "log.h"
 
 void undo_run(Undo *u) {
+        assert(u);
+
         for (guint i = u->slots ? u->slots->len : 0; i > 0; i--)
                 remove_slot(u->engine, g_ptr_array_index(u->slots, i - 1));
         for (guint i = u->pins ? u->pins->len : 0; i > 0; i--)
@@ -20,6 +22,8 @@ void undo_run(Undo *u) {
 
 void undo_done(Undo *u) {
         /* Committed or undone: either way the journal has served. */
+        assert(u);
+
         for (guint i = u->journals ? u->journals->len : 0; i > 0; i--)
                 (void) unlink(g_ptr_array_index(u->journals, i - 1));
         if (u->journals)
@@ -32,12 +36,19 @@ void undo_done(Undo *u) {
 }
 
 void undo_commit(Undo *u) {
+        assert(u);
+        assert(u->pins);
+
         g_ptr_array_set_size(u->pins, 0);
         if (u->slots)
                 g_ptr_array_set_size(u->slots, 0);
 }
 
 int pin_fd(Undo *u, int fd, char *path) {
+        assert(u);
+        assert(u->pins);
+        assert(fd >= 0);
+
         if (bpf_obj_pin(fd, path) < 0) {
                 int r = -errno;
                 free(path);
@@ -57,6 +68,9 @@ static char *sanitize_pin_name(const char *name) {
 }
 
 static int copy_metadata_and_globals(ProgramInfo *p, const LoadRequest *req) {
+        assert(p);
+        assert(req);
+
         p->metadata = strv_copy(req->metadata ?: (char *[]) { NULL });
         if (!p->metadata)
                 return -ENOMEM;

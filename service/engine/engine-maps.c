@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: map access for callers without BPF rights. */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <fcntl.h>
@@ -13,6 +14,8 @@ static bool map_type_per_cpu(uint32_t type) {
 }
 
 void map_access_done(MapAccess *a) {
+        assert(a);
+
         free(a->map);
         free(a->key);
         free(a->value);
@@ -34,6 +37,13 @@ static int map_open(Engine *e, uint32_t program_id, const char *name, int *ret_f
         uint32_t len = sizeof *info;
         const MapInfo *m = NULL;
         int fd;
+
+        assert(e);
+        assert(name);
+        assert(ret_fd);
+        assert(info);
+        assert(ret_value_len);
+        assert(a);
 
         if (!p)
                 return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
@@ -64,6 +74,9 @@ static int map_open(Engine *e, uint32_t program_id, const char *name, int *ret_f
 
 static int map_info(Engine *e, uint32_t program_id, MapAccess *a, int fd, const struct bpf_map_info *info,
                     EngineError *error) {
+        assert(a);
+        assert(info);
+
         a->map_id = info->id;
         a->map_type = info->type;
         a->key_size = info->key_size;
@@ -100,6 +113,10 @@ static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info,
         bool first = true;
         size_t total = 0;
 
+        assert(a);
+        assert(a->entries);
+        assert(info);
+
         if (!keys || !values || !in || !out)
                 return -ENOMEM;
         for (;;) {
@@ -129,6 +146,9 @@ static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_
         size_t total = 0;
         bool first = true;
         int r;
+
+        assert(a);
+        assert(info);
 
         if (!key || !next || !value)
                 return -ENOMEM;
@@ -161,6 +181,10 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, EngineError 
         struct bpf_map_info info;
         size_t value_len = 0;
         int r;
+
+        assert(e);
+        assert(a);
+        assert(a->map);
 
         r = map_open(e, program_id, a->map, &fd, &info, &value_len, a, error);
         if (r < 0)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: network hooks: XDP through libxdp's dispatcher, TC through bpfd's, TCX ordered by priority. */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,6 +30,11 @@ static bool runs_before(const LinkInfo *a, const LinkInfo *b) {
  * Programs others attached stay where they are. */
 static int attach_tcx_ordered(Engine *e, ProgramInfo *p, LinkInfo *l, int *ret_link_fd, EngineError *error) {
         bool egress = streq(l->target.direction, "egress");
+
+        assert(e);
+        assert(p);
+        assert(l);
+        assert(ret_link_fd);
 
         for (unsigned attempt = 0; attempt < 10; attempt++) {
                 _cleanup_(tcx_chain_done) TcxChain chain = {};
@@ -78,12 +84,18 @@ static const char *const xdp_action_names[] = { "aborted", "drop", "pass", "tx",
 /* The slot's place in libxdp's order: priority first, then attach order; unique per link, so it also tells
  * the slot apart in the chain before its component id is known (see the journal). */
 unsigned xdp_run_prio(const LinkInfo *l) {
+        assert(l);
+
         return ((unsigned) l->target.priority << 16) | (unsigned) (l->seq & 0xffff);
 }
 
 void remove_slot(Engine *e, LinkInfo *l) {
         NetnsGuard guard;
         int r;
+
+        assert(e);
+        assert(l);
+        assert(l->component_id);
 
         if (netns_enter(l->target.netns, &daemon_caller, &guard) < 0)
                 return; /* the namespace is gone, and the chain with it */
@@ -110,6 +122,11 @@ static int map_reuse_lists(ProgramInfo *p, char ***ret_names, int **ret_fds, siz
         _cleanup_free_ int *fds = calloc(p->n_maps + 1, sizeof(int));
         size_t n = 0;
 
+        assert(p);
+        assert(ret_names);
+        assert(ret_fds);
+        assert(ret_n);
+
         if (!fds)
                 return -ENOMEM;
         for (size_t i = 0; i < p->n_maps; i++) {
@@ -134,6 +151,10 @@ static int map_reuse_lists(ProgramInfo *p, char ***ret_names, int **ret_fds, siz
 static int read_kept_object(const ProgramInfo *p, const char *object_path, char **ret, size_t *ret_size,
                             EngineError *error) {
         int r;
+
+        assert(p);
+        assert(ret);
+        assert(ret_size);
 
         if (!object_path)
                 return engine_error_setf(error, BPFD_ERR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
@@ -161,6 +182,9 @@ static int xdp_occupied_error(Engine *e, const LinkInfo *l, EngineError *error) 
         char name[64] = "";
         uint32_t id = 0;
 
+        assert(e);
+        assert(l);
+
         if (xdp_chain_plain_program((int) l->ifindex, &id, name, sizeof(name)) < 0 || id == 0)
                 return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "Interface '%s' already runs an XDP program.", l->target.interface);
@@ -184,6 +208,11 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
         bool is_dispatcher = false;
         uint32_t plain_id = 0;
         int r;
+
+        assert(e);
+        assert(u);
+        assert(p);
+        assert(l);
 
         r = read_kept_object(p, object_path, &obj, &size, error);
         if (r < 0)
@@ -301,6 +330,11 @@ int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding
         size_t n = 0;
         int r = 0;
 
+        assert(e);
+        assert(hook);
+        assert(hook->target.direction);
+        assert(adding_fd >= 0 || !adding);
+
         for (guint k = 0; k < all->len; k++) {
                 LinkInfo *l = g_ptr_array_index(all, k);
                 if (same_tc_hook(l, hook) && l->id != skip_id && l != adding)
@@ -352,6 +386,11 @@ static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
         size_t size, n = 0;
         int r;
 
+        assert(e);
+        assert(u);
+        assert(p);
+        assert(l);
+
         r = read_kept_object(p, object_path, &obj, &size, error);
         if (r < 0)
                 return r;
@@ -394,6 +433,11 @@ static int attach_tc_filter(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, Eng
         struct bpf_tc_hook hook;
         int r;
 
+        assert(e);
+        assert(u);
+        assert(p);
+        assert(l);
+
         tc_hook_of(l, &hook);
         r = bpf_tc_hook_create(&hook);
         if (r < 0 && r != -EEXIST)
@@ -423,6 +467,8 @@ void remove_tc_filter(const LinkInfo *l) {
         struct bpf_tc_hook hook;
         LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BPFD_TC_FILTER_HANDLE, .priority = l->tc_priority);
 
+        assert(l);
+
         tc_hook_of(l, &hook);
         (void) bpf_tc_detach(&hook, &opts);
 }
@@ -430,6 +476,8 @@ void remove_tc_filter(const LinkInfo *l) {
 bool tc_filter_present(const LinkInfo *l) {
         struct bpf_tc_hook hook;
         LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BPFD_TC_FILTER_HANDLE, .priority = l->tc_priority);
+
+        assert(l);
 
         tc_hook_of(l, &hook);
         return bpf_tc_query(&hook, &opts) == 0 && opts.prog_id == l->component_id;
@@ -440,6 +488,14 @@ int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, Link
                const Caller *caller, int *ret_link_fd, EngineError *error) {
         _cleanup_(netns_leave) NetnsGuard guard = { .saved_fd = -1 };
         int r;
+
+        assert(e);
+        assert(u);
+        assert(p);
+        assert(l);
+        assert(caller);
+        assert(ret_link_fd);
+        assert(l->target.interface);
 
         r = netns_enter(l->target.netns, caller, &guard);
         if (r == -ENOENT)

@@ -26,6 +26,10 @@ static int hex_decode(const char *s, uint8_t **ret, size_t *ret_n) {
         size_t n = strlen(s);
         uint8_t *d;
 
+        assert(s);
+        assert(ret);
+        assert(ret_n);
+
         if (n % 2)
                 return -EINVAL;
         d = malloc(n / 2 + 1);
@@ -53,6 +57,9 @@ int group_save(Engine *e, Group *g) {
         _cleanup_free_ char *path = group_record_path(e, g->id);
         g_autofree gchar *data = NULL;
         gsize size;
+
+        assert(e);
+        assert(g);
 
         if (!path)
                 return -ENOMEM;
@@ -125,6 +132,8 @@ int group_remove_record(Engine *e, uint32_t id) {
         _cleanup_free_ char *path = group_record_path(e, id);
         _cleanup_close_ int dfd = -1;
 
+        assert(e);
+
         if (!path)
                 return -ENOMEM;
         if (unlink(path) < 0 && errno != ENOENT)
@@ -141,6 +150,11 @@ int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
         char *path;
         gsize size;
         int r;
+
+        assert(e);
+        assert(u);
+        assert(u->journals);
+        assert(l);
 
         path = path_join(e->state_dir, "slot-%" PRIu64 ".journal", l->seq);
         if (!path)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: recovery after a restart. */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <inttypes.h>
@@ -15,6 +16,11 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
         _cleanup_(program_info_unrefp) ProgramInfo *p = calloc(1, sizeof(ProgramInfo));
         struct bpf_prog_info info = {};
         uint32_t len = sizeof info;
+
+        assert(e);
+        assert(kf);
+        assert(sec);
+        assert(g);
 
         if (!p)
                 return NULL;
@@ -55,6 +61,8 @@ static bool slot_in_chain(const LinkInfo *l) {
         size_t n = 0;
         bool found = false;
 
+        assert(l);
+
         if (netns_enter(l->target.netns, &daemon_caller, &guard) < 0)
                 return false;
         if (netns_current_inode(&ino) >= 0 && ino == l->netns_ino &&
@@ -78,6 +86,9 @@ static void recover_journal(Engine *e, const char *path) {
         NetnsGuard guard;
         g_autoptr(GPtrArray) all = engine_all_links(e);
         size_t n = 0;
+
+        assert(e);
+        assert(path);
 
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
                 goto done;
@@ -150,6 +161,11 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
         _cleanup_close_ int fd = -1;
         uint32_t kid, kprog;
         int r;
+
+        assert(e);
+        assert(kf);
+        assert(sec);
+        assert(g);
 
         if (!l)
                 return NULL;
@@ -226,6 +242,9 @@ static int recover_group(Engine *e, const char *path) {
         Group *g;
         bool changed = false;
 
+        assert(e);
+        assert(path);
+
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
                 log_warning("Cannot parse state record %s, removing it.", path);
                 (void) unlink(path);
@@ -283,6 +302,8 @@ static void sweep_orphans(Engine *e) {
         DIR *d = opendir(e->fs_dir);
         struct dirent *de;
 
+        assert(e);
+
         if (!d)
                 return;
         while ((de = readdir(d))) {
@@ -332,6 +353,8 @@ int engine_recover(Engine *e) {
         DIR *d;
         struct dirent *de;
         int r = 0;
+
+        assert(e);
 
         r = mkdir_p_one(e->state_dir, 0700);
         if (r < 0)

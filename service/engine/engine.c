@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The engine: the Engine, its load groups and indexes, libbpf's messages. */
+#include <assert.h>
 #include <bpf/btf.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -152,6 +153,9 @@ char *path_join(const char *a, const char *fmt, ...) {
         char *s = NULL;
         va_list ap;
 
+        assert(a);
+        assert(fmt);
+
         va_start(ap, fmt);
         if (vasprintf(&b, fmt, ap) < 0)
                 b = NULL;
@@ -164,6 +168,8 @@ char *path_join(const char *a, const char *fmt, ...) {
 /* The mode is the one meant whatever the umask (the unit sets UMask=0077): the maps directories must
  * stay searchable by the programs' owners. */
 int mkdir_p_one(const char *p, mode_t mode) {
+        assert(p);
+
         if (mkdir(p, mode) < 0)
                 return errno == EEXIST ? 0 : -errno;
         if (chmod(p, mode) < 0)
@@ -173,6 +179,9 @@ int mkdir_p_one(const char *p, mode_t mode) {
 
 int engine_new(const char *runtime_dir, Engine **ret) {
         Engine *e = calloc(1, sizeof(Engine));
+
+        assert(runtime_dir);
+        assert(ret);
 
         if (!e)
                 return -ENOMEM;
@@ -215,10 +224,15 @@ Engine *engine_free(Engine *e) {
 }
 
 const char *engine_bpffs_path(Engine *e) {
+        assert(e);
+
         return e->fs_dir;
 }
 
 void engine_probe(Engine *e, bool supported[_KIND_MAX]) {
+        assert(e);
+        assert(supported);
+
         kind_probe_kernel(e->supported);
         e->supported[KIND_TC] = e->supported[KIND_TC] && tc_dispatcher_supported();
         /* Without TCX the same chain is made of cls_bpf filters: a program returning TCX_NEXT (TC_ACT_UNSPEC)
@@ -233,6 +247,8 @@ GPtrArray *engine_all_links(Engine *e) {
         GPtrArray *all = g_ptr_array_new();
         GHashTableIter it;
         gpointer v;
+
+        assert(e);
 
         g_hash_table_iter_init(&it, e->groups);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
@@ -250,6 +266,9 @@ void map_borrowers_add(Engine *e, uint32_t gid, int delta) {
         gpointer key = GUINT_TO_POINTER(gid);
         int n = GPOINTER_TO_INT(g_hash_table_lookup(e->map_borrowers, key)) + delta;
 
+        assert(e);
+        assert(gid > 0);
+
         if (n > 0)
                 g_hash_table_replace(e->map_borrowers, key, GINT_TO_POINTER(n));
         else
@@ -257,6 +276,10 @@ void map_borrowers_add(Engine *e, uint32_t gid, int delta) {
 }
 
 void engine_index_group(Engine *e, Group *g) {
+        assert(e);
+        assert(g);
+        assert(g->programs->len > 0);
+
         g_hash_table_replace(e->groups, GUINT_TO_POINTER(g->id), g);
         for (guint i = 0; i < g->programs->len; i++) {
                 uint32_t mg = ((ProgramInfo *) g_ptr_array_index(g->programs, i))->map_group;
@@ -272,6 +295,8 @@ void engine_index_group(Engine *e, Group *g) {
 }
 
 ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index) {
+        assert(g);
+
         for (guint i = 0; i < g->programs->len; i++) {
                 ProgramInfo *p = g_ptr_array_index(g->programs, i);
                 if (p->id == id) {
@@ -290,6 +315,12 @@ int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_progra
         size_t np = 0, nl = 0;
         ProgramInfo **ps = calloc(g_hash_table_size(e->programs) + 1, sizeof(ProgramInfo *));
         LinkInfo **ls = calloc(g_hash_table_size(e->links) + 1, sizeof(LinkInfo *));
+
+        assert(e);
+        assert(ret_programs);
+        assert(ret_n_programs);
+        assert(ret_links);
+        assert(ret_n_links);
 
         if (!ps || !ls) {
                 free(ps);
@@ -313,6 +344,8 @@ int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_progra
 
 LinkInfo *engine_find_link(Engine *e, uint32_t id) {
         Group *g = g_hash_table_lookup(e->links, GUINT_TO_POINTER(id));
+        assert(e);
+
         for (guint k = 0; g && k < g->links->len; k++)
                 if (((LinkInfo *) g_ptr_array_index(g->links, k))->id == id)
                         return g_ptr_array_index(g->links, k);
@@ -324,9 +357,13 @@ LinkInfo *engine_find_link(Engine *e, uint32_t id) {
 ProgramInfo *engine_program_ref(Engine *e, uint32_t id) {
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(id));
         ProgramInfo *p = g ? group_find_program(g, id, NULL) : NULL;
+        assert(e);
+
         return p ? program_info_ref(p) : NULL;
 }
 
 bool engine_link_exists(Engine *e, uint32_t id) {
+        assert(e);
+
         return g_hash_table_contains(e->links, GUINT_TO_POINTER(id));
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <glib.h>
 
 #include "engine-error.h"
@@ -19,6 +20,9 @@ static const InspectedProgram *find(const Inspection *ins, const char *name) {
 }
 
 static int select_programs(LoadRequest *req, const Inspection *ins, EngineError *error) {
+        assert(req);
+        assert(ins);
+
         if (ins->n_programs == 0)
                 return engine_error_setf(error, BPFD_ERR_INVALID_OBJECT, "The object contains no BPF programs.");
         if (req->programs) {
@@ -88,6 +92,10 @@ static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *ta
 int load_plan(LoadRequest *req, Inspection *ins, const bool supported[_KIND_MAX], EngineError *error) {
         size_t n;
         int r;
+
+        assert(req);
+        assert(ins);
+        assert(supported);
 
         r = select_programs(req, ins, error);
         if (r < 0)

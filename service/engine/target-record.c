@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* An attach target in the engine's records: the keys of a [Link N] group of a load group's key file. */
+#include <assert.h>
+
 #include "target-record.h"
 
 #define SAVE_STR(field)                                                                                          \
@@ -7,6 +9,10 @@
                 g_key_file_set_string(kf, group, #field, t->field);
 
 void attach_target_save(const AttachTarget *t, GKeyFile *kf, const char *group) {
+        assert(t);
+        assert(kf);
+        assert(group);
+
         g_key_file_set_string(kf, group, "kind", kind_to_string(t->kind));
         SAVE_STR(tracepoint);
         SAVE_STR(target);
@@ -41,6 +47,10 @@ static char *load_str(GKeyFile *kf, const char *group, const char *key) {
 
 int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group) {
         _cleanup_free_ char *kind = load_str(kf, group, "kind");
+
+        assert(t);
+        assert(kf);
+        assert(group);
 
         *t = (AttachTarget) { .kind = kind ? kind_from_string(kind) : KIND_INVALID };
         if (t->kind < 0)

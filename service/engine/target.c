@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <unistd.h>
@@ -9,6 +10,8 @@
 #include "utf8.h"
 
 void attach_target_done(AttachTarget *t) {
+        assert(t);
+
         free(t->program);
         free(t->tracepoint);
         free(t->target);
@@ -39,6 +42,9 @@ static int dup_str(char **dst, const char *src) {
 
 int attach_target_copy(AttachTarget *dst, const AttachTarget *src) {
         *dst = *src;
+        assert(dst);
+        assert(src);
+
         dst->proceed_on = NULL;
         dst->resolved = NULL;
         if (dup_str(&dst->program, src->program) < 0 || dup_str(&dst->tracepoint, src->tracepoint) < 0 ||
@@ -90,6 +96,9 @@ static const char *after_prefix(const char *s, const char *prefix) {
 int attach_target_fill_from_section(AttachTarget *t, const char *section) {
         const char *rest;
 
+        assert(t);
+        assert(section);
+
         switch (t->kind) {
         case KIND_TRACEPOINT:
                 if (!t->tracepoint && ((rest = after_prefix(section, "tracepoint")) || (rest = after_prefix(section, "tp"))))
@@ -133,6 +142,8 @@ static bool name_in(const char *const *names, const char *s) {
 static int validate_net_target(const AttachTarget *t, EngineError *error) {
         const char *kind = kind_to_string(t->kind);
 
+        assert(t);
+
         if (!t->interface)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "A %s target needs 'interface'.", kind);
         if (strlen(t->interface) >= 16 || strchr(t->interface, '/') || strspn(t->interface, " \t\n") > 0)
@@ -172,6 +183,8 @@ static int validate_net_target(const AttachTarget *t, EngineError *error) {
 }
 
 int attach_target_apply_defaults(AttachTarget *t) {
+        assert(t);
+
         if (!IN_SET2(t->kind, KIND_XDP, KIND_TC) && t->kind != KIND_TCX)
                 return 0;
         if (!t->has_priority) {
@@ -189,6 +202,8 @@ int attach_target_apply_defaults(AttachTarget *t) {
 }
 
 int attach_target_validate(const AttachTarget *t, EngineError *error) {
+        assert(t);
+
         switch (t->kind) {
         case KIND_TRACEPOINT:
                 if (!t->tracepoint)
@@ -251,6 +266,8 @@ int attach_target_validate(const AttachTarget *t, EngineError *error) {
 char *attach_target_polkit_detail(const AttachTarget *t) {
         char *s = NULL;
 
+        assert(t);
+
         switch (t->kind) {
         case KIND_TRACEPOINT:
                 return strdup(strempty(t->tracepoint));
@@ -276,6 +293,8 @@ char *attach_target_polkit_detail(const AttachTarget *t) {
 char *attach_target_describe(const AttachTarget *t) {
         _cleanup_free_ char *detail = attach_target_polkit_detail(t);
         char *s = NULL;
+
+        assert(t);
 
         if (!detail)
                 return NULL;

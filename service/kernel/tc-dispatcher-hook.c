@@ -2,6 +2,7 @@
 /* What runs on a TC hook, as rtnetlink tells (libbpf's bpf_tc_* only see one filter): the hook's qdisc, its
  * filters, and the slots of bpfd's dispatcher among them. Part of the TC dispatcher (tc-dispatcher.c). */
 
+#include <assert.h>
 #include <errno.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
@@ -26,6 +27,9 @@ static void btf_freep(struct btf **b) {
 }
 
 int tc_rtnl_dump(uint16_t type, const struct tcmsg *t, rtnl_dump_cb cb, void *userdata) {
+        assert(t);
+        assert(cb);
+
         return rtnl_dump_all(type, t, sizeof *t, cb, userdata);
 }
 
@@ -82,6 +86,8 @@ int tc_hook_qdisc_kind(int ifindex, char ret[static 16]) {
         struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex };
         QdiscQuery q = { .ifindex = ifindex };
         int r;
+
+        assert(ret);
 
         r = tc_rtnl_dump(RTM_GETQDISC, &t, qdisc_cb, &q);
         if (r < 0)
