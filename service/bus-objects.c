@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "target-bus.h"
 #include "bus-util.h"
 #include "config.h"
 #include "errors.h"

@@ -335,12 +335,12 @@ static void after_credentials(SpecJob *j) {
         spec_authorize_next(j); /* then the plan */
 }
 
-static void on_credentials(void *userdata, const char *error_name, const char *message) {
+static void on_credentials(void *userdata, BpfdError code, const char *message) {
         SpecJob *j = userdata;
 
         j->slot = sd_bus_slot_unref(j->slot);
-        if (error_name)
-                return spec_job_fail(j, error_name, "%s", message);
+        if (message)
+                return spec_job_fail(j, bpfd_error_name(code), "%s", message);
         after_credentials(j);
 }
 

@@ -25,7 +25,7 @@ int method_pull_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         if (r < 0)
                 return r;
         if (*policy && (p = pull_policy_from_string(policy)) < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "Unknown pull policy '%.*s' (Always, IfNotPresent or Never).", UTF8_CUT(policy, 32));
         r = image_reference_canonical(s, &reference, &registry, error);
         if (r < 0)

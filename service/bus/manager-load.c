@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "manager-methods.h"
 #include "request.h"
+#include "target-bus.h"
 #include "utf8.h"
 
 static int read_programs(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
@@ -16,7 +17,7 @@ static int read_programs(sd_bus_message *m, const char *key, void *userdata, sd_
         int r = bus_read_strv_checked(m, key, &load->programs, error);
         load->programs_given = true;
         if (r >= 0 && strv_length(load->programs) == 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'programs' is empty.");
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'programs' is empty.");
         return r;
 }
 
@@ -30,9 +31,9 @@ static int read_metadata(sd_bus_message *m, const char *key, void *userdata, sd_
                 return r;
         while ((r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0) {
                 if (strv_length(load->metadata) / 2 >= BPFD_LIST_MAX)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Too many metadata entries.");
+                        return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Too many metadata entries.");
                 if (!*k || strlen(k) > BPFD_NAME_MAX || strlen(v) > BPFD_STRING_MAX)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "Metadata keys must be 1 to %u bytes, values at most %u bytes.",
                                                  BPFD_NAME_MAX, BPFD_STRING_MAX);
                 if (strv_push(&load->metadata, strdup(k)) < 0 || strv_push(&load->metadata, strdup(v)) < 0)
@@ -64,13 +65,13 @@ static int read_global_data(sd_bus_message *m, const char *key, void *userdata, 
                         return r;
                 if (!*name || strlen(name) > BPFD_NAME_MAX || size == 0 || size > 65536 ||
                     load->n_globals >= BPFD_LIST_MAX)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "Global data entries need a name of 1 to %u bytes and 1 to 65536 "
                                                  "bytes of value.",
                                                  BPFD_NAME_MAX);
                 for (size_t i = 0; i < load->n_globals; i++)
                         if (streq(load->globals[i].name, name))
-                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                          "The global '%s' is given twice.", name);
                 g = reallocarray(load->globals, load->n_globals + 1, sizeof(GlobalData));
                 if (!g)
@@ -104,7 +105,7 @@ static int read_attach(sd_bus_message *m, const char *key, void *userdata, sd_bu
                 AttachTarget *t;
 
                 if (load->n_targets >= 64)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Too many attach targets.");
+                        return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Too many attach targets.");
                 t = reallocarray(load->targets, load->n_targets + 1, sizeof(AttachTarget));
                 if (!t)
                         return -ENOMEM;
@@ -123,7 +124,7 @@ static int read_map_owner(sd_bus_message *m, const char *key, void *userdata, sd
         LoadRequest *load = userdata;
         int r = sd_bus_message_read_basic(m, 'u', &load->map_owner_id);
         if (r >= 0 && load->map_owner_id == 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'map_owner_id' must name a program.");
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'map_owner_id' must name a program.");
         return r;
 }
 
@@ -144,10 +145,10 @@ static int read_pull_policy(sd_bus_message *m, const char *key, void *userdata, 
         if (r < 0)
                 return r;
         if (!load->image_ref)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'pull_policy' is for LoadFromImage only.");
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'pull_policy' is for LoadFromImage only.");
         policy = pull_policy_from_string(s);
         if (policy < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "Unknown pull policy '%.*s' (Always, IfNotPresent or Never).", UTF8_CUT(s, 32));
         load->pull_policy = policy;
         return 0;
@@ -186,7 +187,7 @@ static int read_path(sd_bus_message *msg, LoadRequest *load, sd_bus_error *error
         if (r < 0)
                 return r;
         if (path[0] != '/' || strlen(path) > BPFD_STRING_MAX)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The object path must be absolute and at most %u bytes.", BPFD_STRING_MAX);
         load->path = strdup(path);
         load->source = strdup(path);

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "manager-methods.h"
 #include "request.h"
+#include "target-bus.h"
 #include "utf8.h"
 
 int request_attach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error) {
@@ -30,7 +31,7 @@ static int read_bytes(sd_bus_message *msg, uint8_t **ret, size_t *ret_size, sd_b
         if (r < 0)
                 return r;
         if (size > 16U * 1024U * 1024U)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "A key or value is too large.");
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "A key or value is too large.");
         *ret = malloc(size + 1);
         if (!*ret)
                 return -ENOMEM;
@@ -48,7 +49,7 @@ static int read_map_access(sd_bus_message *msg, int op, MapAccess *a, sd_bus_err
         if (r < 0)
                 return r;
         if (!*name || strlen(name) > BPFD_NAME_MAX)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%.*s' is not a map name.",
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%.*s' is not a map name.",
                                          UTF8_CUT(name, 64));
         a->map = strdup(name);
         if (!a->map)
@@ -110,7 +111,7 @@ static int read_filter_kind(sd_bus_message *m, const char *key, void *userdata, 
         ProgramFilter *f = userdata;
         int r = bus_read_string_checked(m, key, BPFD_NAME_MAX, &f->kind, error);
         if (r >= 0 && kind_from_string(f->kind) == KIND_INVALID)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Unknown program kind '%s'.", f->kind);
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Unknown program kind '%s'.", f->kind);
         return r;
 }
 
@@ -200,7 +201,7 @@ int method_get_link(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 return r;
         l = g_hash_table_lookup(m->links, GUINT_TO_POINTER(id));
         if (!l)
-                return sd_bus_error_setf(error, BPFD_ERROR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.", id);
+                return bpfd_error_setf(error, BPFD_ERR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.", id);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = append_link_dict(reply, l);

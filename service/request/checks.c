@@ -23,7 +23,7 @@ static const ProgramInfo *program_lookup(const Request *req, uint32_t id, const 
         const ProgramInfo *p = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(id));
 
         if (!p)
-                (void) sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd%s.",
+                (void) bpfd_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd%s.",
                                          id, no_program_suffix(why));
         return p;
 }
@@ -157,7 +157,7 @@ int checks_detach(const Request *req, Authorization *out, sd_bus_error *error) {
 
         assert(req->op == OP_DETACH);
         if (!l)
-                return sd_bus_error_setf(error, BPFD_ERROR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.",
+                return bpfd_error_setf(error, BPFD_ERR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.",
                                          req->id);
         p = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(l->program_id));
         if (!caller_owns(req, l->owner_uid) && !(p && caller_owns(req, p->owner_uid)))
@@ -182,7 +182,7 @@ int checks_map(const Request *req, Authorization *out, sd_bus_error *error) {
         for (size_t i = 0; i < p->n_maps; i++)
                 found = found || streq(p->maps[i].name, req->map.map);
         if (!found)
-                return sd_bus_error_setf(error, BPFD_ERROR_MAP_NOT_FOUND, "Program %" PRIu32 " has no map '%s'.", p->id,
+                return bpfd_error_setf(error, BPFD_ERR_MAP_NOT_FOUND, "Program %" PRIu32 " has no map '%s'.", p->id,
                                          req->map.map);
         add_check(req, out, (CheckSpec) { .action = caller_owns(req, p->owner_uid) ? "org.bpfd.map" : "org.bpfd.map-others",
                                           .operation = op_names[req->map.op], .kind = p->kind, .program_name = p->name,

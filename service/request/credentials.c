@@ -60,9 +60,9 @@ static void checked(Caller *caller, credentials_done_t done, void *userdata) {
         _cleanup_free_ char *why = NULL;
 
         if (caller_check_identity(caller, &why) < 0)
-                return done(userdata, BPFD_ERROR_PERMISSION_DENIED,
+                return done(userdata, BPFD_ERR_PERMISSION_DENIED,
                             why ?: "The calling process's identity cannot be checked.");
-        done(userdata, NULL, NULL);
+        done(userdata, BPFD_ERR_FAILED, NULL);
 }
 
 static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -74,11 +74,11 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
         if (e) {
                 if (asprintf(&text, "Cannot identify the caller: %s", strempty(e->message)) < 0)
                         text = NULL;
-                q->done(q->userdata, BPFD_ERROR_FAILED, text ?: "Out of memory.");
+                q->done(q->userdata, BPFD_ERR_FAILED, text ?: "Out of memory.");
                 return 0;
         }
         if (bus_caller_from_credentials(reply, q->caller) < 0) {
-                q->done(q->userdata, BPFD_ERROR_FAILED, "The bus daemon did not say who the caller is.");
+                q->done(q->userdata, BPFD_ERR_FAILED, "The bus daemon did not say who the caller is.");
                 return 0;
         }
         remember_caller(q->m, q->sender, q->caller);

@@ -3,6 +3,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bpfd-error.h"
 #include "caller.h"
 
 struct Manager;
@@ -11,8 +12,8 @@ struct Manager;
  * unique name until the name goes away), and whether the process still has those ids. Requests and spec
  * jobs both start here. */
 
-/* error_name NULL: *caller is filled and checked. Otherwise the call is to be refused with that error. */
-typedef void (*credentials_done_t)(void *userdata, const char *error_name, const char *message);
+/* message NULL: *caller is filled and checked. Otherwise the call is to be refused with code and message. */
+typedef void (*credentials_done_t)(void *userdata, BpfdError code, const char *message);
 
 /* Fills *caller (CALLER_NULL before) for the sender of msg; done runs once, at once when the caller is
  * remembered, else from the event loop (the question's slot in *ret_slot, to cancel it). < 0: nothing

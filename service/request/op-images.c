@@ -17,7 +17,7 @@ int image_reference_canonical(const char *s, char **ret_ref, char **ret_registry
 
         assert(s && ret_ref && ret_registry);
         if (strlen(s) > BPFD_STRING_MAX || (r = image_ref_parse(s, &ref)) == -EINVAL)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "'%.*s' is not an image reference (registry[:port]/name[:tag] or "
                                          "registry[:port]/name@sha256:digest).", UTF8_CUT(s, 256));
         if (r < 0)
@@ -32,8 +32,8 @@ int image_reference_canonical(const char *s, char **ret_ref, char **ret_registry
         return 0;
 }
 
-static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
-                                 int object_fd, void *userdata);
+static void image_request_pulled(ImagePull *pull, const EngineError *error, char **lines, int object_fd,
+                                 void *userdata);
 
 void image_run_puller(Request *req) {
         static const char *const verbs[] = {
@@ -57,7 +57,7 @@ void image_run_puller(Request *req) {
                                      IN_SET2(req->op, OP_REMOVE_IMAGE, OP_LIST_IMAGES) ? -1 : req->load->pull_policy,
                                      in_use, image_request_pulled, req, &req->image_pull);
         if (r < 0)
-                request_failf(req, BPFD_ERROR_FAILED, "Cannot ask the image puller: %s",
+                request_failf(req, BPFD_ERR_FAILED, "Cannot ask the image puller: %s",
                               r == -ENOTCONN ? "it is not running" : strerror(-r));
 }
 
@@ -130,27 +130,28 @@ static int reply_removed(Request *req) {
         return sd_bus_reply_method_return(req->msg, NULL);
 }
 
-static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
-                                 int object_fd, void *userdata) {
+static void image_request_pulled(ImagePull *pull, const EngineError *error, char **lines, int object_fd,
+                                 void *userdata) {
         _cleanup_close_ int fd = object_fd;
         Request *req = userdata;
         int r;
 
         req->image_pull = image_pull_free(req->image_pull);
-        if (error_name)
-                return request_failf(req, error_name, "Image '%s': %s", req->load ? req->load->image_ref : "", message);
+        if (error)
+                return request_failf(req, error->code, "Image '%s': %s", req->load ? req->load->image_ref : "",
+                                     strempty(error->message));
         req->pulled = strv_copy(lines);
         if (!req->pulled)
-                return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
+                return request_failf(req, BPFD_ERR_FAILED, "Out of memory.");
         if (IN_SET2(req->op, OP_PULL_IMAGE, OP_LOAD))
                 manager_specs_image_pulled(req->m); /* specs waiting for an image: it may be cached now */
         if (req->op != OP_LOAD)
                 return request_reply(req);
         r = image_load_pulled(req, TAKE_FD(fd));
-        if (r < 0 || sd_bus_error_is_set(&req->error)) {
-                if (!sd_bus_error_is_set(&req->error))
-                        (void) bpfd_error_set_errnof(&req->error, r, "Cannot load the image: %m");
-                return request_fail(req, &req->error);
+        if (r < 0 || engine_error_is_set(&req->error)) {
+                if (!engine_error_is_set(&req->error))
+                        (void) engine_error_set_errnof(&req->error, r, "Cannot load the image: %m");
+                return request_fail_engine(req, &req->error);
         }
         request_submit(req);
 }

@@ -12,6 +12,7 @@
 
 static void attach_inspect(Request *req) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(engine_error_done) EngineError ee = ENGINE_ERROR_NULL;
         const ProgramInfo *p = request_program(req, req->id, &e);
         int r;
 
@@ -20,11 +21,11 @@ static void attach_inspect(Request *req) {
         r = target_resolve(&req->target, &(TargetProgram) { .id = p->id, .name = p->name, .kind = p->kind,
                                                             .section = p->section,
                                                             .attach_function = p->attach_function },
-                           req->m->supported, &e);
+                           req->m->supported, &ee);
         if (r < 0) {
-                if (!sd_bus_error_is_set(&e))
-                        (void) bpfd_error_setf(&e, BPFD_ERROR_FAILED, "Out of memory.");
-                return request_fail(req, &e);
+                if (!engine_error_is_set(&ee))
+                        (void) engine_error_setf(&ee, BPFD_ERR_FAILED, "Out of memory.");
+                return request_fail_engine(req, &ee);
         }
         /* Files the target names are opened as the caller first, so polkit sees what they are. */
         if (attach_target_names_files(&req->target))

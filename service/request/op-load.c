@@ -22,7 +22,7 @@ static bool targets_name_files(const LoadRequest *load) {
 static void load_inspect(Request *req) {
         assert(req->load);
         if (caller_copy(&req->load->caller, &req->caller) < 0)
-                return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
+                return request_failf(req, BPFD_ERR_FAILED, "Out of memory.");
         if (req->load->image_ref)
                 return image_run_puller(req); /* then image_load_pulled() */
         request_submit(req);
@@ -37,19 +37,19 @@ static void load_inspect_run(Request *req, Engine *e) {
                 (void) targets_open_as_caller(load->targets, load->n_targets, &load->caller, &req->error);
 }
 
-static void on_inspected(Inspection *ins, const sd_bus_error *error, void *userdata) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+static void on_inspected(Inspection *ins, const EngineError *error, void *userdata) {
+        _cleanup_(engine_error_done) EngineError e = ENGINE_ERROR_NULL;
         Request *req = userdata;
         int r;
 
         req->reader = NULL; /* it frees itself after this */
         if (!ins)
-                return request_fail(req, error);
+                return request_fail_engine(req, error);
         r = load_plan(req->load, ins, req->m->supported, &e);
-        if (r < 0 && !sd_bus_error_is_set(&e))
-                sd_bus_error_set_errnof(&e, -r, "Cannot plan the load: %m");
+        if (r < 0 && !engine_error_is_set(&e))
+                (void) engine_error_set_errnof(&e, r, "Cannot plan the load: %m");
         if (r < 0)
-                return request_fail(req, &e);
+                return request_fail_engine(req, &e);
         req->planned = true;
         /* Files the targets name are opened as the caller, so polkit sees what they are. */
         if (targets_name_files(req->load))
@@ -67,7 +67,7 @@ static void load_inspect_done(Request *req) {
                                on_inspected, req, &req->reader);
         load->inspect_pid = 0; /* the reader has it now */
         if (r < 0)
-                request_failf(req, BPFD_ERROR_FAILED, "Cannot wait for the object inspection: %s", strerror(-r));
+                request_failf(req, BPFD_ERR_FAILED, "Cannot wait for the object inspection: %s", strerror(-r));
 }
 
 /* A load goes on to the worker with the pulled object (a sealed memfd from the puller), the image's labels
@@ -79,7 +79,7 @@ int image_load_pulled(Request *req, int object_fd) {
         assert(req->op == OP_LOAD && req->stage == STAGE_INSPECT);
         load->object_fd = object_fd;
         if (load->object_fd < 0 || !reference || !digest)
-                return sd_bus_error_setf(&req->error, BPFD_ERROR_FAILED, "The image puller gave no object.");
+                return engine_error_setf(&req->error, BPFD_ERR_FAILED, "The image puller gave no object.");
         free(load->source);
         load->source = NULL;
         if (asprintf(&load->source, "image:%s", reference) < 0)

@@ -86,7 +86,7 @@ const OperationDesc op_list_kernel = {
 static void get_kernel_commit(Request *req, Engine *e) {
         req->kernel = calloc(1, sizeof(KernelProgram));
         if (!req->kernel) {
-                (void) sd_bus_error_set_errno(&req->error, ENOMEM);
+                (void) engine_error_setf(&req->error, BPFD_ERR_FAILED, "Out of memory.");
                 return;
         }
         if (engine_kernel_program(e, req->id, req->kernel, &req->error) >= 0)

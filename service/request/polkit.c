@@ -20,7 +20,7 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 if (r >= 0)
                         r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
                 if (r < 0) {
-                        sd_bus_error err = SD_BUS_ERROR_MAKE_CONST(BPFD_ERROR_FAILED, "Bad reply from polkit.");
+                        sd_bus_error err = SD_BUS_ERROR_MAKE_CONST(bpfd_error_name(BPFD_ERR_FAILED), "Bad reply from polkit.");
                         q->callback(-EBADMSG, &err, q->userdata);
                 } else
                         q->callback(authorized ? 1 : (challenge ? -EKEYREJECTED : 0), NULL, q->userdata);

@@ -71,7 +71,7 @@ struct Request {
         Caller caller;
         sd_bus_slot *slot;         /* the credentials' question */
         Authorization auth;
-        sd_bus_error error;        /* set on the worker, sent by request_fail() */
+        EngineError error;         /* set on the worker (or by the puller's answer), sent by request_fail_engine() */
         StatsToken stats;          /* the call's measurement, taken over from the bus handler */
         uint64_t received_ns;      /* when the call was parsed */
 
@@ -107,7 +107,8 @@ void request_free(Request *req);
  * Takes req: < 0 when it could not start (req is freed, the handler answers). */
 int request_start(Request *req);
 void request_fail(Request *req, const sd_bus_error *e);
-void request_failf(Request *req, const char *name, const char *fmt, ...) _printf_(3, 4);
+void request_failf(Request *req, BpfdError code, const char *fmt, ...) _printf_(3, 4);
+void request_fail_engine(Request *req, const EngineError *e);
 /* Inspection is over: the checks, polkit, the commit. */
 void request_inspected(Request *req);
 /* Runs the stage's worker part (inspect_run or commit); then inspect_done or the reply. */

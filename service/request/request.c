@@ -48,7 +48,7 @@ void request_free(Request *req) {
         inspect_reader_free(req->reader);
         sd_bus_message_unref(req->msg);
         caller_done(&req->caller);
-        sd_bus_error_free(&req->error);
+        engine_error_done(&req->error);
         attach_target_done(&req->target);
         load_request_free(req->load);
         link_info_unref(req->link);
@@ -98,7 +98,7 @@ void request_fail(Request *req, const sd_bus_error *e) {
         request_free(req);
 }
 
-void request_failf(Request *req, const char *name, const char *fmt, ...) {
+void request_failf(Request *req, BpfdError code, const char *fmt, ...) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -107,7 +107,14 @@ void request_failf(Request *req, const char *name, const char *fmt, ...) {
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        (void) bpfd_error_setf(&e, name, "%s", msg ?: "Out of memory.");
+        (void) bpfd_error_setf(&e, code, "%s", msg ?: "Out of memory.");
+        request_fail(req, &e);
+}
+
+void request_fail_engine(Request *req, const EngineError *error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        (void) bus_error_from_engine(&e, error);
         request_fail(req, &e);
 }
 
@@ -147,22 +154,22 @@ static void refused(Request *req, int authorized, const sd_bus_error *error, cha
                         log_debug("polkit could not decide on %s: %s", check[0], error->message);
                 else
                         log_warning("polkit could not decide on %s: %s", check[0], error->message);
-                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                return request_failf(req, BPFD_ERR_PERMISSION_DENIED,
                                      "polkit could not decide (polkit action %s: %s), so it is not allowed. Refused: %s",
                                      check[0], error->message, strempty(what));
         }
         if (authorized == -EKEYREJECTED && sd_bus_message_get_allow_interactive_authorization(req->msg) > 0)
-                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                return request_failf(req, BPFD_ERR_PERMISSION_DENIED,
                                      "An administrator's password is needed (polkit action %s), and no polkit "
                                      "authentication agent asked for it: run the command from a terminal, or with an "
                                      "agent running. Refused: %s",
                                      check[0], strempty(what));
         if (authorized == -EKEYREJECTED)
-                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED,
+                return request_failf(req, BPFD_ERR_PERMISSION_DENIED,
                                      "An administrator's password is needed (polkit action %s), but this call did "
                                      "not allow interactive authentication (bpfctl: leave out --no-ask-password). Refused: %s",
                                      check[0], strempty(what));
-        request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). Refused: %s",
+        request_failf(req, BPFD_ERR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). Refused: %s",
                       (unsigned) req->caller.uid, action_verb(check[0]), check[0], strempty(what));
 }
 
@@ -173,9 +180,9 @@ static void on_authorized(void *userdata, AuthorizationResult result, int author
 
         switch (result) {
         case AUTHORIZATION_INCOMPLETE:
-                return request_failf(req, BPFD_ERROR_FAILED, "Out of memory while preparing the authorization.");
+                return request_failf(req, BPFD_ERR_FAILED, "Out of memory while preparing the authorization.");
         case AUTHORIZATION_CANNOT_ASK:
-                return request_failf(req, BPFD_ERROR_PERMISSION_DENIED, "Cannot ask polkit (%s), so it is not allowed.",
+                return request_failf(req, BPFD_ERR_PERMISSION_DENIED, "Cannot ask polkit (%s), so it is not allowed.",
                                      strerror(-authorized));
         case AUTHORIZATION_REFUSED:
                 return refused(req, authorized, error, check);
@@ -201,7 +208,7 @@ static void authorize(Request *req, int (*checks)(const Request *req, Authorizat
 
         if (checks(req, &req->auth, &e) < 0) {
                 if (!sd_bus_error_is_set(&e))
-                        (void) bpfd_error_setf(&e, BPFD_ERROR_FAILED, "Out of memory.");
+                        (void) bpfd_error_setf(&e, BPFD_ERR_FAILED, "Out of memory.");
                 return request_fail(req, &e);
         }
         authorization_run(&req->auth, req->m->bus, req->msg, req->caller.uid != 0, on_authorized, req);
@@ -219,13 +226,13 @@ void request_inspected(Request *req) {
 
 /* ---- the caller ---- */
 
-static void on_credentials(void *userdata, const char *error_name, const char *message) {
+static void on_credentials(void *userdata, BpfdError code, const char *message) {
         Request *req = userdata;
         const OperationDesc *d = desc_of(req);
 
         req->slot = sd_bus_slot_unref(req->slot);
-        if (error_name)
-                return request_failf(req, error_name, "%s", message);
+        if (message)
+                return request_failf(req, code, "%s", message);
         assert(req->stage == STAGE_CREDENTIALS);
         req->stage = STAGE_GATE;
         if (d->gate)
@@ -275,13 +282,15 @@ void request_reply(Request *req) {
         assert(req->stage == STAGE_COMMIT && d->reply);
         r = d->reply(req);
         if (r < 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
                 log_warning_errno(r, "Cannot send a reply: %m");
                 /* Never leave the caller waiting for NoReply. */
-                (void) sd_bus_reply_method_errorf(req->msg, BPFD_ERROR_FAILED,
-                                                  "The request was carried out, but its reply could not be sent (%s).",
-                                                  strerror(-r));
+                (void) bpfd_error_setf(&e, BPFD_ERR_FAILED,
+                                       "The request was carried out, but its reply could not be sent (%s).", strerror(-r));
+                (void) bpfd_reply_error(req->msg, &e);
         }
-        stats_finish(&req->stats, r < 0 ? BPFD_ERROR_FAILED : NULL);
+        stats_finish(&req->stats, r < 0 ? bpfd_error_name(BPFD_ERR_FAILED) : NULL);
         request_free(req);
 }
 
@@ -289,9 +298,9 @@ static void job_done(Job *j) {
         Request *req = (Request *) j;
         const OperationDesc *d = desc_of(req);
 
-        if (sd_bus_error_is_set(&req->error)) {
-                log_debug("Request failed: %s: %s", req->error.name, req->error.message);
-                return request_fail(req, &req->error);
+        if (engine_error_is_set(&req->error)) {
+                log_debug("Request failed: %s: %s", bpfd_error_name(req->error.code), req->error.message);
+                return request_fail_engine(req, &req->error);
         }
         if (req->stage == STAGE_INSPECT) {
                 assert(d->inspect_done);

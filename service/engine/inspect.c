@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine-error.h"
+#include "inspect.h"
+#include "log.h"
+#include "sandbox.h"
+#include "util.h"
+
+void inspection_done(Inspection *i) {
+        assert(i);
+
+        for (size_t k = 0; k < i->n_programs; k++) {
+                free(i->programs[k].name);
+                free(i->programs[k].section);
+                free(i->programs[k].type_name);
+        }
+        free(i->programs);
+        if (i->memfd >= 0)
+                close(i->memfd);
+        *i = (Inspection) { .memfd = -1 };
+}
+
+/* The helper next to bpfd in a build tree, else the installed one; $BPFD_INSPECT_HELPER wins. */
+static char *helper_path(void) {
+        const char *env = getenv("BPFD_INSPECT_HELPER");
+        char self[4096], *slash, *p = NULL;
+        ssize_t n;
+
+        if (env && *env)
+                return strdup(env);
+        n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = 0;
+                slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        if (asprintf(&p, "%s/bpfd-inspect", self) >= 0 && access(p, X_OK) == 0)
+                                return p;
+                        p = mfree(p);
+                }
+        }
+        return strdup(BPFD_INSPECT_HELPER);
+}
+
+static int spawn(int object_fd, const char *arg1, const char *arg2, pid_t *ret_pid, int *ret_sock) {
+        _cleanup_free_ char *path = helper_path();
+        uid_t uid;
+        gid_t gid;
+        int sv[2];
+        pid_t pid;
+
+        if (!path)
+                return -ENOMEM;
+        sandbox_helper_identity(&uid, &gid);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                close(sv[0]);
+                close(sv[1]);
+                return -errno;
+        }
+        if (pid == 0) {
+                int keep[2] = { object_fd, sv[1] };
+                if (sandbox_enter(&(Sandbox) { .keep_fds = keep, .n_keep_fds = 2, .keep_stderr = true, .uid = uid,
+                                               .gid = gid }) < 0)
+                        _exit(126);
+                execl(path, "bpfd-inspect", arg1, arg2, (char *) NULL);
+                _exit(127);
+        }
+        close(sv[1]);
+        *ret_pid = pid;
+        *ret_sock = sv[0];
+        return 0;
+}
+
+int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *ret_sock) {
+        assert(object_fd >= 0);
+        assert(ret_pid);
+        assert(ret_sock);
+
+        return spawn(object_fd, object_name ?: "object", NULL, ret_pid, ret_sock);
+}
+
+int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
+        char text[4096];
+        _cleanup_close_ int sock = -1;
+        size_t size = 0;
+        pid_t pid;
+        int r = 0, status = 0;
+
+        assert(fd >= 0);
+        assert(function);
+        assert(ret);
+
+        r = spawn(fd, "--symbol", function, &pid, &sock);
+        if (r < 0)
+                return r;
+        while (size < sizeof text - 1) {
+                ssize_t n = read(sock, text + size, sizeof text - 1 - size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        r = -errno;
+                if (n <= 0)
+                        break;
+                size += (size_t) n;
+        }
+        text[size] = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return r;
+        if (strncmp(text, "offset\t", 7) == 0) {
+                *ret = strtoull(text + 7, NULL, 10);
+                return 0;
+        }
+        if (strncmp(text, "error\tnotelf", 12) == 0)
+                return -ENOEXEC;
+        if (strncmp(text, "error\tnotfound", 14) == 0)
+                return -ENOENT;
+        return -EIO;
+}
+
+struct InspectReader {
+        sd_event_source *source;
+        int sock;
+        pid_t pid;
+        GString *text;
+        int memfd;
+        inspect_callback_t callback;
+        void *userdata;
+};
+
+static int reap(pid_t pid) {
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        return status;
+}
+
+InspectReader *inspect_reader_free(InspectReader *r) {
+        if (!r)
+                return NULL;
+        sd_event_source_disable_unref(r->source);
+        if (r->pid > 0) {
+                (void) kill(r->pid, SIGKILL);
+                (void) reap(r->pid);
+        }
+        if (r->sock >= 0)
+                close(r->sock);
+        if (r->memfd >= 0)
+                close(r->memfd);
+        g_string_free(r->text, TRUE);
+        free(r);
+        return NULL;
+}
+
+static char *field_decode(const char *s) {
+        char *d = malloc(strlen(s) + 1), *o = d;
+
+        if (!d)
+                return NULL;
+        while (*s) {
+                unsigned v;
+                if (s[0] == '%' && s[1] && s[2] && sscanf(s + 1, "%2x", &v) == 1) {
+                        *o++ = (char) v;
+                        s += 3;
+                } else
+                        *o++ = *s++;
+        }
+        *o = 0;
+        return d;
+}
+
+static int parse(const char *text, Inspection *ins, EngineError *error) {
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        bool end = false;
+
+        for (char **l = lines; *l && **l; l++) {
+                g_auto(GStrv) f = g_strsplit(*l, "\t", -1);
+                guint n = g_strv_length(f);
+
+                if (streq(f[0], "error") && n >= 3) {
+                        _cleanup_free_ char *msg = field_decode(f[2]);
+                        return engine_error_setf(error,
+                                                 streq(f[1], "object")     ? BPFD_ERR_INVALID_OBJECT
+                                                 : streq(f[1], "argument") ? BPFD_ERR_INVALID_ARGUMENT
+                                                                           : BPFD_ERR_FAILED,
+                                                 "%s", msg ?: "Out of memory.");
+                } else if (streq(f[0], "size") && n == 2)
+                        ins->size = strtoull(f[1], NULL, 10);
+                else if (streq(f[0], "program") && n == 6) {
+                        InspectedProgram *p = reallocarray(ins->programs, ins->n_programs + 1, sizeof *p);
+                        if (!p)
+                                return -ENOMEM;
+                        ins->programs = p;
+                        p = &p[ins->n_programs++];
+                        *p = (InspectedProgram) { .name = field_decode(f[1]), .section = field_decode(f[2]),
+                                                  .prog_type = atoi(f[3]), .expected_attach_type = atoi(f[4]),
+                                                  .type_name = field_decode(f[5]) };
+                        if (!p->name || !p->section || !p->type_name)
+                                return -ENOMEM;
+                } else if (streq(f[0], "end"))
+                        end = true;
+        }
+        if (!end)
+                return engine_error_setf(error, BPFD_ERR_FAILED, "The object inspection helper gave no answer.");
+        return 0;
+}
+
+/* What the helper's answer (text, the memfd it sent, its exit status) says: 0 with ins filled, or an error. */
+static int conclude(const char *text, int *memfd, int status, Inspection *ins, EngineError *error) {
+        int res = parse(text, ins, error);
+
+        if (res >= 0 && *memfd < 0)
+                res = engine_error_setf(error, BPFD_ERR_FAILED, "The object inspection helper sent no object.");
+        if (res < 0 && !engine_error_is_set(error)) {
+                if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+                        engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                          "The object could not be read within 60 seconds.");
+                else if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 126))
+                        engine_error_setf(error, BPFD_ERR_FAILED,
+                                          "The object inspection helper failed (status 0x%x).", (unsigned) status);
+                else
+                        engine_error_set_errnof(error, -res, "Cannot inspect the object: %m");
+        }
+        if (res < 0)
+                return res;
+        ins->memfd = TAKE_FD(*memfd);
+        return 0;
+}
+
+static void finish(InspectReader *r) {
+        _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
+        Inspection ins = { .memfd = -1 };
+        int status, res;
+
+        r->source = sd_event_source_disable_unref(r->source);
+        status = reap(r->pid);
+        r->pid = 0;
+        res = conclude(r->text->str, &r->memfd, status, &ins, &error);
+        /* The callback owns the request, which must forget this reader: it is freed right after. */
+        if (res >= 0)
+                r->callback(&ins, NULL, r->userdata);
+        else
+                r->callback(NULL, &error, r->userdata);
+        inspection_done(&ins);
+        inspect_reader_free(r);
+}
+
+/* One message of the helper: its text appended to text, a descriptor it sent into *memfd (the first one).
+ * Returns the bytes read, 0 at the end, or -errno. */
+static ssize_t receive(int fd, int flags, GString *text, int *memfd) {
+        char buf[65536], control[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof control };
+        ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | flags);
+
+        if (n < 0)
+                return -errno;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        int got;
+                        memcpy(&got, CMSG_DATA(c), sizeof(int));
+                        if (*memfd >= 0)
+                                close(got);
+                        else
+                                *memfd = got;
+                }
+        if (n > 0)
+                g_string_append_len(text, buf, n);
+        return n;
+}
+
+int inspect_read(int sock, pid_t pid, Inspection *ret, EngineError *error) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        _cleanup_close_ int memfd = -1;
+        ssize_t n;
+
+        assert(sock >= 0);
+        assert(pid > 0);
+        assert(ret);
+
+        do
+                n = receive(sock, 0, text, &memfd);
+        while ((n > 0 && text->len < (1U << 22)) || n == -EINTR);
+        if (n > 0)
+                (void) kill(pid, SIGKILL); /* far too much */
+        *ret = (Inspection) { .memfd = -1 };
+        return conclude(text->str, &memfd, reap(pid), ret, error);
+}
+
+static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        InspectReader *r = userdata;
+        ssize_t n = receive(fd, MSG_DONTWAIT, r->text, &r->memfd);
+
+        if (n == -EAGAIN || n == -EINTR)
+                return 0;
+        if (n > 0 && r->text->len < (1U << 22))
+                return 0;
+        finish(r); /* end of file, an error, or far too much */
+        return 0;
+}
+
+int inspect_read_async(sd_event *event, int sock, pid_t pid, inspect_callback_t callback, void *userdata,
+                       InspectReader **ret) {
+        InspectReader *r = calloc(1, sizeof *r);
+        int res;
+
+        assert(event);
+        assert(sock >= 0);
+        assert(pid > 0);
+        assert(callback);
+        assert(ret);
+
+        if (!r) {
+                close(sock);
+                return -ENOMEM;
+        }
+        *r = (InspectReader) { .sock = sock, .pid = pid, .memfd = -1, .text = g_string_new(NULL),
+                               .callback = callback, .userdata = userdata };
+        res = sd_event_add_io(event, &r->source, sock, EPOLLIN, on_readable, r);
+        if (res < 0) {
+                inspect_reader_free(r);
+                return res;
+        }
+        *ret = r;
+        return 0;
+}

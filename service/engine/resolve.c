@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Targets are resolved as the caller before polkit is asked: what a rule approves (the canonical path of
+ * what was opened) is what gets attached, through the same descriptor, with no window to swap it. */
+#include <assert.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "engine-error.h"
+#include "target.h"
+
+static ResolvedTarget *resolved_of(AttachTarget *t) {
+        if (!t->resolved && (t->resolved = calloc(1, sizeof(ResolvedTarget))))
+                *t->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1 };
+        return t->resolved;
+}
+
+static int resolved_new(AttachTarget *t, int fd, char *path) {
+        ResolvedTarget *r = resolved_of(t);
+
+        if (!r) {
+                close(fd);
+                free(path);
+                return -ENOMEM;
+        }
+        r->fd = fd;
+        r->path = path;
+        return 0;
+}
+
+/* The namespace a network target names, opened as the caller: polkit sees its canonical name, and the worker
+ * enters this very namespace (not whatever the path names by then). */
+static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *error) {
+        _cleanup_free_ char *canonical = NULL;
+        _cleanup_close_ int fd = -1;
+        ResolvedTarget *res;
+        int r;
+
+        r = open_as_caller(caller, t->netns, O_RDONLY, &fd, &canonical);
+        if (IN_SET2(r, -ENOENT, -ENOTDIR))
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no network namespace '%s'.",
+                                         t->netns);
+        if (r == -EXDEV)
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' names bpfd's own process, not the "
+                                         "caller's: name the namespace as /proc/PID/ns/net with the process's PID, or "
+                                         "as /run/netns/NAME.", t->netns);
+        if (r == -ESTALE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, "Cannot open the network namespace '%s' as "
+                                         "the caller: the caller's identity changed since it connected.", t->netns);
+        if (r < 0)
+                return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the network namespace '%s': %s",
+                                         t->netns, strerror(-r));
+        if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a network namespace.", t->netns);
+        res = resolved_of(t);
+        if (!res)
+                return -ENOMEM;
+        res->netns_fd = TAKE_FD(fd);
+        res->netns_path = TAKE_PTR(canonical);
+        return 0;
+}
+
+static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineError *error) {
+        _cleanup_free_ char *path = NULL, *canonical = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        assert(t);
+        assert(t->target);
+        assert(caller);
+
+        /* A binary inside a container is found through that process's root directory. */
+        if (t->has_container_pid) {
+                if (asprintf(&path, "/proc/%" PRIi32 "/root%s", t->container_pid, t->target) < 0)
+                        return -ENOMEM;
+        } else if (!(path = strdup(t->target)))
+                return -ENOMEM;
+        r = open_as_caller(caller, path, O_RDONLY, &fd, &canonical);
+        if (r == -ENOENT && t->has_container_pid && access(path, F_OK) < 0 && errno == ENOENT) {
+                char proc[64];
+                snprintf(proc, sizeof proc, "/proc/%" PRIi32, t->container_pid);
+                if (access(proc, F_OK) < 0)
+                        return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
+                                                 t->container_pid);
+        }
+        if (r == -ENOENT)
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "The uprobe target '%s' does not exist%s.",
+                                         t->target, t->has_container_pid ? " in that container" : "");
+        if (r == -ESTALE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, "Cannot open the uprobe target '%s' as the "
+                                         "caller: the caller's identity changed since it connected.", t->target);
+        if (r < 0)
+                return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
+                                         t->target, strerror(-r));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                         "The uprobe target '%s' is not a regular file.", t->target);
+        return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
+}
+
+static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *error) {
+        _cleanup_free_ char *canonical = NULL;
+        _cleanup_close_ int fd = -1;
+        struct statfs sfs;
+        int r;
+
+        assert(t);
+        assert(t->cgroup);
+        assert(caller);
+
+        r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd, &canonical);
+        if (IN_SET2(r, -ENOENT, -ENOTDIR))
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
+        if (r == -ESTALE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, "Cannot open cgroup '%s' as the caller: "
+                                         "the caller's identity changed since it connected.", t->cgroup);
+        if (r < 0)
+                return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open cgroup '%s': %s", t->cgroup,
+                                         strerror(-r));
+        if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
+                                         t->cgroup);
+        return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
+}
+
+int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *error) {
+        int r;
+
+        assert(t);
+        assert(caller);
+
+        if (t->resolved)
+                return 0;
+        if (t->netns && t->netns[0]) {
+                r = resolve_netns(t, caller, error);
+                if (r < 0)
+                        return r;
+        }
+        if (t->target && t->target[0] != '/')
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                         "The uprobe 'target' must be an absolute path, not '%s'.", t->target);
+        if (t->cgroup && t->cgroup[0] != '/')
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                         "The 'cgroup' must be an absolute path, not '%s'.", t->cgroup);
+        if (t->target && (t->kind == KIND_DEFAULT || IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE)))
+                return resolve_uprobe_binary(t, caller, error);
+        if (t->cgroup && (t->kind == KIND_DEFAULT || t->kind == KIND_CGROUP))
+                return resolve_cgroup(t, caller, error);
+        return 0;
+}
+
+int attach_target_settle(AttachTarget *t) {
+        ResolvedTarget *r = t->resolved;
+        char **field = t->target ? &t->target : t->cgroup ? &t->cgroup : NULL;
+
+        assert(t);
+
+        if (!r)
+                return 0;
+        if (r->netns_path && *r->netns_path) {
+                char *copy = strdup(r->netns_path);
+                if (!copy)
+                        return -ENOMEM;
+                free(t->netns);
+                t->netns = copy;
+        }
+        if (r->netns_fd >= 0)
+                close(r->netns_fd);
+        free(r->netns_path);
+        if (field && !t->has_container_pid && r->path && *r->path) {
+                char *copy = strdup(r->path);
+                if (!copy)
+                        return -ENOMEM;
+                free(*field);
+                *field = copy;
+        }
+        if (r->fd >= 0)
+                close(r->fd);
+        free(r->path);
+        free(r);
+        t->resolved = NULL;
+        return 0;
+}
