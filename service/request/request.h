@@ -27,7 +27,17 @@ int request_list_images(Manager *m, sd_bus_message *msg);
 /* Programs of the view are answered at once; every program of the kernel ("all") needs the worker. */
 int request_list_programs(Manager *m, sd_bus_message *msg, ProgramFilter *filter);
 int request_get_program(Manager *m, sd_bus_message *msg, uint32_t program_id);
-/* request_unload(), request_detach(): manager.h */
+/* By id (Unload, Detach), or reading the rest of the call's arguments from msg (Attach: the target a{sv};
+ * the map calls: map name, key, value, flags; op a MapOp): the Manager's methods and the Program and Link
+ * objects' share them. The last two read their arguments in the bus layer (bus/manager-programs.c) and go
+ * on with request_attach_target() and request_map(). */
+int request_unload(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);
+int request_detach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);
+int request_attach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error);
+int request_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_bus_error *error);
+
+/* credentials.c: remembers the callers' credentials per unique name until the name goes away. */
+int manager_watch_callers(Manager *m);
 
 /* The canonical reference and registry of a caller's string: what polkit, the puller and Program.Source
  * see, so one registry has one name in rules. */
