@@ -13,6 +13,7 @@
 
 #include "bus-spec-internal.h"
 #include "bus-util.h"
+#include "checks.h"
 #include "credentials.h"
 #include "errors.h"
 #include "image-puller.h"
@@ -204,39 +205,21 @@ void spec_add_check(SpecJob *j, const CheckSpec *spec) {
         authorization_add(&j->auth, spec, "spec", j->a->name);
 }
 
-/* A load's question of an apply, as request.c asks it for LoadFrom*. */
-static void add_load_check(SpecJob *j, const LoadRequest *lr, size_t p, const AttachTarget *t) {
-        spec_add_check(j, &(CheckSpec) {
-                .action = lr->image_ref ? "org.bpfd.load-image" : "org.bpfd.load", .operation = "load",
-                .kind = lr->kinds[p], .program_name = lr->selected[p], .target = t, .owner_uid = j->a->caller.uid,
-                .attach_type = attach_type_detail(t ? t->kind : lr->kinds[p], lr->expected_attach_types[p], t),
-                .has_map_owner_uid = lr->map_owner_id != 0, .map_owner_uid = j->a->caller.uid,
-                .image = lr->image_ref, .registry = lr->image_registry, .image_digest = lr->image_digest });
-}
-
 /* After the plan: the same questions as the loads and attaches the apply causes. */
 static void authorize_plan(SpecJob *j) {
         SpecApply *a = j->a;
         uid_t uid = a->caller.uid;
 
         /* The spec got another owner between the first questions and the plan: ask about that too. */
-        if (a->exists && a->owner_uid != uid && !j->asked_manage_others)
+        if (a->exists && !caller_owns(&a->caller, a->owner_uid) && !j->asked_manage_others)
                 spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "apply",
                                                  .kind = KIND_INVALID, .owner_uid = a->owner_uid });
-        for (size_t i = 0; i < a->spec_objects; i++) {
-                LoadRequest *lr = a->loads[i];
-
-                for (size_t p = 0; lr && lr->selected[p]; p++) {
-                        bool targeted = false;
-                        for (size_t t = 0; t < lr->n_targets; t++)
-                                if (streq(lr->targets[t].program, lr->selected[p])) {
-                                        add_load_check(j, lr, p, &lr->targets[t]);
-                                        targeted = true;
-                                }
-                        if (!targeted)
-                                add_load_check(j, lr, p, NULL);
-                }
-        }
+        /* A load's questions as for LoadFrom* (the maps it shares are the spec's own), its attach targets'
+         * org.bpfd.attach included. */
+        for (size_t i = 0; i < a->spec_objects; i++)
+                if (a->loads[i])
+                        checks_add_load(&j->auth, a->loads[i], uid, a->loads[i]->map_owner_id != 0, uid, "spec",
+                                        a->name);
         for (size_t i = 0; i < a->n_attaches; i++) {
                 const SpecAttachPlan *ap = &a->attaches[i];
                 spec_add_check(j, &(CheckSpec) {
@@ -317,7 +300,7 @@ static void after_credentials(SpecJob *j) {
                 j->a->owner_uid = v->owner_uid;
                 j->a->generation = v->generation;
                 /* Owners remove their own specs, as they unload their own programs. */
-                if (v->owner_uid != j->a->caller.uid)
+                if (!caller_owns(&j->a->caller, v->owner_uid))
                         spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "remove",
                                                          .kind = KIND_INVALID, .owner_uid = v->owner_uid });
                 spec_authorize_next(j);
@@ -327,7 +310,7 @@ static void after_credentials(SpecJob *j) {
         spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.apply", .operation = "apply", .kind = KIND_INVALID,
                                          .owner_uid = j->a->caller.uid });
         v = g_hash_table_lookup(j->m->specs->views, j->a->name);
-        if (v && v->owner_uid != j->a->caller.uid) {
+        if (v && !caller_owns(&j->a->caller, v->owner_uid)) {
                 spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "apply",
                                                  .kind = KIND_INVALID, .owner_uid = v->owner_uid });
                 j->asked_manage_others = true;

@@ -5,14 +5,17 @@
 #include <assert.h>
 #include <inttypes.h>
 
+#include "checks.h"
 #include "errors.h"
 #include "request-internal.h"
 
-/* The owner rule, for every operation: owners act on what is theirs without asking anybody (beyond the
- * operation's own action); what is another user's needs org.bpfd.manage-others (maps: org.bpfd.map-others). */
-static bool caller_owns(const Request *req, uid_t owner) {
-        assert(req->caller.uid != (uid_t) -1);
-        return owner == req->caller.uid;
+bool caller_owns(const Caller *caller, uid_t owner) {
+        assert(caller && caller->uid != (uid_t) -1);
+        return owner == caller->uid;
+}
+
+static bool request_owns(const Request *req, uid_t owner) {
+        return caller_owns(&req->caller, owner);
 }
 
 static const char *no_program_suffix(const char *why) {
@@ -64,9 +67,46 @@ static const char *load_action(const LoadRequest *load) {
         return load->image_ref ? "org.bpfd.load-image" : "org.bpfd.load";
 }
 
-/* After inspection the program kinds are known: one question per program (per target where it has some),
- * one org.bpfd.attach per target (a load that attaches is an attachment too: the same question as Attach),
- * and sharing another user's maps. */
+void checks_add_load(Authorization *out, const LoadRequest *load, uid_t caller_uid, bool has_map_owner,
+                     uid_t map_owner_uid, const char *extra_key, const char *extra_value) {
+        assert(out && load && load->selected);
+        for (size_t i = 0; load->selected[i]; i++) {
+                CheckSpec spec = { .action = load_action(load), .operation = "load", .kind = load->kinds[i],
+                                   .program_name = load->selected[i], .owner_uid = caller_uid,
+                                   .attach_type = attach_type_detail(load->kinds[i], load->expected_attach_types[i], NULL),
+                                   .has_map_owner_uid = has_map_owner, .map_owner_uid = has_map_owner ? map_owner_uid : 0,
+                                   .image = load->image_ref, .registry = load->image_registry,
+                                   .image_digest = load->image_digest };
+                bool targeted = false;
+
+                for (size_t t = 0; t < load->n_targets; t++)
+                        if (streq(load->targets[t].program, load->selected[i])) {
+                                spec.target = &load->targets[t];
+                                spec.attach_type = attach_type_detail(load->targets[t].kind,
+                                                                      load->expected_attach_types[i], &load->targets[t]);
+                                authorization_add(out, &spec, extra_key, extra_value);
+                                targeted = true;
+                        }
+                if (!targeted)
+                        authorization_add(out, &spec, extra_key, extra_value);
+        }
+        for (size_t t = 0; t < load->n_targets; t++) {
+                size_t i = 0;
+                while (load->selected[i] && !streq(load->selected[i], load->targets[t].program))
+                        i++;
+                assert(load->selected[i]); /* load_plan() matched every target to a program */
+                authorization_add(out, &(CheckSpec) { .action = "org.bpfd.attach", .operation = "attach",
+                                                      .kind = load->targets[t].kind, .program_name = load->targets[t].program,
+                                                      .target = &load->targets[t], .owner_uid = caller_uid,
+                                                      .attach_type = attach_type_detail(load->targets[t].kind,
+                                                                                        load->expected_attach_types[i],
+                                                                                        &load->targets[t]) },
+                                  extra_key, extra_value);
+        }
+}
+
+/* After inspection the program kinds are known: the load's questions (checks_add_load()), then sharing
+ * another user's maps: the same right as reading them, asked before the worker compares any shape. */
 int checks_load(const Request *req, Authorization *out, sd_bus_error *error) {
         const LoadRequest *load = req->load;
         const ProgramInfo *owner = NULL;
@@ -77,40 +117,8 @@ int checks_load(const Request *req, Authorization *out, sd_bus_error *error) {
                 if (!owner)
                         return -ENOENT;
         }
-        for (size_t i = 0; load->selected[i]; i++) {
-                CheckSpec spec = { .action = load_action(load), .operation = "load", .kind = load->kinds[i],
-                                   .program_name = load->selected[i], .owner_uid = req->caller.uid,
-                                   .attach_type = attach_type_detail(load->kinds[i], load->expected_attach_types[i], NULL),
-                                   .has_map_owner_uid = owner, .map_owner_uid = owner ? owner->owner_uid : 0 };
-                bool targeted = false;
-
-                for (size_t t = 0; t < load->n_targets; t++)
-                        if (streq(load->targets[t].program, load->selected[i])) {
-                                spec.target = &load->targets[t];
-                                spec.attach_type = attach_type_detail(load->targets[t].kind,
-                                                                      load->expected_attach_types[i], &load->targets[t]);
-                                add_check(req, out, spec);
-                                targeted = true;
-                        }
-                if (!targeted)
-                        add_check(req, out, spec);
-        }
-        for (size_t t = 0; t < load->n_targets; t++) {
-                size_t i = 0;
-                while (load->selected[i] && !streq(load->selected[i], load->targets[t].program))
-                        i++;
-                assert(load->selected[i]); /* load_plan() matched every target to a program */
-                authorization_add(out, &(CheckSpec) { .action = "org.bpfd.attach", .operation = "attach",
-                                                      .kind = load->targets[t].kind, .program_name = load->targets[t].program,
-                                                      .target = &load->targets[t], .owner_uid = req->caller.uid,
-                                                      .attach_type = attach_type_detail(load->targets[t].kind,
-                                                                                        load->expected_attach_types[i],
-                                                                                        &load->targets[t]) },
-                                  NULL, NULL);
-        }
-        /* Sharing maps is access to them: another user's need the same right as reading them, and it is asked
-         * before the worker compares any shape. */
-        if (owner && !caller_owns(req, owner->owner_uid))
+        checks_add_load(out, load, req->caller.uid, owner, owner ? owner->owner_uid : 0, NULL, NULL);
+        if (owner && !request_owns(req, owner->owner_uid))
                 authorization_add(out, &(CheckSpec) { .action = "org.bpfd.map-others", .operation = "share",
                                                       .kind = owner->kind, .program_name = owner->name,
                                                       .owner_uid = owner->owner_uid, .has_map_owner_uid = true,
@@ -132,7 +140,7 @@ int checks_attach(const Request *req, Authorization *out, sd_bus_error *error) {
                              .attach_type = attach_type_detail(req->target.kind, p->expected_attach_type, &req->target),
                              .owner_uid = p->owner_uid };
         authorization_add(out, &spec, NULL, NULL);
-        if (!caller_owns(req, p->owner_uid))
+        if (!request_owns(req, p->owner_uid))
                 add_manage_others(req, out, spec);
         return 0;
 }
@@ -144,7 +152,7 @@ int checks_unload(const Request *req, Authorization *out, sd_bus_error *error) {
         assert(req->op == OP_UNLOAD);
         if (!p)
                 return -ENOENT;
-        if (!caller_owns(req, p->owner_uid))
+        if (!request_owns(req, p->owner_uid))
                 add_manage_others(req, out, (CheckSpec) { .operation = "unload", .kind = p->kind,
                                                           .program_name = p->name, .owner_uid = p->owner_uid });
         return 0;
@@ -160,7 +168,7 @@ int checks_detach(const Request *req, Authorization *out, sd_bus_error *error) {
                 return bpfd_error_setf(error, BPFD_ERR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.",
                                          req->id);
         p = g_hash_table_lookup(req->m->programs, GUINT_TO_POINTER(l->program_id));
-        if (!caller_owns(req, l->owner_uid) && !(p && caller_owns(req, p->owner_uid)))
+        if (!request_owns(req, l->owner_uid) && !(p && request_owns(req, p->owner_uid)))
                 add_manage_others(req, out, (CheckSpec) { .operation = "detach", .kind = l->target.kind,
                                                           .program_name = p ? p->name : "", .target = &l->target,
                                                           .owner_uid = l->owner_uid });
@@ -184,7 +192,7 @@ int checks_map(const Request *req, Authorization *out, sd_bus_error *error) {
         if (!found)
                 return bpfd_error_setf(error, BPFD_ERR_MAP_NOT_FOUND, "Program %" PRIu32 " has no map '%s'.", p->id,
                                          req->map.map);
-        add_check(req, out, (CheckSpec) { .action = caller_owns(req, p->owner_uid) ? "org.bpfd.map" : "org.bpfd.map-others",
+        add_check(req, out, (CheckSpec) { .action = request_owns(req, p->owner_uid) ? "org.bpfd.map" : "org.bpfd.map-others",
                                           .operation = op_names[req->map.op], .kind = p->kind, .program_name = p->name,
                                           .owner_uid = p->owner_uid, .map_name = req->map.map });
         return 0;
@@ -203,7 +211,7 @@ int checks_image(const Request *req, Authorization *out, sd_bus_error *error) {
         if (req->op == OP_REMOVE_IMAGE) {
                 g_hash_table_iter_init(&it, req->m->programs);
                 while (!other && g_hash_table_iter_next(&it, NULL, (gpointer *) &p))
-                        if (!caller_owns(req, p->owner_uid) && streq_ptr(p->image_reference, req->load->image_ref))
+                        if (!request_owns(req, p->owner_uid) && streq_ptr(p->image_reference, req->load->image_ref))
                                 other = p;
                 if (other)
                         add_manage_others(req, out, (CheckSpec) { .operation = "remove", .kind = other->kind,
