@@ -38,10 +38,12 @@ static void attach_inspect_run(Request *req, Engine *e) {
 }
 
 static void attach_commit(Request *req, Engine *e) {
+        assert(req->target.kind >= 0); /* resolved for its program (target_resolve()) */
         (void) engine_attach(e, req->id, &req->target, &req->caller, &req->link, &req->error);
 }
 
 static int attach_reply(Request *req) {
+        assert(req->link);
         _cleanup_free_ char *path = link_object_path(req->link->id);
         int r = path ? sd_bus_reply_method_return(req->msg, "o", path) : -ENOMEM;
 

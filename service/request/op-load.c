@@ -31,6 +31,8 @@ static void load_inspect(Request *req) {
 static void load_inspect_run(Request *req, Engine *e) {
         LoadRequest *load = req->load;
 
+        assert(req->op == OP_LOAD && req->stage == STAGE_INSPECT);
+
         if (!req->planned)
                 (void) engine_prepare_load(e, load, &req->error);
         else
@@ -42,6 +44,7 @@ static void on_inspected(Inspection *ins, const EngineError *error, void *userda
         Request *req = userdata;
         int r;
 
+        assert(req->op == OP_LOAD && req->stage == STAGE_INSPECT && !req->planned);
         req->reader = NULL; /* it frees itself after this */
         if (!ins)
                 return request_fail_engine(req, error);
@@ -94,6 +97,7 @@ int image_load_pulled(Request *req, int object_fd) {
 }
 
 static void load_commit(Request *req, Engine *e) {
+        assert(req->planned && req->load->selected); /* nothing is loaded that was not inspected and asked about */
         (void) engine_load(e, req->load, &req->error);
 }
 
@@ -102,6 +106,7 @@ static int load_reply(Request *req) {
         LoadRequest *load = req->load;
         int r;
 
+        assert(load->n_loaded > 0 || load->n_links == 0);
         r = sd_bus_message_new_method_return(req->msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "o");

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <glib.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@ static char *message(const CheckSpec *c) {
 }
 
 char **polkit_details_new(const CheckSpec *c) {
+        assert(c && c->action && c->operation);
         const AttachTarget *t = c->target && c->target->kind >= 0 ? c->target : NULL;
         _cleanup_strv_free_ char **l = NULL;
         char *detail = t ? attach_target_polkit_detail(t) : strdup("");

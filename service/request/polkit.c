@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+
 #include "bus-util.h"
 #include "errors.h"
 #include "polkit.h"
@@ -12,6 +14,8 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         PolkitQuery *q = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int authorized = 0, challenge = 0, r;
+
+        assert(q && q->callback);
 
         if (e)
                 q->callback(-EACCES, e, q->userdata);
@@ -34,6 +38,10 @@ int polkit_check_async(sd_bus *bus, sd_bus_message *request, const char *action,
         PolkitQuery *q;
         uint32_t flags = 0;
         int r;
+
+        assert(bus && request && callback && ret_slot);
+        assert(action && strncmp(action, "org.bpfd.", 9) == 0);
+        assert(sd_bus_message_get_sender(request)); /* the subject polkit judges */
 
         r = sd_bus_message_new_method_call(bus, &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
                                            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");

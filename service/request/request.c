@@ -299,7 +299,7 @@ static void job_done(Job *j) {
         const OperationDesc *d = desc_of(req);
 
         if (engine_error_is_set(&req->error)) {
-                log_debug("Request failed: %s: %s", bpfd_error_name(req->error.code), req->error.message);
+                log_debug("Request %s failed: %s: %s", d->name, bpfd_error_name(req->error.code), req->error.message);
                 return request_fail_engine(req, &req->error);
         }
         if (req->stage == STAGE_INSPECT) {
