@@ -8,8 +8,8 @@
 #include "caller.h"
 #include "kind.h"
 
-/* Where a program is attached: the a{sv} "target" of Attach, parsed (bus/target-bus.h). Keys of kinds not implemented yet are
- * parsed and kept too, so the API does not change when they are. */
+/* Where a program is attached: the a{sv} "target" of Attach, parsed (bus/target-bus.h). Keys of kinds not
+ * implemented yet are parsed and kept too, so the API does not change when they are. */
 typedef struct AttachTarget {
         Kind kind;
         char *program;     /* load-time only: which program of the object */
