@@ -85,6 +85,6 @@ int engine_inspect(Engine *e, LoadRequest *req, EngineError *error) {
         r = load_plan(req, &ins, e->supported, error);
         if (r < 0)
                 return r;
-        /* Targets are opened as the caller once resolved (target_resolve()), as for Attach. */
+        /* Targets are opened as the caller once completed (attach_target_complete()), as for Attach. */
         return targets_open_as_caller(req->targets, req->n_targets, &req->caller, error);
 }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "engine.h"
+#include "record.h"
 #include "util.h"
 
 #define OBJECT_SIZE_MAX (64U * 1024U * 1024U)
@@ -72,8 +73,6 @@ LinkInfo *engine_find_link(Engine *e, uint32_t id);
 int group_save(Engine *e, Group *g);
 int group_remove_record(Engine *e, uint32_t id);
 int journal_write(Engine *e, Undo *u, const LinkInfo *l);
-int record_read_program(GKeyFile *kf, const char *sec, ProgramInfo *p);
-int record_read_link(GKeyFile *kf, const char *sec, LinkInfo *l);
 
 /* engine-kernel-programs.c: programs in the kernel, managed or not */
 int kernel_program_from_fd(int fd, KernelProgram *k);

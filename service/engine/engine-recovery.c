@@ -53,7 +53,7 @@ static ProgramInfo *recover_program(Engine *e, GKeyFile *kf, const char *sec, ui
         return TAKE_PTR(p);
 }
 
-/* Looks into the chain of the slot's interface, in its namespace; fn gets the chain. */
+/* Whether the slot's program is still in the XDP chain of its interface, looked at in its namespace. */
 static bool slot_in_chain(const LinkInfo *l) {
         _cleanup_free_ XdpChainEntry *entries = NULL;
         NetnsGuard guard;
@@ -73,86 +73,113 @@ static bool slot_in_chain(const LinkInfo *l) {
         return found;
 }
 
+/* A journal's slot: where it was being added. */
+typedef struct JournalSlot {
+        GKeyFile *kf;
+        const char *netns;
+        uint64_t netns_ino;
+        uint32_t ifindex;
+} JournalSlot;
+
+/* Enters the slot's namespace if it is still the one the journal names. */
+static bool journal_slot_enter(const JournalSlot *j, NetnsGuard *guard) {
+        uint64_t ino;
+
+        if (netns_enter(j->netns, &daemon_caller, guard) < 0)
+                return false;
+        if (netns_current_inode(&ino) >= 0 && ino == j->netns_ino)
+                return true;
+        netns_leave(guard);
+        return false;
+}
+
+/* tcx without TCX: a filter added but never committed goes again. */
+static void journal_undo_tcx(Engine *e, const JournalSlot *j) {
+        g_autofree gchar *direction = g_key_file_get_string(j->kf, "Slot", "Direction", NULL);
+        g_autoptr(GPtrArray) all = engine_all_links(e);
+        LinkInfo slot = { .netns_ino = j->netns_ino, .ifindex = j->ifindex,
+                          .tc_priority = (uint32_t) g_key_file_get_uint64(j->kf, "Slot", "TcPriority", NULL),
+                          .target = { .kind = KIND_TCX, .netns = (char *) j->netns, .direction = direction } };
+        NetnsGuard guard;
+
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                if (l->tc_priority == slot.tc_priority && l->ifindex == j->ifindex && l->netns_ino == j->netns_ino &&
+                    streq_ptr(l->target.direction, direction))
+                        return; /* committed after all */
+        }
+        if (!direction || !slot.tc_priority || !journal_slot_enter(j, &guard))
+                return;
+        remove_tc_filter(&slot);
+        netns_leave(&guard);
+}
+
+/* TC: whatever was half done there, the hook gets exactly the committed slots. */
+static void journal_undo_tc(Engine *e, const JournalSlot *j) {
+        g_autofree gchar *direction = g_key_file_get_string(j->kf, "Slot", "Direction", NULL);
+        LinkInfo hook = { .netns_ino = j->netns_ino, .ifindex = j->ifindex,
+                          .target = { .kind = KIND_TC, .netns = (char *) j->netns, .direction = direction,
+                                      .interface = (char *) "(recovered)" } };
+        _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
+        NetnsGuard guard;
+
+        if (!direction || !journal_slot_enter(j, &guard))
+                return;
+        if (tc_hook_update(e, &hook, NULL, -1, 0, &error) < 0)
+                log_warning("Cannot restore the TC dispatcher of ifindex %" PRIu32 ": %s", j->ifindex, error.message);
+        netns_leave(&guard);
+}
+
+/* XDP: a slot of the dispatcher is found by its run priority (unique), a program attached alone by its id. */
+static void journal_undo_xdp(Engine *e, const JournalSlot *j) {
+        unsigned run_prio = (unsigned) g_key_file_get_uint64(j->kf, "Slot", "RunPrio", NULL);
+        uint32_t alone = (uint32_t) g_key_file_get_uint64(j->kf, "Slot", "Program", NULL);
+        g_autoptr(GPtrArray) all = engine_all_links(e);
+        _cleanup_free_ XdpChainEntry *entries = NULL;
+        NetnsGuard guard;
+        size_t n = 0;
+
+        for (guint k = 0; k < all->len; k++) {
+                LinkInfo *l = g_ptr_array_index(all, k);
+                if (l->component_id && l->ifindex == j->ifindex && l->netns_ino == j->netns_ino &&
+                    xdp_run_prio(l) == run_prio)
+                        return; /* committed after all */
+        }
+        if (!journal_slot_enter(j, &guard))
+                return;
+        if (xdp_chain_list((int) j->ifindex, &entries, &n, NULL, NULL, NULL) >= 0)
+                for (size_t i = 0; i < n; i++)
+                        if ((run_prio && entries[i].run_prio == run_prio) || (alone && entries[i].prog_id == alone)) {
+                                log_info("Taking the uncommitted program %" PRIu32 " out of the XDP chain of ifindex %" PRIu32 ".",
+                                         entries[i].prog_id, j->ifindex);
+                                (void) xdp_chain_remove((int) j->ifindex, entries[i].prog_id);
+                        }
+        netns_leave(&guard);
+}
+
 /* A journal names a slot that was being added when bpfd stopped. If no record took it over, it is taken
- * out of its chain again: found by its run priority, which is unique. */
+ * out of its chain again. The journal goes either way. */
 static void recover_journal(Engine *e, const char *path) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
-        g_autofree gchar *kind = NULL;
-        _cleanup_free_ XdpChainEntry *entries = NULL;
-        g_autofree gchar *netns = NULL;
-        uint64_t ino, want_ino;
-        unsigned run_prio;
-        uint32_t ifindex, alone = 0;
-        NetnsGuard guard;
-        g_autoptr(GPtrArray) all = engine_all_links(e);
-        size_t n = 0;
+        g_autofree gchar *kind = NULL, *netns = NULL;
+        JournalSlot j;
 
         assert(e);
         assert(path);
 
-        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
-                goto done;
-        netns = g_key_file_get_string(kf, "Slot", "Netns", NULL);
-        want_ino = g_key_file_get_uint64(kf, "Slot", "NetnsInode", NULL);
-        ifindex = (uint32_t) g_key_file_get_uint64(kf, "Slot", "Ifindex", NULL);
-        run_prio = (unsigned) g_key_file_get_uint64(kf, "Slot", "RunPrio", NULL);
-        kind = g_key_file_get_string(kf, "Slot", "Kind", NULL);
-        if (kind && streq(kind, "tcx")) {
-                /* A filter added but never committed goes again. */
-                g_autofree gchar *direction = g_key_file_get_string(kf, "Slot", "Direction", NULL);
-                LinkInfo slot = { .netns_ino = want_ino, .ifindex = ifindex,
-                                  .tc_priority = (uint32_t) g_key_file_get_uint64(kf, "Slot", "TcPriority", NULL),
-                                  .target = { .kind = KIND_TCX, .netns = netns, .direction = direction } };
-                bool committed = false;
-
-                for (guint k = 0; k < all->len; k++) {
-                        LinkInfo *l = g_ptr_array_index(all, k);
-                        committed = committed || (l->tc_priority == slot.tc_priority && l->ifindex == ifindex &&
-                                                  l->netns_ino == want_ino && streq_ptr(l->target.direction, direction));
-                }
-                if (!committed && direction && slot.tc_priority && netns_enter(netns, &daemon_caller, &guard) >= 0) {
-                        if (netns_current_inode(&ino) >= 0 && ino == want_ino)
-                                remove_tc_filter(&slot);
-                        netns_leave(&guard);
-                }
-                goto done;
+        if (g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+                netns = g_key_file_get_string(kf, "Slot", "Netns", NULL);
+                kind = g_key_file_get_string(kf, "Slot", "Kind", NULL);
+                j = (JournalSlot) { .kf = kf, .netns = netns,
+                                    .netns_ino = g_key_file_get_uint64(kf, "Slot", "NetnsInode", NULL),
+                                    .ifindex = (uint32_t) g_key_file_get_uint64(kf, "Slot", "Ifindex", NULL) };
+                if (kind && streq(kind, "tcx"))
+                        journal_undo_tcx(e, &j);
+                else if (kind && streq(kind, "tc"))
+                        journal_undo_tc(e, &j);
+                else
+                        journal_undo_xdp(e, &j);
         }
-        if (kind && streq(kind, "tc")) {
-                /* Whatever was half done there, the hook gets exactly the committed slots. */
-                g_autofree gchar *direction = g_key_file_get_string(kf, "Slot", "Direction", NULL);
-                LinkInfo hook = { .netns_ino = want_ino, .ifindex = ifindex,
-                                  .target = { .kind = KIND_TC, .netns = netns, .direction = direction,
-                                              .interface = (char *) "(recovered)" } };
-                _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
-
-                if (direction && netns_enter(netns, &daemon_caller, &guard) >= 0) {
-                        if (netns_current_inode(&ino) >= 0 && ino == want_ino &&
-                            tc_hook_update(e, &hook, NULL, -1, 0, &error) < 0)
-                                log_warning("Cannot restore the TC dispatcher of ifindex %" PRIu32 ": %s", ifindex,
-                                            error.message);
-                        netns_leave(&guard);
-                }
-                goto done;
-        }
-        for (guint k = 0; k < all->len; k++) {
-                LinkInfo *l = g_ptr_array_index(all, k);
-                if (l->component_id && l->ifindex == ifindex && l->netns_ino == want_ino && xdp_run_prio(l) == run_prio)
-                        goto done; /* committed after all */
-        }
-        alone = (uint32_t) g_key_file_get_uint64(kf, "Slot", "Program", NULL);
-        if (netns_enter(netns, &daemon_caller, &guard) < 0)
-                goto done;
-        if (netns_current_inode(&ino) >= 0 && ino == want_ino &&
-            xdp_chain_list((int) ifindex, &entries, &n, NULL, NULL, NULL) >= 0)
-                for (size_t i = 0; i < n; i++)
-                        /* A slot of the dispatcher by its priority; a program attached alone by its id. */
-                        if ((run_prio && entries[i].run_prio == run_prio) || (alone && entries[i].prog_id == alone)) {
-                                log_info("Taking the uncommitted program %" PRIu32 " out of the XDP chain of ifindex %" PRIu32 ".",
-                                         entries[i].prog_id, ifindex);
-                                (void) xdp_chain_remove((int) ifindex, entries[i].prog_id);
-                        }
-        netns_leave(&guard);
-done:
         (void) unlink(path);
 }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <glib.h>
+#include <stdio.h>
 
 #include "engine-error.h"
 #include "load-plan.h"
-#include "target-resolve.h"
 
 static char *program_list(const Inspection *ins) {
         GString *s = g_string_new(NULL);
@@ -53,6 +53,7 @@ static int select_programs(LoadRequest *req, const Inspection *ins, EngineError 
 
 static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *target, const bool supported[_KIND_MAX],
                        EngineError *error) {
+        _cleanup_free_ char *label = NULL;
         const InspectedProgram *prog;
         size_t i;
 
@@ -73,9 +74,12 @@ static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *ta
                                          "The attach target names program '%s', which is not being loaded.",
                                          target->program);
         prog = find(ins, target->program);
-        return target_resolve(target, &(TargetProgram) { .name = target->program, .kind = req->kinds[i],
-                                                         .section = prog->section },
-                              supported, error);
+        assert(prog); /* selected programs are the inspection's */
+        if (asprintf(&label, "Program '%s'", target->program) < 0) {
+                label = NULL; /* undefined after a failure */
+                return -ENOMEM;
+        }
+        return attach_target_complete(target, label, req->kinds[i], prog->section, NULL, supported, error);
 }
 
 int load_plan(LoadRequest *req, Inspection *ins, const bool supported[_KIND_MAX], EngineError *error) {

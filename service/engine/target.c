@@ -327,3 +327,28 @@ char *attach_target_describe(const AttachTarget *t) {
         }
         return s;
 }
+
+int attach_target_complete(AttachTarget *t, const char *label, Kind program_kind, const char *section,
+                           const char *attach_function, const bool supported[_KIND_MAX], EngineError *error) {
+        assert(t);
+        assert(label);
+        assert(section);
+        assert(program_kind >= 0 && program_kind < _KIND_MAX);
+
+        if (t->kind == KIND_DEFAULT)
+                t->kind = program_kind;
+        if (IN_SET2(t->kind, KIND_FENTRY, KIND_FEXIT) && !t->function && attach_function &&
+            !(t->function = strdup(attach_function)))
+                return -ENOMEM;
+        if (attach_target_fill_from_section(t, section) < 0)
+                return -ENOMEM;
+        if (!kind_attach_compatible(program_kind, t->kind))
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                         "%s is a %s program; it cannot be attached as %s.", label,
+                                         kind_to_string(program_kind), kind_to_string(t->kind));
+        if (supported && !supported[t->kind])
+                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
+                                         "Attaching as '%s' is not supported by bpfd on this kernel.",
+                                         kind_to_string(t->kind));
+        return attach_target_validate(t, error);
+}

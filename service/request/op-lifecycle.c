@@ -1,27 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Attach, Detach, Unload and the map calls of a managed program through the pipeline. */
 #include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
 
 #include "bus-util.h"
 #include "errors.h"
 #include "request-internal.h"
 #include "target-resolve.h"
 
-/* ---- Attach: the target resolved for the program (target_resolve()), its files opened as the caller on
- * the worker, then polkit, then the worker attaches ---- */
+/* ---- Attach: the target made whole for the program (attach_target_complete(), as for a load's targets),
+ * its files opened as the caller on the worker, then polkit, then the worker attaches ---- */
 
 static void attach_inspect(Request *req) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(engine_error_done) EngineError ee = ENGINE_ERROR_NULL;
         const ProgramInfo *p = request_program(req, req->id, &e);
+        char label[32];
         int r;
 
         if (!p)
                 return request_fail(req, &e);
-        r = target_resolve(&req->target, &(TargetProgram) { .id = p->id, .name = p->name, .kind = p->kind,
-                                                            .section = p->section,
-                                                            .attach_function = p->attach_function },
-                           req->m->supported, &ee);
+        (void) snprintf(label, sizeof label, "Program %" PRIu32, p->id);
+        r = attach_target_complete(&req->target, label, p->kind, strempty(p->section), p->attach_function,
+                                   req->m->supported, &ee);
         if (r < 0) {
                 if (!engine_error_is_set(&ee))
                         (void) engine_error_setf(&ee, BPFD_ERR_FAILED, "Out of memory.");
@@ -38,7 +40,7 @@ static void attach_inspect_run(Request *req, Engine *e) {
 }
 
 static void attach_commit(Request *req, Engine *e) {
-        assert(req->target.kind >= 0); /* resolved for its program (target_resolve()) */
+        assert(req->target.kind >= 0); /* completed for its program (attach_target_complete()) */
         (void) engine_attach(e, req->id, &req->target, &req->caller, &req->link, &req->error);
 }
 
