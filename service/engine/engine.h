@@ -84,7 +84,7 @@ int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_progra
                     size_t *ret_n_links);
 /* Before polkit: gets the object (opens a path as the caller, or takes the caller's fd or the puller's
  * memfd) and starts bpfd-inspect on the object. Parses nothing of the caller's. The attach targets are
- * opened as the caller after the plan resolved them (targets_open_as_caller()). */
+ * opened as the caller once the plan completed them (targets_open_as_caller()). */
 int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error);
 /* Worker: engine_prepare_load(), the plan from bpfd-inspect's answer, waiting for it, and the targets opened
  * as the caller (specs). */
