@@ -88,13 +88,15 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
 
 int credentials_acquire(Manager *m, sd_bus_message *msg, Caller *caller, credentials_done_t done, void *userdata,
                         sd_bus_slot **ret_slot) {
-        const char *sender = sd_bus_message_get_sender(msg);
-        Caller *known = sender ? g_hash_table_lookup(m->callers, sender) : NULL;
+        const char *sender;
+        Caller *known;
         Acquiring *q;
         int r;
 
-        assert(m && msg && caller && done && ret_slot);
+        assert(m && m->callers && msg && caller && done && ret_slot);
         assert(caller->uid == (uid_t) -1 && caller->pidfd < 0); /* CALLER_NULL */
+        sender = sd_bus_message_get_sender(msg);
+        known = sender ? g_hash_table_lookup(m->callers, sender) : NULL;
         if (known) {
                 if (caller_copy(caller, known) < 0) {
                         *caller = CALLER_NULL;
