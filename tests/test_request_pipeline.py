@@ -3,6 +3,7 @@
 questions for the same things, through the real bus, polkitd and kernel. Rules: tests/env/rules/ (alice:
 tracepoint programs by the group rule, but never attached to syscalls/sys_enter_sync)."""
 
+import json
 import os
 import tempfile
 
@@ -64,3 +65,40 @@ def test_spec_load_with_attach_asks_attach_per_target():
         lib.bpfctl("remove-spec", "pipeline-attach", check=False)
         for i in _program_ids() - before:
             lib.bpfctl("unload", str(i), check=False)
+
+
+def test_attach_opens_the_network_namespace_as_a_load_does():
+    """Attach resolves its target as a load's 'attach' does: the network namespace is opened as the caller
+    before polkit is asked, so a rule sees its canonical name (alice: never XDP in /run/netns/trust-forbidden,
+    which '..' does not disguise) and the link records it."""
+    lib.ensure_daemon()
+    before = _program_ids()
+    obj = lib.world_readable_copy(lib.bpf_obj("xdp_counter"))
+    made = lib.run(["ip", "link", "show", "eth1"], check=False).returncode != 0
+    if made:
+        lib.run(["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"])
+    namespaces = ("trust-forbidden", "pipeline-ok")
+    for ns in namespaces:
+        lib.run(["ip", "netns", "add", ns])
+        lib.run(["ip", "-n", ns, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"])
+    try:
+        p = lib.bpfctl("--json", "--no-ask-password", "load", obj, "-p", "xdp_count_a", "xdp", "--iface", "eth1",
+                       "--priority", "60", user=lib.ALICE)
+        prog = p.json["programs"][0]["id"]
+        p = lib.bpfctl("--no-ask-password", "attach", str(prog), "xdp", "--iface", "eth1", "--priority", "60",
+                       "--netns", "/run/netns/../netns/trust-forbidden", user=lib.ALICE, check=False)
+        assert p.returncode == EXIT_NOT_ALLOWED and "PermissionDenied" in p.stderr, \
+            f"Attach into a forbidden namespace named with '..' was not refused:\n{p.stdout}\n{p.stderr}"
+        p = lib.bpfctl("--json", "--no-ask-password", "attach", str(prog), "xdp", "--iface", "eth1", "--priority",
+                       "60", "--netns", "/run/netns/../netns/pipeline-ok", user=lib.ALICE, check=False)
+        assert p.returncode == 0, f"Attach into pipeline-ok was refused:\n{p.stderr}"
+        links = lib.bpfctl("--json", "list", "links", "--program", str(prog)).json or []
+        assert any("/run/netns/pipeline-ok" in json.dumps(l) for l in links), \
+            f"the link does not record the canonical namespace: {links}"
+    finally:
+        for i in _program_ids() - before:
+            lib.bpfctl("unload", str(i), check=False)
+        for ns in namespaces:
+            lib.run(["ip", "netns", "del", ns], check=False)
+        if made:
+            lib.run(["ip", "link", "del", "eth1"], check=False)
