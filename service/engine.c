@@ -22,6 +22,7 @@
 #include "tc-dispatcher.h"
 #include "xdp-chain.h"
 #include "engine.h"
+#include "engine-changes.h"
 #include "netdev-dump.h"
 #include "inspect.h"
 #include "load-plan.h"
@@ -59,6 +60,7 @@ struct Engine {
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
         GHashTable *scan_slots;  /* during an interface scan: component id → LinkInfo* of a dispatcher slot */
         unsigned forgotten_programs; /* records whose program was gone at recovery (as after a reboot) */
+        EngineChanges *changes;  /* programs and links in and out of the indexes since engine_take_changes() */
 };
 
 /* ---- libbpf's messages: collected while a load runs, so errors can quote them ---- */
@@ -273,12 +275,17 @@ Engine *engine_free(Engine *e) {
         free(e->objects_dir);
         free(e->tc_dir);
         btf__free(e->vmlinux_btf);
+        engine_changes_free(e->changes);
         free(e);
         return NULL;
 }
 
 const char *engine_bpffs_path(Engine *e) {
         return e->fs_dir;
+}
+
+EngineChanges *engine_take_changes(Engine *e) {
+        return TAKE_PTR(e->changes);
 }
 
 void engine_probe(Engine *e, bool supported[_KIND_MAX]) {
@@ -1438,12 +1445,16 @@ static void engine_index_group(Engine *e, Group *g) {
                 if (mg)
                         map_borrowers_add(e, mg, +1);
         }
-        for (guint i = 0; i < g->programs->len; i++)
+        for (guint i = 0; i < g->programs->len; i++) {
                 g_hash_table_replace(e->programs,
                                      GUINT_TO_POINTER(((ProgramInfo *) g_ptr_array_index(g->programs, i))->id), g);
-        for (guint i = 0; i < g->links->len; i++)
+                engine_changes_note_program(&e->changes, g_ptr_array_index(g->programs, i), true);
+        }
+        for (guint i = 0; i < g->links->len; i++) {
                 g_hash_table_replace(e->links, GUINT_TO_POINTER(((LinkInfo *) g_ptr_array_index(g->links, i))->id),
                                      g);
+                engine_changes_note_link(&e->changes, g_ptr_array_index(g->links, i), true);
+        }
 }
 
 int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
@@ -1715,6 +1726,7 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
                 return bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_replace(e->links, GUINT_TO_POINTER(l->id), g);
+        engine_changes_note_link(&e->changes, l, true);
         undo_commit(&undo);
         log_info("Attached program %" PRIu32 " at %s (link %" PRIu32 ", uid %u).", program_id, l->attach_point, l->id,
                  (unsigned) caller->uid);
@@ -1762,6 +1774,7 @@ int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
                 return bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_remove(e->links, GUINT_TO_POINTER(link_id));
+        engine_changes_note_link(&e->changes, l, false);
         /* The record no longer names the link; dropping the pin (or the slot) detaches it. */
         if (l->component_id)
                 remove_slot(e, l);
@@ -1820,6 +1833,7 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 LinkInfo *l = g_ptr_array_index(gone, i);
                 ids[i] = l->id;
                 g_hash_table_remove(e->links, GUINT_TO_POINTER(l->id));
+                engine_changes_note_link(&e->changes, l, false);
                 if (l->component_id)
                         remove_slot(e, l);
                 else
@@ -1828,6 +1842,7 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
         if (unlink(p->pin_path) < 0)
                 log_warning("Cannot unpin %s: %m", p->pin_path);
         g_hash_table_remove(e->programs, GUINT_TO_POINTER(program_id));
+        engine_changes_note_program(&e->changes, p, false);
         if (g->programs->len == 0) {
                 uint32_t gid = g->id;
                 if (g->object_path)
