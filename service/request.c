@@ -16,7 +16,13 @@
 #include "image-puller.h"
 #include "image-ref.h"
 #include "log.h"
-#include "manager.h"
+#include "deferred.h"
+#include "interface-watch.h"
+#include "interface.h"
+#include "object-dict.h"
+#include "request.h"
+#include "shutdown.h"
+#include "view.h"
 #include "inspect.h"
 #include "load-plan.h"
 #include "polkit.h"
@@ -729,11 +735,6 @@ static int reply_load(Request *req) {
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
                 r = sd_bus_send(NULL, reply, NULL);
-
-        for (size_t i = 0; i < load->n_loaded; i++)
-                manager_view_add_program(req->m, load->loaded[i]);
-        for (size_t i = 0; i < load->n_links; i++)
-                manager_view_add_link(req->m, load->links[i], false);
         return r;
 }
 
@@ -988,32 +989,23 @@ static void job_done(Job *j) {
                           "was sent.", (req->job.started_ns - req->received_ns) / 1e6,
                           (req->job.finished_ns - req->job.started_ns) / 1e6,
                           (worker_now_ns() - req->job.finished_ns) / 1e6);
-                manager_emit_counts_changed(req->m);
                 for (size_t i = 0; i < req->load->n_links; i++)
                         manager_scan_interface(req->m, req->load->links[i]->netns_ino, req->load->links[i]->ifindex);
                 break;
         case OP_ATTACH: {
                 _cleanup_free_ char *path = link_object_path(req->link->id);
                 r = path ? sd_bus_reply_method_return(req->msg, "o", path) : -ENOMEM;
-                manager_view_add_link(req->m, req->link, true);
-                manager_emit_counts_changed(req->m);
                 manager_scan_interface(req->m, req->link->netns_ino, req->link->ifindex);
                 break;
         }
         case OP_DETACH:
                 r = sd_bus_reply_method_return(req->msg, NULL);
                 scan_interface_of_link(req->m, req->id);
-                manager_view_remove_link(req->m, req->id, true);
-                manager_emit_counts_changed(req->m);
                 break;
         case OP_UNLOAD:
                 r = sd_bus_reply_method_return(req->msg, NULL);
-                for (size_t i = 0; i < req->n_gone; i++) {
+                for (size_t i = 0; i < req->n_gone; i++)
                         scan_interface_of_link(req->m, req->gone_links[i]);
-                        manager_view_remove_link(req->m, req->gone_links[i], false);
-                }
-                manager_view_remove_program(req->m, req->id);
-                manager_emit_counts_changed(req->m);
                 manager_trim_later(req->m);
                 break;
         case OP_LIST_KERNEL:
@@ -1286,15 +1278,15 @@ fail:
         return r;
 }
 
-static int method_load_from_fd(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_load_from_fd(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return method_load(msg, userdata, error, LOAD_FROM_FD);
 }
 
-static int method_load_from_path(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_load_from_path(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return method_load(msg, userdata, error, LOAD_FROM_PATH);
 }
 
-static int method_load_from_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_load_from_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return method_load(msg, userdata, error, LOAD_FROM_IMAGE);
 }
 
@@ -1333,15 +1325,15 @@ static int image_request(Manager *m, sd_bus_message *msg, Operation op, sd_bus_e
         return request_start(req);
 }
 
-static int method_pull_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_pull_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return image_request(userdata, msg, OP_PULL_IMAGE, error);
 }
 
-static int method_remove_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_remove_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return image_request(userdata, msg, OP_REMOVE_IMAGE, error);
 }
 
-static int method_list_images(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_list_images(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Request *req = request_new(userdata, msg, OP_LIST_IMAGES);
         if (!req)
                 return -ENOMEM;
@@ -1380,19 +1372,19 @@ int request_attach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *e
         return request_start(req);
 }
 
-static int method_unload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_unload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t id;
         int r = sd_bus_message_read(msg, "u", &id);
         return r < 0 ? r : request_unload(userdata, msg, id, error);
 }
 
-static int method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t id;
         int r = sd_bus_message_read(msg, "u", &id);
         return r < 0 ? r : request_detach(userdata, msg, id, error);
 }
 
-static int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t id;
         int r = sd_bus_message_read(msg, "u", &id);
         return r < 0 ? r : request_attach(userdata, msg, id, error);
@@ -1486,7 +1478,7 @@ static const BusOption link_filter[] = {
         {}
 };
 
-static int method_list_programs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_list_programs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
         Request *req = request_new(userdata, msg, OP_LIST_KERNEL);
         int r;
@@ -1509,7 +1501,7 @@ static int method_list_programs(sd_bus_message *msg, void *userdata, sd_bus_erro
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_get_program(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_get_program(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         ProgramInfo *p;
@@ -1540,7 +1532,7 @@ static int cmp_link_info(gconstpointer a, gconstpointer b) {
         return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int method_list_links(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_list_links(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         g_autoptr(GPtrArray) list = hash_values(m->links);
@@ -1564,7 +1556,7 @@ static int method_list_links(sd_bus_message *msg, void *userdata, sd_bus_error *
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_get_link(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int method_get_link(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         LinkInfo *l;
@@ -1582,57 +1574,3 @@ static int method_get_link(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 r = append_link_dict(reply, l);
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
-
-const sd_bus_vtable manager_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("LoadFromFd", SD_BUS_ARGS("h", object, "a{sv}", options),
-                                SD_BUS_RESULT("ao", programs, "ao", links), method_load_from_fd,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("LoadFromPath", SD_BUS_ARGS("s", path, "a{sv}", options),
-                                SD_BUS_RESULT("ao", programs, "ao", links), method_load_from_path,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("LoadFromImage", SD_BUS_ARGS("s", reference, "a{sv}", options),
-                                SD_BUS_RESULT("ao", programs, "ao", links), method_load_from_image,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("PullImage", SD_BUS_ARGS("s", reference, "s", pull_policy), SD_BUS_RESULT("a{sv}", image),
-                                method_pull_image, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("aa{sv}", images), method_list_images,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", reference), SD_BUS_NO_RESULT, method_remove_image,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Unload", SD_BUS_ARGS("u", program_id), SD_BUS_NO_RESULT, method_unload,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Attach", SD_BUS_ARGS("u", program_id, "a{sv}", target), SD_BUS_RESULT("o", link),
-                                method_attach, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Detach", SD_BUS_ARGS("u", link_id), SD_BUS_NO_RESULT, method_detach,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListPrograms", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", programs),
-                                method_list_programs, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetProgram", SD_BUS_ARGS("u", program_id), SD_BUS_RESULT("a{sv}", program),
-                                method_get_program, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListLinks", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", links),
-                                method_list_links, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetLink", SD_BUS_ARGS("u", link_id), SD_BUS_RESULT("a{sv}", link), method_get_link,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ApplySpec", SD_BUS_ARGS("s", name, "a{sv}", spec), SD_BUS_RESULT("o", spec_object),
-                                method_apply_spec, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("RemoveSpec", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_remove_spec,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListSpecs", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", specs),
-                                method_list_specs, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListInterfaces", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("aa{sv}", interfaces),
-                                method_list_interfaces, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("SetStatsEnabled", SD_BUS_ARGS("b", enabled), SD_BUS_NO_RESULT,
-                                stats_method_set_stats_enabled, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetRequestStatistics", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("a(ssttat)", requests, "at", bucket_bounds_usec),
-                                stats_method_get_request_statistics, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("KnownKinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("SupportedKinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("BpffsPath", "s", property_get_bpffs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("StatsEnabled", "b", property_get_stats_enabled, 0, 0),
-        SD_BUS_PROPERTY("ProgramCount", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("LinkCount", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END
-};

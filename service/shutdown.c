@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Stopping without leaving anyone silent. A request that has been taken is carried through to its answer:
+/* When bpfd ends: after SIGTERM, or when idle for --exit-idle-time.
+ *
+ * Stopping without leaving anyone silent. A request that has been taken is carried through to its answer:
  * after SIGTERM the event loop keeps running until no request is in flight and the worker has nothing left,
  * and calls that arrive meanwhile are refused at once (nothing done). Ending the loop right away, as before,
  * let the worker finish jobs whose replies were never sent: callers got NoReply for loads that had happened,
@@ -8,7 +10,9 @@
 
 #include "errors.h"
 #include "log.h"
-#include "manager.h"
+#include "bus-spec.h"
+#include "shutdown.h"
+#include "stats.h"
 
 /* Only a stuck polkit or kernel call holds bpfd this long; systemd's stop timeout is longer still. */
 #define STOP_TIMEOUT_USEC (60ULL * 1000000ULL)
@@ -103,4 +107,32 @@ int manager_watch_stop_signals(Manager *m) {
         if (r < 0)
                 return r;
         return sd_bus_add_filter(m->bus, NULL, refuse_while_stopping, m);
+}
+
+/* ---- the idle exit (--exit-idle-time) ---- */
+
+static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        /* Run statistics live as long as bpfd holds them: an idle exit would turn them off behind the admin's
+         * back; a spec waiting for an interface or an image needs bpfd there to see it come. */
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0 && !stats_kernel_held() &&
+            !manager_specs_waiting(m)) {
+                log_info("Idle for a while, exiting; loaded programs stay pinned.");
+                return sd_event_exit(m->event, 0);
+        }
+        manager_note_activity(m);
+        return 0;
+}
+
+void manager_note_activity(Manager *m) {
+        if (!m->idle_exit_usec)
+                return;
+        if (!m->idle_timer)
+                (void) sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->idle_exit_usec, 0,
+                                                  on_idle_timer, m);
+        else {
+                (void) sd_event_source_set_time_relative(m->idle_timer, m->idle_exit_usec);
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+        }
 }

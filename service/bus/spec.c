@@ -4,6 +4,7 @@
  * (the diff, and inspects the objects to load, opened as the caller) → for objects from images: polkit's
  * pull question, the puller, the worker inspects them (bus-spec-pull.c) → polkit, with every load and
  * attach the apply causes → the worker executes the plan (spec-apply.c) → the reply and the views. */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +14,8 @@
 #include "bus-caller.h"
 #include "bus-spec-internal.h"
 #include "bus-util.h"
+#include "interface-watch.h"
+#include "shutdown.h"
 #include "errors.h"
 #include "image-puller.h"
 #include "log.h"
@@ -104,28 +107,16 @@ static void view_remove(SpecManager *s, const char *name) {
         g_hash_table_remove(s->views, name);
 }
 
-/* The programs and links an apply made or removed, in the manager's view. */
+/* The programs and links an apply made or removed reach the view through the engine's changes; their
+ * interfaces are read again. */
 static void apply_to_view(Manager *m, SpecApply *a) {
         bool net = false;
 
-        for (size_t i = 0; i < a->n_added_programs; i++)
-                manager_view_add_program(m, a->added_programs[i]);
-        for (size_t i = 0; i < a->n_added_links; i++) {
-                bool own = false;
-                for (size_t k = 0; k < a->n_added_programs && !own; k++)
-                        own = a->added_programs[k]->id == a->added_links[i]->program_id;
-                manager_view_add_link(m, a->added_links[i], !own);
+        for (size_t i = 0; i < a->n_added_links; i++)
                 net = net || a->added_links[i]->ifindex;
-        }
-        for (size_t i = 0; i < a->n_removed_links; i++)
-                manager_view_remove_link(m, a->removed_links[i], true);
-        for (size_t i = 0; i < a->n_removed_programs; i++)
-                manager_view_remove_program(m, a->removed_programs[i]);
-        if (a->n_added_programs || a->n_added_links || a->n_removed_links || a->n_removed_programs) {
-                manager_emit_counts_changed(m);
-                if (net || a->n_removed_links)
-                        manager_scan_interfaces(m);
-        }
+        if ((a->n_added_programs || a->n_added_links || a->n_removed_links || a->n_removed_programs) &&
+            (net || a->n_removed_links))
+                manager_scan_interfaces(m);
 }
 
 /* ---- the worker's part ---- */
@@ -456,7 +447,8 @@ int method_remove_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         return spec_job_start(j);
 }
 
-static int append_spec_dict(sd_bus_message *reply, const SpecView *v) {
+static int append_spec_dict(sd_bus_message *reply, const void *value) {
+        const SpecView *v = value;
         _cleanup_free_ char *path = spec_object_path(v->name);
         int r;
 
@@ -504,29 +496,10 @@ static int cmp_view_name(gconstpointer a, gconstpointer b) {
 
 /* The specs in name order, from the view: no trip to the worker. */
 int method_list_specs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        static const BusOption no_options[] = { {} };
-        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
-        SpecManager *s = ((Manager *) userdata)->specs;
-        g_autoptr(GPtrArray) list = g_ptr_array_new();
-        GHashTableIter it;
-        gpointer v;
-        int r;
+        Manager *m = userdata;
 
-        r = bus_read_options(msg, "filter", no_options, NULL, error);
-        if (r < 0)
-                return r;
-        g_hash_table_iter_init(&it, s->views);
-        while (g_hash_table_iter_next(&it, NULL, &v))
-                g_ptr_array_add(list, v);
-        g_ptr_array_sort(list, cmp_view_name);
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (guint i = 0; r >= 0 && i < list->len; i++)
-                r = append_spec_dict(reply, g_ptr_array_index(list, i));
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+        assert(m && m->specs);
+        return bus_reply_sorted_dicts(msg, m->specs->views, cmp_view_name, append_spec_dict, error);
 }
 
 /* ---- the objects ---- */
