@@ -15,6 +15,7 @@
 #include "bus-util.h"
 #include "errors.h"
 #include "target.h"
+#include "target-bus.h"
 #include "utf8.h"
 
 typedef struct Generic {
@@ -64,7 +65,9 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
                 if (attach_target_read(m, true, &t, &e1) >= 0) {
                         free(attach_target_describe(&t));
                         free(attach_target_polkit_detail(&t));
-                        (void) attach_target_validate(&t, &e1);
+                        EngineError ee = ENGINE_ERROR_NULL;
+                        (void) attach_target_validate(&t, &ee);
+                        bus_error_take_engine(&e1, &ee); /* as the bus edge sends it */
                 }
                 check_error(&e1);
                 attach_target_done(&t);

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         groups = g_key_file_get_groups(kf, NULL);
         for (char **g = groups; g && *g; g++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                _cleanup_(engine_error_done) EngineError e = ENGINE_ERROR_NULL;
                 AttachTarget t = {};
 
                 (void) g_key_file_get_uint64(kf, *g, "Program", NULL);

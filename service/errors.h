@@ -2,6 +2,9 @@
 #pragma once
 
 #include <systemd/sd-bus.h>
+
+#include "bpfd-error.h"
+#include "engine-error.h"
 #include "util.h"
 
 #define BPFD_ERROR_INVALID_OBJECT "org.bpfd.Error.InvalidObject"
@@ -19,12 +22,14 @@
 #define BPFD_ERROR_KEY_NOT_FOUND "org.bpfd.Error.KeyNotFound"
 #define BPFD_ERROR_FAILED "org.bpfd.Error.Failed"
 
-/* sd_bus_error_setf() whose message is always valid UTF-8: invalid bytes (from a library's message, a file,
- * a cut string) are written as \xNN. sd-bus refuses to send a message with invalid UTF-8, and the caller
- * would get no reply at all. Every sd_bus_error_setf() of the service goes through it (the macro below),
- * so no quoting site can forget it. */
-int bpfd_error_setf(sd_bus_error *e, const char *name, const char *fmt, ...) _printf_(3, 4);
-#define sd_bus_error_setf bpfd_error_setf
+/* The bus edge's setters: the message is always made valid UTF-8 (invalid bytes, from a library's message,
+ * a file, a cut string, are written as \xNN). sd-bus refuses to send a message with invalid UTF-8, and the
+ * caller would get no reply at all. */
+int bpfd_error_setf(sd_bus_error *e, BpfdError code, const char *fmt, ...) _printf_(3, 4);
+/* The same with a D-Bus error name (SD_BUS_ERROR_*, or a name from a client's error). Every
+ * sd_bus_error_setf() of the service goes through it (the macro below), so no quoting site can forget it. */
+int bpfd_error_set_namef(sd_bus_error *e, const char *name, const char *fmt, ...) _printf_(3, 4);
+#define sd_bus_error_setf bpfd_error_set_namef
 
 /* Sends e as the reply to msg, with its message made valid UTF-8; if that reply cannot be built or sent,
  * a generic org.bpfd.Error.Failed, so that the caller never waits for NoReply. */
@@ -34,17 +39,11 @@ int bpfd_reply_error(sd_bus_message *msg, const sd_bus_error *e);
  * for the rest): callers always get an org.bpfd.Error. */
 int bpfd_error_set_errnof(sd_bus_error *e, int error, const char *fmt, ...) _printf_(3, 4);
 
-/* The error name for an errno from opening a file a caller named. */
-static inline const char *bpfd_error_for_open_errno(int r) {
-        switch (r) {
-        case -ENOENT:
-        case -ENOTDIR:
-        case -ELOOP:
-                return BPFD_ERROR_FILE_NOT_FOUND;
-        case -EACCES:
-        case -EPERM:
-                return BPFD_ERROR_PERMISSION_DENIED;
-        default:
-                return BPFD_ERROR_FAILED;
-        }
-}
+/* The one place where the engine's errors become org.bpfd.Error ones. An unset src gives a generic Failed
+ * (nobody must be answered with an unset error). Returns the negative errno of the code. */
+int bus_error_from_engine(sd_bus_error *dst, const EngineError *src);
+/* For bus-side code that still keeps an sd_bus_error across engine calls: moves src (if set) into dst (if not
+ * set yet: the first error wins) and leaves src unset. */
+void bus_error_take_engine(sd_bus_error *dst, EngineError *src);
+/* Replies to msg with e, as bpfd_reply_error() does. */
+int bpfd_reply_engine_error(sd_bus_message *msg, const EngineError *e);

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "target-bus.h"
 #include "bus-spec.h"
 #include "bus-util.h"
 #include "errors.h"
@@ -58,7 +59,7 @@ typedef struct Request {
         guint next_check;
         bool check_failed;   /* a question could not be put together: authorization fails closed */
         InspectReader *reader;
-        sd_bus_error error;
+        EngineError error;
         StatsToken stats; /* the call's measurement, taken over from the bus handler */
 
         uint32_t id;
@@ -91,7 +92,7 @@ static void request_free(Request *req) {
         caller_done(&req->caller);
         if (req->checks)
                 g_ptr_array_unref(req->checks);
-        sd_bus_error_free(&req->error);
+        engine_error_done(&req->error);
         attach_target_done(&req->target);
         load_request_free(req->load);
         link_info_unref(req->link);
@@ -144,7 +145,14 @@ static void request_failf(Request *req, const char *name, const char *fmt, ...) 
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        (void) bpfd_error_setf(&e, name, "%s", msg ?: "Out of memory.");
+        (void) bpfd_error_set_namef(&e, name, "%s", msg ?: "Out of memory.");
+        request_fail(req, &e);
+}
+
+static void request_fail_engine(Request *req, const EngineError *error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        (void) bus_error_from_engine(&e, error);
         request_fail(req, &e);
 }
 
@@ -280,8 +288,8 @@ static int image_reference_canonical(const char *s, char **ret_ref, char **ret_r
         return 0;
 }
 
-static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
-                                 int object_fd, void *userdata);
+static void image_request_pulled(ImagePull *pull, const EngineError *error, char **lines, int object_fd,
+                                 void *userdata);
 
 /* Runs the request's verb in the puller; image_request_pulled() goes on when it is done. */
 static void image_run_puller(Request *req) {
@@ -408,7 +416,7 @@ static int image_load_prepare(Request *req) {
         const char *reference = image_pull_value(req->pulled, "reference"), *digest = image_pull_value(req->pulled, "digest");
 
         if (load->object_fd < 0 || !reference || !digest)
-                return sd_bus_error_setf(&req->error, BPFD_ERROR_FAILED, "The image puller gave no object.");
+                return engine_error_setf(&req->error, BPFD_ERR_FAILED, "The image puller gave no object.");
         free(load->source);
         load->source = NULL;
         if (asprintf(&load->source, "image:%s", reference) < 0)
@@ -422,16 +430,16 @@ static int image_load_prepare(Request *req) {
         return 0;
 }
 
-static void image_request_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines,
-                                 int object_fd, void *userdata) {
+static void image_request_pulled(ImagePull *pull, const EngineError *error, char **lines, int object_fd,
+                                 void *userdata) {
         _cleanup_close_ int fd = object_fd;
         Request *req = userdata;
         int r = 0;
 
         req->image_pull = image_pull_free(req->image_pull);
-        if (error_name)
-                return request_failf(req, error_name, "Image '%s': %s", req->load ? req->load->image_ref : "",
-                                     message);
+        if (error)
+                return request_failf(req, bpfd_error_name(error->code), "Image '%s': %s",
+                                     req->load ? req->load->image_ref : "", error->message);
         req->pulled = strv_copy(lines);
         if (!req->pulled)
                 return request_failf(req, BPFD_ERROR_FAILED, "Out of memory.");
@@ -442,10 +450,10 @@ static void image_request_pulled(ImagePull *pull, const char *error_name, const 
                 req->authorized = NULL;
                 req->load->object_fd = TAKE_FD(fd);
                 r = image_load_prepare(req);
-                if (r < 0 || sd_bus_error_is_set(&req->error)) {
-                        if (!sd_bus_error_is_set(&req->error))
-                                (void) bpfd_error_set_errnof(&req->error, r, "Cannot load the image: %m");
-                        return request_fail(req, &req->error);
+                if (r < 0 || engine_error_is_set(&req->error)) {
+                        if (!engine_error_is_set(&req->error))
+                                (void) engine_error_set_errnof(&req->error, r, "Cannot load the image: %m");
+                        return request_fail_engine(req, &req->error);
                 }
                 return request_submit(req);
         case OP_PULL_IMAGE:
@@ -609,9 +617,9 @@ static void after_credentials(Request *req) {
                                              "Attaching as '%s' is not supported by bpfd on this kernel.",
                                              kind_to_string(req->target.kind));
                 {
-                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                        _cleanup_(engine_error_done) EngineError e = ENGINE_ERROR_NULL;
                         if (attach_target_validate(&req->target, &e) < 0)
-                                return request_fail(req, &e);
+                                return request_fail_engine(req, &e);
                 }
                 /* Files the target names are opened as the caller first, so polkit sees what they are. */
                 if (req->target.target || req->target.cgroup) {
@@ -798,19 +806,19 @@ static void authorize_load(Request *req) {
         authorize_next(req);
 }
 
-static void on_inspected(Inspection *ins, const sd_bus_error *error, void *userdata) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+static void on_inspected(Inspection *ins, const EngineError *error, void *userdata) {
+        _cleanup_(engine_error_done) EngineError e = ENGINE_ERROR_NULL;
         Request *req = userdata;
         int r;
 
         req->reader = NULL; /* it frees itself after this */
         if (!ins)
-                return request_fail(req, error);
+                return request_fail_engine(req, error);
         r = load_plan(req->load, ins, req->m->supported, &e);
-        if (r < 0 && !sd_bus_error_is_set(&e))
-                sd_bus_error_set_errnof(&e, -r, "Cannot plan the load: %m");
+        if (r < 0 && !engine_error_is_set(&e))
+                engine_error_set_errnof(&e, -r, "Cannot plan the load: %m");
         if (r < 0)
-                return request_fail(req, &e);
+                return request_fail_engine(req, &e);
         authorize_load(req);
 }
 
@@ -973,9 +981,9 @@ static void job_done(Job *j) {
         _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
         int r = 0;
 
-        if (sd_bus_error_is_set(&req->error)) {
-                log_debug("Request failed: %s: %s", req->error.name, req->error.message);
-                return request_fail(req, &req->error);
+        if (engine_error_is_set(&req->error)) {
+                log_debug("Request failed: %s: %s", bpfd_error_name(req->error.code), req->error.message);
+                return request_fail_engine(req, &req->error);
         }
         switch (req->op) {
         case OP_LOAD_INSPECT:

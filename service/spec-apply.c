@@ -94,7 +94,9 @@ static int load_object(SpecApply *a, Engine *e, size_t i, GHashTable *objects) {
 
                 if (!again)
                         return -ENOMEM;
-                r = engine_inspect(e, again, &a->error);
+                EngineError ee = ENGINE_ERROR_NULL;
+                r = engine_inspect(e, again, &ee);
+                bus_error_take_engine(&a->error, &ee);
                 same = r >= 0 && strv_length(again->selected) == strv_length(lr->selected);
                 for (size_t k = 0; same && lr->selected[k]; k++)
                         same = streq(again->selected[k], lr->selected[k]) && again->kinds[k] == lr->kinds[k];
@@ -108,7 +110,10 @@ static int load_object(SpecApply *a, Engine *e, size_t i, GHashTable *objects) {
                 load_request_free(lr);
                 a->loads[i] = lr = again;
         }
-        return engine_load(e, lr, &a->error);
+        EngineError ee = ENGINE_ERROR_NULL;
+        r = engine_load(e, lr, &ee);
+        bus_error_take_engine(&a->error, &ee);
+        return r;
 }
 
 /* The kind an [Attach] of the applied spec has: its own, or that of its program. */
@@ -193,9 +198,11 @@ int spec_reattach(Engine *e, SpecState *st, const char *attach_name, SpecApply *
         tmp->caller = CALLER_NULL;
         tmp->caller.uid = st->owner_uid;
         r = spec_plan_attach(tmp, e, ids, at);
-        if (r >= 0)
-                r = engine_attach(e, tmp->attaches[0].program->id, &tmp->attaches[0].target, &tmp->caller, &l,
-                                  &tmp->error);
+        if (r >= 0) {
+                EngineError ee = ENGINE_ERROR_NULL;
+                r = engine_attach(e, tmp->attaches[0].program->id, &tmp->attaches[0].target, &tmp->caller, &l, &ee);
+                bus_error_take_engine(&tmp->error, &ee);
+        }
         if (r < 0)
                 log_warning("Spec %s: cannot attach [Attach %s] again: %s", st->name, attach_name,
                             tmp->error.message ?: strerror(-r));
@@ -341,7 +348,10 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 SpecAttachPlan *ap = &a->attaches[i];
                 _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
 
-                r = engine_attach(e, ap->program->id, &ap->target, &a->caller, &l, &a->error);
+                EngineError ee = ENGINE_ERROR_NULL;
+
+                r = engine_attach(e, ap->program->id, &ap->target, &a->caller, &l, &ee);
+                bus_error_take_engine(&a->error, &ee);
                 if (r < 0)
                         goto fail;
                 spec_ids_add(made_links, l->id);

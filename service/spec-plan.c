@@ -213,7 +213,10 @@ int spec_plan_attach(SpecApply *a, Engine *e, GArray *ids, const SpecAttach *at)
                 return sd_bus_error_setf(&a->error, BPFD_ERROR_INVALID_ARGUMENT,
                                          "[Attach %s]: program %s is a %s program; it cannot be attached as %s.",
                                          at->name, p->name, kind_to_string(p->kind), kind_to_string(ap->target.kind));
-        return attach_target_validate(&ap->target, &a->error);
+        EngineError ee = ENGINE_ERROR_NULL;
+        r = attach_target_validate(&ap->target, &ee);
+        bus_error_take_engine(&a->error, &ee);
+        return r;
 }
 
 int spec_plan(SpecStore *s, Engine *e, SpecApply *a) {
@@ -259,8 +262,11 @@ int spec_plan(SpecStore *s, Engine *e, SpecApply *a) {
                         r = -ENOMEM;
                 else if (a->loads[i]->image_ref && a->loads[i]->object_fd < 0)
                         a->pulls_needed = true; /* inspected once pulled: spec_inspect_pulled() */
-                else
-                        r = engine_inspect(e, a->loads[i], &a->error);
+                else {
+                        EngineError ee = ENGINE_ERROR_NULL;
+                        r = engine_inspect(e, a->loads[i], &ee);
+                        bus_error_take_engine(&a->error, &ee);
+                }
         }
         for (size_t i = 0; r >= 0 && i < spec->n_attach; i++) {
                 const SpecAttach *at = &spec->attach[i];
@@ -294,7 +300,9 @@ int spec_inspect_pulled(SpecStore *s, Engine *e, SpecApply *a) {
                                                  a->spec->objects[i].name);
                 a->loads[i] = spec_load_request(a, i, lr->map_owner_id);
                 load_request_free(lr);
-                r = a->loads[i] ? engine_inspect(e, a->loads[i], &a->error) : -ENOMEM;
+                EngineError ee = ENGINE_ERROR_NULL;
+                r = a->loads[i] ? engine_inspect(e, a->loads[i], &ee) : -ENOMEM;
+                bus_error_take_engine(&a->error, &ee);
         }
         if (r < 0 && !sd_bus_error_is_set(&a->error))
                 bpfd_error_set_errnof(&a->error, r, "Cannot plan spec %s: %m", a->name);

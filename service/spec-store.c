@@ -323,7 +323,7 @@ static void note_removed_program(SpecApply *a, uint32_t id, uint32_t *gone, size
 }
 
 void spec_unload_quietly(Engine *e, uint32_t id, SpecApply *a) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
         _cleanup_free_ uint32_t *gone = NULL;
         size_t n_gone = 0;
         ProgramInfo *p = engine_program_ref(e, id);
@@ -338,7 +338,7 @@ void spec_unload_quietly(Engine *e, uint32_t id, SpecApply *a) {
 }
 
 void spec_detach_quietly(Engine *e, uint32_t id, SpecApply *a) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
 
         if (!engine_link_exists(e, id))
                 return;

@@ -3,6 +3,7 @@
 #include <assert.h>
 
 #include "bus-paths.h"
+#include "target-bus.h"
 #include "bus-util.h"
 #include "link.h"
 #include "log.h"

@@ -4,6 +4,7 @@
 
 #include "bus-dict.h"
 #include "bus-paths.h"
+#include "target-bus.h"
 #include "object-dict.h"
 #include "view.h"
 

@@ -54,8 +54,7 @@ static int pulled_copy(SpecPulled *to, const SpecPulled *from) {
 
 static void pull_next(SpecJob *j);
 
-static void on_pulled(ImagePull *pull, const char *error_name, const char *message, char **lines, int object_fd,
-                      void *userdata) {
+static void on_pulled(ImagePull *pull, const EngineError *error, char **lines, int object_fd, void *userdata) {
         _cleanup_close_ int fd = object_fd;
         SpecJob *j = userdata;
         SpecApply *a = j->a;
@@ -64,10 +63,10 @@ static void on_pulled(ImagePull *pull, const char *error_name, const char *messa
         const char *reference = image_pull_value(lines, "reference"), *digest = image_pull_value(lines, "digest");
 
         j->pull = image_pull_free(j->pull);
-        if (error_name) {
+        if (error) {
                 a->failed_pull = i + 1;
-                (void) sd_bus_error_setf(&a->error, error_name, "Image '%s' of [Object %s]: %s", a->loads[i]->image_ref,
-                                         a->spec->objects[i].name, message);
+                (void) bpfd_error_setf(&a->error, error->code, "Image '%s' of [Object %s]: %s", a->loads[i]->image_ref,
+                                       a->spec->objects[i].name, error->message);
                 return pulls_done(j);
         }
         if (fd < 0 || !reference || !digest) {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "errors.h"
+#include "engine-error.h"
 #include "inspect.h"
 #include "log.h"
 #include "sandbox.h"
@@ -174,7 +174,7 @@ static char *field_decode(const char *s) {
         return d;
 }
 
-static int parse(const char *text, Inspection *ins, sd_bus_error *error) {
+static int parse(const char *text, Inspection *ins, EngineError *error) {
         g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
         bool end = false;
 
@@ -184,10 +184,10 @@ static int parse(const char *text, Inspection *ins, sd_bus_error *error) {
 
                 if (streq(f[0], "error") && n >= 3) {
                         _cleanup_free_ char *msg = field_decode(f[2]);
-                        return sd_bus_error_setf(error,
-                                                 streq(f[1], "object")     ? BPFD_ERROR_INVALID_OBJECT
-                                                 : streq(f[1], "argument") ? BPFD_ERROR_INVALID_ARGUMENT
-                                                                           : BPFD_ERROR_FAILED,
+                        return engine_error_setf(error,
+                                                 streq(f[1], "object")     ? BPFD_ERR_INVALID_OBJECT
+                                                 : streq(f[1], "argument") ? BPFD_ERR_INVALID_ARGUMENT
+                                                                           : BPFD_ERR_FAILED,
                                                  "%s", msg ?: "Out of memory.");
                 } else if (streq(f[0], "size") && n == 2)
                         ins->size = strtoull(f[1], NULL, 10);
@@ -206,25 +206,25 @@ static int parse(const char *text, Inspection *ins, sd_bus_error *error) {
                         end = true;
         }
         if (!end)
-                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object inspection helper gave no answer.");
+                return engine_error_setf(error, BPFD_ERR_FAILED, "The object inspection helper gave no answer.");
         return 0;
 }
 
 /* What the helper's answer (text, the memfd it sent, its exit status) says: 0 with ins filled, or an error. */
-static int conclude(const char *text, int *memfd, int status, Inspection *ins, sd_bus_error *error) {
+static int conclude(const char *text, int *memfd, int status, Inspection *ins, EngineError *error) {
         int res = parse(text, ins, error);
 
         if (res >= 0 && *memfd < 0)
-                res = sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object inspection helper sent no object.");
-        if (res < 0 && !sd_bus_error_is_set(error)) {
+                res = engine_error_setf(error, BPFD_ERR_FAILED, "The object inspection helper sent no object.");
+        if (res < 0 && !engine_error_is_set(error)) {
                 if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-                        sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                           "The object could not be read within 60 seconds.");
                 else if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 126))
-                        sd_bus_error_setf(error, BPFD_ERROR_FAILED,
+                        engine_error_setf(error, BPFD_ERR_FAILED,
                                           "The object inspection helper failed (status 0x%x).", (unsigned) status);
                 else
-                        sd_bus_error_set_errnof(error, -res, "Cannot inspect the object: %m");
+                        engine_error_set_errnof(error, -res, "Cannot inspect the object: %m");
         }
         if (res < 0)
                 return res;
@@ -233,7 +233,7 @@ static int conclude(const char *text, int *memfd, int status, Inspection *ins, s
 }
 
 static void finish(InspectReader *r) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
         Inspection ins = { .memfd = -1 };
         int status, res;
 
@@ -275,7 +275,7 @@ static ssize_t receive(int fd, int flags, GString *text, int *memfd) {
         return n;
 }
 
-int inspect_read(int sock, pid_t pid, Inspection *ret, sd_bus_error *error) {
+int inspect_read(int sock, pid_t pid, Inspection *ret, EngineError *error) {
         g_autoptr(GString) text = g_string_new(NULL);
         _cleanup_close_ int memfd = -1;
         ssize_t n;

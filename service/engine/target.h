@@ -2,12 +2,13 @@
 #pragma once
 
 #include <glib.h>
-#include <systemd/sd-bus.h>
+
+#include "engine-error.h"
 
 #include "caller.h"
 #include "kind.h"
 
-/* Where a program is attached: the a{sv} "target" of Attach, parsed. Keys of kinds not implemented yet are
+/* Where a program is attached: the a{sv} "target" of Attach, parsed (bus/target-bus.h). Keys of kinds not implemented yet are
  * parsed and kept too, so the API does not change when they are. */
 typedef struct AttachTarget {
         Kind kind;
@@ -44,8 +45,6 @@ typedef struct ResolvedTarget {
 
 void attach_target_done(AttachTarget *t);
 int attach_target_copy(AttachTarget *dst, const AttachTarget *src);
-/* Reads one a{sv} target; allow_program permits the load-time "program" key. */
-int attach_target_read(sd_bus_message *m, bool allow_program, AttachTarget *ret, sd_bus_error *error);
 /* Fills what the program's ELF section names (tracepoint/CAT/NAME, kprobe/FUNC, fentry/FUNC, ...) where the
  * target leaves it out, so "attach it where it says" needs no repetition. */
 int attach_target_fill_from_section(AttachTarget *t, const char *section);
@@ -53,14 +52,13 @@ int attach_target_fill_from_section(AttachTarget *t, const char *section);
  * actions (xdp: pass, dispatcher_return; tc: ok, pipe, dispatcher_return). */
 int attach_target_apply_defaults(AttachTarget *t);
 /* Checks what can be checked without the program: required keys per kind, value syntax. */
-int attach_target_validate(const AttachTarget *t, sd_bus_error *error);
-int attach_target_append(sd_bus_message *m, const AttachTarget *t);
+int attach_target_validate(const AttachTarget *t, EngineError *error);
 /* "tracepoint syscalls/sys_enter_getpid", "uprobe /usr/bin/bash:readline+0x4", "cgroup /sys/fs/cgroup/x egress" */
 char *attach_target_describe(const AttachTarget *t);
 /* Opens what the target names as the caller (see open_as_caller()) and keeps it in t->resolved: uprobe
  * binaries (inside container_pid's root where given) and cgroup directories. Targets naming no file are left
  * alone. */
-int attach_target_resolve(AttachTarget *t, const Caller *caller, sd_bus_error *error);
+int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *error);
 /* After attaching: drop the resolved descriptor, keeping its canonical path as the target's own (what a link
  * records and shows), except inside a container's root, where the caller's path is the meaningful one. */
 int attach_target_settle(AttachTarget *t);

@@ -11,7 +11,7 @@
 #include <sys/vfs.h>
 
 #include "attach.h"
-#include "errors.h"
+#include "engine-error.h"
 #include "inspect.h"
 
 static const struct {
@@ -85,7 +85,7 @@ static int link_perf_event(int prog_fd, int pfd, int *ret_link_fd) {
         return 0;
 }
 
-static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_fd, sd_bus_error *error) {
+static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_fd, EngineError *error) {
         struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof attr, .sample_period = 1,
                                         .wakeup_events = 1 };
         char path[512];
@@ -99,19 +99,19 @@ static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_
                 r = read_uint_file(path, &id);
         }
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND,
                                          "There is no tracepoint '%s' on this system (see /sys/kernel/tracing/events).",
                                          tracepoint);
         if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot read the id of tracepoint '%s': %m", tracepoint);
+                return engine_error_set_errnof(error, r, "Cannot read the id of tracepoint '%s': %m", tracepoint);
         attr.config = id;
         pfd = perf_event_open_raw(&attr, -1);
         if (pfd < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot open tracepoint '%s': %s",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot open tracepoint '%s': %s",
                                          tracepoint, strerror(-pfd));
         r = link_perf_event(prog_fd, pfd, ret_link_fd);
         if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "The kernel refused to attach the program to tracepoint '%s': %s",
                                          tracepoint, strerror(-r));
         return 0;
@@ -201,41 +201,41 @@ static bool kallsyms_has(const char *function) {
         return found;
 }
 
-static int attach_kprobe(int prog_fd, const AttachTarget *t, int *ret_link_fd, sd_bus_error *error) {
+static int attach_kprobe(int prog_fd, const AttachTarget *t, int *ret_link_fd, EngineError *error) {
         int pfd, r;
 
         pfd = open_probe_event("kprobe", t->kind == KIND_KRETPROBE, (uint64_t) (uintptr_t) t->function,
                                t->has_offset ? t->offset : 0, -1);
         if (pfd == -EOPNOTSUPP)
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "This kernel has no kprobe event source.");
+                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED, "This kernel has no kprobe event source.");
         if (pfd < 0) {
                 if (!kallsyms_has(t->function))
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                        return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND,
                                                  "There is no kernel function '%s' (see /proc/kallsyms).", t->function);
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot create a %s on '%s': %s",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot create a %s on '%s': %s",
                                          kind_to_string(t->kind), t->function, strerror(-pfd));
         }
         r = link_perf_event(prog_fd, pfd, ret_link_fd);
         if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "The kernel refused to attach the program to the %s: %s",
                                          kind_to_string(t->kind), strerror(-r));
         return 0;
 }
 
 /* fentry/fexit programs are bound to their function when loaded; attaching creates the trampoline link. */
-static int attach_tracing(int prog_fd, const AttachTarget *t, int *ret_link_fd, sd_bus_error *error) {
+static int attach_tracing(int prog_fd, const AttachTarget *t, int *ret_link_fd, EngineError *error) {
         int fd = bpf_raw_tracepoint_open(NULL, prog_fd);
 
         if (fd < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "The kernel refused to attach the %s program to '%s': %s",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "The kernel refused to attach the %s program to '%s': %s",
                                          kind_to_string(t->kind), strempty(t->function), strerror(-fd));
         *ret_link_fd = fd;
         return 0;
 }
 
 static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *caller, int *ret_link_fd,
-                         sd_bus_error *error) {
+                         EngineError *error) {
         char fd_path[64];
         uint64_t offset = 0;
         struct stat st;
@@ -243,28 +243,28 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
 
         /* Opened as the caller before polkit was asked (attach_target_resolve()): that file, nothing else. */
         if (!t->resolved)
-                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The uprobe target '%s' was not resolved.", t->target);
+                return engine_error_setf(error, BPFD_ERR_FAILED, "The uprobe target '%s' was not resolved.", t->target);
         fd = t->resolved->fd;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
         /* The binary is the caller's: bpfd-inspect finds the function in it, unprivileged. */
         if (t->function) {
                 r = inspect_function_offset(fd, t->function, &offset);
                 if (r == -ENOEXEC)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "The uprobe target '%s' is not an ELF file.", t->target);
                 if (r == -ENOENT)
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                        return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND,
                                                  "There is no function '%s' in '%s'.", t->function, t->target);
                 if (r < 0)
-                        return bpfd_error_set_errnof(error, r, "Cannot look up '%s' in '%s': %m", t->function,
+                        return engine_error_set_errnof(error, r, "Cannot look up '%s' in '%s': %m", t->function,
                                                      t->target);
         }
         if (t->has_offset)
                 offset += t->offset;
         if (offset >= (uint64_t) st.st_size)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe offset 0x%" PRIx64 " lies beyond the end of '%s'.", offset,
                                          t->target);
 
@@ -273,39 +273,39 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
         pfd = open_probe_event("uprobe", t->kind == KIND_URETPROBE, (uint64_t) (uintptr_t) fd_path, offset,
                                t->has_pid ? t->pid : -1);
         if (pfd == -EOPNOTSUPP)
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "This kernel has no uprobe event source.");
+                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED, "This kernel has no uprobe event source.");
         if (pfd == -ESRCH)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
                                          t->pid);
         if (pfd < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "Cannot create a uprobe on '%s' at offset 0x%" PRIx64 ": %s", t->target,
                                          offset, strerror(-pfd));
         r = link_perf_event(prog_fd, pfd, ret_link_fd);
         if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "The kernel refused to attach the program to the uprobe: %s", strerror(-r));
         return 0;
 }
 
 static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarget *t, const Caller *caller,
-                         int *ret_link_fd, sd_bus_error *error) {
+                         int *ret_link_fd, EngineError *error) {
         int type = expected_attach_type, fd, r;
 
         if (t->attach_type) {
                 type = cgroup_attach_type_from_string(t->attach_type);
                 if (type < 0)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "Unknown cgroup attach type '%s' (e.g. ingress, egress, sock_create).",
                                                  t->attach_type);
         }
         /* The directory the caller opened before polkit was asked (attach_target_resolve()). */
         if (!t->resolved)
-                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The cgroup '%s' was not resolved.", t->cgroup);
+                return engine_error_setf(error, BPFD_ERR_FAILED, "The cgroup '%s' was not resolved.", t->cgroup);
         fd = t->resolved->fd;
         r = bpf_link_create(prog_fd, fd, type, NULL);
         if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "The kernel refused to attach the program to cgroup '%s' (%s): %s", t->cgroup,
                                          cgroup_attach_type_to_string(type) ?: "unknown attach type", strerror(-r));
         *ret_link_fd = r;
@@ -313,7 +313,7 @@ static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarg
 }
 
 int attach_program(int prog_fd, int expected_attach_type, const AttachTarget *target, const Caller *caller,
-                   int *ret_link_fd, sd_bus_error *error) {
+                   int *ret_link_fd, EngineError *error) {
         switch (target->kind) {
         case KIND_TRACEPOINT:
                 return attach_tracepoint(prog_fd, target->tracepoint, ret_link_fd, error);
@@ -329,7 +329,7 @@ int attach_program(int prog_fd, int expected_attach_type, const AttachTarget *ta
         case KIND_FEXIT:
                 return attach_tracing(prog_fd, target, ret_link_fd, error);
         default:
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                          "Attaching '%s' programs is not supported by this version of bpfd.",
                                          kind_to_string(target->kind));
         }

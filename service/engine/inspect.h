@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+
+#include "engine-error.h"
 
 /* What bpfd-inspect (an unprivileged process, see bpfd-inspect.c) found in an object. */
 typedef struct InspectedProgram {
@@ -33,12 +34,12 @@ int inspect_function_offset(int fd, const char *function, uint64_t *ret);
 
 /* Worker: waits for the answer of the helper inspect_spawn() started (it reads with a time limit of its own);
  * 0 with ret filled, or an error. Closes nothing: the caller owns sock. */
-int inspect_read(int sock, pid_t pid, Inspection *ret, sd_bus_error *error);
+int inspect_read(int sock, pid_t pid, Inspection *ret, EngineError *error);
 
 /* Bus thread: waits for the answer without blocking the event loop; callback(inspection or NULL, error,
  * userdata) runs once. The reader owns sock and the helper; freeing it early kills the helper. */
 typedef struct InspectReader InspectReader;
-typedef void (*inspect_callback_t)(Inspection *inspection, const sd_bus_error *error, void *userdata);
+typedef void (*inspect_callback_t)(Inspection *inspection, const EngineError *error, void *userdata);
 int inspect_read_async(sd_event *event, int sock, pid_t pid, inspect_callback_t callback, void *userdata,
                        InspectReader **ret);
 InspectReader *inspect_reader_free(InspectReader *r);

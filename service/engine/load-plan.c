@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib.h>
 
-#include "errors.h"
+#include "engine-error.h"
 #include "load-plan.h"
 
 static char *program_list(const Inspection *ins) {
@@ -18,19 +18,19 @@ static const InspectedProgram *find(const Inspection *ins, const char *name) {
         return NULL;
 }
 
-static int select_programs(LoadRequest *req, const Inspection *ins, sd_bus_error *error) {
+static int select_programs(LoadRequest *req, const Inspection *ins, EngineError *error) {
         if (ins->n_programs == 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "The object contains no BPF programs.");
+                return engine_error_setf(error, BPFD_ERR_INVALID_OBJECT, "The object contains no BPF programs.");
         if (req->programs) {
                 for (char **n = req->programs; *n; n++) {
                         if (!find(ins, *n)) {
                                 g_autofree char *list = program_list(ins);
-                                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NAME_NOT_FOUND,
+                                return engine_error_setf(error, BPFD_ERR_PROGRAM_NAME_NOT_FOUND,
                                                          "The object has no program '%s' (it has: %s).", *n, list);
                         }
                         for (char **m = req->programs; m < n; m++)
                                 if (streq(*m, *n))
-                                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                                  "Program '%s' is named twice.", *n);
                 }
                 req->selected = strv_copy(req->programs);
@@ -39,7 +39,7 @@ static int select_programs(LoadRequest *req, const Inspection *ins, sd_bus_error
                         return -ENOMEM;
         } else {
                 g_autofree char *list = program_list(ins);
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The object has %zu programs (%s); name the ones to load in 'programs'.",
                                          ins->n_programs, list);
         }
@@ -47,14 +47,14 @@ static int select_programs(LoadRequest *req, const Inspection *ins, sd_bus_error
 }
 
 static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *target, const bool supported[_KIND_MAX],
-                       sd_bus_error *error) {
+                       EngineError *error) {
         const InspectedProgram *prog;
         size_t i;
         int r;
 
         if (!target->program) {
                 if (strv_length(req->selected) != 1)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "Several programs are loaded: name the one each attach target is "
                                                  "for with 'program'.");
                 target->program = strdup(req->selected[0]);
@@ -65,17 +65,17 @@ static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *ta
                 if (streq(req->selected[i], target->program))
                         break;
         if (!req->selected[i])
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The attach target names program '%s', which is not being loaded.",
                                          target->program);
         if (target->kind == KIND_DEFAULT)
                 target->kind = req->kinds[i];
         if (!kind_attach_compatible(req->kinds[i], target->kind))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "Program '%s' is a %s program; it cannot be attached as %s.", target->program,
                                          kind_to_string(req->kinds[i]), kind_to_string(target->kind));
         if (!supported[target->kind])
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                          "Attaching as '%s' is not supported by bpfd on this kernel.",
                                          kind_to_string(target->kind));
         prog = find(ins, target->program);
@@ -85,7 +85,7 @@ static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *ta
         return attach_target_validate(target, error);
 }
 
-int load_plan(LoadRequest *req, Inspection *ins, const bool supported[_KIND_MAX], sd_bus_error *error) {
+int load_plan(LoadRequest *req, Inspection *ins, const bool supported[_KIND_MAX], EngineError *error) {
         size_t n;
         int r;
 
@@ -103,12 +103,12 @@ int load_plan(LoadRequest *req, Inspection *ins, const bool supported[_KIND_MAX]
                 req->kinds[i] = kind_of_parts(p->prog_type, p->section, p->expected_attach_type);
                 req->expected_attach_types[i] = p->expected_attach_type;
                 if (req->kinds[i] == KIND_INVALID)
-                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                        return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                                  "Program '%s' (section '%s', type %s) is of a kind bpfd does not "
                                                  "support.",
                                                  p->name, p->section, p->type_name);
                 if (!kind_loadable(supported, req->kinds[i]))
-                        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                        return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                                  "Program '%s' is a %s program; that kind is not supported by bpfd "
                                                  "on this kernel.",
                                                  p->name, kind_to_string(req->kinds[i]));

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "errors.h"
+#include "engine-error.h"
 #include "target.h"
 
 static int resolved_new(AttachTarget *t, int fd, char *path) {
@@ -22,7 +22,7 @@ static int resolved_new(AttachTarget *t, int fd, char *path) {
         return 0;
 }
 
-static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, sd_bus_error *error) {
+static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineError *error) {
         _cleanup_free_ char *path = NULL, *canonical = NULL;
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -39,25 +39,25 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, sd_bus_e
                 char proc[64];
                 snprintf(proc, sizeof proc, "/proc/%" PRIi32, t->container_pid);
                 if (access(proc, F_OK) < 0)
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
+                        return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no process %" PRIi32 ".",
                                                  t->container_pid);
         }
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "The uprobe target '%s' does not exist%s.",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "The uprobe target '%s' does not exist%s.",
                                          t->target, t->has_container_pid ? " in that container" : "");
         if (r == -ESTALE)
-                return sd_bus_error_setf(error, BPFD_ERROR_PERMISSION_DENIED, "Cannot open the uprobe target '%s' as the "
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, "Cannot open the uprobe target '%s' as the "
                                          "caller: the caller's identity changed since it connected.", t->target);
         if (r < 0)
-                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
+                return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
                                          t->target, strerror(-r));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
-static int resolve_cgroup(AttachTarget *t, const Caller *caller, sd_bus_error *error) {
+static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *error) {
         _cleanup_free_ char *canonical = NULL;
         _cleanup_close_ int fd = -1;
         struct statfs sfs;
@@ -65,27 +65,27 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, sd_bus_error *e
 
         r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd, &canonical);
         if (IN_SET2(r, -ENOENT, -ENOTDIR))
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
         if (r == -ESTALE)
-                return sd_bus_error_setf(error, BPFD_ERROR_PERMISSION_DENIED, "Cannot open cgroup '%s' as the caller: "
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, "Cannot open cgroup '%s' as the caller: "
                                          "the caller's identity changed since it connected.", t->cgroup);
         if (r < 0)
-                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open cgroup '%s': %s", t->cgroup,
+                return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open cgroup '%s': %s", t->cgroup,
                                          strerror(-r));
         if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
                                          t->cgroup);
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
-int attach_target_resolve(AttachTarget *t, const Caller *caller, sd_bus_error *error) {
+int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *error) {
         if (t->resolved)
                 return 0;
         if (t->target && t->target[0] != '/')
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe 'target' must be an absolute path, not '%s'.", t->target);
         if (t->cgroup && t->cgroup[0] != '/')
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The 'cgroup' must be an absolute path, not '%s'.", t->cgroup);
         if (t->target && (t->kind == KIND_DEFAULT || IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE)))
                 return resolve_uprobe_binary(t, caller, error);

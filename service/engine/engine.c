@@ -28,7 +28,7 @@
 #include "load-plan.h"
 #include "caps.h"
 #include "config.h"
-#include "errors.h"
+#include "engine-error.h"
 #include "log.h"
 
 #define OBJECT_SIZE_MAX (64U * 1024U * 1024U)
@@ -496,12 +496,12 @@ static char *datasec_of_map(const struct bpf_map *map) {
 }
 
 /* Writes one global-data override into the object's initial values, checking name and size. */
-static int apply_global(struct bpf_object *obj, const GlobalData *gd, sd_bus_error *error) {
+static int apply_global(struct bpf_object *obj, const GlobalData *gd, EngineError *error) {
         struct btf *btf = bpf_object__btf(obj);
         struct bpf_map *map;
 
         if (!btf)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "Cannot set global '%s': the object has no BTF.", gd->name);
         bpf_object__for_each_map(map, obj) {
                 _cleanup_free_ char *sec = NULL;
@@ -527,19 +527,19 @@ static int apply_global(struct bpf_object *obj, const GlobalData *gd, sd_bus_err
                         if (!name || !streq(name, gd->name))
                                 continue;
                         if (vs->size != gd->size)
-                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                          "The global '%s' is %u bytes long, the value given is %zu.",
                                                          gd->name, vs->size, gd->size);
                         /* libbpf 1.4 hands out the initial value writable, in place, until the object loads. */
                         data = bpf_map__initial_value(map, &size);
                         if (!data || vs->offset + vs->size > size)
-                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT,
+                                return engine_error_setf(error, BPFD_ERR_INVALID_OBJECT,
                                                          "The global '%s' lies outside its section.", gd->name);
                         memcpy(data + vs->offset, gd->data, gd->size);
                         return 0;
                 }
         }
-        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                  "The object has no global variable '%s' in .rodata, .data or .bss.", gd->name);
 }
 
@@ -559,7 +559,7 @@ static char *object_name_of(const char *source) {
 
 /* fentry/fexit programs name their kernel function at load: from the load's attach target, or from the
  * section. Check it in the kernel's BTF here, for a clear error instead of libbpf's. */
-static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, sd_bus_error *error) {
+static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, EngineError *error) {
         struct bpf_program *prog = bpf_object__find_program_by_name(req->obj, req->selected[i]);
         AttachTarget section_target = { .kind = req->kinds[i] };
         const char *function = NULL;
@@ -568,7 +568,7 @@ static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, sd_bus_er
         for (size_t t = 0; t < req->n_targets; t++)
                 if (streq(req->targets[t].program, req->selected[i])) {
                         if (function && !streq(function, req->targets[t].function))
-                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                          "An %s program traces one function; '%s' has two targets.",
                                                          kind_to_string(req->kinds[i]), req->selected[i]);
                         function = req->targets[t].function;
@@ -580,7 +580,7 @@ static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, sd_bus_er
                 function = section_target.function;
         if (!function) {
                 attach_target_done(&section_target);
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "Program '%s' is an %s program without a function in its section; give one "
                                          "with an attach target ('function') in the same load.",
                                          req->selected[i], kind_to_string(req->kinds[i]));
@@ -588,17 +588,17 @@ static int bind_tracing_program(Engine *e, LoadRequest *req, size_t i, sd_bus_er
         if (!e->vmlinux_btf)
                 e->vmlinux_btf = btf__load_vmlinux_btf();
         if (!e->vmlinux_btf)
-                r = sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                r = engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                       "This kernel has no BTF (/sys/kernel/btf/vmlinux); fentry/fexit need it.");
         else if (btf__find_by_name_kind(e->vmlinux_btf, function, BTF_KIND_FUNC) < 0)
-                r = sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND,
+                r = engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND,
                                       "There is no kernel function '%s' in the kernel's BTF; fentry/fexit can "
                                       "trace only functions listed there.",
                                       function);
         else {
                 r = bpf_program__set_attach_target(prog, 0, function);
                 if (r < 0)
-                        r = bpfd_error_set_errnof(error, r, "Cannot bind '%s' to '%s': %m", req->selected[i],
+                        r = engine_error_set_errnof(error, r, "Cannot bind '%s' to '%s': %m", req->selected[i],
                                                     function);
                 else {
                         free(req->attach_functions[i]);
@@ -615,14 +615,14 @@ static ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index);
 
 /* A load that names another managed program shares its maps: every map of the new object with the name of
  * one of the owner's (not the per-object .rodata/.data/.bss) is that map. Same shape or a clear error. */
-static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
+static int reuse_owner_maps(Engine *e, LoadRequest *req, EngineError *error) {
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(req->map_owner_id));
         ProgramInfo *owner = g ? group_find_program(g, req->map_owner_id, NULL) : NULL;
         struct bpf_map *map;
         int r;
 
         if (!owner)
-                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND,
+                return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND,
                                          "No program %" PRIu32 " is loaded by bpfd to share maps with.", req->map_owner_id);
         bpf_object__for_each_map(map, req->obj) {
                 const MapInfo *m = NULL;
@@ -639,28 +639,28 @@ static int reuse_owner_maps(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         continue;
                 fd = bpf_obj_get(m->pin_path);
                 if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-                        return bpfd_error_set_errnof(error, -errno, "Cannot open the shared map '%s': %m", m->name);
+                        return engine_error_set_errnof(error, -errno, "Cannot open the shared map '%s': %m", m->name);
                 if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
                     info.value_size != bpf_map__value_size(map) || info.max_entries != bpf_map__max_entries(map))
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "Map '%s' of the object does not match program %" PRIu32 "'s (%s, key %u, "
                                                  "value %u, %u entries there).",
                                                  m->name, owner->id, libbpf_bpf_map_type_str(info.type) ?: "?",
                                                  info.key_size, info.value_size, info.max_entries);
                 r = bpf_map__reuse_fd(map, fd);
                 if (r < 0)
-                        return bpfd_error_set_errnof(error, r, "Cannot share map '%s': %m", m->name);
+                        return engine_error_set_errnof(error, r, "Cannot share map '%s': %m", m->name);
                 if (strv_push(&req->shared_maps, strdup(m->name)) < 0 || strv_push(&req->shared_maps, strdup(m->pin_path)) < 0)
                         return -ENOMEM;
         }
         if (!req->shared_maps)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The object has no map of the same name as program %" PRIu32 "'s.", owner->id);
         req->map_owner_group = owner->map_group ?: owner->load_group;
         return 0;
 }
 
-int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
+int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error) {
         _cleanup_free_ char *objname = NULL;
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -670,11 +670,11 @@ int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         if (req->path) {
                 r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd, NULL);
                 if (r == -ESTALE)
-                        return sd_bus_error_setf(error, BPFD_ERROR_PERMISSION_DENIED,
+                        return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED,
                                                  "Cannot open '%s' as the caller: the calling process changed its "
                                                  "identity since it connected to the bus.", req->path);
                 if (r < 0)
-                        return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
+                        return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
                                                  req->path, strerror(-r));
         } else
                 fd = TAKE_FD(req->object_fd);
@@ -683,10 +683,10 @@ int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
          * it, with a time limit). Nothing else: a device could block or never end. */
         if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || (!req->path && !req->image_ref &&
                                                             (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The object must be a regular file (an ELF object from clang -target bpf).");
         if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > OBJECT_SIZE_MAX)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "The object is larger than %u MiB.",
                                          OBJECT_SIZE_MAX >> 20);
 
         for (size_t t = 0; t < req->n_targets; t++) {
@@ -698,14 +698,14 @@ int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         objname = object_name_of(req->source);
         r = inspect_spawn(fd, objname, &req->inspect_pid, &req->inspect_sock);
         if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot start the object inspection helper: %m");
+                return engine_error_set_errnof(error, r, "Cannot start the object inspection helper: %m");
         return 0;
 }
 
 /* The whole inspection for callers already on the worker (specs): engine_prepare_load(), then waiting for
  * bpfd-inspect's answer (it reads with its own time limit), then the plan from it. Nothing of the object is
  * parsed here either. */
-int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
+int engine_inspect(Engine *e, LoadRequest *req, EngineError *error) {
         _cleanup_(inspection_done) Inspection ins = { .memfd = -1 };
         int r;
 
@@ -723,7 +723,7 @@ int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error) {
 
 /* After polkit: the bytes bpfd-inspect sealed, opened with libbpf for the first time in a privileged place.
  * They are the same bytes, so libbpf must see what the helper saw. */
-static int load_open(Engine *e, LoadRequest *req, sd_bus_error *error) {
+static int load_open(Engine *e, LoadRequest *req, EngineError *error) {
         _cleanup_free_ char *objname = NULL;
         struct bpf_program *prog;
         struct stat st;
@@ -732,13 +732,13 @@ static int load_open(Engine *e, LoadRequest *req, sd_bus_error *error) {
 
         if (req->object_memfd < 0 || fstat(req->object_memfd, &st) < 0 || (size_t) st.st_size != req->object_size ||
             fcntl(req->object_memfd, F_GET_SEALS) != (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL))
-                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The inspected object is not sealed.");
+                return engine_error_setf(error, BPFD_ERR_FAILED, "The inspected object is not sealed.");
         req->object_data = malloc(req->object_size ?: 1);
         if (!req->object_data)
                 return -ENOMEM;
         n = pread(req->object_memfd, req->object_data, req->object_size, 0);
         if (n != (ssize_t) req->object_size)
-                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "Cannot read the inspected object.");
+                return engine_error_setf(error, BPFD_ERR_FAILED, "Cannot read the inspected object.");
 
         /* libbpf copies what it needs at open; keep the bytes all the same for programs that a dispatcher
          * loads again as extensions when they are attached (XDP, TC). */
@@ -748,12 +748,12 @@ static int load_open(Engine *e, LoadRequest *req, sd_bus_error *error) {
         req->obj = bpf_object__open_mem(req->object_data, req->object_size, &opts);
         if (!req->obj) {
                 _cleanup_free_ char *why = libbpf_log_last_line();
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_OBJECT, "Not a usable BPF object: %s", strempty(why));
+                return engine_error_setf(error, BPFD_ERR_INVALID_OBJECT, "Not a usable BPF object: %s", strempty(why));
         }
         for (size_t i = 0; req->selected[i]; i++) {
                 prog = bpf_object__find_program_by_name(req->obj, req->selected[i]);
                 if (!prog || kind_of_program(prog) != req->kinds[i])
-                        return sd_bus_error_setf(error, BPFD_ERROR_FAILED,
+                        return engine_error_setf(error, BPFD_ERR_FAILED,
                                                  "The object does not hold what its inspection said (program '%s').",
                                                  req->selected[i]);
         }
@@ -888,7 +888,7 @@ static bool runs_before(const LinkInfo *a, const LinkInfo *b) {
 /* Places the link by priority (then attach order) among bpfd's own links on the hook, through before/after
  * anchors the kernel checks against the chain's revision: when someone changed the chain meanwhile, look again.
  * Programs others attached stay where they are. */
-static int attach_tcx_ordered(Engine *e, ProgramInfo *p, LinkInfo *l, int *ret_link_fd, sd_bus_error *error) {
+static int attach_tcx_ordered(Engine *e, ProgramInfo *p, LinkInfo *l, int *ret_link_fd, EngineError *error) {
         bool egress = streq(l->target.direction, "egress");
 
         for (unsigned attempt = 0; attempt < 10; attempt++) {
@@ -899,7 +899,7 @@ static int attach_tcx_ordered(Engine *e, ProgramInfo *p, LinkInfo *l, int *ret_l
 
                 r = tcx_query(l->ifindex, egress, &chain);
                 if (r < 0)
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot read the TCX chain of '%s': %s",
+                        return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot read the TCX chain of '%s': %s",
                                                  l->target.interface, strerror(-r));
                 for (size_t i = 0; i < chain.n; i++) {
                         Group *g = chain.link_ids[i] ? g_hash_table_lookup(e->links, GUINT_TO_POINTER(chain.link_ids[i])) : NULL;
@@ -922,14 +922,14 @@ static int attach_tcx_ordered(Engine *e, ProgramInfo *p, LinkInfo *l, int *ret_l
                 if (r == -ESTALE)
                         continue;
                 if (r == -EINVAL && p->kind != KIND_TC && p->kind != KIND_TCX)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Only tc programs attach to TCX.");
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Only tc programs attach to TCX.");
                 if (r < 0)
-                        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                        return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                                  "The kernel refused the TCX attachment on '%s' (%s): %s",
                                                  l->target.interface, l->target.direction, strerror(-r));
                 return 0;
         }
-        return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+        return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                  "The TCX chain of '%s' kept changing while bpfd placed the program; try again.",
                                  l->target.interface);
 }
@@ -976,7 +976,7 @@ static int journal_write(Engine *e, Undo *u, const LinkInfo *l) {
 static const Caller daemon_caller = { .pidfd = -1 }; /* root, in bpfd's own namespaces */
 
 static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding_fd, uint32_t skip_id,
-                          sd_bus_error *error);
+                          EngineError *error);
 static void remove_tc_filter(const LinkInfo *l);
 
 static void remove_slot(Engine *e, LinkInfo *l) {
@@ -988,7 +988,7 @@ static void remove_slot(Engine *e, LinkInfo *l) {
         if (l->target.kind == KIND_TCX)
                 remove_tc_filter(l);
         else if (l->target.kind == KIND_TC) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
                 /* The hook as bpfd's records have it, without this slot. */
                 if (tc_hook_update(e, l, NULL, -1, l->id, &error) < 0)
                         log_warning("Cannot rebuild the TC dispatcher of %s: %s", l->target.interface, error.message);
@@ -1030,14 +1030,14 @@ static int map_reuse_lists(ProgramInfo *p, char ***ret_names, int **ret_fds, siz
 
 /* A dispatcher slot is filled from the program's object as bpfd kept it at load time. */
 static int read_kept_object(const ProgramInfo *p, const char *object_path, char **ret, size_t *ret_size,
-                            sd_bus_error *error) {
+                            EngineError *error) {
         int r;
 
         if (!object_path)
-                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
+                return engine_error_setf(error, BPFD_ERR_FAILED, "The object of program %" PRIu32 " was not kept.", p->id);
         r = read_full_file(object_path, OBJECT_SIZE_MAX, ret, ret_size);
         if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot read the kept object %s: %m", object_path);
+                return engine_error_set_errnof(error, r, "Cannot read the kept object %s: %m", object_path);
         return 0;
 }
 
@@ -1055,24 +1055,24 @@ static bool xdp_program_is_ours(Engine *e, const LinkInfo *l, uint32_t prog_id) 
 }
 
 /* The interface already runs a plain XDP program: name it, and say whether it is bpfd's. */
-static int xdp_occupied_error(Engine *e, const LinkInfo *l, sd_bus_error *error) {
+static int xdp_occupied_error(Engine *e, const LinkInfo *l, EngineError *error) {
         char name[64] = "";
         uint32_t id = 0;
 
         if (xdp_chain_plain_program((int) l->ifindex, &id, name, sizeof(name)) < 0 || id == 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "Interface '%s' already runs an XDP program.", l->target.interface);
         if (!xdp_program_is_ours(e, l, id))
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "Interface '%s' already runs program %" PRIu32 " (%s), not loaded by bpfd.",
                                          l->target.interface, id, name);
-        return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+        return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                  "This kernel cannot run libxdp's dispatcher (it needs freplace), so '%s' takes one "
                                  "XDP program only, and it has one already (program %" PRIu32 " of bpfd).",
                                  l->target.interface, id);
 }
 
-static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, sd_bus_error *error) {
+static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, EngineError *error) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char *obj = NULL;
@@ -1102,7 +1102,7 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                           actions, mode, &l->component_id, &is_dispatcher);
         switch (r) {
         case -E2BIG:
-                sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                   "The XDP chain of '%s' is full: it holds %d programs, the dispatcher's limit.",
                                   l->target.interface, XDP_CHAIN_MAX);
                 break;
@@ -1113,25 +1113,25 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                 if (xdp_chain_plain_program((int) l->ifindex, &plain_id, NULL, 0) >= 0 && plain_id)
                         (void) xdp_occupied_error(e, l, error);
                 else if (mode == XDP_MODE_NATIVE)
-                        sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                        engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                           "Interface '%s' has no native XDP support (its driver cannot run XDP "
                                           "programs in mode 'native'; mode 'skb' works on every interface).",
                                           l->target.interface);
                 else
-                        sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED, "Cannot attach to '%s': %s",
+                        engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED, "Cannot attach to '%s': %s",
                                           l->target.interface, xdp_chain_last_error());
                 break;
         case -ENODEV:
-                sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'.",
+                engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'.",
                                   l->target.interface);
                 break;
         case -EINVAL:
-                sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "libxdp refused the attachment: %s",
+                engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "libxdp refused the attachment: %s",
                                   xdp_chain_last_error());
                 break;
         default:
                 if (r < 0)
-                        sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot add the program to the XDP chain of '%s': %s (%s)",
+                        engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot add the program to the XDP chain of '%s': %s (%s)",
                                           l->target.interface, strerror(-r), xdp_chain_last_error());
         }
         if (r >= 0 && !is_dispatcher) {
@@ -1141,7 +1141,7 @@ static int attach_xdp(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
                 r = xdp_chain_replace_plain((int) l->ifindex, l->component_id, p->fd);
                 if (r < 0) {
                         (void) xdp_chain_remove((int) l->ifindex, l->component_id);
-                        sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot attach the program to '%s': %s",
+                        engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot attach the program to '%s': %s",
                                           l->target.interface, xdp_chain_last_error());
                 } else
                         l->component_id = p->id;
@@ -1190,7 +1190,7 @@ static int cmp_slot(gconstpointer x, gconstpointer y) {
 /* Makes the hook's dispatcher run bpfd's committed slots of it, in priority order, plus adding (whose
  * extension is adding_fd) and without skip_id. The caller is in the hook's namespace. */
 static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding_fd, uint32_t skip_id,
-                          sd_bus_error *error) {
+                          EngineError *error) {
         g_autoptr(GPtrArray) slots = g_ptr_array_new();
         _cleanup_free_ char *pin_dir = NULL;
         TcDispatcherSlot config[TC_DISPATCHER_MAX_SLOTS + 1];
@@ -1207,7 +1207,7 @@ static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int
         if (adding)
                 g_ptr_array_add(slots, adding);
         if (slots->len > TC_DISPATCHER_MAX_SLOTS)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "The TC dispatcher of '%s' (%s) is full: it holds %d programs.",
                                          hook->target.interface, hook->target.direction, TC_DISPATCHER_MAX_SLOTS);
         g_ptr_array_sort(slots, cmp_slot);
@@ -1215,7 +1215,7 @@ static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int
                 LinkInfo *l = g_ptr_array_index(slots, n);
                 fds[n] = l == adding ? adding_fd : bpf_obj_get(l->pin_path);
                 if (fds[n] < 0) {
-                        r = bpfd_error_set_errnof(error, -errno, "Cannot open the extension of link %" PRIu32 ": %m", l->id);
+                        r = engine_error_set_errnof(error, -errno, "Cannot open the extension of link %" PRIu32 ": %m", l->id);
                         goto out;
                 }
                 config[n] = (TcDispatcherSlot) { .ext_fd = fds[n], .chain_actions = tc_chain_actions(l->target.proceed_on),
@@ -1229,11 +1229,11 @@ static int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int
         (void) mkdir_p_one(e->tc_dir, 0700);
         r = tc_dispatcher_update((int) hook->ifindex, streq(hook->target.direction, "egress"), config, n, pin_dir, NULL);
         if (r == -EBUSY)
-                r = sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                r = engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                       "'%s' has an \"ingress\" qdisc; bpfd's TC dispatcher needs clsact and never replaces "
                                       "someone else's qdisc.", hook->target.interface);
         else if (r < 0)
-                r = sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot update the TC dispatcher of '%s' (%s): %s",
+                r = engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot update the TC dispatcher of '%s' (%s): %s",
                                       hook->target.interface, hook->target.direction, strerror(-r));
 out:
         for (size_t i = 0; i < n; i++)
@@ -1242,7 +1242,7 @@ out:
         return r;
 }
 
-static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, sd_bus_error *error) {
+static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l, EngineError *error) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char *obj = NULL;
@@ -1260,17 +1260,17 @@ static int attach_tc(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
         for (size_t i = 0; i < n; i++)
                 close(fds[i]);
         if (r == -EOPNOTSUPP)
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                          "This kernel cannot run bpfd's TC dispatcher (it needs freplace); use tcx.");
         if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot load '%s' as a TC dispatcher extension: %s",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot load '%s' as a TC dispatcher extension: %s",
                                          p->name, strerror(-r));
         l->pin_path = path_join(e->fs_dir, "tcext_%" PRIu32, l->component_id);
         if (!l->pin_path)
                 return -ENOMEM;
         r = pin_fd(u, ext_fd, strdup(l->pin_path));
         if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot pin the extension: %m");
+                return engine_error_set_errnof(error, r, "Cannot pin the extension: %m");
         r = journal_write(e, u, l);
         if (r < 0)
                 return r;
@@ -1288,14 +1288,14 @@ static void tc_hook_of(const LinkInfo *l, struct bpf_tc_hook *hook) {
 
 /* tcx without TCX: a direct-action cls_bpf filter whose tc priority encodes bpfd's priority, then attach
  * order (lower runs first, as in TCX); above the dispatcher's priority 50, below everything of 65100 up. */
-static int attach_tc_filter(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_bus_error *error) {
+static int attach_tc_filter(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, EngineError *error) {
         struct bpf_tc_hook hook;
         int r;
 
         tc_hook_of(l, &hook);
         r = bpf_tc_hook_create(&hook);
         if (r < 0 && r != -EEXIST)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED, "Cannot add a clsact qdisc to '%s': %s",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot add a clsact qdisc to '%s': %s",
                                          l->target.interface, strerror(-r));
         l->component_id = p->id;
         l->tc_priority = 100 + (uint32_t) (l->target.priority - 1) * 65 + (uint32_t) (l->seq % 65);
@@ -1310,7 +1310,7 @@ static int attach_tc_filter(Engine *e, Undo *u, ProgramInfo *p, LinkInfo *l, sd_
                         break;
         }
         if (r < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_FAILED,
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "The kernel refused the tc filter on '%s' (%s): %s", l->target.interface,
                                          l->target.direction, strerror(-r));
         g_ptr_array_add(u->slots, link_info_ref(l));
@@ -1335,26 +1335,26 @@ static bool tc_filter_present(const LinkInfo *l) {
 
 /* Network hooks: enter the target's namespace, find the interface, then attach there. */
 static int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l,
-                      const Caller *caller, int *ret_link_fd, sd_bus_error *error) {
+                      const Caller *caller, int *ret_link_fd, EngineError *error) {
         _cleanup_(netns_leave) NetnsGuard guard = { .saved_fd = -1 };
         int r;
 
         r = netns_enter(l->target.netns, caller, &guard);
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network namespace '%s'.",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no network namespace '%s'.",
                                          l->target.netns);
         if (r == -ENOTTY)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "'%s' is not a network namespace.",
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a network namespace.",
                                          l->target.netns);
         if (r < 0)
-                return sd_bus_error_setf(error, bpfd_error_for_open_errno(r), "Cannot enter the network namespace '%s': %s",
+                return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot enter the network namespace '%s': %s",
                                          l->target.netns, strerror(-r));
         r = netns_current_inode(&l->netns_ino);
         if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot identify the network namespace: %m");
+                return engine_error_set_errnof(error, r, "Cannot identify the network namespace: %m");
         l->ifindex = if_nametoindex(l->target.interface);
         if (l->ifindex == 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'%s%s.",
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'%s%s.",
                                          l->target.interface, l->target.netns ? " in " : "", strempty(l->target.netns));
         switch (l->target.kind) {
         case KIND_TCX:
@@ -1366,7 +1366,7 @@ static int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
         case KIND_TC:
                 return attach_tc(e, u, p, object_path, l, error);
         default:
-                return sd_bus_error_setf(error, BPFD_ERROR_NOT_SUPPORTED,
+                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                          "Attaching '%s' programs is not supported by this version of bpfd.",
                                          kind_to_string(l->target.kind));
         }
@@ -1374,7 +1374,7 @@ static int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_pat
 
 /* object_path: the ELF object kept for the program's load group, for dispatchers that load it again. */
 static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, const AttachTarget *target,
-                     const Caller *caller, LinkInfo **ret, sd_bus_error *error) {
+                     const Caller *caller, LinkInfo **ret, EngineError *error) {
         _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
         _cleanup_close_ int link_fd = -1;
         int r;
@@ -1417,13 +1417,13 @@ static int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path
         }
         r = link_id_of_fd(link_fd, &l->id, NULL);
         if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot query the new link: %m");
+                return engine_error_set_errnof(error, r, "Cannot query the new link: %m");
         l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, l->id);
         if (!l->attach_point || !l->pin_path)
                 return -ENOMEM;
         r = pin_fd(u, link_fd, strdup(l->pin_path));
         if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot pin link %" PRIu32 ": %m", l->id);
+                return engine_error_set_errnof(error, r, "Cannot pin link %" PRIu32 ": %m", l->id);
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -1457,7 +1457,7 @@ static void engine_index_group(Engine *e, Group *g) {
         }
 }
 
-int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
+int engine_load(Engine *e, LoadRequest *req, EngineError *error) {
         _cleanup_(undo_done) Undo undo = { .engine = e, .pins = g_ptr_array_new_with_free_func(free),
                                            .slots = g_ptr_array_new_with_free_func(link_info_destroy),
                                            .journals = g_ptr_array_new_with_free_func(free) };
@@ -1478,10 +1478,10 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
         if (r < 0) {
                 _cleanup_free_ char *vlog = libbpf_log_verifier(), *last = libbpf_log_last_line();
                 if (vlog)
-                        return sd_bus_error_setf(error, BPFD_ERROR_VERIFIER_REJECTED,
+                        return engine_error_setf(error, BPFD_ERR_VERIFIER_REJECTED,
                                                  "The kernel verifier rejected the program (%s). Verifier log:\n%s",
                                                  strerror(-r), vlog);
-                return sd_bus_error_setf(error, r == -EPERM ? BPFD_ERROR_NOT_SUPPORTED : BPFD_ERROR_FAILED,
+                return engine_error_setf(error, r == -EPERM ? BPFD_ERR_NOT_SUPPORTED : BPFD_ERR_FAILED,
                                          "The kernel refused to load the object: %s (%s)", strerror(-r),
                                          strempty(last));
         }
@@ -1531,7 +1531,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         goto nomem;
                 r = pin_fd(&undo, p->fd, strdup(p->pin_path));
                 if (r < 0) {
-                        bpfd_error_set_errnof(error, r, "Cannot pin program %" PRIu32 " at %s: %m", p->id,
+                        engine_error_set_errnof(error, r, "Cannot pin program %" PRIu32 " at %s: %m", p->id,
                                                 p->pin_path);
                         goto fail;
                 }
@@ -1576,7 +1576,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                         continue; /* pinned by its owner already */
                 r = pin_fd(&undo, fd, strdup(maps[n_maps - 1].pin_path));
                 if (r < 0) {
-                        bpfd_error_set_errnof(error, r, "Cannot pin map '%s': %m", bpf_map__name(map));
+                        engine_error_set_errnof(error, r, "Cannot pin map '%s': %m", bpf_map__name(map));
                         goto fail;
                 }
                 /* The pins of the maps belong to the program's owner: their own tools can open them where the
@@ -1614,7 +1614,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                                 goto nomem;
                         r = write_file_atomic(object_path, req->object_data, req->object_size);
                         if (r < 0) {
-                                bpfd_error_set_errnof(error, r, "Cannot keep the object file: %m");
+                                engine_error_set_errnof(error, r, "Cannot keep the object file: %m");
                                 goto fail;
                         }
                         g_ptr_array_add(undo.pins, strdup(object_path));
@@ -1645,7 +1645,7 @@ int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error) {
                 g_ptr_array_add(g->links, link_info_ref(req->links[i]));
         r = group_save(e, g);
         if (r < 0) {
-                bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
+                engine_error_set_errnof(error, r, "Cannot write the state record: %m");
                 goto fail;
         }
         engine_index_group(e, g);
@@ -1668,8 +1668,8 @@ nomem:
 fail_errno:
         r = -errno;
 fail:
-        if (!sd_bus_error_is_set(error))
-                bpfd_error_set_errnof(error, r, "Loading failed: %m");
+        if (!engine_error_is_set(error))
+                engine_error_set_errnof(error, r, "Loading failed: %m");
         group_free(g);
         undo_run(&undo);
         for (size_t m = 0; m < n_maps; m++) {
@@ -1696,7 +1696,7 @@ static ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index) 
 }
 
 int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, const Caller *caller,
-                  LinkInfo **ret, sd_bus_error *error) {
+                  LinkInfo **ret, EngineError *error) {
         _cleanup_(undo_done) Undo undo = { .engine = e, .pins = g_ptr_array_new_with_free_func(free),
                                            .slots = g_ptr_array_new_with_free_func(link_info_destroy),
                                            .journals = g_ptr_array_new_with_free_func(free) };
@@ -1706,11 +1706,11 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
         int r;
 
         if (!g || !(p = group_find_program(g, program_id, NULL)))
-                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
                                          program_id);
         if (IN_SET2(target->kind, KIND_FENTRY, KIND_FEXIT) && p->attach_function &&
             !streq(target->function, p->attach_function))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "Program %" PRIu32 " was loaded to trace '%s'; it cannot trace '%s'.", p->id,
                                          p->attach_function, target->function);
         r = make_link(e, &undo, p, g->object_path, target, caller, &l, error);
@@ -1723,7 +1723,7 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
         if (r < 0) {
                 g_ptr_array_remove(g->links, l); /* drops the last reference */
                 undo_run(&undo);
-                return bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
+                return engine_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_replace(e->links, GUINT_TO_POINTER(l->id), g);
         engine_changes_note_link(&e->changes, l, true);
@@ -1760,18 +1760,18 @@ static void unpin_link(const LinkInfo *l) {
         }
 }
 
-int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error) {
+int engine_detach(Engine *e, uint32_t link_id, EngineError *error) {
         Group *g = g_hash_table_lookup(e->links, GUINT_TO_POINTER(link_id));
         _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
         int r;
 
         if (!g || !(l = group_steal_link(g, link_id)))
-                return sd_bus_error_setf(error, BPFD_ERROR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.",
+                return engine_error_setf(error, BPFD_ERR_LINK_NOT_FOUND, "No link %" PRIu32 " is managed by bpfd.",
                                          link_id);
         r = group_save(e, g);
         if (r < 0) {
                 g_ptr_array_add(g->links, TAKE_PTR(l));
-                return bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
+                return engine_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_remove(e->links, GUINT_TO_POINTER(link_id));
         engine_changes_note_link(&e->changes, l, false);
@@ -1801,7 +1801,7 @@ static void release_map_dir(Engine *e, uint32_t gid) {
         (void) rmdir(dir);
 }
 
-int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, sd_bus_error *error) {
+int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, EngineError *error) {
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(program_id));
         _cleanup_(program_info_unrefp) ProgramInfo *p = NULL;
         g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(link_info_destroy);
@@ -1810,7 +1810,7 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
         int r;
 
         if (!g || !group_find_program(g, program_id, &index))
-                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
                                          program_id);
         ids = calloc(g->links->len + 1, sizeof(uint32_t));
         if (!ids)
@@ -1826,7 +1826,7 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 g_ptr_array_add(g->programs, TAKE_PTR(p));
                 for (guint i = 0; i < gone->len; i++)
                         g_ptr_array_add(g->links, link_info_ref(g_ptr_array_index(gone, i)));
-                return bpfd_error_set_errnof(error, r, "Cannot write the state record: %m");
+                return engine_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         /* Committed: now release the kernel objects. */
         for (guint i = 0; i < gone->len; i++) {
@@ -2005,7 +2005,7 @@ static void recover_journal(Engine *e, const char *path) {
                 LinkInfo hook = { .netns_ino = want_ino, .ifindex = ifindex,
                                   .target = { .kind = KIND_TC, .netns = netns, .direction = direction,
                                               .interface = (char *) "(recovered)" } };
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
 
                 if (direction && netns_enter(netns, &daemon_caller, &guard) >= 0) {
                         if (netns_current_inode(&ino) >= 0 && ino == want_ino &&
@@ -2309,19 +2309,19 @@ int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_progra
 
 /* ---- programs in the kernel, managed or not ---- */
 
-int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error) {
+int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, EngineError *error) {
         _cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
         int r;
 
         if (fd < 0)
-                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "There is no program %" PRIu32 ".", id);
+                return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "There is no program %" PRIu32 ".", id);
         r = kernel_program_from_fd(fd, ret);
         if (r < 0)
-                return bpfd_error_set_errnof(error, r, "Cannot query program %" PRIu32 ": %m", id);
+                return engine_error_set_errnof(error, r, "Cannot query program %" PRIu32 ": %m", id);
         return 0;
 }
 
-int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus_error *error) {
+int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, EngineError *error) {
         KernelProgram *list = NULL;
         size_t n = 0;
         uint32_t id = 0;
@@ -2532,7 +2532,7 @@ static void clean_vanished_hook(Engine *e, const LinkInfo *l) {
 /* The kernel dropped these links' attachments with their interface (or namespace): drop the links too. */
 static void drop_links(Engine *e, GArray *ids) {
         for (guint j = 0; j < ids->len; j++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
                 _cleanup_(link_info_unrefp) LinkInfo *l = link_info_ref(engine_find_link(e, g_array_index(ids, uint32_t, j)));
 
                 log_info("The interface of link %" PRIu32 " is gone; dropping the link.", g_array_index(ids, uint32_t, j));
@@ -2708,7 +2708,7 @@ void map_access_done(MapAccess *a) {
 
 /* Opens the pinned map of a managed program by name and learns its shape. */
 static int map_open(Engine *e, uint32_t program_id, const char *name, int *ret_fd, struct bpf_map_info *info,
-                    size_t *ret_value_len, MapAccess *a, sd_bus_error *error) {
+                    size_t *ret_value_len, MapAccess *a, EngineError *error) {
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(program_id));
         ProgramInfo *p = g ? group_find_program(g, program_id, NULL) : NULL;
         uint32_t len = sizeof *info;
@@ -2716,22 +2716,22 @@ static int map_open(Engine *e, uint32_t program_id, const char *name, int *ret_f
         int fd;
 
         if (!p)
-                return sd_bus_error_setf(error, BPFD_ERROR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
                                          program_id);
         for (size_t i = 0; i < p->n_maps && !m; i++)
                 if (streq(p->maps[i].name, name))
                         m = &p->maps[i];
         if (!m)
-                return sd_bus_error_setf(error, BPFD_ERROR_MAP_NOT_FOUND, "Program %" PRIu32 " has no map '%s'.", program_id,
+                return engine_error_setf(error, BPFD_ERR_MAP_NOT_FOUND, "Program %" PRIu32 " has no map '%s'.", program_id,
                                          name);
         fd = bpf_obj_get(m->pin_path);
         if (fd < 0)
-                return bpfd_error_set_errnof(error, -errno, "Cannot open the map pin %s: %m", m->pin_path);
+                return engine_error_set_errnof(error, -errno, "Cannot open the map pin %s: %m", m->pin_path);
         memset(info, 0, sizeof *info);
         if (bpf_obj_get_info_by_fd(fd, info, &len) < 0) {
                 int r = -errno;
                 close(fd);
-                return bpfd_error_set_errnof(error, r, "Cannot query map '%s': %m", name);
+                return engine_error_set_errnof(error, r, "Cannot query map '%s': %m", name);
         }
         a->per_cpu = map_type_per_cpu(info->type);
         a->possible_cpus = a->per_cpu ? (uint32_t) libbpf_num_possible_cpus() : 1;
@@ -2743,7 +2743,7 @@ static int map_open(Engine *e, uint32_t program_id, const char *name, int *ret_f
 }
 
 static int map_info(Engine *e, uint32_t program_id, MapAccess *a, int fd, const struct bpf_map_info *info,
-                    sd_bus_error *error) {
+                    EngineError *error) {
         a->map_id = info->id;
         a->map_type = info->type;
         a->key_size = info->key_size;
@@ -2773,7 +2773,7 @@ static int map_info(Engine *e, uint32_t program_id, MapAccess *a, int fd, const 
 
 /* BPF_MAP_LOOKUP_BATCH: thousands of entries per system call, where the map type has it. -EOPNOTSUPP
  * (or -EINVAL) tells the caller to walk the map instead. */
-static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, sd_bus_error *error) {
+static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, EngineError *error) {
         const uint32_t chunk = 4096;
         _cleanup_free_ uint8_t *keys = malloc((size_t) chunk * info->key_size), *values = malloc((size_t) chunk * value_len);
         _cleanup_free_ uint8_t *in = malloc(info->key_size + 8), *out = malloc(info->key_size + 8);
@@ -2788,11 +2788,11 @@ static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info,
                 bool done = r == -ENOENT;
 
                 if (r < 0 && !done)
-                        return first ? r : bpfd_error_set_errnof(error, r, "Cannot read map '%s': %m", a->map);
+                        return first ? r : engine_error_set_errnof(error, r, "Cannot read map '%s': %m", a->map);
                 for (uint32_t i = 0; i < count; i++) {
                         total += info->key_size + value_len;
                         if (total > 64U * 1024U * 1024U)
-                                return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The map is too large to dump over the bus.");
+                                return engine_error_setf(error, BPFD_ERR_FAILED, "The map is too large to dump over the bus.");
                         g_ptr_array_add(a->entries, g_bytes_new(keys + (size_t) i * info->key_size, info->key_size));
                         g_ptr_array_add(a->entries, g_bytes_new(values + (size_t) i * value_len, value_len));
                 }
@@ -2803,7 +2803,7 @@ static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info,
         }
 }
 
-static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, sd_bus_error *error) {
+static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, EngineError *error) {
         _cleanup_free_ uint8_t *key = malloc(info->key_size + 1), *next = malloc(info->key_size + 1),
                                *value = malloc(value_len + 1);
         size_t total = 0;
@@ -2814,7 +2814,7 @@ static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_
                 return -ENOMEM;
         a->entries = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
         r = map_dump_batch(a, fd, info, value_len, error);
-        if (r >= 0 || sd_bus_error_is_set(error))
+        if (r >= 0 || engine_error_is_set(error))
                 return r;
         g_ptr_array_set_size(a->entries, 0); /* no batches for this map type: walk it */
         for (;;) {
@@ -2822,7 +2822,7 @@ static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_
                 if (r == -ENOENT)
                         return 0;
                 if (r < 0)
-                        return bpfd_error_set_errnof(error, r, "Cannot walk the map: %m");
+                        return engine_error_set_errnof(error, r, "Cannot walk the map: %m");
                 first = false;
                 memcpy(key, next, info->key_size);
                 if (bpf_map_lookup_elem(fd, key, value) < 0)
@@ -2830,13 +2830,13 @@ static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_
                 total += info->key_size + value_len;
                 /* a D-Bus message holds at most 128 MiB; stay well below */
                 if (total > 64U * 1024U * 1024U)
-                        return sd_bus_error_setf(error, BPFD_ERROR_FAILED, "The map is too large to dump over the bus.");
+                        return engine_error_setf(error, BPFD_ERR_FAILED, "The map is too large to dump over the bus.");
                 g_ptr_array_add(a->entries, g_bytes_new(key, info->key_size));
                 g_ptr_array_add(a->entries, g_bytes_new(value, value_len));
         }
 }
 
-int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error *error) {
+int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, EngineError *error) {
         _cleanup_close_ int fd = -1;
         struct bpf_map_info info;
         size_t value_len = 0;
@@ -2847,12 +2847,12 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
                 return r;
         if (a->op == MAP_OP_RINGBUF) {
                 if (info.type != BPF_MAP_TYPE_RINGBUF)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Map '%s' is not a ring buffer.", a->map);
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Map '%s' is not a ring buffer.", a->map);
                 a->ringbuf_fd = TAKE_FD(fd);
                 return 0;
         }
         if (a->op != MAP_OP_INFO && a->op != MAP_OP_DUMP && a->key_size_given != info.key_size)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The keys of map '%s' are %" PRIu32 " bytes long, not %zu.", a->map,
                                          info.key_size, a->key_size_given);
         switch (a->op) {
@@ -2868,42 +2868,42 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error
                         return -ENOMEM;
                 r = bpf_map_lookup_elem(fd, a->key, a->value);
                 if (r == -ENOENT)
-                        return sd_bus_error_setf(error, BPFD_ERROR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
+                        return engine_error_setf(error, BPFD_ERR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
                 if (r < 0)
-                        return bpfd_error_set_errnof(error, r, "Cannot look up in map '%s': %m", a->map);
+                        return engine_error_set_errnof(error, r, "Cannot look up in map '%s': %m", a->map);
                 a->value_len = value_len;
                 return 0;
         case MAP_OP_UPDATE:
                 if (a->value_len != value_len)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "The values of map '%s' are %zu bytes long%s, not %zu.", a->map, value_len,
                                                  a->per_cpu ? " (one 8-byte aligned value per possible CPU)" : "",
                                                  a->value_len);
                 if (a->flags > BPF_EXIST)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Unknown update flags %" PRIu64 ".",
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Unknown update flags %" PRIu64 ".",
                                                  a->flags);
                 r = bpf_map_update_elem(fd, a->key, a->value, a->flags);
                 if (r == -ENOENT)
-                        return sd_bus_error_setf(error, BPFD_ERROR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
+                        return engine_error_setf(error, BPFD_ERR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
                 if (r == -EEXIST)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Map '%s' has that key already.", a->map);
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Map '%s' has that key already.", a->map);
                 if (r == -E2BIG)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Map '%s' is full, or the key is out of range.",
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Map '%s' is full, or the key is out of range.",
                                                  a->map);
                 if (r == -EPERM)
-                        return sd_bus_error_setf(error, BPFD_ERROR_PERMISSION_DENIED, "Map '%s' is read-only.", a->map);
+                        return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, "Map '%s' is read-only.", a->map);
                 if (r < 0)
-                        return bpfd_error_set_errnof(error, r, "Cannot update map '%s': %m", a->map);
+                        return engine_error_set_errnof(error, r, "Cannot update map '%s': %m", a->map);
                 return 0;
         case MAP_OP_DELETE:
                 r = bpf_map_delete_elem(fd, a->key);
                 if (r == -ENOENT)
-                        return sd_bus_error_setf(error, BPFD_ERROR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
+                        return engine_error_setf(error, BPFD_ERR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
                 if (r == -EINVAL && (info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY))
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "Entries of array map '%s' cannot be deleted; update them instead.", a->map);
                 if (r < 0)
-                        return bpfd_error_set_errnof(error, r, "Cannot delete from map '%s': %m", a->map);
+                        return engine_error_set_errnof(error, r, "Cannot delete from map '%s': %m", a->map);
                 return 0;
         }
         return -EINVAL;

@@ -3,10 +3,10 @@
 
 #include <bpf/libbpf.h>
 #include <glib.h>
-#include <systemd/sd-bus.h>
 
 #include "caller.h"
 #include "engine-changes.h"
+#include "engine-error.h"
 #include "model.h"
 
 /* The engine does all BPF and bpffs work and owns the truth about what is loaded: pins on bpfd's own bpffs
@@ -88,16 +88,16 @@ int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_progra
 /* Before polkit: gets the object (pulls an image, opens a path as the caller, or takes the caller's fd),
  * opens the attach targets that name files as the caller, and starts bpfd-inspect on the object. Parses
  * nothing of the caller's. */
-int engine_prepare_load(Engine *e, LoadRequest *req, sd_bus_error *error);
+int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error);
 /* Worker: engine_prepare_load() and the plan from bpfd-inspect's answer, waiting for it (specs). */
-int engine_inspect(Engine *e, LoadRequest *req, sd_bus_error *error);
+int engine_inspect(Engine *e, LoadRequest *req, EngineError *error);
 /* After polkit: opens the inspected bytes with libbpf, binds, shares maps, loads, pins, attaches. */
-int engine_load(Engine *e, LoadRequest *req, sd_bus_error *error);
+int engine_load(Engine *e, LoadRequest *req, EngineError *error);
 int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, const Caller *caller,
-                  LinkInfo **ret, sd_bus_error *error);
-int engine_detach(Engine *e, uint32_t link_id, sd_bus_error *error);
+                  LinkInfo **ret, EngineError *error);
+int engine_detach(Engine *e, uint32_t link_id, EngineError *error);
 /* Returns the ids of the links that went with the program. */
-int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, sd_bus_error *error);
+int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, EngineError *error);
 /* Every interface of bpfd's own network namespace, and those of other namespaces where bpfd has links, with
  * the chains on their hooks. Links whose interface or namespace is gone are dropped (pins removed, records
  * rewritten); their ids come back in ret_gone. */
@@ -143,11 +143,11 @@ typedef struct MapAccess {
 } MapAccess;
 
 void map_access_done(MapAccess *a);
-int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, sd_bus_error *error);
+int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, EngineError *error);
 
 /* A managed program (referenced), or NULL; whether a managed link exists. */
 ProgramInfo *engine_program_ref(Engine *e, uint32_t id);
 bool engine_link_exists(Engine *e, uint32_t id);
 
-int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, sd_bus_error *error);
-int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, sd_bus_error *error);
+int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, EngineError *error);
+int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, EngineError *error);

@@ -18,12 +18,14 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "engine-error.h"
+
 typedef struct ImagePull ImagePull;
 
-/* When the puller answered: error_name NULL, the "key value" lines and, for a pull, the object (a sealed
- * memfd the callee owns; -1 otherwise); or an org.bpfd.Error name and a message for the caller. */
-typedef void (*ImagePullDone)(ImagePull *pull, const char *error_name, const char *message, char **lines,
-                              int object_fd, void *userdata);
+/* When the puller answered: error NULL, the "key value" lines and, for a pull, the object (a sealed memfd
+ * the callee owns; -1 otherwise); or an error (its message for the caller, without the image's name). */
+typedef void (*ImagePullDone)(ImagePull *pull, const EngineError *error, char **lines, int object_fd,
+                              void *userdata);
 
 /* Paths (NULL: the puller's defaults), the cache limit in bytes (0: the default), the user the puller
  * runs as (NULL: nobody). Then starts the puller; call before any thread is started, as root. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "engine-error.h"
 #include "image-fileid.h"
 #include "image-puller.h"
 #include "log.h"
@@ -329,7 +330,7 @@ static int on_memo(sd_event_source *s, void *userdata) {
 
         p->source = sd_event_source_disable_unref(p->source);
         p->done = NULL;
-        done(p, NULL, NULL, lines, TAKE_FD(p->memo_fd), p->userdata);
+        done(p, NULL, lines, TAKE_FD(p->memo_fd), p->userdata);
         return 0;
 }
 
@@ -341,16 +342,25 @@ const char *image_pull_value(char **lines, const char *key) {
         return NULL;
 }
 
-/* The puller's status per error class (see bpfd-image.c): org.bpfd.Error.<class>. */
-static const char *error_name(int status) {
-        static const char *const names[] = {
-                [2] = "org.bpfd.Error.InvalidArgument",     [3] = "org.bpfd.Error.RegistryUnreachable",
-                [4] = "org.bpfd.Error.ImageNotFound",       [5] = "org.bpfd.Error.AuthenticationFailed",
-                [6] = "org.bpfd.Error.DigestMismatch",      [7] = "org.bpfd.Error.NoSignature",
-                [8] = "org.bpfd.Error.UnknownSigner",       [9] = "org.bpfd.Error.SignatureDigestMismatch",
-                [10] = "org.bpfd.Error.ImageNotCached",     [11] = "org.bpfd.Error.InvalidImage",
+/* The puller's status per error class (see bpfd-image.c). */
+static BpfdError error_code(int status) {
+        static const BpfdError codes[] = {
+                [2] = BPFD_ERR_INVALID_ARGUMENT,   [3] = BPFD_ERR_REGISTRY_UNREACHABLE,
+                [4] = BPFD_ERR_IMAGE_NOT_FOUND,    [5] = BPFD_ERR_AUTHENTICATION_FAILED,
+                [6] = BPFD_ERR_DIGEST_MISMATCH,    [7] = BPFD_ERR_NO_SIGNATURE,
+                [8] = BPFD_ERR_UNKNOWN_SIGNER,     [9] = BPFD_ERR_SIGNATURE_DIGEST_MISMATCH,
+                [10] = BPFD_ERR_IMAGE_NOT_CACHED,  [11] = BPFD_ERR_INVALID_IMAGE,
         };
-        return status > 0 && status < (int) ELEMENTSOF(names) && names[status] ? names[status] : "org.bpfd.Error.Failed";
+        /* Status 1 and the unlisted ones: BPFD_ERR_FAILED, which is 0. */
+        return status > 0 && status < (int) ELEMENTSOF(codes) ? codes[status] : BPFD_ERR_FAILED;
+}
+
+/* Calls done with an error: the callback sees code and message, never a D-Bus name. */
+static void fail(ImagePull *p, ImagePullDone done, BpfdError code, const char *message) {
+        _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
+
+        (void) engine_error_setf(&error, code, "%s", message);
+        done(p, &error, NULL, -1, p->userdata);
 }
 
 static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -385,7 +395,7 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
         p->source = sd_event_source_disable_unref(p->source);
         p->done = NULL;
         if (n <= 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-                done(p, "org.bpfd.Error.Failed", "the image puller ended without an answer", NULL, -1, p->userdata);
+                fail(p, done, BPFD_ERR_FAILED, "the image puller ended without an answer");
                 return 0;
         }
         buf[n] = '\0';
@@ -394,19 +404,17 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
         error = image_pull_value(lines, "error");
         if (!status || !streq(status, "0")) {
                 const char *colon = error ? strstr(error, ": ") : NULL;
-                done(p, error_name(status ? atoi(status) : 1), colon ? colon + 2 : "the image puller failed", NULL, -1,
-                     p->userdata);
+                fail(p, done, error_code(status ? atoi(status) : 1), colon ? colon + 2 : "the image puller failed");
                 return 0;
         }
         /* Only a sealed memfd: nobody can change the bytes once they are ours. */
         if (object_fd >= 0 && fcntl(object_fd, F_GET_SEALS) !=
                                       (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)) {
-                done(p, "org.bpfd.Error.Failed", "the image puller sent an object that is not sealed", NULL, -1,
-                     p->userdata);
+                fail(p, done, BPFD_ERR_FAILED, "the image puller sent an object that is not sealed");
                 return 0;
         }
         memo_store(p->reference, lines, object_fd);
-        done(p, NULL, NULL, lines, TAKE_FD(object_fd), p->userdata);
+        done(p, NULL, lines, TAKE_FD(object_fd), p->userdata);
         return 0;
 }
 
