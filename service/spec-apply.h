@@ -107,7 +107,7 @@ typedef struct SpecApply {
         uint32_t *removed_links;
         size_t n_removed_links;
         bool changed;
-        sd_bus_error error;
+        EngineError error;
 } SpecApply;
 
 void spec_apply_free(SpecApply *a);

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "errors.h"
+#include "engine-error.h"
 #include "log.h"
 #include "spec-store.h"
 
@@ -256,7 +256,7 @@ int spec_pending_save(SpecStore *s, SpecState *st) {
 static void pending_load(SpecStore *s, const char *name) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         _cleanup_free_ char *path = spec_file_path(s, name, "pending");
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
         g_autofree gchar *origin = NULL, *waiting = NULL;
         g_autofree gint *gids = NULL;
         gsize n_gids = 0;
@@ -372,7 +372,7 @@ static SpecState *record_load(SpecStore *s, const char *name, GArray **ret_unloa
                               bool *ret_removing) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         _cleanup_free_ char *path = spec_file_path(s, name, "conf");
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
         g_auto(GStrv) keys = NULL;
         g_autofree gchar *status = NULL, *origin = NULL, *err = NULL, *waiting = NULL;
         SpecState *st;

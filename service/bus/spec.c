@@ -174,18 +174,18 @@ static void spec_job_finish(SpecJob *j) {
         apply_to_view(j->m, a);
         if (j->started_as == SPEC_OP_RETRY)
                 g_hash_table_remove(s->retrying, a->name);
-        if (j->op == SPEC_OP_REMOVE && !sd_bus_error_is_set(&a->error))
+        if (j->op == SPEC_OP_REMOVE && !engine_error_is_set(&a->error))
                 view_remove(s, a->name);
         else if (a->view)
                 view_set(s, TAKE_PTR(a->view));
         if (j->msg) {
-                if (sd_bus_error_is_set(&a->error))
-                        (void) bpfd_reply_error(j->msg, &a->error);
+                if (engine_error_is_set(&a->error))
+                        (void) bpfd_reply_engine_error(j->msg, &a->error);
                 else if (j->op == SPEC_OP_REMOVE)
                         (void) sd_bus_reply_method_return(j->msg, NULL);
                 else
                         (void) sd_bus_reply_method_return(j->msg, "o", path);
-        } else if (sd_bus_error_is_set(&a->error))
+        } else if (engine_error_is_set(&a->error))
                 log_warning("Spec %s: %s", a->name, a->error.message);
         spec_job_free(j);
 }
@@ -302,13 +302,13 @@ void spec_authorize_next(SpecJob *j) {
 static void spec_job_done(Job *job) {
         SpecJob *j = (SpecJob *) job;
 
-        if (j->a->pulls_needed && !sd_bus_error_is_set(&j->a->error)) {
+        if (j->a->pulls_needed && !engine_error_is_set(&j->a->error)) {
                 spec_job_pull(j);
                 return;
         }
         if (j->msg && (j->op == SPEC_OP_PLAN || j->op == SPEC_OP_INSPECT)) {
-                if (sd_bus_error_is_set(&j->a->error)) {
-                        (void) bpfd_reply_error(j->msg, &j->a->error);
+                if (engine_error_is_set(&j->a->error)) {
+                        (void) bpfd_reply_engine_error(j->msg, &j->a->error);
                         spec_job_free(j);
                         return;
                 }
@@ -326,7 +326,8 @@ static void after_credentials(SpecJob *j) {
         if (j->op == SPEC_OP_REMOVE) {
                 v = g_hash_table_lookup(j->m->specs->views, j->a->name);
                 if (!v)
-                        return spec_job_fail(j, BPFD_ERROR_SPEC_NOT_FOUND, "No spec %s is known to bpfd.", j->a->name);
+                        return spec_job_fail(j, bpfd_error_name(BPFD_ERR_SPEC_NOT_FOUND),
+                                             "No spec %s is known to bpfd.", j->a->name);
                 j->a->owner_uid = v->owner_uid;
                 j->a->generation = v->generation;
                 /* Owners remove their own specs, as they unload their own programs. */
@@ -404,6 +405,7 @@ int method_apply_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         Manager *m = userdata;
         g_autoptr(GKeyFile) kf = g_key_file_new();
         _cleanup_free_ char *parse_error = NULL;
+        _cleanup_(engine_error_done) EngineError parse_failure = ENGINE_ERROR_NULL;
         const char *name;
         Spec *spec;
         SpecJob *j;
@@ -419,10 +421,11 @@ int method_apply_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         spec = calloc(1, sizeof(Spec));
         if (!spec)
                 return -ENOMEM;
-        r = spec_from_keyfile(kf, name, spec, error);
+        r = spec_from_keyfile(kf, name, spec, &parse_failure);
         if (r < 0) {
                 free(spec);
-                return r;
+                /* The spec domain says why; here it becomes org.bpfd.Error.* (the one place for specs). */
+                return engine_error_is_set(&parse_failure) ? bus_error_from_engine(error, &parse_failure) : r;
         }
         j = spec_job_new(m, msg, SPEC_OP_PLAN, name);
         if (!j) {
