@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "spec-file.h"
-#include "utf8.h"
+#include "../utf8.h" /* by path: bpfctl builds this file too */
 
 typedef enum ValueType {
         VALUE_STRING,   /* s */
