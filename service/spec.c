@@ -2,10 +2,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "bus-util.h"
+#include "bpfd-limits.h"
 #include "engine-error.h"
 #include "image-ref.h"
-#include "spec-file.h"
+#include "spec-group.h"
 #include "spec.h"
 #include "utf8.h"
 

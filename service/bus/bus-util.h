@@ -3,11 +3,9 @@
 
 #include <glib.h>
 #include <systemd/sd-bus.h>
+#include "bpfd-limits.h"
 #include "util.h"
 
-#define BPFD_STRING_MAX 4096U   /* paths, values */
-#define BPFD_NAME_MAX 256U      /* program names, tracepoints, keys */
-#define BPFD_LIST_MAX 1024U     /* entries in any list or dictionary argument */
 
 static inline void sd_bus_message_unrefp_wrap(sd_bus_message **m) {
         sd_bus_message_unref(*m);

@@ -81,16 +81,6 @@ static int fail(char **ret_error, int r, const char *fmt, ...) {
         return r;
 }
 
-const char *spec_group_name(const char *group, const char *type) {
-        size_t n = strlen(type);
-
-        if (strncmp(group, type, n) != 0)
-                return NULL;
-        if (group[n] == 0)
-                return "";
-        return group[n] == ' ' && group[n + 1] ? group + n + 1 : NULL;
-}
-
 /* GKeyFile has no call to add an empty group: add a key and take it away again. */
 static void add_group(GKeyFile *kf, const char *group) {
         g_key_file_set_string(kf, group, "X-Placeholder", "");
