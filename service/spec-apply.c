@@ -18,49 +18,6 @@ static const char *missing_interface(const AttachTarget *t) {
                                                                                                      : NULL;
 }
 
-static SpecState *state_for(SpecStore *s, SpecApply *a) {
-        SpecState *st = g_hash_table_lookup(s->specs, a->name);
-
-        if (st)
-                return st;
-        st = spec_state_new(a->name);
-        if (!st)
-                return NULL;
-        st->owner_uid = a->caller.uid;
-        g_hash_table_replace(s->specs, st->name, st);
-        return st;
-}
-
-/* The apply did not happen: the old state stays, the status says why. */
-static int finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, SpecWait kind, const char *waiting_for) {
-        SpecState *st = state_for(s, a);
-
-        if (!st)
-                return -ENOMEM;
-        st->status = status;
-        spec_set_str(&st->error, status == SPEC_FAILED ? a->error.message : "");
-        spec_set_str(&st->waiting_for, waiting_for);
-        st->waiting_kind = status == SPEC_PENDING ? kind : SPEC_WAIT_NONE;
-        if (status == SPEC_PENDING) {
-                spec_free(st->desired);
-                st->desired = TAKE_PTR(a->spec);
-                caller_done(&st->desired_caller);
-                (void) caller_copy(&st->desired_caller, &a->caller);
-                st->desired_caller.pid = 0; /* it may be gone when the interface comes */
-                spec_set_str(&st->desired_origin, a->origin);
-                if (spec_pending_save(s, st) < 0)
-                        log_warning("Cannot keep pending spec %s across restarts.", st->name);
-        } else {
-                st->desired = spec_free(st->desired);
-                spec_record_remove(s, st->name, "pending");
-        }
-        if (!st->applied)
-                spec_set_str(&st->origin, a->origin);
-        if (st->applied && spec_record_save(s, st, NULL, NULL, false) < 0)
-                log_warning("Cannot write the record of spec %s.", st->name);
-        a->view = spec_state_view(st);
-        return status == SPEC_FAILED ? -EIO : 0;
-}
 
 static int push_program(SpecApply *a, ProgramInfo *p) {
         ProgramInfo **l = reallocarray(a->added_programs, a->n_added_programs + 1, sizeof(ProgramInfo *));
@@ -254,7 +211,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 missing = missing_interface(&a->attaches[i].target);
         if (missing) {
                 log_info("Spec %s waits for interface %s.", a->name, missing);
-                return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_INTERFACE, missing);
+                return spec_finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_INTERFACE, missing);
         }
         creates = creates || a->n_attaches > 0;
 
@@ -279,7 +236,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         }
         if (!creates && unload->len == 0 && detach->len == 0) {
                 /* Nothing differs: no record is touched, the ids stay. */
-                st = state_for(s, a);
+                st = spec_state_for(s, a);
                 if (!st)
                         return -ENOMEM;
                 bool dirty = st->status != SPEC_APPLIED || !st->applied;
@@ -361,7 +318,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         spec_crash_point("created");
 
         /* The commit point. */
-        st = state_for(s, a);
+        st = spec_state_for(s, a);
         if (!st) {
                 r = -ENOMEM;
                 goto fail;
@@ -436,7 +393,7 @@ fail:
                 log_warning("Cannot rewrite the record of spec %s.", a->name);
         spec_record_remove(s, a->name, "journal");
         log_warning("Spec %s not applied: %s", a->name, a->error.message);
-        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
+        return spec_finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
 }
 
 /* ---- remove ---- */
@@ -480,29 +437,4 @@ int spec_lookup(SpecStore *s, const char *name, uid_t *ret_owner, uint64_t *ret_
         *ret_owner = st->owner_uid;
         *ret_generation = st->generation;
         return 0;
-}
-
-int spec_set_failed(SpecStore *s, SpecApply *a) {
-        if (!engine_error_is_set(&a->error))
-                (void) engine_error_setf(&a->error, BPFD_ERR_FAILED, "The spec could not be applied.");
-        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
-}
-
-int spec_plan_failed(SpecStore *s, SpecApply *a) {
-        BpfdError code = engine_error_is_set(&a->error) ? a->error.code : BPFD_ERR_FAILED;
-        const SpecObject *o = a->spec && a->failed_pull > 0 && a->failed_pull <= a->spec->n_objects
-                                      ? &a->spec->objects[a->failed_pull - 1] : NULL;
-        const LoadRequest *lr = o && a->loads ? a->loads[a->failed_pull - 1] : NULL;
-
-        if (lr && lr->image_ref && a->caller.uid == 0) {
-                if (code == BPFD_ERR_REGISTRY_UNREACHABLE) {
-                        log_info("Spec %s waits for registry %s to be reachable.", a->name, lr->image_registry);
-                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_NETWORK, lr->image_registry);
-                }
-                if (code == BPFD_ERR_IMAGE_NOT_CACHED && lr->pull_policy == 2 /* Never */) {
-                        log_info("Spec %s waits for image %s to be pulled.", a->name, lr->image_ref);
-                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_IMAGE, lr->image_ref);
-                }
-        }
-        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
 }
