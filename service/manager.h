@@ -45,5 +45,6 @@ typedef struct Manager {
         struct SpecManager *specs; /* bus-spec.c */
         /* SIGTERM: new calls are refused, those in flight are answered, then the loop exits (shutdown.c). */
         bool stopping;
+        bool name_release_sent, name_released;
         sd_event_source *stop_post, *stop_timer;
 } Manager;

@@ -6,6 +6,7 @@
  * and calls that arrive meanwhile are refused at once (nothing done). Ending the loop right away, as before,
  * let the worker finish jobs whose replies were never sent: callers got NoReply for loads that had happened,
  * and retried them. */
+#include <assert.h>
 #include <signal.h>
 
 #include "errors.h"
@@ -17,10 +18,10 @@
 /* Only a stuck polkit or kernel call holds bpfd this long; systemd's stop timeout is longer still. */
 #define STOP_TIMEOUT_USEC (60ULL * 1000000ULL)
 
-static bool release_sent, name_released;
-
 static int on_name_released(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        name_released = true; /* or it was never ours: either way no call for org.bpfd comes here any more */
+        Manager *m = userdata;
+
+        m->name_released = true; /* or it was never ours: either way no call for org.bpfd comes here any more */
         return 0;
 }
 
@@ -31,14 +32,15 @@ static void maybe_exit(Manager *m) {
                 return;
         /* Give the name back first, so that the bus routes no further calls to us; calls that came before
          * are in our queue, and get their answer below. */
-        if (!name_released) {
-                if (!release_sent) {
-                        release_sent = true;
+        assert(m->stopping);
+        if (!m->name_released) {
+                if (!m->name_release_sent) {
+                        m->name_release_sent = true;
                         r = sd_bus_release_name_async(m->bus, NULL, "org.bpfd", on_name_released, m);
                         if (r < 0)
-                                name_released = true;
+                                m->name_released = true;
                 }
-                if (!name_released)
+                if (!m->name_released)
                         return;
         }
         /* Not from within a bus callback (this is a post source): answer what is queued (the filter refuses

@@ -43,6 +43,8 @@ static void scan_done(Job *j) {
         ScanJob *s = (ScanJob *) j;
         Manager *m = s->m;
 
+        assert(m->scan_in_flight); /* one scan at a time, and this is it */
+        assert(!s->full || s->n_vanished == 0); /* a full scan replaces the whole set: nothing is "vanished" */
         /* Links dropped with their interface reach the view through the engine's changes. */
         view_apply_interfaces(m, s->found, s->n_found, s->full, s->vanished, s->n_vanished);
         free(s->keys);
@@ -60,6 +62,7 @@ static void scan_done(Job *j) {
 static void scan_submit(Manager *m) {
         ScanJob *s;
 
+        assert(m->scan_keys);
         if (m->scan_in_flight || (!m->scan_full && m->scan_keys->len == 0))
                 return;
         s = calloc(1, sizeof(ScanJob));

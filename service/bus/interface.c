@@ -40,6 +40,7 @@ static int interface_find(sd_bus *bus, const char *path, const char *interface, 
         i = view_interface(m, name);
         if (!i)
                 return 0;
+        assert(streq(i->object_name, name)); /* the view is keyed by object name */
         *found = i;
         return 1;
 }

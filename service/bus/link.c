@@ -24,6 +24,7 @@ static int link_find(sd_bus *bus, const char *path, const char *interface, void 
         l = view_link(m, id);
         if (!l)
                 return 0;
+        assert(l->id == id); /* the view is keyed by id */
         *found = l;
         return 1;
 }

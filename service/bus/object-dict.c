@@ -15,11 +15,16 @@ int append_program_links(sd_bus_message *reply, Manager *m, uint32_t program_id,
         GPtrArray *links = view_links_of(m, program_id);
         int r;
 
+        assert(reply && m);
+
         r = sd_bus_message_open_container(reply, 'a', as_paths ? "o" : "s");
         if (r < 0)
                 return r;
         for (guint i = 0; links && i < links->len; i++) {
                 LinkInfo *l = g_ptr_array_index(links, i);
+                /* The index holds the program's links in id order. */
+                assert(l->program_id == program_id);
+                assert(i == 0 || ((LinkInfo *) g_ptr_array_index(links, i - 1))->id < l->id);
                 if (as_paths) {
                         _cleanup_free_ char *path = link_object_path(l->id);
                         r = path ? sd_bus_message_append_basic(reply, 'o', path) : -ENOMEM;
@@ -70,6 +75,9 @@ void program_stats(const ProgramInfo *p, uint64_t *cnt, uint64_t *ns) {
         struct bpf_prog_info info = {};
         uint32_t len = sizeof info;
 
+        assert(p && cnt && ns);
+        assert(p->fd >= 0); /* bpfd holds every managed program's fd */
+
         *cnt = *ns = 0;
         /* Querying an fd we hold needs no capability (kernels >= 6.5 check unprivileged use at load only). */
         if (bpf_obj_get_info_by_fd(p->fd, &info, &len) == 0) {
@@ -90,6 +98,8 @@ int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p)
         _cleanup_free_ char *path = program_object_path(p->id);
         uint64_t cnt, ns;
         int r;
+
+        assert(reply && m && p);
 
         if (!path)
                 return -ENOMEM;
@@ -148,6 +158,9 @@ int append_component_program_dict(sd_bus_message *reply, const KernelProgram *k,
         _cleanup_free_ char *prog = program_object_path(l->program_id), *link = link_object_path(l->id);
         int r;
 
+        assert(reply && k && l);
+        assert(l->component_id == k->id); /* k is the extension that runs in l's dispatcher slot */
+
         if (!prog || !link)
                 return -ENOMEM;
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
@@ -171,6 +184,9 @@ int append_component_program_dict(sd_bus_message *reply, const KernelProgram *k,
 int append_link_dict(sd_bus_message *reply, const LinkInfo *l) {
         _cleanup_free_ char *path = link_object_path(l->id), *prog = program_object_path(l->program_id);
         int r;
+
+        assert(reply && l);
+        assert(l->program_id != 0); /* a link always belongs to a program */
 
         if (!path || !prog)
                 return -ENOMEM;

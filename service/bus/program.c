@@ -20,11 +20,13 @@ static int program_find(sd_bus *bus, const char *path, const char *interface, vo
         ProgramInfo *p;
         uint32_t id;
 
+        assert(m);
         if (!id_from_path(path, PROGRAM_PATH_PREFIX, &id))
                 return 0;
         p = view_program(m, id);
         if (!p)
                 return 0;
+        assert(p->id == id); /* the view is keyed by id */
         *found = p;
         return 1;
 }
@@ -38,6 +40,7 @@ static int program_enumerate(sd_bus *bus, const char *path, void *userdata, char
         static int fn(sd_bus *bus, const char *path, const char *interface, const char *property,             \
                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {                            \
                 ProgramInfo *p = userdata;                                                                      \
+                assert(p);                                                                                      \
                 body                                                                                            \
         }
 
