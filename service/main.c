@@ -196,6 +196,7 @@ typedef struct StartupJob {
         Job job;
         Manager *m;
         int r;
+        EngineChanges *recovered; /* every program and link recovered, as changes of the engine's records */
         InterfaceInfo **interfaces;
         size_t n_interfaces;
 } StartupJob;
@@ -210,10 +211,12 @@ static void startup_run(Job *j, Engine *e) {
         if (s->r >= 0) {
                 _cleanup_free_ uint32_t *gone = NULL;
                 size_t n_gone = 0;
-                /* Links on interfaces that vanished while bpfd was away go before the view is built (from
-                 * this job's changes of the engine's records). */
+                /* Links on interfaces that vanished while bpfd was away go before the view is built. */
                 s->r = engine_scan_interfaces(e, &s->interfaces, &s->n_interfaces, &gone, &n_gone);
         }
+        /* Taken here rather than handed over after done: the view is built before the objects exist, with no
+         * signals, like everything the view shows at start. */
+        s->recovered = engine_take_changes(e);
 }
 
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -224,7 +227,6 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
                 log_error("Cannot own the name org.bpfd: %s", e->message);
                 return sd_event_exit(m->event, 1);
         }
-        view_start_announcing(m);
         (void) sd_notify(false, "READY=1\nSTATUS=Serving org.bpfd.");
         log_info("bpfd %s ready on the system bus as org.bpfd.", BPFD_VERSION);
         return 0;
@@ -236,9 +238,11 @@ static void startup_done(Job *j) {
         int r = s->r;
 
         if (r >= 0) {
-                /* The programs and links recovered come with the job's changes, right after this. */
+                view_apply_changes(TAKE_PTR(s->recovered), m);
                 view_apply_interfaces(m, s->interfaces, s->n_interfaces, true, NULL, 0);
                 r = manager_add_bus_objects(m);
+                /* From here on every change of the view is announced. */
+                view_start_announcing(m);
         }
         if (r >= 0)
                 r = manager_specs_start(m);
@@ -250,6 +254,7 @@ static void startup_done(Job *j) {
                 r = sd_bus_request_name_async(m->bus, NULL, "org.bpfd", 0, on_name_acquired, m);
         /* What probing and recovery allocated on the way (vmlinux BTF, libbpf objects) goes back. */
         manager_trim_later(m);
+        engine_changes_free(s->recovered);
         free(s->interfaces);
         free(s);
         if (r < 0) {

@@ -40,7 +40,7 @@ typedef struct Manager {
         sd_event_source *deferred_source; /* bus/view.c: "this changed" signals */
         bool counts_dirty;
         GHashTable *links_dirty; /* program ids whose Links changed */
-        bool view_announcing;    /* signals once the name is ours */
+        bool view_announcing;    /* signals once the objects are there */
         sd_event_source *trim_timer; /* deferred.c */
         struct SpecManager *specs; /* bus-spec.c */
         /* SIGTERM: new calls are refused, those in flight are answered, then the loop exits (shutdown.c). */

@@ -19,7 +19,8 @@ void view_done(Manager *m);
 
 /* The worker's changes handler (worker_set_changes_handler()); takes changes. */
 void view_apply_changes(EngineChanges *changes, void *userdata);
-/* From here on, changes of the view are announced with signals (once the name is ours). */
+/* From here on, changes of the view are announced with signals (once the objects are registered; the view
+ * built at start is not). */
 void view_start_announcing(Manager *m);
 
 /* An interface scan's result: interfaces found (taken), and those gone (all that were not found, if full). */
