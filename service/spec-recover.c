@@ -10,6 +10,7 @@
 
 #include "engine-error.h"
 #include "log.h"
+#include "spec-recover.h"
 #include "spec-store.h"
 
 static inline void closedirp_wrap(DIR **d) {

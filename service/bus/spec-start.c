@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "bus-spec-internal.h"
+#include "spec-recover.h"
 #include "errors.h"
 #include "log.h"
 
