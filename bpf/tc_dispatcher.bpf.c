@@ -13,7 +13,7 @@
 
 #define TC_DISPATCHER_MAX_PROGS 10
 /* What a stub returns; a slot whose component was not linked (never the case once attached) is skipped,
- * because service/tc-dispatcher.c always sets this action's bit. */
+ * because service/kernel/tc-dispatcher.c always sets this action's bit. */
 #define TC_DISPATCHER_RETVAL 30
 #define TC_ACT_OK 0
 
@@ -62,7 +62,7 @@ out:
 	return TC_ACT_OK;
 }
 
-/* The extension service/tc-dispatcher.c loads in place of prog0 once, to learn whether the kernel loads
+/* The extension service/kernel/tc-dispatcher.c loads in place of prog0 once, to learn whether the kernel loads
  * extensions at all. */
 SEC("tc")
 int tc_compat_ext(struct __sk_buff *skb)

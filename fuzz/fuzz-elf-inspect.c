@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ELF inspection: exactly what bpfd-inspect, the unprivileged helper, does with a caller's object before
  * anything is loaded (inspect_describe(): libbpf opens it from memory, every program is described), and
- * a check that its answer has the form service/inspect.c reads. A crash here is a crash of the helper, which
+ * a check that its answer has the form service/engine/inspect.c reads. A crash here is a crash of the helper, which
  * bpfd answers with InvalidObject for that caller alone; the fuzzer makes sure there is none to answer. */
 #include <stdint.h>
 #include <stdlib.h>

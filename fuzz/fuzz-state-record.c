@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "errors.h"
+#include "target-record.h"
 #include "target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What bpfd-inspect tells bpfd about an object (the text service/inspect.c reads): the object in memory is
+/* What bpfd-inspect tells bpfd about an object (the text service/engine/inspect.c reads): the object in memory is
  * opened with libbpf (nothing is loaded) and described as lines of tab-separated fields,
  *     size N
  *     program NAME SECTION PROG_TYPE EXPECTED_ATTACH_TYPE PROG_TYPE_NAME

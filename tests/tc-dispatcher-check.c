@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Drives service/tc-dispatcher.c on its own, for tests/vmtest_tc_dispatcher.py and
+/* Drives service/kernel/tc-dispatcher.c on its own, for tests/vmtest_tc_dispatcher.py and
  * tests/test_tc_dispatcher.py:
  *
  *     tc-dispatcher-check [--dispatcher OBJ] [--maps DIR] set IFNAME ingress|egress PINDIR [OBJ:PROG[:ACTIONS]]...

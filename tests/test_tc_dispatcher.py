@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""bpfd's TC dispatcher (service/tc-dispatcher.c through build/tests/tc-dispatcher-check) on this
+"""bpfd's TC dispatcher (service/kernel/tc-dispatcher.c through build/tests/tc-dispatcher-check) on this
 machine's kernel, which refuses extensions (BPF_PROG_TYPE_EXT): the failure is a clean -EOPNOTSUPP that
 leaves nothing on the interface or in bpffs. The chains themselves run in the VM
 (tests/vmtest_tc_dispatcher.py)."""

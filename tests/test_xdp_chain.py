@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""service/xdp-chain.c (driven by build/tests/xdp-chain-check) on this machine's kernel, which refuses
+"""service/kernel/xdp-chain.c (driven by build/tests/xdp-chain-check) on this machine's kernel, which refuses
 freplace and so cannot run libxdp's dispatcher: the first program is attached alone (libxdp's fallback),
 a second one is refused with EOPNOTSUPP and leaves the first in place, and remove detaches it. The real
 chains run in the VM (tests/vmtest_xdp_chain.py)."""

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""bpfd's TC dispatcher (service/tc-dispatcher.c through build/tests/tc-dispatcher-check) on Debian's
+"""bpfd's TC dispatcher (service/kernel/tc-dispatcher.c through build/tests/tc-dispatcher-check) on Debian's
 kernel in the VM, which loads extensions: chains of counting programs (bpf/tc_counter.bpf.c) on a veth
 between two network namespaces made here, pinged from the peer. tc_counter counts per program and per
 step "program X ran right after program Y", so the tests see the order, not only who ran.

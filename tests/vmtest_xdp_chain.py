@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Several XDP programs on one interface through libxdp's dispatcher (service/xdp-chain.c, driven by
+"""Several XDP programs on one interface through libxdp's dispatcher (service/kernel/xdp-chain.c, driven by
 build/tests/xdp-chain-check), on Debian's kernel in the VM, which has freplace: the chain runs in
 run_prio order, a program's chain actions decide whether the next runs, removing one keeps the others,
 ten fill it, and someone else's program is never replaced. Each checker call is a new process, so the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Drives service/xdp-chain.c from the command line, for tests/test_xdp_chain.py and
+/* Drives service/kernel/xdp-chain.c from the command line, for tests/test_xdp_chain.py and
  * tests/vmtest_xdp_chain.py:
  *
  *   xdp-chain-check [--reuse-pinned-map NAME=PINPATH]... add IFNAME OBJ PROG RUNPRIO [ACTIONS] [MODE]

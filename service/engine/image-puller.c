@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <glib.h>
@@ -209,6 +210,9 @@ static int on_control_event(sd_event_source *s, int fd, uint32_t revents, void *
 }
 
 int image_puller_watch(sd_event *event, void (*lost)(void *userdata), void *userdata) {
+        assert(event);
+        assert(lost);
+
         if (puller.control_fd < 0)
                 return 0;
         lost_callback = lost;
@@ -336,6 +340,8 @@ static int on_memo(sd_event_source *s, void *userdata) {
 
 const char *image_pull_value(char **lines, const char *key) {
         size_t n = strlen(key);
+        assert(key);
+
         for (char **l = lines; l && *l; l++)
                 if (strncmp(*l, key, n) == 0 && ((*l)[n] == ' ' || (*l)[n] == 0))
                         return (*l)[n] ? *l + n + 1 : "";
@@ -429,6 +435,11 @@ int image_pull_start(sd_event *event, const char *verb, const char *reference, i
         } control = {};
         int sv[2], fds[2], n_fds = 1, len, r;
         ImagePull *p;
+
+        assert(event);
+        assert(verb);
+        assert(done);
+        assert(ret);
 
         if (puller.control_fd < 0)
                 return -ENOTCONN;

@@ -18,6 +18,8 @@
 #include "util.h"
 
 void inspection_done(Inspection *i) {
+        assert(i);
+
         for (size_t k = 0; k < i->n_programs; k++) {
                 free(i->programs[k].name);
                 free(i->programs[k].section);
@@ -84,6 +86,10 @@ static int spawn(int object_fd, const char *arg1, const char *arg2, pid_t *ret_p
 }
 
 int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *ret_sock) {
+        assert(object_fd >= 0);
+        assert(ret_pid);
+        assert(ret_sock);
+
         return spawn(object_fd, object_name ?: "object", NULL, ret_pid, ret_sock);
 }
 
@@ -93,6 +99,10 @@ int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
         size_t size = 0;
         pid_t pid;
         int r = 0, status = 0;
+
+        assert(fd >= 0);
+        assert(function);
+        assert(ret);
 
         r = spawn(fd, "--symbol", function, &pid, &sock);
         if (r < 0)
@@ -280,6 +290,8 @@ int inspect_read(int sock, pid_t pid, Inspection *ret, EngineError *error) {
         _cleanup_close_ int memfd = -1;
         ssize_t n;
 
+        assert(sock >= 0);
+        assert(pid > 0);
         assert(ret);
 
         do
@@ -307,6 +319,12 @@ int inspect_read_async(sd_event *event, int sock, pid_t pid, inspect_callback_t 
                        InspectReader **ret) {
         InspectReader *r = calloc(1, sizeof *r);
         int res;
+
+        assert(event);
+        assert(sock >= 0);
+        assert(pid > 0);
+        assert(callback);
+        assert(ret);
 
         if (!r) {
                 close(sock);

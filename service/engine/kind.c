@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <sys/stat.h>
@@ -18,6 +19,8 @@ const char *kind_to_string(Kind k) {
 }
 
 Kind kind_from_string(const char *s) {
+        assert(s);
+
         for (Kind k = 0; k < _KIND_MAX; k++)
                 if (streq(kind_names[k], s))
                         return k;
@@ -29,6 +32,8 @@ static bool startswith(const char *s, const char *prefix) {
 }
 
 Kind kind_of_program(const struct bpf_program *prog) {
+        assert(prog);
+
         return kind_of_parts(bpf_program__type(prog), bpf_program__section_name(prog),
                              bpf_program__expected_attach_type(prog));
 }
@@ -97,6 +102,8 @@ bool kind_attach_compatible(Kind p, Kind t) {
 }
 
 bool kind_loadable(const bool supported[_KIND_MAX], Kind k) {
+        assert(supported);
+
         for (Kind t = 0; t < _KIND_MAX; t++)
                 if (supported[t] && kind_attach_compatible(k, t))
                         return true;
@@ -137,6 +144,8 @@ static bool probe_fentry(void) {
 
 void kind_probe_kernel(bool supported[_KIND_MAX]) {
         bool tracefs = path_exists("/sys/kernel/tracing/events") || path_exists("/sys/kernel/debug/tracing/events");
+
+        assert(supported);
 
         supported[KIND_TRACEPOINT] = tracefs && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL) > 0;
         supported[KIND_UPROBE] = supported[KIND_URETPROBE] =

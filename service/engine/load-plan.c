@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <glib.h>
+#include <stdio.h>
 
 #include "engine-error.h"
 #include "load-plan.h"
@@ -19,6 +21,9 @@ static const InspectedProgram *find(const Inspection *ins, const char *name) {
 }
 
 static int select_programs(LoadRequest *req, const Inspection *ins, EngineError *error) {
+        assert(req);
+        assert(ins);
+
         if (ins->n_programs == 0)
                 return engine_error_setf(error, BPFD_ERR_INVALID_OBJECT, "The object contains no BPF programs.");
         if (req->programs) {
@@ -48,9 +53,9 @@ static int select_programs(LoadRequest *req, const Inspection *ins, EngineError 
 
 static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *target, const bool supported[_KIND_MAX],
                        EngineError *error) {
+        _cleanup_free_ char *label = NULL;
         const InspectedProgram *prog;
         size_t i;
-        int r;
 
         if (!target->program) {
                 if (strv_length(req->selected) != 1)
@@ -68,26 +73,22 @@ static int plan_target(LoadRequest *req, const Inspection *ins, AttachTarget *ta
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The attach target names program '%s', which is not being loaded.",
                                          target->program);
-        if (target->kind == KIND_DEFAULT)
-                target->kind = req->kinds[i];
-        if (!kind_attach_compatible(req->kinds[i], target->kind))
-                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
-                                         "Program '%s' is a %s program; it cannot be attached as %s.", target->program,
-                                         kind_to_string(req->kinds[i]), kind_to_string(target->kind));
-        if (!supported[target->kind])
-                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
-                                         "Attaching as '%s' is not supported by bpfd on this kernel.",
-                                         kind_to_string(target->kind));
         prog = find(ins, target->program);
-        r = attach_target_fill_from_section(target, prog->section);
-        if (r < 0)
-                return r;
-        return attach_target_validate(target, error);
+        assert(prog); /* selected programs are the inspection's */
+        if (asprintf(&label, "Program '%s'", target->program) < 0) {
+                label = NULL; /* undefined after a failure */
+                return -ENOMEM;
+        }
+        return attach_target_complete(target, label, req->kinds[i], prog->section, NULL, supported, error);
 }
 
 int load_plan(LoadRequest *req, Inspection *ins, const bool supported[_KIND_MAX], EngineError *error) {
         size_t n;
         int r;
+
+        assert(req);
+        assert(ins);
+        assert(supported);
 
         r = select_programs(req, ins, error);
         if (r < 0)

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+
 #include "model.h"
 
 ProgramInfo *program_info_ref(ProgramInfo *p) {
@@ -71,6 +73,9 @@ static bool chain_equal(const Chain *a, const Chain *b) {
 }
 
 bool interface_info_chains_equal(const InterfaceInfo *a, const InterfaceInfo *b) {
+        assert(a);
+        assert(b);
+
         return streq(a->xdp_mode, b->xdp_mode) && chain_equal(&a->xdp, &b->xdp) &&
                chain_equal(&a->ingress, &b->ingress) && chain_equal(&a->egress, &b->egress);
 }

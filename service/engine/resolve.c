@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Targets are resolved as the caller before polkit is asked: what a rule approves (the canonical path of
  * what was opened) is what gets attached, through the same descriptor, with no window to swap it. */
+#include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
@@ -27,6 +28,10 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
         _cleanup_close_ int fd = -1;
         struct stat st;
         int r;
+
+        assert(t);
+        assert(t->target);
+        assert(caller);
 
         /* A binary inside a container is found through that process's root directory. */
         if (t->has_container_pid) {
@@ -63,6 +68,10 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
         struct statfs sfs;
         int r;
 
+        assert(t);
+        assert(t->cgroup);
+        assert(caller);
+
         r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd, &canonical);
         if (IN_SET2(r, -ENOENT, -ENOTDIR))
                 return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
@@ -79,6 +88,9 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
 }
 
 int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *error) {
+        assert(t);
+        assert(caller);
+
         if (t->resolved)
                 return 0;
         if (t->target && t->target[0] != '/')
@@ -97,6 +109,8 @@ int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *er
 int attach_target_settle(AttachTarget *t) {
         ResolvedTarget *r = t->resolved;
         char **field = t->target ? &t->target : t->cgroup ? &t->cgroup : NULL;
+
+        assert(t);
 
         if (!r)
                 return 0;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <unistd.h>
@@ -9,6 +10,8 @@
 #include "utf8.h"
 
 void attach_target_done(AttachTarget *t) {
+        assert(t);
+
         free(t->program);
         free(t->tracepoint);
         free(t->target);
@@ -39,6 +42,9 @@ static int dup_str(char **dst, const char *src) {
 
 int attach_target_copy(AttachTarget *dst, const AttachTarget *src) {
         *dst = *src;
+        assert(dst);
+        assert(src);
+
         dst->proceed_on = NULL;
         dst->resolved = NULL;
         if (dup_str(&dst->program, src->program) < 0 || dup_str(&dst->tracepoint, src->tracepoint) < 0 ||
@@ -90,6 +96,9 @@ static const char *after_prefix(const char *s, const char *prefix) {
 int attach_target_fill_from_section(AttachTarget *t, const char *section) {
         const char *rest;
 
+        assert(t);
+        assert(section);
+
         switch (t->kind) {
         case KIND_TRACEPOINT:
                 if (!t->tracepoint && ((rest = after_prefix(section, "tracepoint")) || (rest = after_prefix(section, "tp"))))
@@ -133,6 +142,8 @@ static bool name_in(const char *const *names, const char *s) {
 static int validate_net_target(const AttachTarget *t, EngineError *error) {
         const char *kind = kind_to_string(t->kind);
 
+        assert(t);
+
         if (!t->interface)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "A %s target needs 'interface'.", kind);
         if (strlen(t->interface) >= 16 || strchr(t->interface, '/') || strspn(t->interface, " \t\n") > 0)
@@ -172,6 +183,8 @@ static int validate_net_target(const AttachTarget *t, EngineError *error) {
 }
 
 int attach_target_apply_defaults(AttachTarget *t) {
+        assert(t);
+
         if (!IN_SET2(t->kind, KIND_XDP, KIND_TC) && t->kind != KIND_TCX)
                 return 0;
         if (!t->has_priority) {
@@ -189,6 +202,8 @@ int attach_target_apply_defaults(AttachTarget *t) {
 }
 
 int attach_target_validate(const AttachTarget *t, EngineError *error) {
+        assert(t);
+
         switch (t->kind) {
         case KIND_TRACEPOINT:
                 if (!t->tracepoint)
@@ -251,6 +266,8 @@ int attach_target_validate(const AttachTarget *t, EngineError *error) {
 char *attach_target_polkit_detail(const AttachTarget *t) {
         char *s = NULL;
 
+        assert(t);
+
         switch (t->kind) {
         case KIND_TRACEPOINT:
                 return strdup(strempty(t->tracepoint));
@@ -276,6 +293,8 @@ char *attach_target_polkit_detail(const AttachTarget *t) {
 char *attach_target_describe(const AttachTarget *t) {
         _cleanup_free_ char *detail = attach_target_polkit_detail(t);
         char *s = NULL;
+
+        assert(t);
 
         if (!detail)
                 return NULL;
@@ -305,77 +324,27 @@ char *attach_target_describe(const AttachTarget *t) {
         return s;
 }
 
-#define SAVE_STR(field)                                                                                          \
-        if (t->field)                                                                                          \
-                g_key_file_set_string(kf, group, #field, t->field);
+int attach_target_complete(AttachTarget *t, const char *label, Kind program_kind, const char *section,
+                           const char *attach_function, const bool supported[_KIND_MAX], EngineError *error) {
+        assert(t);
+        assert(label);
+        assert(section);
+        assert(program_kind >= 0 && program_kind < _KIND_MAX);
 
-void attach_target_save(const AttachTarget *t, GKeyFile *kf, const char *group) {
-        g_key_file_set_string(kf, group, "kind", kind_to_string(t->kind));
-        SAVE_STR(tracepoint);
-        SAVE_STR(target);
-        SAVE_STR(function);
-        SAVE_STR(cgroup);
-        SAVE_STR(attach_type);
-        SAVE_STR(interface);
-        SAVE_STR(netns);
-        SAVE_STR(direction);
-        SAVE_STR(mode);
-        if (t->has_offset)
-                g_key_file_set_uint64(kf, group, "offset", t->offset);
-        if (t->has_pid)
-                g_key_file_set_integer(kf, group, "pid", t->pid);
-        if (t->has_container_pid)
-                g_key_file_set_integer(kf, group, "container_pid", t->container_pid);
-        if (t->has_priority)
-                g_key_file_set_integer(kf, group, "priority", t->priority);
-        if (t->proceed_on)
-                g_key_file_set_string_list(kf, group, "proceed_on", (const char *const *) t->proceed_on,
-                                           strv_length(t->proceed_on));
-}
-
-static char *load_str(GKeyFile *kf, const char *group, const char *key) {
-        gchar *v = g_key_file_get_string(kf, group, key, NULL);
-        char *s = v ? strdup(v) : NULL;
-        g_free(v);
-        return s;
-}
-
-#define LOAD_STR(field) t->field = load_str(kf, group, #field);
-
-int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group) {
-        _cleanup_free_ char *kind = load_str(kf, group, "kind");
-
-        *t = (AttachTarget) { .kind = kind ? kind_from_string(kind) : KIND_INVALID };
-        if (t->kind < 0)
-                return -EBADMSG;
-        LOAD_STR(tracepoint);
-        LOAD_STR(target);
-        LOAD_STR(function);
-        LOAD_STR(cgroup);
-        LOAD_STR(attach_type);
-        LOAD_STR(interface);
-        LOAD_STR(netns);
-        LOAD_STR(direction);
-        LOAD_STR(mode);
-        if ((t->has_offset = g_key_file_has_key(kf, group, "offset", NULL)))
-                t->offset = g_key_file_get_uint64(kf, group, "offset", NULL);
-        if ((t->has_pid = g_key_file_has_key(kf, group, "pid", NULL)))
-                t->pid = g_key_file_get_integer(kf, group, "pid", NULL);
-        if ((t->has_container_pid = g_key_file_has_key(kf, group, "container_pid", NULL)))
-                t->container_pid = g_key_file_get_integer(kf, group, "container_pid", NULL);
-        if ((t->has_priority = g_key_file_has_key(kf, group, "priority", NULL)))
-                t->priority = g_key_file_get_integer(kf, group, "priority", NULL);
-        if (g_key_file_has_key(kf, group, "proceed_on", NULL)) {
-                gchar **l = g_key_file_get_string_list(kf, group, "proceed_on", NULL, NULL);
-                t->proceed_on = strv_copy(l);
-                g_strfreev(l);
-        }
-        /* A damaged record must not become a target without what its kind needs (a NULL tracepoint would
-         * crash the first Detach's polkit check). */
-        if (attach_target_validate(t, NULL) < 0) {
-                attach_target_done(t);
-                *t = (AttachTarget) { .kind = KIND_INVALID };
-                return -EBADMSG;
-        }
-        return 0;
+        if (t->kind == KIND_DEFAULT)
+                t->kind = program_kind;
+        if (IN_SET2(t->kind, KIND_FENTRY, KIND_FEXIT) && !t->function && attach_function &&
+            !(t->function = strdup(attach_function)))
+                return -ENOMEM;
+        if (attach_target_fill_from_section(t, section) < 0)
+                return -ENOMEM;
+        if (!kind_attach_compatible(program_kind, t->kind))
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                         "%s is a %s program; it cannot be attached as %s.", label,
+                                         kind_to_string(program_kind), kind_to_string(t->kind));
+        if (supported && !supported[t->kind])
+                return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
+                                         "Attaching as '%s' is not supported by bpfd on this kernel.",
+                                         kind_to_string(t->kind));
+        return attach_target_validate(t, error);
 }

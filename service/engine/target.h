@@ -8,8 +8,8 @@
 #include "caller.h"
 #include "kind.h"
 
-/* Where a program is attached: the a{sv} "target" of Attach, parsed (bus/target-bus.h). Keys of kinds not implemented yet are
- * parsed and kept too, so the API does not change when they are. */
+/* Where a program is attached: the a{sv} "target" of Attach, parsed (bus/target-bus.h). Keys of kinds not
+ * implemented yet are parsed and kept too, so the API does not change when they are. */
 typedef struct AttachTarget {
         Kind kind;
         char *program;     /* load-time only: which program of the object */
@@ -53,6 +53,13 @@ int attach_target_fill_from_section(AttachTarget *t, const char *section);
 int attach_target_apply_defaults(AttachTarget *t);
 /* Checks what can be checked without the program: required keys per kind, value syntax. */
 int attach_target_validate(const AttachTarget *t, EngineError *error);
+/* A target made whole for the program it attaches, the same way for Attach, for targets given at load and for
+ * specs: the program's kind where the target names none, the traced function of an fentry/fexit program
+ * (attach_function, NULL if none), what the program's section says; then the checks: the program can be
+ * attached so, the kernel can do it (supported; NULL: not checked here) and the target's values are right.
+ * label names the program in messages ("Program 7", "Program 'xdp_pass'"). */
+int attach_target_complete(AttachTarget *t, const char *label, Kind program_kind, const char *section,
+                           const char *attach_function, const bool supported[_KIND_MAX], EngineError *error);
 /* "tracepoint syscalls/sys_enter_getpid", "uprobe /usr/bin/bash:readline+0x4", "cgroup /sys/fs/cgroup/x egress" */
 char *attach_target_describe(const AttachTarget *t);
 /* Opens what the target names as the caller (see open_as_caller()) and keeps it in t->resolved: uprobe
@@ -64,6 +71,3 @@ int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *er
 int attach_target_settle(AttachTarget *t);
 /* The value polkit rules see as "attach_target": canonical where the target was resolved. */
 char *attach_target_polkit_detail(const AttachTarget *t);
-
-void attach_target_save(const AttachTarget *t, GKeyFile *kf, const char *group);
-int attach_target_load(AttachTarget *t, GKeyFile *kf, const char *group);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -44,6 +45,8 @@ static const struct {
 };
 
 int cgroup_attach_type_from_string(const char *s) {
+        assert(s);
+
         for (size_t i = 0; i < ELEMENTSOF(cgroup_attach_types); i++)
                 if (streq(cgroup_attach_types[i].name, s))
                         return cgroup_attach_types[i].type;
@@ -92,6 +95,10 @@ static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_
         unsigned id;
         int pfd, r;
 
+        assert(prog_fd >= 0);
+        assert(tracepoint);
+        assert(ret_link_fd);
+
         snprintf(path, sizeof path, "/sys/kernel/tracing/events/%s/id", tracepoint);
         r = read_uint_file(path, &id);
         if (r == -ENOENT) {
@@ -127,6 +134,8 @@ int tracepoint_wait_released(const char *tracepoint, uint32_t prog_id) {
         char path[512];
         unsigned id;
         int r;
+
+        assert(tracepoint);
 
         snprintf(path, sizeof path, "/sys/kernel/tracing/events/%s/id", tracepoint);
         r = read_uint_file(path, &id);
@@ -204,6 +213,9 @@ static bool kallsyms_has(const char *function) {
 static int attach_kprobe(int prog_fd, const AttachTarget *t, int *ret_link_fd, EngineError *error) {
         int pfd, r;
 
+        assert(t);
+        assert(ret_link_fd);
+
         pfd = open_probe_event("kprobe", t->kind == KIND_KRETPROBE, (uint64_t) (uintptr_t) t->function,
                                t->has_offset ? t->offset : 0, -1);
         if (pfd == -EOPNOTSUPP)
@@ -227,6 +239,9 @@ static int attach_kprobe(int prog_fd, const AttachTarget *t, int *ret_link_fd, E
 static int attach_tracing(int prog_fd, const AttachTarget *t, int *ret_link_fd, EngineError *error) {
         int fd = bpf_raw_tracepoint_open(NULL, prog_fd);
 
+        assert(t);
+        assert(ret_link_fd);
+
         if (fd < 0)
                 return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "The kernel refused to attach the %s program to '%s': %s",
                                          kind_to_string(t->kind), strempty(t->function), strerror(-fd));
@@ -240,6 +255,9 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
         uint64_t offset = 0;
         struct stat st;
         int fd, pfd, r;
+
+        assert(t);
+        assert(ret_link_fd);
 
         /* Opened as the caller before polkit was asked (attach_target_resolve()): that file, nothing else. */
         if (!t->resolved)
@@ -292,6 +310,9 @@ static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarg
                          int *ret_link_fd, EngineError *error) {
         int type = expected_attach_type, fd, r;
 
+        assert(t);
+        assert(ret_link_fd);
+
         if (t->attach_type) {
                 type = cgroup_attach_type_from_string(t->attach_type);
                 if (type < 0)
@@ -314,6 +335,11 @@ static int attach_cgroup(int prog_fd, int expected_attach_type, const AttachTarg
 
 int attach_program(int prog_fd, int expected_attach_type, const AttachTarget *target, const Caller *caller,
                    int *ret_link_fd, EngineError *error) {
+        assert(prog_fd >= 0);
+        assert(target);
+        assert(caller);
+        assert(ret_link_fd);
+
         switch (target->kind) {
         case KIND_TRACEPOINT:
                 return attach_tracepoint(prog_fd, target->tracepoint, ret_link_fd, error);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +13,8 @@
 #include "sandbox.h"
 
 void caller_done(Caller *c) {
+        assert(c);
+
         free(c->gids);
         if (c->pidfd >= 0)
                 close(c->pidfd);
@@ -20,6 +23,9 @@ void caller_done(Caller *c) {
 
 int caller_copy(Caller *dst, const Caller *src) {
         *dst = *src;
+        assert(dst);
+        assert(src);
+
         dst->gids = NULL;
         dst->pidfd = -1;
         if (src->pidfd >= 0 && (dst->pidfd = fcntl(src->pidfd, F_DUPFD_CLOEXEC, 3)) < 0)
@@ -115,6 +121,8 @@ int caller_check_identity(Caller *c, char **ret_why) {
         char why[256] = "";
         gid_t gid = (gid_t) -1;
         int r = check_identity(c, &gid, why, sizeof why);
+
+        assert(c);
 
         if (r == -EPERM) {
                 *ret_why = strdup(why);
@@ -212,6 +220,10 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
         struct cmsghdr *cmsg;
         ssize_t n;
         pid_t child;
+
+        assert(c);
+        assert(path);
+        assert(ret_fd);
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;

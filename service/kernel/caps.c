@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdbool.h>
@@ -21,6 +22,8 @@ int caps_reduce_thread(const int *keep, size_t n_keep) {
         struct __user_cap_data_struct data[2] = {};
         struct __user_cap_data_struct current[2] = {};
         unsigned last = cap_last();
+
+        assert(keep || n_keep == 0);
 
         /* Only what we have can be kept (e.g. CAP_SYS_RESOURCE is often not in a container's bounding set). */
         if (syscall(SYS_capget, &header, current) < 0)

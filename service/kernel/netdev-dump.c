@@ -29,6 +29,8 @@ int rtnl_dump_all(uint16_t type, const void *hdr, size_t hdr_len, rtnl_dump_cb c
         const size_t bufsz = 65536;
         int r = 0;
 
+        assert(hdr);
+        assert(cb);
         assert(hdr_len <= sizeof req.body);
         memcpy(req.body, hdr, hdr_len);
         fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -124,6 +126,8 @@ int netdev_dump(NetdevDump *ret) {
         NetdevDump d = {};
         int r;
 
+        assert(ret);
+
         r = rtnl_dump_all(RTM_GETLINK, &ifi, sizeof ifi, link_cb, &d);
         if (r >= 0) {
                 if (d.n > 0)
@@ -139,11 +143,15 @@ int netdev_dump(NetdevDump *ret) {
 }
 
 void netdev_dump_done(NetdevDump *d) {
+        assert(d);
+
         free(d->devs);
         *d = (NetdevDump) {};
 }
 
 const NetdevState *netdev_dump_find(const NetdevDump *d, uint32_t ifindex) {
         NetdevState key = { .ifindex = ifindex };
+        assert(d);
+
         return d->n ? bsearch(&key, d->devs, d->n, sizeof *d->devs, cmp_dev) : NULL;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -9,6 +10,9 @@
 int netns_enter(const char *netns_path, const Caller *caller, NetnsGuard *ret) {
         _cleanup_close_ int target = -1, saved = -1;
         int r;
+
+        assert(caller);
+        assert(ret);
 
         *ret = (NetnsGuard) { .saved_fd = -1 };
         if (!netns_path || !*netns_path)
@@ -26,6 +30,8 @@ int netns_enter(const char *netns_path, const Caller *caller, NetnsGuard *ret) {
 }
 
 void netns_leave(NetnsGuard *g) {
+        assert(g);
+
         if (!g->entered)
                 return;
         /* Failing to return would leave the worker in a caller's namespace: that must not go unnoticed. */
@@ -39,6 +45,8 @@ void netns_leave(NetnsGuard *g) {
 
 int netns_current_inode(uint64_t *ret) {
         struct stat st;
+
+        assert(ret);
 
         if (stat("/proc/thread-self/ns/net", &st) < 0)
                 return -errno;

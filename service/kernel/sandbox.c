@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -15,6 +16,9 @@
 void sandbox_helper_identity(uid_t *ret_uid, gid_t *ret_gid) {
         struct passwd pw, *result = NULL;
         char buf[1024];
+
+        assert(ret_uid);
+        assert(ret_gid);
 
         /* A dedicated user is better than nobody (whose files, if any, such a helper could touch); use it
          * where the distribution made one. Looked up before forking: NSS is not for a forked child. */
@@ -68,9 +72,11 @@ static int drop_bounding_set(void) {
 int sandbox_enter(const Sandbox *s) {
         struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct none[2] = {};
+        bool root;
         int r;
 
-        bool root = s->keep_root_caps && s->uid == 0;
+        assert(s);
+        root = s->keep_root_caps && s->uid == 0;
 
         r = keep_only(s->keep_fds, s->n_keep_fds, s->keep_stderr);
         if (r < 0)

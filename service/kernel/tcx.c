@@ -12,6 +12,8 @@ static enum bpf_attach_type attach_type(bool egress) {
 }
 
 void tcx_chain_done(TcxChain *c) {
+        assert(c);
+
         free(c->prog_ids);
         free(c->link_ids);
         *c = (TcxChain) {};

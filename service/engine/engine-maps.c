@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The engine: map access for callers without BPF rights. */
+#include <assert.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <fcntl.h>
+#include <inttypes.h>
+
+#include "engine-internal.h"
+
+static bool map_type_per_cpu(uint32_t type) {
+        return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+               type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+void map_access_done(MapAccess *a) {
+        assert(a);
+
+        free(a->map);
+        free(a->key);
+        free(a->value);
+        free(a->btf);
+        free(a->type);
+        free(a->pin_path);
+        if (a->entries)
+                g_ptr_array_unref(a->entries);
+        if (a->ringbuf_fd > 0)
+                close(a->ringbuf_fd);
+        *a = (MapAccess) {};
+}
+
+/* Opens the pinned map of a managed program by name and learns its shape. */
+static int map_open(Engine *e, uint32_t program_id, const char *name, int *ret_fd, struct bpf_map_info *info,
+                    size_t *ret_value_len, MapAccess *a, EngineError *error) {
+        Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(program_id));
+        ProgramInfo *p = g ? group_find_program(g, program_id, NULL) : NULL;
+        uint32_t len = sizeof *info;
+        const MapInfo *m = NULL;
+        int fd;
+
+        assert(e);
+        assert(name);
+        assert(ret_fd);
+        assert(info);
+        assert(ret_value_len);
+        assert(a);
+
+        if (!p)
+                return engine_error_setf(error, BPFD_ERR_PROGRAM_NOT_FOUND, "No program %" PRIu32 " is loaded by bpfd.",
+                                         program_id);
+        for (size_t i = 0; i < p->n_maps && !m; i++)
+                if (streq(p->maps[i].name, name))
+                        m = &p->maps[i];
+        if (!m)
+                return engine_error_setf(error, BPFD_ERR_MAP_NOT_FOUND, "Program %" PRIu32 " has no map '%s'.", program_id,
+                                         name);
+        fd = bpf_obj_get(m->pin_path);
+        if (fd < 0)
+                return engine_error_set_errnof(error, -errno, "Cannot open the map pin %s: %m", m->pin_path);
+        memset(info, 0, sizeof *info);
+        if (bpf_obj_get_info_by_fd(fd, info, &len) < 0) {
+                int r = -errno;
+                close(fd);
+                return engine_error_set_errnof(error, r, "Cannot query map '%s': %m", name);
+        }
+        a->per_cpu = map_type_per_cpu(info->type);
+        a->possible_cpus = a->per_cpu ? (uint32_t) libbpf_num_possible_cpus() : 1;
+        *ret_value_len = a->per_cpu ? ((size_t) (info->value_size + 7) / 8 * 8) * a->possible_cpus : info->value_size;
+        free(a->pin_path);
+        a->pin_path = strdup(m->pin_path);
+        *ret_fd = fd;
+        return 0;
+}
+
+static int map_info(Engine *e, uint32_t program_id, MapAccess *a, int fd, const struct bpf_map_info *info,
+                    EngineError *error) {
+        assert(a);
+        assert(info);
+
+        a->map_id = info->id;
+        a->map_type = info->type;
+        a->key_size = info->key_size;
+        a->value_size = info->value_size;
+        a->max_entries = info->max_entries;
+        a->map_flags = info->map_flags;
+        a->btf_key_type_id = info->btf_key_type_id;
+        a->btf_value_type_id = info->btf_value_type_id;
+        a->type = strdup(libbpf_bpf_map_type_str(info->type) ?: "unknown");
+        if (!a->type)
+                return -ENOMEM;
+        if (info->btf_id) {
+                struct btf *btf = btf__load_from_kernel_by_id(info->btf_id);
+                if (btf) {
+                        uint32_t size;
+                        const void *raw = btf__raw_data(btf, &size);
+                        a->btf = malloc(size ?: 1);
+                        if (a->btf && raw) {
+                                memcpy(a->btf, raw, size);
+                                a->btf_size = size;
+                        }
+                        btf__free(btf);
+                }
+        }
+        return 0;
+}
+
+/* BPF_MAP_LOOKUP_BATCH: thousands of entries per system call, where the map type has it. -EOPNOTSUPP
+ * (or -EINVAL) tells the caller to walk the map instead. */
+static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, EngineError *error) {
+        const uint32_t chunk = 4096;
+        _cleanup_free_ uint8_t *keys = malloc((size_t) chunk * info->key_size), *values = malloc((size_t) chunk * value_len);
+        _cleanup_free_ uint8_t *in = malloc(info->key_size + 8), *out = malloc(info->key_size + 8);
+        bool first = true;
+        size_t total = 0;
+
+        assert(a);
+        assert(a->entries);
+        assert(info);
+
+        if (!keys || !values || !in || !out)
+                return -ENOMEM;
+        for (;;) {
+                uint32_t count = chunk;
+                int r = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, values, &count, NULL);
+                bool done = r == -ENOENT;
+
+                if (r < 0 && !done)
+                        return first ? r : engine_error_set_errnof(error, r, "Cannot read map '%s': %m", a->map);
+                for (uint32_t i = 0; i < count; i++) {
+                        total += info->key_size + value_len;
+                        if (total > 64U * 1024U * 1024U)
+                                return engine_error_setf(error, BPFD_ERR_FAILED, "The map is too large to dump over the bus.");
+                        g_ptr_array_add(a->entries, g_bytes_new(keys + (size_t) i * info->key_size, info->key_size));
+                        g_ptr_array_add(a->entries, g_bytes_new(values + (size_t) i * value_len, value_len));
+                }
+                if (done)
+                        return 0;
+                memcpy(in, out, info->key_size);
+                first = false;
+        }
+}
+
+static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, EngineError *error) {
+        _cleanup_free_ uint8_t *key = malloc(info->key_size + 1), *next = malloc(info->key_size + 1),
+                               *value = malloc(value_len + 1);
+        size_t total = 0;
+        bool first = true;
+        int r;
+
+        assert(a);
+        assert(info);
+
+        if (!key || !next || !value)
+                return -ENOMEM;
+        a->entries = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+        r = map_dump_batch(a, fd, info, value_len, error);
+        if (r >= 0 || engine_error_is_set(error))
+                return r;
+        g_ptr_array_set_size(a->entries, 0); /* no batches for this map type: walk it */
+        for (;;) {
+                r = bpf_map_get_next_key(fd, first ? NULL : key, next);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return engine_error_set_errnof(error, r, "Cannot walk the map: %m");
+                first = false;
+                memcpy(key, next, info->key_size);
+                if (bpf_map_lookup_elem(fd, key, value) < 0)
+                        continue; /* deleted meanwhile */
+                total += info->key_size + value_len;
+                /* a D-Bus message holds at most 128 MiB; stay well below */
+                if (total > 64U * 1024U * 1024U)
+                        return engine_error_setf(error, BPFD_ERR_FAILED, "The map is too large to dump over the bus.");
+                g_ptr_array_add(a->entries, g_bytes_new(key, info->key_size));
+                g_ptr_array_add(a->entries, g_bytes_new(value, value_len));
+        }
+}
+
+int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, EngineError *error) {
+        _cleanup_close_ int fd = -1;
+        struct bpf_map_info info;
+        size_t value_len = 0;
+        int r;
+
+        assert(e);
+        assert(a);
+        assert(a->map);
+
+        r = map_open(e, program_id, a->map, &fd, &info, &value_len, a, error);
+        if (r < 0)
+                return r;
+        if (a->op == MAP_OP_RINGBUF) {
+                if (info.type != BPF_MAP_TYPE_RINGBUF)
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Map '%s' is not a ring buffer.", a->map);
+                a->ringbuf_fd = TAKE_FD(fd);
+                return 0;
+        }
+        if (a->op != MAP_OP_INFO && a->op != MAP_OP_DUMP && a->key_size_given != info.key_size)
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                         "The keys of map '%s' are %" PRIu32 " bytes long, not %zu.", a->map,
+                                         info.key_size, a->key_size_given);
+        switch (a->op) {
+        case MAP_OP_RINGBUF:
+                return 0; /* handled above */
+        case MAP_OP_INFO:
+                return map_info(e, program_id, a, fd, &info, error);
+        case MAP_OP_DUMP:
+                return map_dump(a, fd, &info, value_len, error);
+        case MAP_OP_LOOKUP:
+                a->value = malloc(value_len + 1);
+                if (!a->value)
+                        return -ENOMEM;
+                r = bpf_map_lookup_elem(fd, a->key, a->value);
+                if (r == -ENOENT)
+                        return engine_error_setf(error, BPFD_ERR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
+                if (r < 0)
+                        return engine_error_set_errnof(error, r, "Cannot look up in map '%s': %m", a->map);
+                a->value_len = value_len;
+                return 0;
+        case MAP_OP_UPDATE:
+                if (a->value_len != value_len)
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                                 "The values of map '%s' are %zu bytes long%s, not %zu.", a->map, value_len,
+                                                 a->per_cpu ? " (one 8-byte aligned value per possible CPU)" : "",
+                                                 a->value_len);
+                if (a->flags > BPF_EXIST)
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Unknown update flags %" PRIu64 ".",
+                                                 a->flags);
+                r = bpf_map_update_elem(fd, a->key, a->value, a->flags);
+                if (r == -ENOENT)
+                        return engine_error_setf(error, BPFD_ERR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
+                if (r == -EEXIST)
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Map '%s' has that key already.", a->map);
+                if (r == -E2BIG)
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Map '%s' is full, or the key is out of range.",
+                                                 a->map);
+                if (r == -EPERM)
+                        return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, "Map '%s' is read-only.", a->map);
+                if (r < 0)
+                        return engine_error_set_errnof(error, r, "Cannot update map '%s': %m", a->map);
+                return 0;
+        case MAP_OP_DELETE:
+                r = bpf_map_delete_elem(fd, a->key);
+                if (r == -ENOENT)
+                        return engine_error_setf(error, BPFD_ERR_KEY_NOT_FOUND, "Map '%s' has no entry for that key.", a->map);
+                if (r == -EINVAL && (info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY))
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                                 "Entries of array map '%s' cannot be deleted; update them instead.", a->map);
+                if (r < 0)
+                        return engine_error_set_errnof(error, r, "Cannot delete from map '%s': %m", a->map);
+                return 0;
+        }
+        return -EINVAL;
+}
