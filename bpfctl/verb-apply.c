@@ -7,7 +7,7 @@
 #include <dirent.h>
 #include <glib.h>
 
-#include "../service/spec-file.h"
+#include "../service/bus/spec-file.h"
 #include "bpfctl.h"
 #include "format.h"
 #include "json.h"

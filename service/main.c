@@ -16,7 +16,12 @@
 #include "image-puller.h"
 #include "config.h"
 #include "log.h"
-#include "manager.h"
+#include "deferred.h"
+#include "interface-watch.h"
+#include "manager-object.h"
+#include "request.h"
+#include "shutdown.h"
+#include "view.h"
 #include "stats.h"
 #include "netns.h"
 #include "tc-dispatcher.h"
@@ -191,10 +196,7 @@ typedef struct StartupJob {
         Job job;
         Manager *m;
         int r;
-        ProgramInfo **programs;
-        size_t n_programs;
-        LinkInfo **links;
-        size_t n_links;
+        EngineChanges *recovered; /* every program and link recovered, as changes of the engine's records */
         InterfaceInfo **interfaces;
         size_t n_interfaces;
 } StartupJob;
@@ -209,11 +211,12 @@ static void startup_run(Job *j, Engine *e) {
         if (s->r >= 0) {
                 _cleanup_free_ uint32_t *gone = NULL;
                 size_t n_gone = 0;
-                /* Links on interfaces that vanished while bpfd was away go before the snapshot. */
+                /* Links on interfaces that vanished while bpfd was away go before the view is built. */
                 s->r = engine_scan_interfaces(e, &s->interfaces, &s->n_interfaces, &gone, &n_gone);
         }
-        if (s->r >= 0)
-                s->r = engine_snapshot(e, &s->programs, &s->n_programs, &s->links, &s->n_links);
+        /* Taken here rather than handed over after done: the view is built before the objects exist, with no
+         * signals, like everything the view shows at start. */
+        s->recovered = engine_take_changes(e);
 }
 
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -235,17 +238,11 @@ static void startup_done(Job *j) {
         int r = s->r;
 
         if (r >= 0) {
-                for (size_t i = 0; i < s->n_programs; i++) {
-                        manager_view_put_program(m, s->programs[i]);
-                        program_info_unref(s->programs[i]);
-                }
-                for (size_t i = 0; i < s->n_links; i++) {
-                        manager_view_put_link(m, s->links[i]);
-                        link_info_unref(s->links[i]);
-                }
-                for (size_t i = 0; i < s->n_interfaces; i++)
-                        manager_view_put_interface(m, s->interfaces[i]);
+                view_apply_changes(TAKE_PTR(s->recovered), m);
+                view_apply_interfaces(m, s->interfaces, s->n_interfaces, true, NULL, 0);
                 r = manager_add_bus_objects(m);
+                /* From here on every change of the view is announced. */
+                view_start_announcing(m);
         }
         if (r >= 0)
                 r = manager_specs_start(m);
@@ -257,8 +254,7 @@ static void startup_done(Job *j) {
                 r = sd_bus_request_name_async(m->bus, NULL, "org.bpfd", 0, on_name_acquired, m);
         /* What probing and recovery allocated on the way (vmlinux BTF, libbpf objects) goes back. */
         manager_trim_later(m);
-        free(s->programs);
-        free(s->links);
+        engine_changes_free(s->recovered);
         free(s->interfaces);
         free(s);
         if (r < 0) {
@@ -295,51 +291,17 @@ static void on_image_puller_lost(void *userdata) {
                 (void) sd_event_exit(m->event, 1);
 }
 
-static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-
-        /* Run statistics live as long as bpfd holds them: an idle exit would turn them off behind the admin's
-         * back; a spec waiting for an interface or an image needs bpfd there to see it come. */
-        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0 && !stats_kernel_held() &&
-            !manager_specs_waiting(m)) {
-                log_info("Idle for a while, exiting; loaded programs stay pinned.");
-                return sd_event_exit(m->event, 0);
-        }
-        manager_note_activity(m);
-        return 0;
-}
-
-void manager_note_activity(Manager *m) {
-        if (!m->idle_exit_usec)
-                return;
-        if (!m->idle_timer)
-                (void) sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->idle_exit_usec, 0,
-                                                  on_idle_timer, m);
-        else {
-                (void) sd_event_source_set_time_relative(m->idle_timer, m->idle_exit_usec);
-                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
-        }
-}
-
 static void manager_done(Manager *m) {
         m->worker = worker_stop(m->worker);
         manager_deferred_done(m);
-        sd_event_source_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->idle_timer);
         sd_event_source_disable_unref(m->stop_post);
         sd_event_source_disable_unref(m->stop_timer);
-        if (m->programs)
-                g_hash_table_unref(m->programs);
-        view_index_done(&m->index);
-        if (m->links)
-                g_hash_table_unref(m->links);
+        view_done(m);
         if (m->callers)
                 g_hash_table_unref(m->callers);
-        if (m->interfaces_by_key)
-                g_hash_table_unref(m->interfaces_by_key);
         if (m->scan_keys)
                 g_array_unref(m->scan_keys);
-        if (m->interfaces)
-                g_hash_table_unref(m->interfaces);
         sd_event_source_disable_unref(m->netlink_source);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -382,12 +344,7 @@ int main(int argc, char *argv[]) {
                 return 1;
 
         m.idle_exit_usec = arg_exit_idle_usec;
-        m.programs = g_hash_table_new_full(NULL, NULL, NULL, program_info_destroy);
-        m.links = g_hash_table_new_full(NULL, NULL, NULL, link_info_destroy);
-        view_index_init(&m.index);
-        m.links_dirty = g_hash_table_new(NULL, NULL);
-        m.interfaces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, interface_info_destroy);
-        m.interfaces_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        view_init(&m);
         m.scan_keys = g_array_new(FALSE, FALSE, sizeof(InterfaceKey));
         (void) netns_current_inode(&m.netns_ino);
         r = engine_new(arg_runtime_dir, &m.engine);
@@ -426,6 +383,8 @@ int main(int argc, char *argv[]) {
         r = worker_attach_event(m.worker, m.event);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the worker: %m"), 1;
+        /* Every job's changes of the engine's records, into the bus view (view.h). */
+        worker_set_changes_handler(m.worker, view_apply_changes, &m);
         r = sd_bus_open_system(&m.bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the system bus: %m"), 1;

@@ -1,22 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Stopping without leaving anyone silent. A request that has been taken is carried through to its answer:
+/* When bpfd ends: after SIGTERM, or when idle for --exit-idle-time.
+ *
+ * Stopping without leaving anyone silent. A request that has been taken is carried through to its answer:
  * after SIGTERM the event loop keeps running until no request is in flight and the worker has nothing left,
  * and calls that arrive meanwhile are refused at once (nothing done). Ending the loop right away, as before,
  * let the worker finish jobs whose replies were never sent: callers got NoReply for loads that had happened,
  * and retried them. */
+#include <assert.h>
 #include <signal.h>
 
 #include "errors.h"
 #include "log.h"
-#include "manager.h"
+#include "bus-spec.h"
+#include "shutdown.h"
+#include "stats.h"
 
 /* Only a stuck polkit or kernel call holds bpfd this long; systemd's stop timeout is longer still. */
 #define STOP_TIMEOUT_USEC (60ULL * 1000000ULL)
 
-static bool release_sent, name_released;
-
 static int on_name_released(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        name_released = true; /* or it was never ours: either way no call for org.bpfd comes here any more */
+        Manager *m = userdata;
+
+        m->name_released = true; /* or it was never ours: either way no call for org.bpfd comes here any more */
         return 0;
 }
 
@@ -27,14 +32,15 @@ static void maybe_exit(Manager *m) {
                 return;
         /* Give the name back first, so that the bus routes no further calls to us; calls that came before
          * are in our queue, and get their answer below. */
-        if (!name_released) {
-                if (!release_sent) {
-                        release_sent = true;
+        assert(m->stopping);
+        if (!m->name_released) {
+                if (!m->name_release_sent) {
+                        m->name_release_sent = true;
                         r = sd_bus_release_name_async(m->bus, NULL, "org.bpfd", on_name_released, m);
                         if (r < 0)
-                                name_released = true;
+                                m->name_released = true;
                 }
-                if (!name_released)
+                if (!m->name_released)
                         return;
         }
         /* Not from within a bus callback (this is a post source): answer what is queued (the filter refuses
@@ -103,4 +109,32 @@ int manager_watch_stop_signals(Manager *m) {
         if (r < 0)
                 return r;
         return sd_bus_add_filter(m->bus, NULL, refuse_while_stopping, m);
+}
+
+/* ---- the idle exit (--exit-idle-time) ---- */
+
+static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        /* Run statistics live as long as bpfd holds them: an idle exit would turn them off behind the admin's
+         * back; a spec waiting for an interface or an image needs bpfd there to see it come. */
+        if (m->requests_in_flight == 0 && worker_pending(m->worker) == 0 && !stats_kernel_held() &&
+            !manager_specs_waiting(m)) {
+                log_info("Idle for a while, exiting; loaded programs stay pinned.");
+                return sd_event_exit(m->event, 0);
+        }
+        manager_note_activity(m);
+        return 0;
+}
+
+void manager_note_activity(Manager *m) {
+        if (!m->idle_exit_usec)
+                return;
+        if (!m->idle_timer)
+                (void) sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->idle_exit_usec, 0,
+                                                  on_idle_timer, m);
+        else {
+                (void) sd_event_source_set_time_relative(m->idle_timer, m->idle_exit_usec);
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+        }
 }

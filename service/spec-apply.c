@@ -3,7 +3,7 @@
 #include <net/if.h>
 #include <stdio.h>
 
-#include "errors.h"
+#include "engine-error.h"
 #include "log.h"
 #include "spec-store.h"
 /* ---- execute ---- */
@@ -18,49 +18,6 @@ static const char *missing_interface(const AttachTarget *t) {
                                                                                                      : NULL;
 }
 
-static SpecState *state_for(SpecStore *s, SpecApply *a) {
-        SpecState *st = g_hash_table_lookup(s->specs, a->name);
-
-        if (st)
-                return st;
-        st = spec_state_new(a->name);
-        if (!st)
-                return NULL;
-        st->owner_uid = a->caller.uid;
-        g_hash_table_replace(s->specs, st->name, st);
-        return st;
-}
-
-/* The apply did not happen: the old state stays, the status says why. */
-static int finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, SpecWait kind, const char *waiting_for) {
-        SpecState *st = state_for(s, a);
-
-        if (!st)
-                return -ENOMEM;
-        st->status = status;
-        spec_set_str(&st->error, status == SPEC_FAILED ? a->error.message : "");
-        spec_set_str(&st->waiting_for, waiting_for);
-        st->waiting_kind = status == SPEC_PENDING ? kind : SPEC_WAIT_NONE;
-        if (status == SPEC_PENDING) {
-                spec_free(st->desired);
-                st->desired = TAKE_PTR(a->spec);
-                caller_done(&st->desired_caller);
-                (void) caller_copy(&st->desired_caller, &a->caller);
-                st->desired_caller.pid = 0; /* it may be gone when the interface comes */
-                spec_set_str(&st->desired_origin, a->origin);
-                if (spec_pending_save(s, st) < 0)
-                        log_warning("Cannot keep pending spec %s across restarts.", st->name);
-        } else {
-                st->desired = spec_free(st->desired);
-                spec_record_remove(s, st->name, "pending");
-        }
-        if (!st->applied)
-                spec_set_str(&st->origin, a->origin);
-        if (st->applied && spec_record_save(s, st, NULL, NULL, false) < 0)
-                log_warning("Cannot write the record of spec %s.", st->name);
-        a->view = spec_state_view(st);
-        return status == SPEC_FAILED ? -EIO : 0;
-}
 
 static int push_program(SpecApply *a, ProgramInfo *p) {
         ProgramInfo **l = reallocarray(a->added_programs, a->n_added_programs + 1, sizeof(ProgramInfo *));
@@ -94,14 +51,12 @@ static int load_object(SpecApply *a, Engine *e, size_t i, GHashTable *objects) {
 
                 if (!again)
                         return -ENOMEM;
-                EngineError ee = ENGINE_ERROR_NULL;
-                r = engine_inspect(e, again, &ee);
-                bus_error_take_engine(&a->error, &ee);
+                r = engine_inspect(e, again, &a->error);
                 same = r >= 0 && strv_length(again->selected) == strv_length(lr->selected);
                 for (size_t k = 0; same && lr->selected[k]; k++)
                         same = streq(again->selected[k], lr->selected[k]) && again->kinds[k] == lr->kinds[k];
                 if (r >= 0 && !same)
-                        r = sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
+                        r = engine_error_setf(&a->error, BPFD_ERR_FAILED,
                                               "[Object %s] changed while the apply was being authorized.", o->name);
                 if (r < 0) {
                         load_request_free(again);
@@ -110,9 +65,7 @@ static int load_object(SpecApply *a, Engine *e, size_t i, GHashTable *objects) {
                 load_request_free(lr);
                 a->loads[i] = lr = again;
         }
-        EngineError ee = ENGINE_ERROR_NULL;
-        r = engine_load(e, lr, &ee);
-        bus_error_take_engine(&a->error, &ee);
+        r = engine_load(e, lr, &a->error);
         return r;
 }
 
@@ -173,7 +126,7 @@ static int swap_out_xdp(SpecStore *s, Engine *e, SpecApply *a, SpecState *st, GA
                 return 0;
         r = spec_journal_write(s, a->name, a->generation + 1, swapped);
         if (r < 0)
-                return bpfd_error_set_errnof(&a->error, r, "Cannot write the journal of spec %s: %m", a->name);
+                return engine_error_set_errnof(&a->error, r, "Cannot write the journal of spec %s: %m", a->name);
         for (guint i = 0; i < swapped->len; i++) {
                 gpointer id = g_hash_table_lookup(st->links, g_ptr_array_index(swapped, i));
                 log_info("Spec %s: detaching XDP link %u first to make room on its interface.", a->name,
@@ -199,9 +152,7 @@ int spec_reattach(Engine *e, SpecState *st, const char *attach_name, SpecApply *
         tmp->caller.uid = st->owner_uid;
         r = spec_plan_attach(tmp, e, ids, at);
         if (r >= 0) {
-                EngineError ee = ENGINE_ERROR_NULL;
-                r = engine_attach(e, tmp->attaches[0].program->id, &tmp->attaches[0].target, &tmp->caller, &l, &ee);
-                bus_error_take_engine(&tmp->error, &ee);
+                r = engine_attach(e, tmp->attaches[0].program->id, &tmp->attaches[0].target, &tmp->caller, &l, &tmp->error);
         }
         if (r < 0)
                 log_warning("Spec %s: cannot attach [Attach %s] again: %s", st->name, attach_name,
@@ -239,12 +190,12 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         int r;
 
         if ((st ? st->generation : 0) != a->generation)
-                return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
+                return engine_error_setf(&a->error, BPFD_ERR_FAILED,
                                          "Spec %s was changed by another apply meanwhile; apply it again.", a->name);
         for (size_t i = 0; i < a->n_keep_programs; i++) {
                 ProgramInfo *p = engine_program_ref(e, a->keep_programs[i]);
                 if (!p)
-                        return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
+                        return engine_error_setf(&a->error, BPFD_ERR_FAILED,
                                                  "Program %" PRIu32 " of spec %s was unloaded meanwhile; apply it again.",
                                                  a->keep_programs[i], a->name);
                 program_info_unref(p);
@@ -260,7 +211,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 missing = missing_interface(&a->attaches[i].target);
         if (missing) {
                 log_info("Spec %s waits for interface %s.", a->name, missing);
-                return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_INTERFACE, missing);
+                return spec_finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_INTERFACE, missing);
         }
         creates = creates || a->n_attaches > 0;
 
@@ -285,7 +236,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         }
         if (!creates && unload->len == 0 && detach->len == 0) {
                 /* Nothing differs: no record is touched, the ids stay. */
-                st = state_for(s, a);
+                st = spec_state_for(s, a);
                 if (!st)
                         return -ENOMEM;
                 bool dirty = st->status != SPEC_APPLIED || !st->applied;
@@ -316,7 +267,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
 
         r = spec_journal_write(s, a->name, a->generation + 1, NULL);
         if (r < 0)
-                return bpfd_error_set_errnof(&a->error, r, "Cannot write the journal of spec %s: %m", a->name);
+                return engine_error_set_errnof(&a->error, r, "Cannot write the journal of spec %s: %m", a->name);
         r = swap_out_xdp(s, e, a, st, detach, unload, swapped);
         if (r < 0)
                 goto fail;
@@ -348,10 +299,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 SpecAttachPlan *ap = &a->attaches[i];
                 _cleanup_(link_info_unrefp) LinkInfo *l = NULL;
 
-                EngineError ee = ENGINE_ERROR_NULL;
-
-                r = engine_attach(e, ap->program->id, &ap->target, &a->caller, &l, &ee);
-                bus_error_take_engine(&a->error, &ee);
+                r = engine_attach(e, ap->program->id, &ap->target, &a->caller, &l, &a->error);
                 if (r < 0)
                         goto fail;
                 spec_ids_add(made_links, l->id);
@@ -370,7 +318,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         spec_crash_point("created");
 
         /* The commit point. */
-        st = state_for(s, a);
+        st = spec_state_for(s, a);
         if (!st) {
                 r = -ENOMEM;
                 goto fail;
@@ -393,7 +341,7 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                         st->links = old_links;
                         st->generation = old_generation;
                         st->owner_uid = old_owner;
-                        bpfd_error_set_errnof(&a->error, r, "Cannot write the record of spec %s: %m", a->name);
+                        engine_error_set_errnof(&a->error, r, "Cannot write the record of spec %s: %m", a->name);
                         goto fail;
                 }
                 a->spec = NULL;
@@ -432,8 +380,8 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
         return 0;
 
 fail:
-        if (!sd_bus_error_is_set(&a->error))
-                bpfd_error_set_errnof(&a->error, r, "Applying spec %s failed: %m", a->name);
+        if (!engine_error_is_set(&a->error))
+                engine_error_set_errnof(&a->error, r, "Applying spec %s failed: %m", a->name);
         /* Links made on kept programs and programs loaded go again; the engine's own steps were each whole. */
         for (size_t i = 0; i < a->n_added_links; i++)
                 link_info_unref(a->added_links[i]);
@@ -445,7 +393,7 @@ fail:
                 log_warning("Cannot rewrite the record of spec %s.", a->name);
         spec_record_remove(s, a->name, "journal");
         log_warning("Spec %s not applied: %s", a->name, a->error.message);
-        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
+        return spec_finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
 }
 
 /* ---- remove ---- */
@@ -458,9 +406,9 @@ int spec_remove(SpecStore *s, Engine *e, SpecApply *a) {
         int r;
 
         if (!st)
-                return sd_bus_error_setf(&a->error, BPFD_ERROR_SPEC_NOT_FOUND, "No spec %s is known to bpfd.", a->name);
+                return engine_error_setf(&a->error, BPFD_ERR_SPEC_NOT_FOUND, "No spec %s is known to bpfd.", a->name);
         if (a->owner_uid != st->owner_uid || a->generation != st->generation)
-                return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED,
+                return engine_error_setf(&a->error, BPFD_ERR_FAILED,
                                          "Spec %s was changed meanwhile; remove it again.", a->name);
         g_hash_table_iter_init(&it, st->objects);
         while (g_hash_table_iter_next(&it, NULL, &v))
@@ -468,7 +416,7 @@ int spec_remove(SpecStore *s, Engine *e, SpecApply *a) {
         if (st->applied) {
                 r = spec_record_save(s, st, all, NULL, true);
                 if (r < 0)
-                        return bpfd_error_set_errnof(&a->error, r, "Cannot write the record of spec %s: %m", a->name);
+                        return engine_error_set_errnof(&a->error, r, "Cannot write the record of spec %s: %m", a->name);
                 spec_crash_point("removing");
                 for (guint i = 0; i < all->len; i++)
                         spec_unload_quietly(e, g_array_index(all, guint32, i), a);
@@ -489,29 +437,4 @@ int spec_lookup(SpecStore *s, const char *name, uid_t *ret_owner, uint64_t *ret_
         *ret_owner = st->owner_uid;
         *ret_generation = st->generation;
         return 0;
-}
-
-int spec_set_failed(SpecStore *s, SpecApply *a) {
-        if (!sd_bus_error_is_set(&a->error))
-                (void) sd_bus_error_set_const(&a->error, BPFD_ERROR_FAILED, "The spec could not be applied.");
-        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
-}
-
-int spec_plan_failed(SpecStore *s, SpecApply *a) {
-        const char *name = a->error.name;
-        const SpecObject *o = a->spec && a->failed_pull > 0 && a->failed_pull <= a->spec->n_objects
-                                      ? &a->spec->objects[a->failed_pull - 1] : NULL;
-        const LoadRequest *lr = o && a->loads ? a->loads[a->failed_pull - 1] : NULL;
-
-        if (lr && lr->image_ref && a->caller.uid == 0 && name) {
-                if (streq(name, "org.bpfd.Error.RegistryUnreachable")) {
-                        log_info("Spec %s waits for registry %s to be reachable.", a->name, lr->image_registry);
-                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_NETWORK, lr->image_registry);
-                }
-                if (streq(name, "org.bpfd.Error.ImageNotCached") && lr->pull_policy == 2 /* Never */) {
-                        log_info("Spec %s waits for image %s to be pulled.", a->name, lr->image_ref);
-                        return finish_unapplied(s, a, SPEC_PENDING, SPEC_WAIT_IMAGE, lr->image_ref);
-                }
-        }
-        return finish_unapplied(s, a, SPEC_FAILED, SPEC_WAIT_NONE, NULL);
 }

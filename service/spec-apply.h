@@ -57,9 +57,6 @@ typedef struct SpecStore SpecStore;
 int spec_store_new(const char *dir, SpecStore **ret);
 SpecStore *spec_store_free(SpecStore *s);
 
-/* Reads the records, settles applies a crash interrupted, and returns a view per spec. Runs at start,
- * after engine_recover() and before anything else. */
-int spec_store_recover(SpecStore *s, Engine *e, SpecView ***ret_views, size_t *ret_n);
 
 /* One ApplySpec or RemoveSpec between the bus thread and the worker. */
 typedef struct SpecAttachPlan {
@@ -107,7 +104,7 @@ typedef struct SpecApply {
         uint32_t *removed_links;
         size_t n_removed_links;
         bool changed;
-        sd_bus_error error;
+        EngineError error;
 } SpecApply;
 
 void spec_apply_free(SpecApply *a);

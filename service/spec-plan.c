@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 
-#include "errors.h"
+#include "engine-error.h"
 #include "image-ref.h"
 #include "spec-store.h"
 
@@ -44,7 +44,7 @@ void spec_apply_free(SpecApply *a) {
                 strv_free(a->pulled[i].labels);
         }
         free(a->pulled);
-        sd_bus_error_free(&a->error);
+        engine_error_done(&a->error);
         free(a);
 }
 
@@ -186,7 +186,7 @@ int spec_plan_attach(SpecApply *a, Engine *e, GArray *ids, const SpecAttach *at)
                         program_info_unref(q);
         }
         if (!p)
-                return sd_bus_error_setf(&a->error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(&a->error, BPFD_ERR_INVALID_ARGUMENT,
                                          "[Attach %s] needs Program= naming one of the programs of [Object %s].",
                                          at->name, at->object);
         ap = reallocarray(a->attaches, a->n_attaches + 1, sizeof(SpecAttachPlan));
@@ -210,12 +210,10 @@ int spec_plan_attach(SpecApply *a, Engine *e, GArray *ids, const SpecAttach *at)
         if (attach_target_fill_from_section(&ap->target, p->section) < 0)
                 return -ENOMEM;
         if (!kind_attach_compatible(p->kind, ap->target.kind))
-                return sd_bus_error_setf(&a->error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(&a->error, BPFD_ERR_INVALID_ARGUMENT,
                                          "[Attach %s]: program %s is a %s program; it cannot be attached as %s.",
                                          at->name, p->name, kind_to_string(p->kind), kind_to_string(ap->target.kind));
-        EngineError ee = ENGINE_ERROR_NULL;
-        r = attach_target_validate(&ap->target, &ee);
-        bus_error_take_engine(&a->error, &ee);
+        r = attach_target_validate(&ap->target, &a->error);
         return r;
 }
 
@@ -263,9 +261,7 @@ int spec_plan(SpecStore *s, Engine *e, SpecApply *a) {
                 else if (a->loads[i]->image_ref && a->loads[i]->object_fd < 0)
                         a->pulls_needed = true; /* inspected once pulled: spec_inspect_pulled() */
                 else {
-                        EngineError ee = ENGINE_ERROR_NULL;
-                        r = engine_inspect(e, a->loads[i], &ee);
-                        bus_error_take_engine(&a->error, &ee);
+                        r = engine_inspect(e, a->loads[i], &a->error);
                 }
         }
         for (size_t i = 0; r >= 0 && i < spec->n_attach; i++) {
@@ -278,8 +274,8 @@ int spec_plan(SpecStore *s, Engine *e, SpecApply *a) {
                 r = spec_plan_attach(a, e, kept[o], at);
         }
         free(kept);
-        if (r < 0 && !sd_bus_error_is_set(&a->error))
-                bpfd_error_set_errnof(&a->error, r, "Cannot plan spec %s: %m", a->name);
+        if (r < 0 && !engine_error_is_set(&a->error))
+                engine_error_set_errnof(&a->error, r, "Cannot plan spec %s: %m", a->name);
         return r;
 }
 
@@ -288,7 +284,7 @@ int spec_inspect_pulled(SpecStore *s, Engine *e, SpecApply *a) {
         int r = 0;
 
         a->pulls_needed = false;
-        if (sd_bus_error_is_set(&a->error))
+        if (engine_error_is_set(&a->error))
                 return -EIO; /* a pull failed */
         for (size_t i = 0; r >= 0 && i < a->spec_objects; i++) {
                 LoadRequest *lr = a->loads[i];
@@ -296,16 +292,14 @@ int spec_inspect_pulled(SpecStore *s, Engine *e, SpecApply *a) {
                 if (!lr || !lr->image_ref || lr->obj)
                         continue;
                 if (!a->pulled || a->pulled[i].fd < 0)
-                        return sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED, "The image of [Object %s] was not pulled.",
+                        return engine_error_setf(&a->error, BPFD_ERR_FAILED, "The image of [Object %s] was not pulled.",
                                                  a->spec->objects[i].name);
                 a->loads[i] = spec_load_request(a, i, lr->map_owner_id);
                 load_request_free(lr);
-                EngineError ee = ENGINE_ERROR_NULL;
-                r = a->loads[i] ? engine_inspect(e, a->loads[i], &ee) : -ENOMEM;
-                bus_error_take_engine(&a->error, &ee);
+                r = a->loads[i] ? engine_inspect(e, a->loads[i], &a->error) : -ENOMEM;
         }
-        if (r < 0 && !sd_bus_error_is_set(&a->error))
-                bpfd_error_set_errnof(&a->error, r, "Cannot plan spec %s: %m", a->name);
+        if (r < 0 && !engine_error_is_set(&a->error))
+                engine_error_set_errnof(&a->error, r, "Cannot plan spec %s: %m", a->name);
         return r;
 }
 

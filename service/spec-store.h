@@ -29,6 +29,13 @@ struct SpecStore {
 };
 
 SpecState *spec_state_new(const char *name);
+void spec_state_free(void *st);
+/* The state of a->name, made (owned by a->caller) if there is none. */
+SpecState *spec_state_for(SpecStore *s, SpecApply *a);
+/* The apply did not happen: the old state stays, the status (and a pending spec's record) says why. */
+int spec_finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, SpecWait kind, const char *waiting_for);
+char *spec_file_path(SpecStore *s, const char *name, const char *suffix);
+GArray *spec_record_get_ids(GKeyFile *kf, const char *group, const char *key);
 void spec_set_str(char **field, const char *v);
 SpecView *spec_state_view(SpecState *st);
 /* A test hook: BPFD_TEST_SPEC_CRASH=POINT kills bpfd at that point, as kill -9 would. */

@@ -2,10 +2,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "bus-util.h"
-#include "errors.h"
+#include "bpfd-limits.h"
+#include "engine-error.h"
 #include "image-ref.h"
-#include "spec-file.h"
+#include "spec-group.h"
 #include "spec.h"
 #include "utf8.h"
 
@@ -69,7 +69,7 @@ static const char *const attach_keys[] = { "Object", "Program", "Kind", "Tracepo
                                            "Pid", "ContainerPid", "Retprobe", "Cgroup", "AttachType", "Interface",
                                            "Netns", "Direction", "Mode", "Priority", "ProceedOn", NULL };
 
-static int check_keys(GKeyFile *kf, const char *group, const char *const *known, sd_bus_error *error) {
+static int check_keys(GKeyFile *kf, const char *group, const char *const *known, EngineError *error) {
         g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
 
         for (char **k = keys; k && *k; k++) {
@@ -77,26 +77,26 @@ static int check_keys(GKeyFile *kf, const char *group, const char *const *known,
                 for (const char *const *i = known; *i && !found; i++)
                         found = streq(*i, *k);
                 if (!found)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Unknown key '%s' in [%s].", *k,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Unknown key '%s' in [%s].", *k,
                                                  group);
         }
         return 0;
 }
 
-static char *get_string(GKeyFile *kf, const char *group, const char *key, size_t max, sd_bus_error *error, int *r) {
+static char *get_string(GKeyFile *kf, const char *group, const char *key, size_t max, EngineError *error, int *r) {
         g_autofree gchar *v = g_key_file_get_string(kf, group, key, NULL);
 
         if (!v || *r < 0)
                 return NULL;
         if (strlen(v) > max || strchr(v, '\n')) {
-                *r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] %s= is too long or has a newline.",
+                *r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] %s= is too long or has a newline.",
                                        group, key);
                 return NULL;
         }
         return strdup(v);
 }
 
-static int get_list(GKeyFile *kf, const char *group, const char *key, char ***ret, sd_bus_error *error) {
+static int get_list(GKeyFile *kf, const char *group, const char *key, char ***ret, EngineError *error) {
         g_auto(GStrv) l = NULL;
         gsize n = 0;
 
@@ -105,11 +105,11 @@ static int get_list(GKeyFile *kf, const char *group, const char *key, char ***re
                 return 0;
         l = g_key_file_get_string_list(kf, group, key, &n, NULL);
         if (n > BPFD_LIST_MAX)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] %s has too many entries.", group,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] %s has too many entries.", group,
                                          key);
         for (gsize i = 0; i < n; i++)
                 if (!*l[i] || strlen(l[i]) > BPFD_STRING_MAX)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "[%s] %s has an empty or too long entry.", group, key);
         *ret = strv_copy(l ?: (gchar *[]) { NULL });
         return *ret ? 0 : -ENOMEM;
@@ -124,7 +124,7 @@ static int hex_byte(const char *s) {
         return hi >= 0 && lo >= 0 ? hi << 4 | lo : -1;
 }
 
-static int read_object(GKeyFile *kf, const char *group, const char *name, SpecObject *o, sd_bus_error *error) {
+static int read_object(GKeyFile *kf, const char *group, const char *name, SpecObject *o, EngineError *error) {
         _cleanup_strv_free_ char **pairs = NULL, **globals = NULL;
         int r = check_keys(kf, group, object_keys, error);
 
@@ -139,41 +139,41 @@ static int read_object(GKeyFile *kf, const char *group, const char *name, SpecOb
         if (r < 0)
                 return r;
         if (!o->path == !o->image)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] needs either Path= or Image=.",
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] needs either Path= or Image=.",
                                          group);
         if (o->image) {
                 _cleanup_image_ref_ ImageRef *ref = NULL;
                 r = image_ref_parse(o->image, &ref);
                 if (r == -EINVAL)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "[%s] Image= is not an image reference (registry[:port]/name[:tag] or "
                                                  "registry[:port]/name@sha256:digest).", group);
                 if (r < 0)
                         return r;
         }
         if (o->path && o->path[0] != '/')
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] Path= must be absolute.", group);
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] Path= must be absolute.", group);
         if (o->pull_policy && (!o->image || (!streq(o->pull_policy, "Always") && !streq(o->pull_policy, "IfNotPresent") &&
                                              !streq(o->pull_policy, "Never"))))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "[%s] ImagePullPolicy= is Always, IfNotPresent or Never, with Image=.", group);
         if ((r = get_list(kf, group, "Programs", &o->programs, error)) < 0 ||
             (r = get_list(kf, group, "Metadata", &pairs, error)) < 0 ||
             (r = get_list(kf, group, "GlobalData", &globals, error)) < 0)
                 return r;
         if (o->programs && !o->programs[0])
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] Programs= is empty.", group);
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] Programs= is empty.", group);
         for (char **p = o->programs; p && *p; p++)
                 if (strlen(*p) > BPFD_NAME_MAX)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] Programs= has a long name.",
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] Programs= has a long name.",
                                                  group);
         for (char **p = pairs; p && *p; p++) {
                 char *eq = strchr(*p, '=');
                 if (!eq || eq == *p || (size_t) (eq - *p) > BPFD_NAME_MAX)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "[%s] Metadata= entries are KEY=VALUE, not '%s'.", group, *p);
                 if (strncmp(*p, "bpfd.", 5) == 0)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "[%s] Metadata= keys starting with 'bpfd.' are bpfd's own.", group);
                 if (strv_push(&o->metadata, strndup(*p, eq - *p)) < 0 || strv_push(&o->metadata, strdup(eq + 1)) < 0)
                         return -ENOMEM;
@@ -188,7 +188,7 @@ static int read_object(GKeyFile *kf, const char *group, const char *name, SpecOb
                         hex += 2;
                 n = hex ? strlen(hex) : 0;
                 if (!eq || eq == *p || n == 0 || n % 2 || n / 2 > 65536 || (size_t) (eq - *p) > BPFD_NAME_MAX)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "[%s] GlobalData= entries are NAME=HEXBYTES, not '%s'.", group, *p);
                 g = reallocarray(o->globals, o->n_globals + 1, sizeof(GlobalData));
                 if (!g)
@@ -202,19 +202,19 @@ static int read_object(GKeyFile *kf, const char *group, const char *name, SpecOb
                 for (size_t b = 0; b < n / 2; b++) {
                         int v = hex_byte(hex + 2 * b);
                         if (v < 0)
-                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                          "[%s] GlobalData= '%s' is not hex.", group, g->name);
                         g->data[b] = (uint8_t) v;
                 }
                 for (size_t k = 0; k + 1 < o->n_globals; k++)
                         if (streq(o->globals[k].name, g->name))
-                                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                          "[%s] GlobalData= names '%s' twice.", group, g->name);
         }
         return 0;
 }
 
-static int read_attach(GKeyFile *kf, const char *group, const char *name, SpecAttach *a, sd_bus_error *error) {
+static int read_attach(GKeyFile *kf, const char *group, const char *name, SpecAttach *a, EngineError *error) {
         AttachTarget *t = &a->target;
         g_autofree gchar *kind = NULL;
         int r = check_keys(kf, group, attach_keys, error);
@@ -239,14 +239,14 @@ static int read_attach(GKeyFile *kf, const char *group, const char *name, SpecAt
                 return r;
         kind = g_key_file_get_string(kf, group, "Kind", NULL);
         if (kind && (t->kind = kind_from_string(kind)) == KIND_INVALID)
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] Kind=%s is not a program kind.",
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] Kind=%s is not a program kind.",
                                          group, kind);
 #define GET_NUMBER(key, field, has, getter)                                                                       \
         if (g_key_file_has_key(kf, group, key, NULL)) {                                                         \
                 g_autoptr(GError) err = NULL;                                                                   \
                 t->field = getter(kf, group, key, &err);                                                        \
                 if (err)                                                                                        \
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] %s= is not a number.", \
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] %s= is not a number.", \
                                                  group, key);                                                   \
                 t->has = true;                                                                                  \
         }
@@ -256,19 +256,19 @@ static int read_attach(GKeyFile *kf, const char *group, const char *name, SpecAt
         GET_NUMBER("Priority", priority, has_priority, g_key_file_get_integer);
 #undef GET_NUMBER
         if ((t->has_pid && t->pid <= 0) || (t->has_container_pid && t->container_pid <= 0))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] process ids are positive.", group);
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] process ids are positive.", group);
         if (g_key_file_has_key(kf, group, "Retprobe", NULL)) {
                 g_autoptr(GError) err = NULL;
                 t->retprobe = g_key_file_get_boolean(kf, group, "Retprobe", &err);
                 if (err)
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "[%s] Retprobe= is yes or no.",
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "[%s] Retprobe= is yes or no.",
                                                  group);
                 if (t->retprobe && t->kind == KIND_UPROBE)
                         t->kind = KIND_URETPROBE;
                 else if (t->retprobe && t->kind == KIND_KPROBE)
                         t->kind = KIND_KRETPROBE;
                 else if (t->retprobe && !IN_SET2(t->kind, KIND_URETPROBE, KIND_KRETPROBE))
-                        return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "[%s] Retprobe= is for uprobe and kprobe attachments.", group);
                 t->retprobe = false; /* said by the kind now */
         }
@@ -289,13 +289,13 @@ const SpecAttach *spec_find_attach(const Spec *s, const char *name) {
         return NULL;
 }
 
-int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *error) {
+int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, EngineError *error) {
         g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
         Spec s = {};
         int r = 0;
 
         if (!spec_name_valid(name))
-                return sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "'%.*s' is not a spec name (1 to %u letters, digits, '_', '-', '.').", UTF8_CUT(name, 64),
                                          SPEC_NAME_MAX);
         s.name = strdup(name);
@@ -312,14 +312,14 @@ int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *e
                 }
                 n = spec_group_name(*g, "Object") ?: spec_group_name(*g, "Attach");
                 if (!n) {
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                               "Unknown section [%s] (known: [Spec], [Object NAME], [Attach NAME]).", *g);
                         break;
                 }
                 if (!*n)
                         n = "main";
                 if (!section_name_valid(n)) {
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                               "[%s]: section names are 1 to %u letters, digits, '_', '-', '.'.", *g,
                                               SPEC_NAME_MAX);
                         break;
@@ -327,11 +327,11 @@ int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *e
                 if (spec_group_name(*g, "Object")) {
                         SpecObject *o;
                         if (spec_find_object(&s, n)) {
-                                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Two [Object %s].", n);
+                                r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Two [Object %s].", n);
                                 break;
                         }
                         if (s.n_objects >= 64) {
-                                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Too many [Object] sections.");
+                                r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Too many [Object] sections.");
                                 break;
                         }
                         o = reallocarray(s.objects, s.n_objects + 1, sizeof(SpecObject));
@@ -345,11 +345,11 @@ int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *e
                 } else {
                         SpecAttach *a;
                         if (spec_find_attach(&s, n)) {
-                                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Two [Attach %s].", n);
+                                r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Two [Attach %s].", n);
                                 break;
                         }
                         if (s.n_attach >= 256) {
-                                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "Too many [Attach] sections.");
+                                r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Too many [Attach] sections.");
                                 break;
                         }
                         a = reallocarray(s.attach, s.n_attach + 1, sizeof(SpecAttach));
@@ -368,7 +368,7 @@ int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *e
                 for (size_t k = 0; owner && k < i; k++)
                         earlier = earlier || streq(s.objects[k].name, owner);
                 if (owner && !earlier)
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                               "[Object %s] MapOwner=%s must name an [Object] before it.",
                                               s.objects[i].name, owner);
         }
@@ -379,14 +379,14 @@ int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *e
                 if (!a->object && s.n_objects == 1 && !(a->object = strdup(s.objects[0].name)))
                         r = -ENOMEM;
                 else if (!a->object)
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                               "[Attach %s] needs Object= (the spec has %zu objects).", a->name,
                                               s.n_objects);
                 else if (!(o = spec_find_object(&s, a->object)))
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                               "[Attach %s] Object=%s names no [Object].", a->name, a->object);
                 else if (a->target.program && o->programs && !strv_contains(o->programs, a->target.program))
-                        r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT,
+                        r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                               "[Attach %s] Program=%s is not in Programs= of [Object %s].", a->name,
                                               a->target.program, o->name);
                 else if (!a->target.program && o->programs && strv_length(o->programs) == 1 &&
@@ -394,7 +394,7 @@ int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *e
                         r = -ENOMEM;
         }
         if (r >= 0 && s.n_objects == 0)
-                r = sd_bus_error_setf(error, BPFD_ERROR_INVALID_ARGUMENT, "The spec has no [Object] section.");
+                r = engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "The spec has no [Object] section.");
         if (r < 0) {
                 spec_done(&s);
                 return r;

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <glib.h>
-#include <systemd/sd-bus.h>
 
 #include "model.h"
 #include "target.h"
@@ -12,7 +11,6 @@
  * it is applied (spec-apply.c). */
 
 #define SPEC_NAME_MAX 64U
-#define BPFD_ERROR_SPEC_NOT_FOUND "org.bpfd.Error.SpecNotFound"
 #define SPEC_METADATA_NAME "bpfd.spec"          /* metadata on every program a spec loaded: the spec's name */
 #define SPEC_METADATA_OBJECT "bpfd.spec.object" /* ... and its [Object] section */
 
@@ -47,7 +45,7 @@ void spec_done(Spec *s);
 Spec *spec_free(Spec *s);
 bool spec_name_valid(const char *name);
 /* Reads and checks the spec in kf; errors are org.bpfd.Error.InvalidArgument naming the section and key. */
-int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, sd_bus_error *error);
+int spec_from_keyfile(GKeyFile *kf, const char *name, Spec *ret, EngineError *error);
 /* Writes the spec back in its canonical form (keys in a fixed order, defaults left out). */
 void spec_to_keyfile(const Spec *s, GKeyFile *kf);
 /* One section in canonical form: two sections are the same exactly when these are equal. */

@@ -22,6 +22,8 @@ struct Worker {
         Engine *engine;
         int start_result;
         bool started;
+        void (*changes_handler)(EngineChanges *changes, void *userdata);
+        void *changes_userdata;
 };
 
 /* What the worker needs, and all it has (README.md, "Who may do what", lists the same; a test compares):
@@ -83,6 +85,7 @@ static void *worker_main(void *userdata) {
 
                 j->started_ns = worker_now_ns();
                 j->run(j, w->engine);
+                j->changes = engine_take_changes(w->engine);
                 j->finished_ns = worker_now_ns();
 
                 pthread_mutex_lock(&w->lock);
@@ -129,6 +132,7 @@ int worker_start(Engine *engine, Worker **ret) {
 
 static int on_jobs_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Worker *w = userdata;
+        EngineChanges *changes;
         uint64_t n;
         Job *j;
 
@@ -141,8 +145,19 @@ static int on_jobs_done(sd_event_source *s, int fd, uint32_t revents, void *user
                 pthread_mutex_unlock(&w->lock);
                 if (!j)
                         return 0;
+                /* done may free the job; what it changed is shown once its reply is on its way. */
+                changes = TAKE_PTR(j->changes);
                 j->done(j);
+                if (w->changes_handler)
+                        w->changes_handler(changes, w->changes_userdata);
+                else
+                        engine_changes_free(changes);
         }
+}
+
+void worker_set_changes_handler(Worker *w, void (*handler)(EngineChanges *changes, void *userdata), void *userdata) {
+        w->changes_handler = handler;
+        w->changes_userdata = userdata;
 }
 
 int worker_attach_event(Worker *w, sd_event *event) {

@@ -12,6 +12,9 @@ struct Job {
         Job *next;
         void (*run)(Job *j, Engine *e);
         void (*done)(Job *j);
+        /* What run changed in the engine's records, taken by the worker after run; applied to the bus view
+         * by the worker's changes handler right after done. */
+        EngineChanges *changes;
         /* CLOCK_MONOTONIC ns, set by the worker: where a request's time goes (logged with --debug). */
         uint64_t submitted_ns, started_ns, finished_ns;
 };
@@ -24,6 +27,9 @@ typedef struct Worker Worker;
  * before the bus thread drops its own. */
 int worker_start(Engine *engine, Worker **ret);
 int worker_attach_event(Worker *w, sd_event *event);
+/* Bus thread: called after each job's done with what the job changed (never NULL-checked by the worker for
+ * content; changes may be NULL). Takes ownership of changes. */
+void worker_set_changes_handler(Worker *w, void (*handler)(EngineChanges *changes, void *userdata), void *userdata);
 void worker_submit(Worker *w, Job *j);
 unsigned worker_pending(Worker *w);
 Worker *worker_stop(Worker *w);

@@ -5,7 +5,7 @@
 
 /* The org.bpfd.Manager methods of programs, links and images (manager-load.c, manager-programs.c,
  * manager-images.c): each reads its arguments into plain structs, checks their form and hands them to the
- * request layer (request.h). manager_vtable (manager-vtable.c) lists them with the Manager's other methods. */
+ * request layer (request.h). manager_vtable (manager.c) lists them with the Manager's other methods. */
 int method_load_from_fd(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_load_from_path(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_load_from_image(sd_bus_message *msg, void *userdata, sd_bus_error *error);

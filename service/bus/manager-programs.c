@@ -7,6 +7,7 @@
 #include "bus-util.h"
 #include "errors.h"
 #include "manager-methods.h"
+#include "object-dict.h"
 #include "request.h"
 #include "target-bus.h"
 #include "utf8.h"

@@ -42,6 +42,7 @@ struct Engine {
         struct btf *vmlinux_btf; /* loaded on first use, for fentry/fexit checks */
         GHashTable *scan_slots;  /* during an interface scan: component id → LinkInfo* of a dispatcher slot */
         unsigned forgotten_programs; /* records whose program was gone at recovery (as after a reboot) */
+        EngineChanges *changes;  /* programs and links in and out of the indexes since engine_take_changes() */
 };
 
 typedef struct Undo {

@@ -107,6 +107,7 @@ int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, co
                 return engine_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_replace(e->links, GUINT_TO_POINTER(l->id), g);
+        engine_changes_note_link(&e->changes, l, true);
         undo_commit(&undo);
         log_info("Attached program %" PRIu32 " at %s (link %" PRIu32 ", uid %u).", program_id, l->attach_point, l->id,
                  (unsigned) caller->uid);
@@ -161,6 +162,7 @@ int engine_detach(Engine *e, uint32_t link_id, EngineError *error) {
                 return engine_error_set_errnof(error, r, "Cannot write the state record: %m");
         }
         g_hash_table_remove(e->links, GUINT_TO_POINTER(link_id));
+        engine_changes_note_link(&e->changes, l, false);
         /* The record no longer names the link; dropping the pin (or the slot) detaches it. */
         if (l->component_id)
                 remove_slot(e, l);
@@ -227,6 +229,7 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
                 LinkInfo *l = g_ptr_array_index(gone, i);
                 ids[i] = l->id;
                 g_hash_table_remove(e->links, GUINT_TO_POINTER(l->id));
+                engine_changes_note_link(&e->changes, l, false);
                 if (l->component_id)
                         remove_slot(e, l);
                 else
@@ -235,6 +238,7 @@ int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_
         if (unlink(p->pin_path) < 0)
                 log_warning("Cannot unpin %s: %m", p->pin_path);
         g_hash_table_remove(e->programs, GUINT_TO_POINTER(program_id));
+        engine_changes_note_program(&e->changes, p, false);
         if (g->programs->len == 0) {
                 uint32_t gid = g->id;
                 if (g->object_path)

@@ -219,6 +219,7 @@ Engine *engine_free(Engine *e) {
         free(e->objects_dir);
         free(e->tc_dir);
         btf__free(e->vmlinux_btf);
+        engine_changes_free(e->changes);
         free(e);
         return NULL;
 }
@@ -227,6 +228,10 @@ const char *engine_bpffs_path(Engine *e) {
         assert(e);
 
         return e->fs_dir;
+}
+
+EngineChanges *engine_take_changes(Engine *e) {
+        return TAKE_PTR(e->changes);
 }
 
 void engine_probe(Engine *e, bool supported[_KIND_MAX]) {
@@ -286,12 +291,16 @@ void engine_index_group(Engine *e, Group *g) {
                 if (mg)
                         map_borrowers_add(e, mg, +1);
         }
-        for (guint i = 0; i < g->programs->len; i++)
+        for (guint i = 0; i < g->programs->len; i++) {
                 g_hash_table_replace(e->programs,
                                      GUINT_TO_POINTER(((ProgramInfo *) g_ptr_array_index(g->programs, i))->id), g);
-        for (guint i = 0; i < g->links->len; i++)
+                engine_changes_note_program(&e->changes, g_ptr_array_index(g->programs, i), true);
+        }
+        for (guint i = 0; i < g->links->len; i++) {
                 g_hash_table_replace(e->links, GUINT_TO_POINTER(((LinkInfo *) g_ptr_array_index(g->links, i))->id),
                                      g);
+                engine_changes_note_link(&e->changes, g_ptr_array_index(g->links, i), true);
+        }
 }
 
 ProgramInfo *group_find_program(Group *g, uint32_t id, guint *ret_index) {

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "caller.h"
+#include "engine-changes.h"
 #include "engine-error.h"
 #include "model.h"
 
@@ -77,6 +78,8 @@ Engine *engine_free(Engine *e);
 const char *engine_bpffs_path(Engine *e);
 
 /* Worker thread only, from here on. */
+/* What entered and left the engine's indexes since the last call, in order (see engine-changes.h). */
+EngineChanges *engine_take_changes(Engine *e);
 void engine_probe(Engine *e, bool supported[_KIND_MAX]);
 int engine_recover(Engine *e);
 /* Every managed program and link, referenced. */

@@ -6,6 +6,8 @@
 
 #include "bus-util.h"
 #include "errors.h"
+#include "deferred.h"
+#include "interface-watch.h"
 #include "request-internal.h"
 #include "target-resolve.h"
 
@@ -49,8 +51,6 @@ static int attach_reply(Request *req) {
         _cleanup_free_ char *path = link_object_path(req->link->id);
         int r = path ? sd_bus_reply_method_return(req->msg, "o", path) : -ENOMEM;
 
-        manager_view_add_link(req->m, req->link, true);
-        manager_emit_counts_changed(req->m);
         manager_scan_interface(req->m, req->link->netns_ino, req->link->ifindex);
         return r;
 }
@@ -99,8 +99,6 @@ static int detach_reply(Request *req) {
         int r = sd_bus_reply_method_return(req->msg, NULL);
 
         scan_interface_of_link(req->m, req->id);
-        manager_view_remove_link(req->m, req->id, true);
-        manager_emit_counts_changed(req->m);
         return r;
 }
 
@@ -119,12 +117,8 @@ static void unload_commit(Request *req, Engine *e) {
 static int unload_reply(Request *req) {
         int r = sd_bus_reply_method_return(req->msg, NULL);
 
-        for (size_t i = 0; i < req->n_gone; i++) {
+        for (size_t i = 0; i < req->n_gone; i++)
                 scan_interface_of_link(req->m, req->gone_links[i]);
-                manager_view_remove_link(req->m, req->gone_links[i], false);
-        }
-        manager_view_remove_program(req->m, req->id);
-        manager_emit_counts_changed(req->m);
         manager_trim_later(req->m);
         return r;
 }

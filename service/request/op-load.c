@@ -9,6 +9,7 @@
 #include "load-plan.h"
 #include "log.h"
 #include "bus-util.h"
+#include "interface-watch.h"
 #include "request-internal.h"
 #include "target-resolve.h"
 
@@ -127,15 +128,11 @@ static int load_reply(Request *req) {
         if (r >= 0)
                 r = sd_bus_send(NULL, reply, NULL);
 
-        for (size_t i = 0; i < load->n_loaded; i++)
-                manager_view_add_program(req->m, load->loaded[i]);
-        for (size_t i = 0; i < load->n_links; i++)
-                manager_view_add_link(req->m, load->links[i], false);
+        /* The view follows the engine's change notes of this job (bus/view.c), right after this reply. */
         /* The split of a load beyond libbpf and the bus (README: "The floor of a bus load"). */
         log_debug("Load: %.3f ms until the worker took it, %.3f ms on the worker, %.3f ms until the reply "
                   "was sent.", (req->job.started_ns - req->received_ns) / 1e6,
                   (req->job.finished_ns - req->job.started_ns) / 1e6, (worker_now_ns() - req->job.finished_ns) / 1e6);
-        manager_emit_counts_changed(req->m);
         for (size_t i = 0; i < load->n_links; i++)
                 manager_scan_interface(req->m, load->links[i]->netns_ino, load->links[i]->ifindex);
         return r;

@@ -4,6 +4,7 @@
 #include <assert.h>
 
 #include "bus-util.h"
+#include "object-dict.h"
 #include "request-internal.h"
 
 static bool program_matches(const ProgramFilter *f, const ProgramInfo *p) {

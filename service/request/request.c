@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "log.h"
 #include "request-internal.h"
+#include "shutdown.h"
 
 const OperationDesc *const operation_descs[_OP_MAX] = {
         [OP_LOAD] = &op_load,

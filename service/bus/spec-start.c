@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "bus-spec-internal.h"
+#include "spec-recover.h"
 #include "errors.h"
 #include "log.h"
 
@@ -80,23 +81,23 @@ static void apply_spec_file(Manager *m, int dir_fd, const char *file) {
                 j->a->origin = NULL;
         fd = openat(dir_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0 || fstat(fd, &st) < 0)
-                r = sd_bus_error_setf(&j->a->error, BPFD_ERROR_FAILED, "Cannot open %s: %m", strempty(j->a->origin));
+                r = engine_error_setf(&j->a->error, BPFD_ERR_FAILED, "Cannot open %s: %m", strempty(j->a->origin));
         else if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
-                r = sd_bus_error_setf(&j->a->error, BPFD_ERROR_PERMISSION_DENIED,
+                r = engine_error_setf(&j->a->error, BPFD_ERR_PERMISSION_DENIED,
                                       "%s is not root's: a spec there must be a regular file owned by root and "
                                       "writable by root only.", strempty(j->a->origin));
         else if ((r = read_full_fd(fd, 1024 * 1024, &data, &size)) < 0)
-                r = sd_bus_error_setf(&j->a->error, BPFD_ERROR_FAILED, "Cannot read %s: %s", strempty(j->a->origin),
+                r = engine_error_setf(&j->a->error, BPFD_ERR_FAILED, "Cannot read %s: %s", strempty(j->a->origin),
                                       strerror(-r));
         else if (!g_key_file_load_from_data(kf, data, size, G_KEY_FILE_NONE, &gerr))
-                r = sd_bus_error_setf(&j->a->error, BPFD_ERROR_INVALID_ARGUMENT, "%s: %s", strempty(j->a->origin),
+                r = engine_error_setf(&j->a->error, BPFD_ERR_INVALID_ARGUMENT, "%s: %s", strempty(j->a->origin),
                                       gerr->message);
         else if (!(spec = calloc(1, sizeof(Spec))))
                 r = -ENOMEM;
         else if ((r = spec_from_keyfile(kf, name, spec, &j->a->error)) < 0)
                 spec = mfree(spec);
-        if (r < 0 && !sd_bus_error_is_set(&j->a->error))
-                (void) sd_bus_error_set_errno(&j->a->error, r);
+        if (r < 0 && !engine_error_is_set(&j->a->error))
+                (void) engine_error_set_errnof(&j->a->error, r, "%m");
         j->a->spec = spec;
         if (!spec)
                 j->op = SPEC_OP_FAIL;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <stdarg.h>
 
 #include "bus-util.h"
@@ -122,4 +123,34 @@ int bus_append_dict_entry(sd_bus_message *m, const char *key, const char *signat
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(m);
+}
+
+int bus_reply_sorted_dicts(sd_bus_message *msg, GHashTable *table, GCompareFunc cmp,
+                           int (*append)(sd_bus_message *reply, const void *value), sd_bus_error *error) {
+        static const BusOption no_options[] = { {} };
+        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
+        g_autoptr(GPtrArray) list = NULL;
+        GHashTableIter it;
+        gpointer v;
+        int r;
+
+        assert(msg);
+        assert(table);
+        assert(cmp && append);
+        r = bus_read_options(msg, "filter", no_options, NULL, error);
+        if (r < 0)
+                return r;
+        list = g_ptr_array_sized_new(g_hash_table_size(table));
+        g_hash_table_iter_init(&it, table);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                g_ptr_array_add(list, v);
+        g_ptr_array_sort(list, cmp);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (guint i = 0; r >= 0 && i < list->len; i++)
+                r = append(reply, g_ptr_array_index(list, i));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }

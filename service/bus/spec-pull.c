@@ -65,12 +65,12 @@ static void on_pulled(ImagePull *pull, const EngineError *error, char **lines, i
         j->pull = image_pull_free(j->pull);
         if (error) {
                 a->failed_pull = i + 1;
-                (void) bpfd_error_setf(&a->error, error->code, "Image '%s' of [Object %s]: %s", a->loads[i]->image_ref,
+                (void) engine_error_setf(&a->error, error->code, "Image '%s' of [Object %s]: %s", a->loads[i]->image_ref,
                                        a->spec->objects[i].name, error->message);
                 return pulls_done(j);
         }
         if (fd < 0 || !reference || !digest) {
-                (void) sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED, "The image puller gave no object for [Object %s].",
+                (void) engine_error_setf(&a->error, BPFD_ERR_FAILED, "The image puller gave no object for [Object %s].",
                                          a->spec->objects[i].name);
                 return pulls_done(j);
         }
@@ -78,12 +78,12 @@ static void on_pulled(ImagePull *pull, const EngineError *error, char **lines, i
         p->reference = strdup(reference);
         p->digest = strdup(digest);
         if (!p->reference || !p->digest) {
-                (void) sd_bus_error_set_errno(&a->error, ENOMEM);
+                (void) engine_error_set_errnof(&a->error, ENOMEM, "%m");
                 return pulls_done(j);
         }
         for (char **l = lines; l && *l; l++)
                 if (strncmp(*l, "program ", 8) == 0 && strv_push(&p->labels, strndup(*l + 8, strcspn(*l + 8, " "))) < 0) {
-                        (void) sd_bus_error_set_errno(&a->error, ENOMEM);
+                        (void) engine_error_set_errnof(&a->error, ENOMEM, "%m");
                         return pulls_done(j);
                 }
         j->next_pull++;
@@ -109,7 +109,7 @@ static void pull_next(SpecJob *j) {
                         break;
                 r = pulled_copy(&a->pulled[i], &a->pulled[k]);
                 if (r < 0) {
-                        (void) bpfd_error_set_errnof(&a->error, r, "Cannot keep the pulled object: %m");
+                        (void) engine_error_set_errnof(&a->error, r, "Cannot keep the pulled object: %m");
                         return pulls_done(j);
                 }
         }
@@ -119,7 +119,7 @@ static void pull_next(SpecJob *j) {
         r = image_pull_start(j->m->event, "pull", a->loads[j->next_pull]->image_ref, a->loads[j->next_pull]->pull_policy,
                              in_use, on_pulled, j, &j->pull);
         if (r < 0) {
-                (void) sd_bus_error_setf(&a->error, BPFD_ERROR_FAILED, "Cannot ask the image puller: %s",
+                (void) engine_error_setf(&a->error, BPFD_ERR_FAILED, "Cannot ask the image puller: %s",
                                          r == -ENOTCONN ? "it is not running" : strerror(-r));
                 return pulls_done(j);
         }
@@ -132,7 +132,7 @@ void spec_job_pull(SpecJob *j) {
         if (!a->pulled) {
                 a->pulled = calloc(a->spec_objects, sizeof(SpecPulled));
                 if (!a->pulled) {
-                        (void) sd_bus_error_set_errno(&a->error, ENOMEM);
+                        (void) engine_error_set_errnof(&a->error, ENOMEM, "%m");
                         return pulls_done(j);
                 }
                 for (size_t i = 0; i < a->spec_objects; i++)

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <glib.h>
 #include <systemd/sd-bus.h>
+#include "bpfd-limits.h"
 #include "util.h"
 
-#define BPFD_STRING_MAX 4096U   /* paths, values */
-#define BPFD_NAME_MAX 256U      /* program names, tracepoints, keys */
-#define BPFD_LIST_MAX 1024U     /* entries in any list or dictionary argument */
 
 static inline void sd_bus_message_unrefp_wrap(sd_bus_message **m) {
         sd_bus_message_unref(*m);
@@ -29,6 +28,23 @@ int bus_read_string_checked(sd_bus_message *m, const char *key, size_t max, char
 int bus_read_strv_checked(sd_bus_message *m, const char *key, char ***ret, sd_bus_error *error);
 
 int bus_append_dict_entry(sd_bus_message *m, const char *key, const char *signature, ...);
+
+/* The reply of a List* method without filters: reads the (empty) a{sv} filter of msg, then replies with the
+ * values of `table` sorted by `cmp` (on pointers to the values, as g_ptr_array_sort() passes them), each an
+ * a{sv} written by `append`. */
+int bus_reply_sorted_dicts(sd_bus_message *msg, GHashTable *table, GCompareFunc cmp,
+                           int (*append)(sd_bus_message *reply, const void *value), sd_bus_error *error);
+
+#define PROPERTY_GETTER_ARGS                                                                                    \
+        sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,     \
+                void *userdata, sd_bus_error *error
+
+/* In a handler or getter of a vtable: the userdata the vtable was registered with (for a fallback vtable,
+ * the handler's own userdata is the object its find callback found). */
+static inline void *bus_current_slot_userdata(sd_bus *bus) {
+        sd_bus_slot *slot = sd_bus_get_current_slot(bus);
+        return slot ? sd_bus_slot_get_userdata(slot) : NULL;
+}
 
 static inline void sd_bus_message_unrefp_wrap2(sd_bus_message **m) {
         sd_bus_message_unref(*m);

@@ -15,6 +15,8 @@
 #include "bus-util.h"
 #include "checks.h"
 #include "credentials.h"
+#include "interface-watch.h"
+#include "shutdown.h"
 #include "errors.h"
 #include "image-puller.h"
 #include "log.h"
@@ -104,28 +106,16 @@ static void view_remove(SpecManager *s, const char *name) {
         g_hash_table_remove(s->views, name);
 }
 
-/* The programs and links an apply made or removed, in the manager's view. */
+/* The programs and links an apply made or removed reach the view through the engine's changes; their
+ * interfaces are read again. */
 static void apply_to_view(Manager *m, SpecApply *a) {
         bool net = false;
 
-        for (size_t i = 0; i < a->n_added_programs; i++)
-                manager_view_add_program(m, a->added_programs[i]);
-        for (size_t i = 0; i < a->n_added_links; i++) {
-                bool own = false;
-                for (size_t k = 0; k < a->n_added_programs && !own; k++)
-                        own = a->added_programs[k]->id == a->added_links[i]->program_id;
-                manager_view_add_link(m, a->added_links[i], !own);
+        for (size_t i = 0; i < a->n_added_links; i++)
                 net = net || a->added_links[i]->ifindex;
-        }
-        for (size_t i = 0; i < a->n_removed_links; i++)
-                manager_view_remove_link(m, a->removed_links[i], true);
-        for (size_t i = 0; i < a->n_removed_programs; i++)
-                manager_view_remove_program(m, a->removed_programs[i]);
-        if (a->n_added_programs || a->n_added_links || a->n_removed_links || a->n_removed_programs) {
-                manager_emit_counts_changed(m);
-                if (net || a->n_removed_links)
-                        manager_scan_interfaces(m);
-        }
+        if ((a->n_added_programs || a->n_added_links || a->n_removed_links || a->n_removed_programs) &&
+            (net || a->n_removed_links))
+                manager_scan_interfaces(m);
 }
 
 /* ---- the worker's part ---- */
@@ -183,18 +173,18 @@ static void spec_job_finish(SpecJob *j) {
         apply_to_view(j->m, a);
         if (j->started_as == SPEC_OP_RETRY)
                 g_hash_table_remove(s->retrying, a->name);
-        if (j->op == SPEC_OP_REMOVE && !sd_bus_error_is_set(&a->error))
+        if (j->op == SPEC_OP_REMOVE && !engine_error_is_set(&a->error))
                 view_remove(s, a->name);
         else if (a->view)
                 view_set(s, TAKE_PTR(a->view));
         if (j->msg) {
-                if (sd_bus_error_is_set(&a->error))
-                        (void) bpfd_reply_error(j->msg, &a->error);
+                if (engine_error_is_set(&a->error))
+                        (void) bpfd_reply_engine_error(j->msg, &a->error);
                 else if (j->op == SPEC_OP_REMOVE)
                         (void) sd_bus_reply_method_return(j->msg, NULL);
                 else
                         (void) sd_bus_reply_method_return(j->msg, "o", path);
-        } else if (sd_bus_error_is_set(&a->error))
+        } else if (engine_error_is_set(&a->error))
                 log_warning("Spec %s: %s", a->name, a->error.message);
         spec_job_free(j);
 }
@@ -272,13 +262,13 @@ void spec_authorize_next(SpecJob *j) {
 static void spec_job_done(Job *job) {
         SpecJob *j = (SpecJob *) job;
 
-        if (j->a->pulls_needed && !sd_bus_error_is_set(&j->a->error)) {
+        if (j->a->pulls_needed && !engine_error_is_set(&j->a->error)) {
                 spec_job_pull(j);
                 return;
         }
         if (j->msg && (j->op == SPEC_OP_PLAN || j->op == SPEC_OP_INSPECT)) {
-                if (sd_bus_error_is_set(&j->a->error)) {
-                        (void) bpfd_reply_error(j->msg, &j->a->error);
+                if (engine_error_is_set(&j->a->error)) {
+                        (void) bpfd_reply_engine_error(j->msg, &j->a->error);
                         spec_job_free(j);
                         return;
                 }
@@ -296,7 +286,8 @@ static void after_credentials(SpecJob *j) {
         if (j->op == SPEC_OP_REMOVE) {
                 v = g_hash_table_lookup(j->m->specs->views, j->a->name);
                 if (!v)
-                        return spec_job_fail(j, BPFD_ERROR_SPEC_NOT_FOUND, "No spec %s is known to bpfd.", j->a->name);
+                        return spec_job_fail(j, bpfd_error_name(BPFD_ERR_SPEC_NOT_FOUND),
+                                             "No spec %s is known to bpfd.", j->a->name);
                 j->a->owner_uid = v->owner_uid;
                 j->a->generation = v->generation;
                 /* Owners remove their own specs, as they unload their own programs. */
@@ -353,6 +344,7 @@ int method_apply_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         Manager *m = userdata;
         g_autoptr(GKeyFile) kf = g_key_file_new();
         _cleanup_free_ char *parse_error = NULL;
+        _cleanup_(engine_error_done) EngineError parse_failure = ENGINE_ERROR_NULL;
         const char *name;
         Spec *spec;
         SpecJob *j;
@@ -368,10 +360,11 @@ int method_apply_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         spec = calloc(1, sizeof(Spec));
         if (!spec)
                 return -ENOMEM;
-        r = spec_from_keyfile(kf, name, spec, error);
+        r = spec_from_keyfile(kf, name, spec, &parse_failure);
         if (r < 0) {
                 free(spec);
-                return r;
+                /* The spec domain says why; here it becomes org.bpfd.Error.* (the one place for specs). */
+                return engine_error_is_set(&parse_failure) ? bus_error_from_engine(error, &parse_failure) : r;
         }
         j = spec_job_new(m, msg, SPEC_OP_PLAN, name);
         if (!j) {
@@ -396,7 +389,8 @@ int method_remove_spec(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         return spec_job_start(j);
 }
 
-static int append_spec_dict(sd_bus_message *reply, const SpecView *v) {
+static int append_spec_dict(sd_bus_message *reply, const void *value) {
+        const SpecView *v = value;
         _cleanup_free_ char *path = spec_object_path(v->name);
         int r;
 
@@ -444,29 +438,10 @@ static int cmp_view_name(gconstpointer a, gconstpointer b) {
 
 /* The specs in name order, from the view: no trip to the worker. */
 int method_list_specs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        static const BusOption no_options[] = { {} };
-        _cleanup_(sd_bus_message_unrefp_wrap) sd_bus_message *reply = NULL;
-        SpecManager *s = ((Manager *) userdata)->specs;
-        g_autoptr(GPtrArray) list = g_ptr_array_new();
-        GHashTableIter it;
-        gpointer v;
-        int r;
+        Manager *m = userdata;
 
-        r = bus_read_options(msg, "filter", no_options, NULL, error);
-        if (r < 0)
-                return r;
-        g_hash_table_iter_init(&it, s->views);
-        while (g_hash_table_iter_next(&it, NULL, &v))
-                g_ptr_array_add(list, v);
-        g_ptr_array_sort(list, cmp_view_name);
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (guint i = 0; r >= 0 && i < list->len; i++)
-                r = append_spec_dict(reply, g_ptr_array_index(list, i));
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+        assert(m && m->specs);
+        return bus_reply_sorted_dicts(msg, m->specs->views, cmp_view_name, append_spec_dict, error);
 }
 
 /* ---- the objects ---- */

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+#include "shutdown.h"
 #include "polkit.h"
 #include "stats-table.h"
 #include "utf8.h"

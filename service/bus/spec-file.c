@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "spec-file.h"
-#include "utf8.h"
+#include "../utf8.h" /* by path: bpfctl builds this file too */
 
 typedef enum ValueType {
         VALUE_STRING,   /* s */
@@ -79,16 +79,6 @@ static int fail(char **ret_error, int r, const char *fmt, ...) {
                 va_end(ap);
         }
         return r;
-}
-
-const char *spec_group_name(const char *group, const char *type) {
-        size_t n = strlen(type);
-
-        if (strncmp(group, type, n) != 0)
-                return NULL;
-        if (group[n] == 0)
-                return "";
-        return group[n] == ' ' && group[n + 1] ? group + n + 1 : NULL;
 }
 
 /* GKeyFile has no call to add an empty group: add a key and take it away again. */
