@@ -13,6 +13,8 @@
 #include "manager.h"
 #include "polkit-agent.h"
 #include "target.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 bool arg_json = false;
@@ -365,6 +367,7 @@ int main(int argc, char *argv[]) {
         int r, verb_argc, status = -1;
 
         argv[0] = (char *) PROGRAM_NAME; /* how getopt names us in its messages */
+        log_setup_console(PROGRAM_NAME);
 
         r = parse_argv(argc, argv);
         if (r < 0) {

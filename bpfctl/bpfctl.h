@@ -10,6 +10,8 @@
 
 #include "exit-status.h"
 
+#define PROGRAM_NAME "bpfctl"
+
 /* Set by options that every command accepts (and that may come anywhere after it). */
 extern bool arg_json;
 extern bool arg_ask_password;

@@ -7,6 +7,8 @@
 #include "btf-format.h"
 #include "libbpf-dl.h"
 #include "json.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 /* Nesting deeper than this is a loop in broken BTF, or not worth showing. */

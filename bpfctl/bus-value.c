@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "bus-value.h"
+#include "string-util.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static bool type_is_basic(char type) {
@@ -364,4 +367,31 @@ void bus_value_sort_by_id(BusValue *array) {
         if (!bus_value_is_array(array) || array->container.n_items < 2)
                 return;
         qsort(array->container.items, array->container.n_items, sizeof(BusValue *), compare_by_id);
+}
+
+/* The daemon may or may not escape the id with sd_bus_path_encode() (which
+ * turns a leading digit into "_3x"); sd_bus_path_decode() undoes either. */
+int object_path_to_id(const char *path, uint32_t *ret) {
+        _cleanup_free_ char *prefix = NULL, *label = NULL;
+        const char *slash;
+        int r;
+
+        if (!path)
+                return -EINVAL;
+
+        slash = strrchr(path, '/');
+        if (!slash || slash == path)
+                return -EINVAL;
+
+        prefix = strndup(path, slash - path);
+        if (!prefix)
+                return -ENOMEM;
+
+        r = sd_bus_path_decode(path, prefix, &label);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -EINVAL;
+
+        return parse_id(label, ret);
 }

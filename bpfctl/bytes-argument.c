@@ -4,6 +4,8 @@
 
 #include "bytes-argument.h"
 #include "load-options.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define BLANKS " \t\n"

@@ -5,6 +5,8 @@
 
 #include "bus-append.h"
 #include "load-options.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 void load_options_done(LoadOptions *o) {

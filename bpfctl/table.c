@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 struct Table {

@@ -2,6 +2,8 @@
 
 #include "bus-append.h"
 #include "target.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define OPT(o) (1u << ((o) - ARG_TARGET_FIRST))

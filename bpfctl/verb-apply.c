@@ -13,6 +13,8 @@
 #include "json.h"
 #include "manager.h"
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_apply(void) {

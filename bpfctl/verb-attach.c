@@ -8,6 +8,8 @@
 #include "json.h"
 #include "manager.h"
 #include "target.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_attach(void) {

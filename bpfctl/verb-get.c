@@ -9,6 +9,8 @@
 #include "interface.h"
 #include "json.h"
 #include "manager.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define INTERFACE_HELP                                                                  \

@@ -9,6 +9,8 @@
 #include "load-options.h"
 #include "manager.h"
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_image(void) {

@@ -12,6 +12,8 @@
 #include "json.h"
 #include "manager.h"
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_list(void) {

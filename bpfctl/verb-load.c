@@ -10,6 +10,8 @@
 #include "json.h"
 #include "load-options.h"
 #include "manager.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_load(void) {

@@ -13,6 +13,8 @@
 #include "json.h"
 #include "manager.h"
 #include "map.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define MAP_SYNOPSIS                                                                    \
