@@ -3,7 +3,7 @@
 #include <ctype.h>
 #include <strings.h>
 
-#include "bus-append.h"
+#include "bus-dict.h"
 #include "load-options.h"
 #include "log.h"
 #include "string-util.h"

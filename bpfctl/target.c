@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include "bus-append.h"
+#include "bus-dict.h"
 #include "target.h"
 #include "log.h"
 #include "string-util.h"

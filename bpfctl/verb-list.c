@@ -6,7 +6,7 @@
 #include <pwd.h>
 
 #include "bpfctl.h"
-#include "bus-append.h"
+#include "bus-dict.h"
 #include "format.h"
 #include "interface.h"
 #include "json.h"

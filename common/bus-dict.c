@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include "bus-append.h"
+#include "bus-dict.h"
 
 int bus_append_sv_string(sd_bus_message *m, const char *key, const char *value) {
         return sd_bus_message_append(m, "{sv}", key, "s", value);
