@@ -99,27 +99,3 @@ int bus_read_strv_checked(sd_bus_message *m, const char *key, char ***ret, sd_bu
         *ret = TAKE_PTR(l);
         return 0;
 }
-
-int bus_append_dict_entry(sd_bus_message *m, const char *key, const char *signature, ...) {
-        va_list ap;
-        int r;
-
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append_basic(m, 's', key);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, 'v', signature);
-        if (r < 0)
-                return r;
-        va_start(ap, signature);
-        r = sd_bus_message_appendv(m, signature, ap);
-        va_end(ap);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(m);
-}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <systemd/sd-bus.h>
+#include "bus-dict.h"   /* bus_append_dict_entry() and the other a{sv} writers, shared with bpfctl */
 #include "util.h"
 
 #define BPFD_STRING_MAX 4096U   /* paths, values */
@@ -27,8 +28,6 @@ int bus_read_options(sd_bus_message *m, const char *what, const BusOption *optio
 /* Readers for the common shapes; they enforce the length limits above. */
 int bus_read_string_checked(sd_bus_message *m, const char *key, size_t max, char **ret, sd_bus_error *error);
 int bus_read_strv_checked(sd_bus_message *m, const char *key, char ***ret, sd_bus_error *error);
-
-int bus_append_dict_entry(sd_bus_message *m, const char *key, const char *signature, ...);
 
 static inline void sd_bus_message_unrefp_wrap2(sd_bus_message **m) {
         sd_bus_message_unref(*m);
