@@ -356,9 +356,11 @@ int verb_list_specs(int argc, char *argv[]) {
                 const char *err = bus_value_dict_get_string(spec, "error") ?: "";
                 char *detail = NULL;
 
-                if (*waiting)
-                        r = asprintf(&detail, "waiting for %s", waiting) < 0 ? -ENOMEM : 0;
-                else
+                /* NULL on OOM: table_add_cell_take() turns that into -ENOMEM */
+                if (*waiting) {
+                        if (asprintf(&detail, "waiting for %s", waiting) < 0)
+                                detail = NULL;
+                } else
                         detail = strdup(err);
                 if ((r = table_add_cell(t, bus_value_dict_get_string(spec, "name"))) < 0 ||
                     (r = table_add_cell(t, bus_value_dict_get_string(spec, "status"))) < 0 ||

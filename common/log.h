@@ -31,5 +31,8 @@ int log_full_errno(int level, int error, const char *fmt, ...) _printf_(3, 4);
 #define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
 #define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
-/* Logs and returns -ENOMEM, for "return log_oom();". */
-#define log_oom() log_full_errno(LOG_ERR, ENOMEM, "out of memory")
+/* Logs and returns -ENOMEM, for "return log_oom();". Inline, so that callers' analysis sees the -ENOMEM. */
+static inline int log_oom(void) {
+        log_full(LOG_ERR, "out of memory");
+        return -ENOMEM;
+}

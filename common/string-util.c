@@ -94,6 +94,22 @@ int parse_id(const char *s, uint32_t *ret) {
         return parse_u32(s, ret);
 }
 
+/* getcwd() into a buffer that grows; POSIX leaves getcwd(NULL, 0) unspecified. */
+static char *current_dir(void) {
+        for (size_t size = 256; size <= 65536; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+
+                if (!buf)
+                        return NULL;
+                if (getcwd(buf, size))
+                        return TAKE_PTR(buf);
+                if (errno != ERANGE)
+                        return NULL;
+        }
+        errno = ENAMETOOLONG;
+        return NULL;
+}
+
 int path_make_absolute_cwd(const char *path, char **ret) {
         _cleanup_free_ char *cwd = NULL;
         char *p;
@@ -111,9 +127,9 @@ int path_make_absolute_cwd(const char *path, char **ret) {
                 return 0;
         }
 
-        cwd = getcwd(NULL, 0);
+        cwd = current_dir();
         if (!cwd)
-                return -errno;
+                return negative_errno();
 
         /* "./x" and "x" name the same file; keep "/cwd/./x" out of what the daemon records. */
         while (path[0] == '.' && path[1] == '/') {

@@ -9,8 +9,11 @@
 static int file_id_get(const char *path, ImageFileId *ret) {
         struct stat st;
 
+        assert(path);
+        assert(ret);
+
         if (stat(path, &st) < 0)
-                return -errno;
+                return negative_errno(); /* never 0: callers read *ret on success */
         ret->dev = st.st_dev;
         ret->ino = st.st_ino;
         ret->size = st.st_size;

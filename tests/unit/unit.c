@@ -24,7 +24,7 @@ void unit_register(const char *name, void (*func)(void)) {
         n_cases++;
 }
 
-_Noreturn void unit_fail(const char *file, int line, const char *fmt, ...) {
+void unit_fail(const char *file, int line, const char *fmt, ...) {
         va_list ap;
 
         printf("    %s:%d: ", file, line);
@@ -73,17 +73,20 @@ int main(int argc, char *argv[]) {
                 pid = fork();
                 if (pid < 0) {
                         perror("fork");
+                        fclose(out);
                         return 2;
                 }
                 if (pid == 0) {
                         if (dup2(fileno(out), STDOUT_FILENO) < 0)
                                 _exit(3);
+                        fclose(out); /* stdout has its own descriptor now */
                         cases[i].func();
                         fflush(stdout);
                         _exit(0);
                 }
                 if (waitpid(pid, &status, 0) < 0) {
                         perror("waitpid");
+                        fclose(out);
                         return 2;
                 }
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -95,9 +98,9 @@ int main(int argc, char *argv[]) {
                                 printf("    killed by signal %d (%s)\n", WTERMSIG(status), strsignal(WTERMSIG(status)));
                         failed++;
                 }
-                rewind(out);
-                while ((c = fgetc(out)) != EOF)
-                        putchar(c);
+                if (fseek(out, 0, SEEK_SET) == 0)
+                        while ((c = fgetc(out)) != EOF)
+                                putchar(c);
                 fclose(out);
         }
         printf("%u passed, %u failed\n", passed, failed);

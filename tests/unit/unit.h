@@ -14,7 +14,7 @@
 #include <string.h>
 
 void unit_register(const char *name, void (*func)(void));
-_Noreturn void unit_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void unit_fail(const char *file, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 
 #define TEST(n)                                                                                          \
         static void unit_test_##n(void);                                                                 \
