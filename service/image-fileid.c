@@ -71,3 +71,24 @@ bool image_file_set_unchanged(const ImageFileSet *set) {
         }
         return true;
 }
+
+void image_memo_evict(GPtrArray *memos, guint max, uint64_t max_bytes, size_t fd_offset) {
+        assert(memos);
+        assert(max >= 1);
+
+        while (memos->len > 1) {
+                uint64_t bytes = 0;
+
+                for (guint i = 0; i < memos->len; i++) {
+                        const char *entry = g_ptr_array_index(memos, i);
+                        int fd = *(const int *) (entry + fd_offset);
+                        struct stat st;
+
+                        if (fd >= 0 && fstat(fd, &st) >= 0)
+                                bytes += (uint64_t) st.st_size;
+                }
+                if (memos->len <= max && bytes <= max_bytes)
+                        break;
+                g_ptr_array_remove_index(memos, 0);
+        }
+}
