@@ -26,6 +26,10 @@ enum {
         ARG_COMMAND_FIRST,
 };
 
+/* Sets arg_json, arg_ask_password or arg_quiet for the common option c (a getopt value) and returns true;
+ * false for any other c. Every command's getopt loop starts with it; each handles 'h' (its own help). */
+bool parse_common_option(int c);
+
 #define COMMON_OPTIONS                                                          \
         { "help",            no_argument, NULL, 'h'                 },         \
         { "json",            no_argument, NULL, ARG_JSON            },         \

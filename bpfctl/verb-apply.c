@@ -63,20 +63,13 @@ static int parse_apply_argv(int argc, char *argv[], const char **name, const cha
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_apply();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 case ARG_NAME:
                         *name = optarg;
                         break;
@@ -86,6 +79,7 @@ static int parse_apply_argv(int argc, char *argv[], const char **name, const cha
                 default:
                         return -EINVAL;
                 }
+        }
         if (*dir && optind < argc) {
                 log_error("--dir takes no FILE arguments");
                 return -EINVAL;

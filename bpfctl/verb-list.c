@@ -95,20 +95,13 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
         const char *what;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_list();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 case ARG_ALL:
                         args->all = true;
                         break;
@@ -134,6 +127,7 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
                 default:
                         return -EINVAL; /* getopt said what */
                 }
+        }
 
         what = optind < argc ? argv[optind++] : "programs";
         if (streq(what, "programs"))
