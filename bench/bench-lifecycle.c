@@ -188,40 +188,15 @@ static void bench_libbpf(double *ret_load_attach, double *ret_unload) {
 
 /* LoadFromFd of PROG_NAME, attached to tracepoint tp (CATEGORY/NAME) unless NULL. */
 static int bus_load_try(const char *tp, uint32_t *ret_id, sd_bus_error *e) {
-        sd_bus_message *m = NULL, *reply = NULL;
-        const char *path;
-        int fd, r;
+        int r = bench_load_from_fd(bus, arg_object, PROG_NAME, tp, ret_id, e);
 
-        fd = open(arg_object, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                die("cannot open %s: %m", arg_object);
-        r = sd_bus_message_new_method_call(bus, &m, "org.bpfd", "/org/bpfd/Manager", "org.bpfd.Manager",
-                                           "LoadFromFd");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "h", fd);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "{sv}", "programs", "as", 1, PROG_NAME);
-        if (r >= 0 && tp)
-                r = sd_bus_message_append(m, "{sv}", "attach", "aa{sv}", 1, 2, "kind", "s", "tracepoint", "tracepoint",
-                                          "s", tp);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                die("cannot build the LoadFromFd call: %s", strerror(-r));
-        r = sd_bus_call(bus, m, 0, e, &reply);
-        close(fd);
-        sd_bus_message_unref(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "o");
-        if (r < 0 || sd_bus_message_read(reply, "o", &path) <= 0)
+        if (r == -EBADMSG)
                 die("LoadFromFd returned no program");
-        *ret_id = id_of_path(path);
-        track(*ret_id);
-        sd_bus_message_unref(reply);
-        return 0;
+        if (r < 0 && !sd_bus_error_is_set(e))
+                die("cannot load %s: %s", arg_object, strerror(-r));
+        if (r >= 0)
+                track(*ret_id);
+        return r;
 }
 
 static void bus_load(bool attach, uint32_t *ret_id) {
