@@ -67,6 +67,8 @@ int bus_value_new_string(const char *s, BusValue **ret) {
 int bus_value_append(BusValue *container, BusValue *item) {
         BusValue **items;
 
+        assert(item);
+
         if (!bus_value_is_container(container)) {
                 bus_value_free(item);
                 return -EINVAL;
@@ -85,6 +87,9 @@ int bus_value_append(BusValue *container, BusValue *item) {
 int bus_value_dict_append(BusValue *dict, const char *key, BusValue *value) {
         _cleanup_bus_value_ BusValue *entry = NULL, *k = NULL, *owned = value;
         int r;
+
+        assert(key);
+        assert(value);
 
         if (!bus_value_is_dict(dict) || strncmp(dict->signature, "a{s", 3) != 0)
                 return -EINVAL;
