@@ -49,6 +49,11 @@ static double load_once(sd_bus *bus, const char *object, const char *image) {
         }
         r = sd_bus_call_method(bus, "org.bpfd", "/org/bpfd/Manager", "org.bpfd.Manager", "Unload", NULL, NULL, "u",
                                (uint32_t) strtoul(strrchr(path, '/') + 1, NULL, 10));
+        if (r < 0) {
+                /* a program left loaded would be counted by the next round */
+                fprintf(stderr, "bench-image: unload failed: %s\n", strerror(-r));
+                exit(1);
+        }
         sd_bus_message_unref(reply);
         sd_bus_message_unref(m);
         return t0;

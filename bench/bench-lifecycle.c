@@ -119,9 +119,8 @@ static char *read_file(const char *path, size_t *ret_size) {
 
         if (!f)
                 die("cannot open %s: %m", path);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        rewind(f);
+        if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0)
+                die("cannot size %s: %m", path);
         data = malloc(n > 0 ? n : 1);
         if (!data || fread(data, 1, n, f) != (size_t) n)
                 die("cannot read %s", path);
@@ -139,13 +138,14 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 /* Loads and attaches arg_iterations copies back to back, then detaches and unloads them: a load never meets
  * the kernel still tearing down the one before (libbpf's close waits for that, bpfd's Unload does not). */
 static void bench_libbpf(double *ret_load_attach, double *ret_unload) {
+        const unsigned n = arg_iterations; /* a local: the arrays and loops agree on it */
         size_t size;
         char *data = read_file(arg_object, &size);
-        double la[arg_iterations], un[arg_iterations];
-        struct bpf_object *objs[arg_iterations];
-        struct bpf_link *links[arg_iterations];
+        double la[n], un[n];
+        struct bpf_object *objs[n];
+        struct bpf_link *links[n];
 
-        for (unsigned i = 0; i < arg_iterations; i++) {
+        for (unsigned i = 0; i < n; i++) {
                 struct bpf_object *obj;
                 struct bpf_program *prog, *p;
                 struct bpf_link *link;
@@ -172,7 +172,7 @@ static void bench_libbpf(double *ret_load_attach, double *ret_unload) {
                 objs[i] = obj;
                 links[i] = link;
         }
-        for (unsigned i = 0; i < arg_iterations; i++) {
+        for (unsigned i = 0; i < n; i++) {
                 double t1 = now_ms();
                 bpf_link__destroy(links[i]);
                 bpf_object__close(objs[i]);
@@ -180,48 +180,23 @@ static void bench_libbpf(double *ret_load_attach, double *ret_unload) {
                 un[i] = now_ms() - t1;
         }
         free(data);
-        *ret_load_attach = median(la, arg_iterations);
-        *ret_unload = median(un, arg_iterations);
+        *ret_load_attach = median(la, n);
+        *ret_unload = median(un, n);
 }
 
 /* ---- through the bus ---- */
 
 /* LoadFromFd of PROG_NAME, attached to tracepoint tp (CATEGORY/NAME) unless NULL. */
 static int bus_load_try(const char *tp, uint32_t *ret_id, sd_bus_error *e) {
-        sd_bus_message *m = NULL, *reply = NULL;
-        const char *path;
-        int fd, r;
+        int r = bench_load_from_fd(bus, arg_object, PROG_NAME, tp, ret_id, e);
 
-        fd = open(arg_object, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                die("cannot open %s: %m", arg_object);
-        r = sd_bus_message_new_method_call(bus, &m, "org.bpfd", "/org/bpfd/Manager", "org.bpfd.Manager",
-                                           "LoadFromFd");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "h", fd);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "{sv}", "programs", "as", 1, PROG_NAME);
-        if (r >= 0 && tp)
-                r = sd_bus_message_append(m, "{sv}", "attach", "aa{sv}", 1, 2, "kind", "s", "tracepoint", "tracepoint",
-                                          "s", tp);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                die("cannot build the LoadFromFd call: %s", strerror(-r));
-        r = sd_bus_call(bus, m, 0, e, &reply);
-        close(fd);
-        sd_bus_message_unref(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "o");
-        if (r < 0 || sd_bus_message_read(reply, "o", &path) <= 0)
+        if (r == -EBADMSG)
                 die("LoadFromFd returned no program");
-        *ret_id = id_of_path(path);
-        track(*ret_id);
-        sd_bus_message_unref(reply);
-        return 0;
+        if (r < 0 && !sd_bus_error_is_set(e))
+                die("cannot load %s: %s", arg_object, strerror(-r));
+        if (r >= 0)
+                track(*ret_id);
+        return r;
 }
 
 static void bus_load(bool attach, uint32_t *ret_id) {
@@ -282,19 +257,20 @@ static void wait_prog_gone(uint32_t id) {
 
 /* Back to back, as bench_libbpf(): the loads first, then the unloads. */
 static void bench_bus_loads(double *ret_load_attach) {
-        double la[arg_iterations];
-        uint32_t ids[arg_iterations];
+        const unsigned n = arg_iterations; /* a local: the arrays and loops agree on it */
+        double la[n];
+        uint32_t ids[n];
 
-        for (unsigned i = 0; i < arg_iterations; i++) {
+        for (unsigned i = 0; i < n; i++) {
                 double t0 = now_ms();
                 bus_load(true, &ids[i]);
                 la[i] = now_ms() - t0;
         }
-        for (unsigned i = 0; i < arg_iterations; i++)
+        for (unsigned i = 0; i < n; i++)
                 unload_checked(ids[i]);
-        for (unsigned i = 0; i < arg_iterations; i++)
+        for (unsigned i = 0; i < n; i++)
                 wait_prog_gone(ids[i]);
-        *ret_load_attach = median(la, arg_iterations);
+        *ret_load_attach = median(la, n);
 }
 
 /* Load, Unload, wait until the kernel freed it: each load right after the kernel's teardown of the last. */

@@ -167,32 +167,14 @@ static int load_single(const char *object, const char *prog_name, struct bpf_obj
 /* ---- bpfd over the bus ---- */
 
 static uint32_t bus_load(const char *object, const char *prog_name) {
-        sd_bus_message *m = NULL, *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *path;
         uint32_t id;
-        int fd, r;
+        int r;
 
-        fd = open(object, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                die("cannot open %s: %m", object);
-        r = sd_bus_message_new_method_call(bus, &m, "org.bpfd", "/org/bpfd/Manager", "org.bpfd.Manager",
-                                           "LoadFromFd");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "ha{sv}", fd, 1, "programs", "as", 1, prog_name);
+        r = bench_load_from_fd(bus, object, prog_name, NULL, &id, &e);
         if (r < 0)
-                die("cannot build the LoadFromFd call: %s", strerror(-r));
-        r = sd_bus_call(bus, m, 0, &e, &reply);
-        close(fd);
-        if (r < 0)
-                die("LoadFromFd(%s) failed: %s", prog_name, e.message ?: strerror(-r));
-        r = sd_bus_message_enter_container(reply, 'a', "o");
-        if (r < 0 || sd_bus_message_read(reply, "o", &path) <= 0)
-                die("LoadFromFd returned no program");
-        id = id_of_path(path);
+                die("LoadFromFd(%s) of %s failed: %s", prog_name, object, e.message ?: strerror(-r));
         loaded[n_loaded++] = id;
-        sd_bus_message_unref(reply);
-        sd_bus_message_unref(m);
         return id;
 }
 

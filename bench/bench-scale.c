@@ -59,32 +59,13 @@ static void die(const char *fmt, ...) {
 }
 
 static uint32_t load_attached(void) {
-        sd_bus_message *m = NULL, *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *path;
         uint32_t id;
-        int fd, r;
+        int r;
 
-        fd = open(arg_object, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                die("cannot open %s: %m", arg_object);
-        r = sd_bus_message_new_method_call(bus, &m, "org.bpfd", "/org/bpfd/Manager", "org.bpfd.Manager",
-                                           "LoadFromFd");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "h", fd);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "a{sv}", 2, "programs", "as", 1, PROG_NAME, "attach", "aa{sv}", 1, 2,
-                                          "kind", "s", "tracepoint", "tracepoint", "s", TP);
-        if (r >= 0)
-                r = sd_bus_call(bus, m, 0, &e, &reply);
-        close(fd);
+        r = bench_load_from_fd(bus, arg_object, PROG_NAME, TP, &id, &e);
         if (r < 0)
-                die("LoadFromFd failed: %s", e.message ?: strerror(-r));
-        if (sd_bus_message_enter_container(reply, 'a', "o") < 0 || sd_bus_message_read(reply, "o", &path) <= 0)
-                die("LoadFromFd returned no program");
-        id = id_of_path(path);
-        sd_bus_message_unref(reply);
-        sd_bus_message_unref(m);
+                die("LoadFromFd of %s failed: %s", arg_object, e.message ?: strerror(-r));
         return id;
 }
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <systemd/sd-bus.h>
+
 /* CLOCK_MONOTONIC in milliseconds. */
 double now_ms(void);
 
@@ -17,3 +19,9 @@ void figure(const char *name, const char *fmt, double v);
 
 /* The program or link id that ends a bpfd object path, 0 if none. */
 uint32_t id_of_path(const char *path);
+
+/* bpfd's LoadFromFd of program (one of object's) as the benchmarks call it, with tracepoint ("CATEGORY/NAME")
+ * as its "attach" unless NULL; *ret_id is the program's id. A negative errno: the file (error unset), the
+ * call (error set to bpfd's answer), or -EBADMSG for a reply without a program. */
+int bench_load_from_fd(sd_bus *bus, const char *object, const char *program, const char *tracepoint,
+                       uint32_t *ret_id, sd_bus_error *error);

@@ -13,6 +13,8 @@
 #include "manager.h"
 #include "polkit-agent.h"
 #include "target.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 bool arg_json = false;
@@ -289,7 +291,9 @@ static int parse_argv(int argc, char *argv[]) {
         int c;
 
         /* "+": stop at the command; what follows is the command's to parse. */
-        while ((c = getopt_long(argc, argv, "+hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_main();
@@ -297,18 +301,10 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("%s %s\n", PROGRAM_NAME, BPFD_VERSION);
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 default:
                         return -EINVAL;
                 }
+        }
 
         if (optind >= argc) {
                 log_error("no command given");
@@ -318,6 +314,22 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+bool parse_common_option(int c) {
+        switch (c) {
+        case ARG_JSON:
+                arg_json = true;
+                return true;
+        case ARG_NO_ASK_PASSWORD:
+                arg_ask_password = false;
+                return true;
+        case 'q':
+                arg_quiet = true;
+                return true;
+        default:
+                return false;
+        }
+}
+
 int parse_common_argv(int argc, char *argv[], void (*help)(void)) {
         static const struct option options[] = {
                 COMMON_OPTIONS,
@@ -325,23 +337,17 @@ int parse_common_argv(int argc, char *argv[], void (*help)(void)) {
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 default:
                         return -EINVAL; /* getopt said what */
                 }
+        }
 
         return 1;
 }
@@ -365,6 +371,7 @@ int main(int argc, char *argv[]) {
         int r, verb_argc, status = -1;
 
         argv[0] = (char *) PROGRAM_NAME; /* how getopt names us in its messages */
+        log_setup_console(PROGRAM_NAME);
 
         r = parse_argv(argc, argv);
         if (r < 0) {

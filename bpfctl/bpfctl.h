@@ -10,6 +10,8 @@
 
 #include "exit-status.h"
 
+#define PROGRAM_NAME "bpfctl"
+
 /* Set by options that every command accepts (and that may come anywhere after it). */
 extern bool arg_json;
 extern bool arg_ask_password;
@@ -23,6 +25,10 @@ enum {
         ARG_NO_ASK_PASSWORD,
         ARG_COMMAND_FIRST,
 };
+
+/* Sets arg_json, arg_ask_password or arg_quiet for the common option c (a getopt value) and returns true;
+ * false for any other c. Every command's getopt loop starts with it; each handles 'h' (its own help). */
+bool parse_common_option(int c);
 
 #define COMMON_OPTIONS                                                          \
         { "help",            no_argument, NULL, 'h'                 },         \

@@ -7,6 +7,8 @@
 #include "btf-format.h"
 #include "libbpf-dl.h"
 #include "json.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 /* Nesting deeper than this is a loop in broken BTF, or not worth showing. */
@@ -148,7 +150,10 @@ static int write_type_data(BtfFormatter *f, const void *userdata) {
  * before a closing bracket or the end, and put a blank after the others.
  * Quoted chars ('}' and the like) pass unchanged. */
 static char *tidy_dump(const char *s) {
-        char *out, *p, quote = 0;
+        char *out, quote = 0;
+        size_t n = 0;
+
+        assert(s);
 
         if (*s == '(') {
                 int depth = 0;
@@ -164,15 +169,15 @@ static char *tidy_dump(const char *s) {
                         s = q + 1;
         }
 
-        out = p = malloc(strlen(s) * 2 + 1);
+        out = malloc(strlen(s) * 2 + 1);
         if (!out)
                 return NULL;
 
         for (; *s; s++) {
                 if (quote) {
-                        *p++ = *s;
+                        out[n++] = *s;
                         if (*s == '\\' && s[1])
-                                *p++ = *++s;
+                                out[n++] = *++s;
                         else if (*s == quote)
                                 quote = 0;
                         continue;
@@ -182,13 +187,13 @@ static char *tidy_dump(const char *s) {
                 else if (*s == ',' || *s == ';') {
                         if (s[1] == '}' || s[1] == ']' || s[1] == '\0')
                                 continue;
-                        *p++ = *s;
-                        *p++ = ' ';
+                        out[n++] = *s;
+                        out[n++] = ' ';
                         continue;
                 }
-                *p++ = *s;
+                out[n++] = *s;
         }
-        *p = '\0';
+        out[n] = '\0';
         return out;
 }
 

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "bus-value.h"
+#include "string-util.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static bool type_is_basic(char type) {
@@ -64,6 +67,8 @@ int bus_value_new_string(const char *s, BusValue **ret) {
 int bus_value_append(BusValue *container, BusValue *item) {
         BusValue **items;
 
+        assert(item);
+
         if (!bus_value_is_container(container)) {
                 bus_value_free(item);
                 return -EINVAL;
@@ -82,6 +87,9 @@ int bus_value_append(BusValue *container, BusValue *item) {
 int bus_value_dict_append(BusValue *dict, const char *key, BusValue *value) {
         _cleanup_bus_value_ BusValue *entry = NULL, *k = NULL, *owned = value;
         int r;
+
+        assert(key);
+        assert(value);
 
         if (!bus_value_is_dict(dict) || strncmp(dict->signature, "a{s", 3) != 0)
                 return -EINVAL;
@@ -364,4 +372,31 @@ void bus_value_sort_by_id(BusValue *array) {
         if (!bus_value_is_array(array) || array->container.n_items < 2)
                 return;
         qsort(array->container.items, array->container.n_items, sizeof(BusValue *), compare_by_id);
+}
+
+/* The daemon may or may not escape the id with sd_bus_path_encode() (which
+ * turns a leading digit into "_3x"); sd_bus_path_decode() undoes either. */
+int object_path_to_id(const char *path, uint32_t *ret) {
+        _cleanup_free_ char *prefix = NULL, *label = NULL;
+        const char *slash;
+        int r;
+
+        if (!path)
+                return -EINVAL;
+
+        slash = strrchr(path, '/');
+        if (!slash || slash == path)
+                return -EINVAL;
+
+        prefix = strndup(path, slash - path);
+        if (!prefix)
+                return -ENOMEM;
+
+        r = sd_bus_path_decode(path, prefix, &label);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -EINVAL;
+
+        return parse_id(label, ret);
 }

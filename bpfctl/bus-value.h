@@ -73,3 +73,6 @@ const char *bus_value_dict_get_string(const BusValue *dict, const char *key);
 
 /* Sorts an array of dictionaries by their numeric "id" (missing ids last). */
 void bus_value_sort_by_id(BusValue *array);
+
+/* The numeric kernel id in the last component of a bpfd object path. */
+int object_path_to_id(const char *path, uint32_t *ret);

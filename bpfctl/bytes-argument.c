@@ -4,6 +4,8 @@
 
 #include "bytes-argument.h"
 #include "load-options.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define BLANKS " \t\n"
@@ -83,18 +85,24 @@ int parse_bytes_argument(const char *s, uint8_t **ret_data, size_t *ret_size) {
 char *format_hex_bytes(const void *data, size_t size) {
         static const char digits[] = "0123456789abcdef";
         const uint8_t *b = data;
-        char *s, *p;
+        size_t n = 0;
+        char *s;
 
-        s = p = malloc(size * 3 + 1);
+        assert(data || size == 0);
+
+        if (size > (SIZE_MAX - 1) / 3)
+                return NULL;
+        s = malloc(size * 3 + 1);
         if (!s)
                 return NULL;
 
         for (size_t i = 0; i < size; i++) {
                 if (i > 0)
-                        *p++ = ' ';
-                *p++ = digits[b[i] >> 4];
-                *p++ = digits[b[i] & 0xf];
+                        s[n++] = ' ';
+                s[n++] = digits[b[i] >> 4];
+                s[n++] = digits[b[i] & 0xf];
         }
-        *p = '\0';
+        assert(n <= size * 3);
+        s[n] = '\0';
         return s;
 }

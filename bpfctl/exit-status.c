@@ -2,6 +2,8 @@
 
 #include "exit-status.h"
 #include "messages.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static ExitStatus exit_status_from_errno(int r) {

@@ -4,6 +4,8 @@
 #include <time.h>
 
 #include "format.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 char *format_timestamp_usec(uint64_t usec) {

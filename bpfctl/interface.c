@@ -5,6 +5,8 @@
 
 #include "interface.h"
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 /* The positions in a chain entry "(usbuuo)". */

@@ -4,6 +4,8 @@
 #include <math.h>
 
 #include "json.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 void json_print_string(FILE *f, const char *s) {

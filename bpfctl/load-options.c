@@ -3,8 +3,10 @@
 #include <ctype.h>
 #include <strings.h>
 
-#include "bus-append.h"
+#include "bus-dict.h"
 #include "load-options.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 void load_options_done(LoadOptions *o) {
@@ -36,6 +38,9 @@ int load_options_add_program(LoadOptions *o, const char *name) {
 static int split_assignment(const char *option, const char *assignment, char **ret_name, const char **ret_value) {
         const char *eq = strchr(assignment, '=');
         char *name;
+
+        assert(ret_name);
+        assert(ret_value);
 
         if (!eq || eq == assignment) {
                 log_error("invalid %s '%s': expected NAME=VALUE", option, assignment);
@@ -93,6 +98,7 @@ int parse_global_data_value(const char *s, uint8_t **ret_data, size_t *ret_size)
                 size_t size = typed_values[i].size, bits = size * 8;
                 const char *number;
                 uint8_t *data;
+                uint64_t wide;
                 union {
                         uint8_t u8;
                         uint16_t u16;
@@ -126,12 +132,14 @@ int parse_global_data_value(const char *s, uint8_t **ret_data, size_t *ret_size)
                         v.u64 = x;
                 }
 
-                /* Narrow through the integer type, so the bytes are right on either endianness. */
+                /* Narrow through the integer type, so the bytes are right on either endianness. Through a copy:
+                 * assigning one union member from an overlapping other one is undefined (C11 6.5.16.1p3). */
+                wide = v.u64;
                 switch (size) {
-                case 1: v.u8 = (uint8_t) v.u64; break;
-                case 2: v.u16 = (uint16_t) v.u64; break;
-                case 4: v.u32 = (uint32_t) v.u64; break;
-                default: break;
+                case 1: v.u8 = (uint8_t) wide; break;
+                case 2: v.u16 = (uint16_t) wide; break;
+                case 4: v.u32 = (uint32_t) wide; break;
+                default: assert(size == 8); break;
                 }
 
                 data = malloc(size);
@@ -158,6 +166,7 @@ int load_options_add_global(LoadOptions *o, const char *assignment) {
         r = split_assignment("--global", assignment, &name, &value);
         if (r < 0)
                 return r;
+        assert(name && value);
 
         for (size_t i = 0; i < o->n_global_data; i++)
                 if (streq(o->global_data[i].name, name)) {
@@ -198,6 +207,7 @@ int load_options_add_metadata(LoadOptions *o, const char *assignment) {
         r = split_assignment("--metadata", assignment, &key, &value);
         if (r < 0)
                 return r;
+        assert(key && value);
 
         for (size_t i = 0; o->metadata && o->metadata[i]; i += 2)
                 if (streq(o->metadata[i], key)) {

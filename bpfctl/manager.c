@@ -2,6 +2,8 @@
 
 #include "manager.h"
 #include "polkit-agent.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 /* The verifier can take a while on big programs, and a person may be

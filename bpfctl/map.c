@@ -4,6 +4,8 @@
 
 #include "manager.h"
 #include "map.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 int map_shape_from_info(const BusValue *info, MapShape *ret) {

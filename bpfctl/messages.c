@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "messages.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 /* Load options and attach-target keys of org.bpfd.Manager.xml, and their options. */

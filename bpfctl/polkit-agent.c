@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 
 #include "polkit-agent.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define PKTTYAGENT_PATH "/usr/bin/pkttyagent"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 struct Table {
@@ -43,6 +45,8 @@ Table *table_free(Table *t) {
 int table_add_cell_take(Table *t, char *text) {
         char **cells;
 
+        assert(t);
+
         if (!text)
                 return -ENOMEM;
         if (isempty(text)) {
@@ -79,6 +83,9 @@ static size_t text_width(const char *s) {
 
 int table_print_indented(Table *t, FILE *f, size_t indent) {
         _cleanup_free_ size_t *widths = NULL;
+
+        assert(t);
+        assert(f);
 
         if (t->n_columns == 0 || t->n_cells % t->n_columns != 0)
                 return -EINVAL; /* a row was left half-filled: a bug in the caller */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include "bus-append.h"
+#include "bus-dict.h"
 #include "target.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define OPT(o) (1u << ((o) - ARG_TARGET_FIRST))

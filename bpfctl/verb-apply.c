@@ -13,6 +13,8 @@
 #include "json.h"
 #include "manager.h"
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_apply(void) {
@@ -61,20 +63,13 @@ static int parse_apply_argv(int argc, char *argv[], const char **name, const cha
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_apply();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 case ARG_NAME:
                         *name = optarg;
                         break;
@@ -84,6 +79,7 @@ static int parse_apply_argv(int argc, char *argv[], const char **name, const cha
                 default:
                         return -EINVAL;
                 }
+        }
         if (*dir && optind < argc) {
                 log_error("--dir takes no FILE arguments");
                 return -EINVAL;
@@ -354,9 +350,11 @@ int verb_list_specs(int argc, char *argv[]) {
                 const char *err = bus_value_dict_get_string(spec, "error") ?: "";
                 char *detail = NULL;
 
-                if (*waiting)
-                        r = asprintf(&detail, "waiting for %s", waiting) < 0 ? -ENOMEM : 0;
-                else
+                /* NULL on OOM: table_add_cell_take() turns that into -ENOMEM */
+                if (*waiting) {
+                        if (asprintf(&detail, "waiting for %s", waiting) < 0)
+                                detail = NULL;
+                } else
                         detail = strdup(err);
                 if ((r = table_add_cell(t, bus_value_dict_get_string(spec, "name"))) < 0 ||
                     (r = table_add_cell(t, bus_value_dict_get_string(spec, "status"))) < 0 ||

@@ -8,6 +8,8 @@
 #include "json.h"
 #include "manager.h"
 #include "target.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_attach(void) {
@@ -56,20 +58,13 @@ static int parse_attach_argv(int argc, char *argv[], uint32_t *ret_program_id, A
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_attach();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 default:
                         if (!attach_target_is_option(c))
                                 return -EINVAL; /* getopt said what */
@@ -77,6 +72,7 @@ static int parse_attach_argv(int argc, char *argv[], uint32_t *ret_program_id, A
                         if (r < 0)
                                 return r;
                 }
+        }
 
         if (argc - optind < 2) {
                 log_error("attach needs a PROGRAM_ID and a KIND");

@@ -9,6 +9,8 @@
 #include "interface.h"
 #include "json.h"
 #include "manager.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define INTERFACE_HELP                                                                  \
@@ -126,7 +128,9 @@ static int parse_get_argv(int argc, char *argv[], bool interface_only, GetArgume
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         if (interface_only)
@@ -134,21 +138,13 @@ static int parse_get_argv(int argc, char *argv[], bool interface_only, GetArgume
                         else
                                 help_get();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 case ARG_NETNS:
                         args->netns = optarg;
                         break;
                 default:
                         return -EINVAL; /* getopt said what */
                 }
+        }
 
         if (interface_only)
                 args->what = GET_INTERFACE;

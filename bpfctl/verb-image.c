@@ -9,6 +9,8 @@
 #include "load-options.h"
 #include "manager.h"
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_image(void) {
@@ -87,20 +89,13 @@ static int parse_image_argv(int argc, char *argv[], ImageArguments *args) {
         size_t i;
         int c;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_image();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 case ARG_PULL_POLICY:
                         args->pull_policy = pull_policy_from_string(optarg);
                         if (!args->pull_policy) {
@@ -112,6 +107,7 @@ static int parse_image_argv(int argc, char *argv[], ImageArguments *args) {
                 default:
                         return -EINVAL; /* getopt said what */
                 }
+        }
 
         if (optind >= argc) {
                 log_error("image needs a command: pull, list or rm");

@@ -6,12 +6,14 @@
 #include <pwd.h>
 
 #include "bpfctl.h"
-#include "bus-append.h"
+#include "bus-dict.h"
 #include "format.h"
 #include "interface.h"
 #include "json.h"
 #include "manager.h"
 #include "table.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_list(void) {
@@ -93,20 +95,13 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
         const char *what;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_list();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 case ARG_ALL:
                         args->all = true;
                         break;
@@ -132,6 +127,7 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
                 default:
                         return -EINVAL; /* getopt said what */
                 }
+        }
 
         what = optind < argc ? argv[optind++] : "programs";
         if (streq(what, "programs"))

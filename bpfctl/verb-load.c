@@ -10,6 +10,8 @@
 #include "json.h"
 #include "load-options.h"
 #include "manager.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_load(void) {
@@ -95,22 +97,12 @@ static int parse_load_argv(int argc, char *argv[], LoadArguments *args) {
         int c, r;
 
         while ((c = getopt_long(argc, argv, "hqp:g:m:", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_load();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        r = 0;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        r = 0;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        r = 0;
-                        break;
                 case 'p':
                         r = load_options_add_program(&args->options, optarg);
                         break;

@@ -13,6 +13,8 @@
 #include "json.h"
 #include "manager.h"
 #include "map.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 #define MAP_SYNOPSIS                                                                    \
@@ -146,20 +148,13 @@ static int parse_map_argv(int argc, char *argv[], MapArguments *args) {
         const char *verb;
         int c, n = -1, r;
 
-        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hq", options, NULL)) >= 0) {
+                if (parse_common_option(c))
+                        continue;
                 switch (c) {
                 case 'h':
                         help_map();
                         return 0;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
                 case ARG_ONLY_CREATE:
                 case ARG_ONLY_REPLACE: {
                         MapUpdateFlags flags = c == ARG_ONLY_CREATE ? MAP_UPDATE_ONLY_CREATE : MAP_UPDATE_ONLY_REPLACE;
@@ -174,6 +169,7 @@ static int parse_map_argv(int argc, char *argv[], MapArguments *args) {
                 default:
                         return -EINVAL; /* getopt said what */
                 }
+        }
 
         if (optind >= argc) {
                 log_error("map needs a command: dump, get, set, delete or info");

@@ -6,6 +6,8 @@
 #include "format.h"
 #include "json.h"
 #include "manager.h"
+#include "log.h"
+#include "string-util.h"
 #include "util.h"
 
 static void help_status(void) {

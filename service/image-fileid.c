@@ -9,8 +9,11 @@
 static int file_id_get(const char *path, ImageFileId *ret) {
         struct stat st;
 
+        assert(path);
+        assert(ret);
+
         if (stat(path, &st) < 0)
-                return -errno;
+                return negative_errno(); /* never 0: callers read *ret on success */
         ret->dev = st.st_dev;
         ret->ino = st.st_ino;
         ret->size = st.st_size;
@@ -67,4 +70,25 @@ bool image_file_set_unchanged(const ImageFileSet *set) {
                         return false;
         }
         return true;
+}
+
+void image_memo_evict(GPtrArray *memos, guint max, uint64_t max_bytes, size_t fd_offset) {
+        assert(memos);
+        assert(max >= 1);
+
+        while (memos->len > 1) {
+                uint64_t bytes = 0;
+
+                for (guint i = 0; i < memos->len; i++) {
+                        const char *entry = g_ptr_array_index(memos, i);
+                        int fd = *(const int *) (entry + fd_offset);
+                        struct stat st;
+
+                        if (fd >= 0 && fstat(fd, &st) >= 0)
+                                bytes += (uint64_t) st.st_size;
+                }
+                if (memos->len <= max && bytes <= max_bytes)
+                        break;
+                g_ptr_array_remove_index(memos, 0);
+        }
 }

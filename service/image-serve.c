@@ -87,18 +87,7 @@ static void memo_store(const char *reference, const char *reply, int object_fd, 
                 return;
         }
         g_ptr_array_add(memos, m);
-        /* The oldest go first when there are too many, or too many bytes. */
-        for (;;) {
-                uint64_t bytes = 0;
-                for (guint i = 0; i < memos->len; i++) {
-                        struct stat st;
-                        if (fstat(((Memo *) g_ptr_array_index(memos, i))->object_fd, &st) >= 0)
-                                bytes += (uint64_t) st.st_size;
-                }
-                if (memos->len <= 1 || (memos->len <= MEMO_MAX && bytes <= MEMO_MAX_BYTES))
-                        break;
-                g_ptr_array_remove_index(memos, 0);
-        }
+        image_memo_evict(memos, MEMO_MAX, MEMO_MAX_BYTES, offsetof(Memo, object_fd));
 }
 
 /* The object as a sealed memfd: what bpfd loads cannot change under it, whoever owns the cache file. */

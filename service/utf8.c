@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ static size_t char_len(const unsigned char *s) {
 bool utf8_is_valid(const char *s) {
         const unsigned char *p = (const unsigned char *) s;
 
+        assert(s);
+
         while (*p) {
                 size_t n = char_len(p);
                 if (n == 0)
@@ -47,20 +50,30 @@ size_t utf8_prefix_len(const char *s, size_t max) {
         const unsigned char *p = (const unsigned char *) s;
         size_t len = 0;
 
+        assert(s);
+
         while (p[len]) {
                 size_t n = char_len(p + len) ?: 1;
                 if (len + n > max)
                         break;
                 len += n;
         }
+        assert(len <= max);
         return len;
 }
 
 char *utf8_escape_invalid(const char *s) {
-        const unsigned char *p = (const unsigned char *) s;
-        size_t size = strlen(s) * 4 + 1, o = 0;
-        char *out = malloc(size);
+        const unsigned char *p;
+        size_t size, o = 0;
+        char *out;
 
+        assert(s);
+
+        p = (const unsigned char *) s;
+        if (strlen(s) > (SIZE_MAX - 1) / 4)
+                return NULL;
+        size = strlen(s) * 4 + 1; /* "\xNN" for every byte at the most */
+        out = malloc(size);
         if (!out)
                 return NULL;
         while (*p) {
@@ -74,6 +87,7 @@ char *utf8_escape_invalid(const char *s) {
                 o += n;
                 p += n;
         }
+        assert(o < size);
         out[o] = '\0';
         return out;
 }

@@ -130,9 +130,15 @@ static int shared_maps(const char *obj, size_t size, char ***ret_names, int **re
                                 break;
                         }
                 }
-                names = reallocarray(names, n + 1, sizeof(char *));
-                fds = reallocarray(fds, n + 1, sizeof(int));
-                if (!names || !fds) {
+                /* never "x = reallocarray(x, ...)": on failure that loses what x had */
+                char **more_names = reallocarray(names, n + 1, sizeof(char *));
+                if (more_names)
+                        names = more_names;
+                int *more_fds = more_names ? reallocarray(fds, n + 1, sizeof(int)) : NULL;
+                if (more_fds)
+                        fds = more_fds;
+                if (!more_names || !more_fds) {
+                        close(fd);
                         r = -ENOMEM;
                         break;
                 }

@@ -101,30 +101,6 @@ int bus_read_strv_checked(sd_bus_message *m, const char *key, char ***ret, sd_bu
         return 0;
 }
 
-int bus_append_dict_entry(sd_bus_message *m, const char *key, const char *signature, ...) {
-        va_list ap;
-        int r;
-
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append_basic(m, 's', key);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, 'v', signature);
-        if (r < 0)
-                return r;
-        va_start(ap, signature);
-        r = sd_bus_message_appendv(m, signature, ap);
-        va_end(ap);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(m);
-}
-
 int bus_reply_sorted_dicts(sd_bus_message *msg, GHashTable *table, GCompareFunc cmp,
                            int (*append)(sd_bus_message *reply, const void *value), sd_bus_error *error) {
         static const BusOption no_options[] = { {} };

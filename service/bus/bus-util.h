@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 #include "bpfd-limits.h"
+#include "bus-dict.h"   /* bus_append_dict_entry() and the other a{sv} writers, shared with bpfctl */
 #include "util.h"
 
 

@@ -3,7 +3,7 @@
  * The objects follow the bus view (view.h), which interface-watch.c keeps current. */
 #include <assert.h>
 
-#include "bus-dict.h"
+#include "dict-macros.h"
 #include "bus-paths.h"
 #include "interface.h"
 #include "view.h"

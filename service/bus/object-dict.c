@@ -2,7 +2,7 @@
 #include <assert.h>
 #include <bpf/bpf.h>
 
-#include "bus-dict.h"
+#include "dict-macros.h"
 #include "bus-paths.h"
 #include "target-bus.h"
 #include "object-dict.h"

@@ -4,82 +4,8 @@
 #include <limits.h>
 #include <pwd.h>
 
-#include <systemd/sd-bus.h>
-
+#include "string-util.h"
 #include "util.h"
-
-char **strv_free(char **l) {
-        if (!l)
-                return NULL;
-        for (char **i = l; *i; i++)
-                free(*i);
-        free(l);
-        return NULL;
-}
-
-size_t strv_length(char * const *l) {
-        size_t n = 0;
-
-        if (l)
-                while (l[n])
-                        n++;
-        return n;
-}
-
-bool strv_contains(char * const *l, const char *s) {
-        if (l)
-                for (char * const *i = l; *i; i++)
-                        if (streq(*i, s))
-                                return true;
-        return false;
-}
-
-/* Takes ownership of s, also on failure. */
-int strv_consume(char ***l, char *s) {
-        size_t n = strv_length(*l);
-        char **c;
-
-        if (!s)
-                return -ENOMEM;
-
-        c = reallocarray(*l, n + 2, sizeof(char *));
-        if (!c) {
-                free(s);
-                return -ENOMEM;
-        }
-        c[n] = s;
-        c[n + 1] = NULL;
-        *l = c;
-        return 0;
-}
-
-int strv_extend(char ***l, const char *s) {
-        return strv_consume(l, strdup(s));
-}
-
-int strv_split_comma(const char *s, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        const char *p = s;
-        int r;
-
-        for (;;) {
-                size_t n = strcspn(p, ",");
-
-                if (n == 0)
-                        return -EINVAL; /* "a,,b", ",a" and "a," are typos, not empty items */
-
-                r = strv_consume(&l, strndup(p, n));
-                if (r < 0)
-                        return r;
-
-                if (p[n] == '\0')
-                        break;
-                p += n + 1;
-        }
-
-        *ret = TAKE_PTR(l);
-        return 0;
-}
 
 /* Decimal, or hexadecimal with a 0x prefix; never octal, which would turn
  * "010" into 8 to everyone's surprise. No sign, no whitespace. */
@@ -87,6 +13,8 @@ static int parse_unsigned(const char *s, unsigned long long max, unsigned long l
         unsigned long long v;
         int base = 10;
         char *end;
+
+        assert(ret);
 
         if (isempty(s) || !isxdigit((unsigned char) s[0]))
                 return -EINVAL;
@@ -166,9 +94,27 @@ int parse_id(const char *s, uint32_t *ret) {
         return parse_u32(s, ret);
 }
 
+/* getcwd() into a buffer that grows; POSIX leaves getcwd(NULL, 0) unspecified. */
+static char *current_dir(void) {
+        for (size_t size = 256; size <= 65536; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+
+                if (!buf)
+                        return NULL;
+                if (getcwd(buf, size))
+                        return TAKE_PTR(buf);
+                if (errno != ERANGE)
+                        return NULL;
+        }
+        errno = ENAMETOOLONG;
+        return NULL;
+}
+
 int path_make_absolute_cwd(const char *path, char **ret) {
         _cleanup_free_ char *cwd = NULL;
         char *p;
+
+        assert(ret);
 
         if (isempty(path))
                 return -EINVAL;
@@ -181,9 +127,9 @@ int path_make_absolute_cwd(const char *path, char **ret) {
                 return 0;
         }
 
-        cwd = getcwd(NULL, 0);
+        cwd = current_dir();
         if (!cwd)
-                return -errno;
+                return negative_errno();
 
         /* "./x" and "x" name the same file; keep "/cwd/./x" out of what the daemon records. */
         while (path[0] == '.' && path[1] == '/') {
@@ -203,37 +149,12 @@ int path_make_absolute_cwd(const char *path, char **ret) {
         return 0;
 }
 
-/* The daemon may or may not escape the id with sd_bus_path_encode() (which
- * turns a leading digit into "_3x"); sd_bus_path_decode() undoes either. */
-int object_path_to_id(const char *path, uint32_t *ret) {
-        _cleanup_free_ char *prefix = NULL, *label = NULL;
-        const char *slash;
-        int r;
-
-        if (!path)
-                return -EINVAL;
-
-        slash = strrchr(path, '/');
-        if (!slash || slash == path)
-                return -EINVAL;
-
-        prefix = strndup(path, slash - path);
-        if (!prefix)
-                return -ENOMEM;
-
-        r = sd_bus_path_decode(path, prefix, &label);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return -EINVAL;
-
-        return parse_id(label, ret);
-}
-
 char *hex_encode(const void *data, size_t size) {
         static const char digits[] = "0123456789abcdef";
         const uint8_t *b = data;
         char *s;
+
+        assert(data || size == 0);
 
         s = malloc(size * 2 + 1);
         if (!s)
@@ -272,21 +193,4 @@ char *uid_to_name(uid_t uid) {
         if (asprintf(&s, "%u", (unsigned) uid) < 0)
                 return NULL;
         return s;
-}
-
-void log_error(const char *format, ...) {
-        va_list ap;
-
-        fflush(stdout); /* keep the order of what a person sees when both go to one terminal */
-
-        fputs(PROGRAM_NAME ": ", stderr);
-        va_start(ap, format);
-        vfprintf(stderr, format, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
-int log_oom(void) {
-        log_error("out of memory");
-        return -ENOMEM;
 }

@@ -8,20 +8,27 @@
 
 #include "util.h"
 
-size_t strv_length(char * const *l) {
-        size_t n = 0;
-        for (; l && l[n]; n++)
-                ;
-        return n;
+void strv_free(char **l) {
+        if (!l)
+                return;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
 }
 
-void strv_free(char **l) {
-        strv_freep(&l);
+size_t strv_length(char * const *l) {
+        size_t n = 0;
+
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
 }
 
 char **strv_copy(char * const *l) {
         size_t n = strv_length(l);
         char **c = calloc(n + 1, sizeof(char *));
+
         if (!c)
                 return NULL;
         for (size_t i = 0; i < n; i++) {
@@ -35,27 +42,63 @@ char **strv_copy(char * const *l) {
 }
 
 bool strv_contains(char * const *l, const char *s) {
+        assert(s);
+
         for (; l && *l; l++)
                 if (streq(*l, s))
                         return true;
         return false;
 }
 
-/* Takes ownership of value, also on failure. */
-int strv_push(char ***l, char *value) {
-        size_t n = strv_length(*l);
+int strv_consume(char ***l, char *s) {
+        size_t n;
         char **c;
 
-        if (!value)
+        assert(l);
+
+        if (!s)
                 return -ENOMEM;
-        c = realloc(*l, (n + 2) * sizeof(char *));
+        n = strv_length(*l);
+        c = reallocarray(*l, n + 2, sizeof(char *));
         if (!c) {
-                free(value);
+                free(s);
                 return -ENOMEM;
         }
-        c[n] = value;
+        c[n] = s;
         c[n + 1] = NULL;
         *l = c;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        assert(s);
+        return strv_consume(l, strdup(s));
+}
+
+int strv_split_comma(const char *s, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        const char *p = s;
+        int r;
+
+        assert(s);
+        assert(ret);
+
+        for (;;) {
+                size_t n = strcspn(p, ",");
+
+                if (n == 0)
+                        return -EINVAL;
+
+                r = strv_consume(&l, strndup(p, n));
+                if (r < 0)
+                        return r;
+
+                if (p[n] == '\0')
+                        break;
+                p += n + 1;
+        }
+
+        *ret = TAKE_PTR(l);
         return 0;
 }
 
@@ -67,7 +110,7 @@ uint64_t now_usec(int clock) {
 
 static int fsync_parent_dir(const char *path) {
         _cleanup_free_ char *copy = strdup(path);
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -EBADF;
 
         if (!copy)
                 return -ENOMEM;
@@ -80,6 +123,9 @@ static int fsync_parent_dir(const char *path) {
 }
 
 int loop_write(int fd, const void *data, size_t size) {
+        assert(fd >= 0);
+        assert(data || size == 0);
+
         for (size_t done = 0; done < size;) {
                 ssize_t n = write(fd, (const char *) data + done, size - done);
                 if (n < 0) {
@@ -95,8 +141,11 @@ int loop_write(int fd, const void *data, size_t size) {
 /* Write, fsync, rename, fsync the directory: after a crash the file is either the old or the new one. */
 int write_file_atomic(const char *path, const char *contents, size_t size) {
         _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -EBADF;
         int r;
+
+        assert(path);
+        assert(contents || size == 0);
 
         if (asprintf(&tmp, "%s.tmp", path) < 0)
                 return -ENOMEM;
@@ -123,6 +172,10 @@ fail:
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, alloc = 0;
+
+        assert(fd >= 0);
+        assert(ret);
+        assert(ret_size);
 
         for (;;) {
                 ssize_t n;

@@ -10,14 +10,18 @@
 
 static LogTarget log_target = LOG_TARGET_STDERR;
 static int max_level = LOG_INFO;
+static const char *console_program;
 
 LogTarget log_target_from_string(const char *s) {
         static const char *const names[_LOG_TARGET_MAX] = {
                 [LOG_TARGET_AUTO] = "auto", [LOG_TARGET_STDERR] = "stderr",
                 [LOG_TARGET_SYSLOG] = "syslog", [LOG_TARGET_JOURNAL] = "journal",
         };
+
+        assert(s);
+        /* LOG_TARGET_CONSOLE is no choice of bpfd's command line: it has no name here. */
         for (int i = 0; i < _LOG_TARGET_MAX; i++)
-                if (streq(s, names[i]))
+                if (names[i] && streq(s, names[i]))
                         return i;
         return _LOG_TARGET_INVALID;
 }
@@ -31,7 +35,16 @@ static bool stderr_is_dev_null(void) {
         return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
 }
 
+void log_setup_console(const char *program) {
+        assert(program);
+        console_program = program;
+        log_target = LOG_TARGET_CONSOLE;
+        max_level = LOG_INFO;
+}
+
 void log_setup(LogTarget target, bool debug) {
+        assert(target >= 0 && target < _LOG_TARGET_MAX && target != LOG_TARGET_CONSOLE);
+
         if (target == LOG_TARGET_AUTO) {
                 /* Under systemd stderr is usually the journal already, but native journal entries keep the
                  * priority. Where stderr goes nowhere, syslog is where an administrator looks. */
@@ -50,9 +63,16 @@ void log_setup(LogTarget target, bool debug) {
 }
 
 static void log_va(int level, const char *fmt, va_list ap) {
+        assert(level >= 0 && level <= LOG_DEBUG);
+
         if (level > max_level)
                 return;
-        if (log_target == LOG_TARGET_JOURNAL)
+        if (log_target == LOG_TARGET_CONSOLE) {
+                fflush(stdout);
+                fprintf(stderr, "%s: ", console_program);
+                vfprintf(stderr, fmt, ap);
+                fputc('\n', stderr);
+        } else if (log_target == LOG_TARGET_JOURNAL)
                 sd_journal_printv(level, fmt, ap);
         else if (log_target == LOG_TARGET_SYSLOG)
                 vsyslog(level, fmt, ap);
