@@ -197,6 +197,9 @@ int image_ref_parse(const char *s, ImageRef **ret) {
                 ref->repository = strdup(name);
         if (!ref->repository)
                 return -ENOMEM;
+        /* Docker Hub's "library/" counts too, so that what bpfd prints it parses back. */
+        if (strlen(ref->repository) > 255)
+                return -EINVAL;
         *ret = TAKE_PTR(ref);
         return 0;
 }

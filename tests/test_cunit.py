@@ -16,7 +16,7 @@ import lib
 
 UNIT_DIR = os.path.join(lib.BUILD_DIR, "tests", "unit")
 # One per area; tests/unit/meson.build builds them.
-AREAS = ("unit-error", "unit-kind", "unit-target", "unit-record", "unit-image-ref", "unit-image-memo")
+AREAS = ("unit-error", "unit-kind", "unit-target", "unit-record", "unit-image-ref", "unit-image-memo", "unit-authorize")
 
 _results = {}   # area -> {case: (passed, text)}
 
