@@ -354,8 +354,13 @@ int main(int argc, char *argv[]) {
         int r;
 
         /* GLib 2.74's slice allocator keeps freed memory in per-thread magazines for good; with plain malloc,
-         * what bulk unloads free goes back to the system (manager_trim_later()). Before any GLib call. */
-        (void) setenv("G_SLICE", "always-malloc", 0);
+         * what bulk unloads free goes back to the system (manager_trim_later()). GLib reads G_SLICE when it is
+         * loaded (its constructor already allocates), before main(): so unless the environment has it
+         * (bpfd.service sets it), bpfd executes itself once more with it. */
+        if (!getenv("G_SLICE")) {
+                (void) setenv("G_SLICE", "always-malloc", 1);
+                (void) execv("/proc/self/exe", argv); /* if that fails, bpfd runs with the magazines */
+        }
         /* bpfd has the capabilities itself: no BPF token (libbpf >= 1.4 would otherwise try to make one from
          * /sys/fs/bpf for every object it opens, here and in libxdp). */
         (void) setenv("LIBBPF_BPF_TOKEN_PATH", "", 0);
