@@ -353,13 +353,16 @@ int main(int argc, char *argv[]) {
         sigset_t mask;
         int r;
 
-        /* GLib 2.74's slice allocator keeps freed memory in per-thread magazines for good; with plain malloc,
-         * what bulk unloads free goes back to the system (manager_trim_later()). GLib reads G_SLICE when it is
-         * loaded (its constructor already allocates), before main(): so unless the environment has it
-         * (bpfd.service sets it), bpfd executes itself once more with it. */
+        /* Memory that bulk unloads free must go back to the system (manager_trim_later()): GLib 2.74's slice
+         * allocator keeps it in per-thread magazines for good, and glibc's per-thread caches (tcache) hold
+         * freed chunks that malloc_trim() cannot touch and that pin the pages around them (after 1000 loads and
+         * unloads: 1.2 MiB of heap more than at start with them, 0.06 MiB without). Both settings are read
+         * before main() (GLib's constructor already allocates): unless the environment has them (bpfd.service
+         * sets them), bpfd executes itself once more with them. */
         if (!getenv("G_SLICE")) {
                 (void) setenv("G_SLICE", "always-malloc", 1);
-                (void) execv("/proc/self/exe", argv); /* if that fails, bpfd runs with the magazines */
+                (void) setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 0);
+                (void) execv("/proc/self/exe", argv); /* if that fails, bpfd runs with the caches */
         }
         /* bpfd has the capabilities itself: no BPF token (libbpf >= 1.4 would otherwise try to make one from
          * /sys/fs/bpf for every object it opens, here and in libxdp). */
