@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <bpf/libbpf.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -360,9 +361,17 @@ int main(int argc, char *argv[]) {
          * before main() (GLib's constructor already allocates): unless the environment has them (bpfd.service
          * sets them), bpfd executes itself once more with them. */
         if (!getenv("G_SLICE")) {
+                char self[PATH_MAX];
+                ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
                 (void) setenv("G_SLICE", "always-malloc", 1);
                 (void) setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 0);
-                (void) execv("/proc/self/exe", argv); /* if that fails, bpfd runs with the caches */
+                /* By its path, not /proc/self/exe: the process is named after what it executes ("bpfd"). If
+                 * that fails (the binary was replaced), bpfd runs with the caches. */
+                if (n > 0) {
+                        self[n] = 0;
+                        (void) execv(self, argv);
+                }
         }
         /* bpfd has the capabilities itself: no BPF token (libbpf >= 1.4 would otherwise try to make one from
          * /sys/fs/bpf for every object it opens, here and in libxdp). */

@@ -23,7 +23,11 @@ def test_bpfd_runs_without_the_caches_that_keep_freed_memory():
     env = _environ(daemon.pid)
     assert env.get(b"G_SLICE") == b"always-malloc", env.get(b"G_SLICE")
     assert b"glibc.malloc.tcache_count=0" in env.get(b"GLIBC_TUNABLES", b""), env.get(b"GLIBC_TUNABLES")
-    # and bpfd still works as itself after executing itself again
+    # executed again as itself: by its path, so it is still called bpfd (not "exe")
+    with open(f"/proc/{daemon.pid}/comm") as f:
+        assert f.read().strip() == "bpfd"
+    assert os.readlink(f"/proc/{daemon.pid}/exe") == os.path.realpath(lib.BPFD)
+    # and it works
     progs, _ = lib.load("tracepoint_counter", "-p", "count_getpid")
     lib.unload(*[p["id"] for p in progs])
 
