@@ -192,9 +192,11 @@ static int restrict_syscalls(void) {
 
         if (filter_installed) /* a spare's, before its request came */
                 return 0;
+        /* prctl(), not seccomp(): bpfd.service's own filter refuses the seccomp() system call (libseccomp
+         * falls back to prctl() the same way). */
         if (parse_filter.len > 0)
                 r = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-                                    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &parse_filter) < 0
+                                    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &parse_filter, 0, 0) < 0
                             ? -errno
                             : 0;
         else {
