@@ -18,22 +18,28 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bpfd-inspect-zygote.h"
 #include "elf-symbol.h"
 #include "inspect-describe.h"
 
 #define OBJECT_SIZE_MAX (64U * 1024U * 1024U)
 #define TIME_LIMIT_SEC 60
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 static int send_all(int memfd) {
         char control[CMSG_SPACE(sizeof(int))] = {};
@@ -65,6 +71,7 @@ static int send_all(int memfd) {
                 mh.msg_control = NULL; /* the descriptor goes with the first bytes only */
                 mh.msg_controllen = 0;
         }
+        close(STDOUT_FILENO); /* the end of the answer: bpfd need not wait until this process is torn down */
         return 0;
 }
 
@@ -116,17 +123,24 @@ static int copy_to_memfd(int in, int memfd, size_t *ret_size) {
         return 0;
 }
 
-/* After this, the process can only compute on what it has, allocate memory and write to bpfd. */
-static int restrict_syscalls(void) {
-        static const int allowed[] = {
-                SCMP_SYS(read),        SCMP_SYS(write),      SCMP_SYS(sendmsg),   SCMP_SYS(close),
-                SCMP_SYS(fstat),       SCMP_SYS(newfstatat), SCMP_SYS(lseek),     SCMP_SYS(pread64),     SCMP_SYS(mmap),
-                SCMP_SYS(munmap),      SCMP_SYS(mremap),     SCMP_SYS(brk),       SCMP_SYS(madvise),
-                SCMP_SYS(futex),       SCMP_SYS(exit),       SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
-                SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),  SCMP_SYS(gettid),    SCMP_SYS(getrandom),
-                SCMP_SYS(clock_gettime), SCMP_SYS(uname), SCMP_SYS(memfd_create), SCMP_SYS(fcntl),
-                SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(poll), SCMP_SYS(ppoll),
-        };
+/* After restrict_syscalls(), the process can only compute on what it has, allocate memory and write to bpfd. */
+static const int parse_syscalls[] = {
+        SCMP_SYS(read),        SCMP_SYS(write),      SCMP_SYS(sendmsg),   SCMP_SYS(close),
+        SCMP_SYS(fstat),       SCMP_SYS(newfstatat), SCMP_SYS(lseek),     SCMP_SYS(pread64),     SCMP_SYS(mmap),
+        SCMP_SYS(munmap),      SCMP_SYS(mremap),     SCMP_SYS(brk),       SCMP_SYS(madvise),
+        SCMP_SYS(futex),       SCMP_SYS(exit),       SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
+        SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),  SCMP_SYS(gettid),    SCMP_SYS(getrandom),
+        SCMP_SYS(clock_gettime), SCMP_SYS(uname), SCMP_SYS(memfd_create), SCMP_SYS(fcntl),
+        SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(poll), SCMP_SYS(ppoll),
+        /* a zygote's spare installs the filter before its request comes: it receives it, and sets the alarm */
+        SCMP_SYS(recvmsg), SCMP_SYS(alarm),
+};
+
+/* The filter compiled once (by the zygote, for all its spares), or empty: then libseccomp compiles it. */
+static struct sock_fprog parse_filter;
+static bool filter_installed;
+
+static scmp_filter_ctx parse_filter_new(void) {
 #if defined(__SANITIZE_ADDRESS__)
         /* A sanitized build's runtime (ASan, and LeakSanitizer at exit) makes system calls this list does not
          * know: there the filter logs them instead of refusing, so that the sanitizers can run. Every normal
@@ -137,11 +151,61 @@ static int restrict_syscalls(void) {
 #endif
         int r = ctx ? 0 : -ENOMEM;
 
-        for (size_t i = 0; r >= 0 && i < sizeof allowed / sizeof allowed[0]; i++)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+        for (size_t i = 0; r >= 0 && i < sizeof parse_syscalls / sizeof parse_syscalls[0]; i++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, parse_syscalls[i], 0);
+        if (r < 0 && ctx) {
+                seccomp_release(ctx);
+                ctx = NULL;
+        }
+        return ctx;
+}
+
+/* Zygote: compiles the spares' filter once, into parse_filter. */
+static int parse_filter_prepare(void) {
+        scmp_filter_ctx ctx = parse_filter_new();
+        int fd, r = ctx ? 0 : -ENOMEM;
+        off_t size = 0;
+
+        fd = r >= 0 ? memfd_create("bpfd-filter", MFD_CLOEXEC) : -1;
+        if (r >= 0 && fd < 0)
+                r = -errno;
         if (r >= 0)
-                r = seccomp_load(ctx);
+                r = seccomp_export_bpf(ctx, fd);
+        if (r >= 0 && (size = lseek(fd, 0, SEEK_END)) <= 0)
+                r = -EIO;
+        if (r >= 0 && !(parse_filter.filter = malloc((size_t) size)))
+                r = -ENOMEM;
+        if (r >= 0 && pread(fd, parse_filter.filter, (size_t) size, 0) != size)
+                r = -EIO;
+        if (r >= 0)
+                parse_filter.len = (unsigned short) ((size_t) size / sizeof(struct sock_filter));
+        if (fd >= 0)
+                close(fd);
         seccomp_release(ctx);
+        return r;
+}
+
+static int restrict_syscalls(void) {
+        scmp_filter_ctx ctx;
+        int r;
+
+        if (filter_installed) /* a spare's, before its request came */
+                return 0;
+        /* prctl(), not seccomp(): bpfd.service's own filter refuses the seccomp() system call (libseccomp
+         * falls back to prctl() the same way). */
+        if (parse_filter.len > 0)
+                r = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+                                    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &parse_filter, 0, 0) < 0
+                            ? -errno
+                            : 0;
+        else {
+                ctx = parse_filter_new();
+                if (!ctx)
+                        return -ENOMEM;
+                r = seccomp_load(ctx);
+                seccomp_release(ctx);
+        }
+        filter_installed = r >= 0;
         return r;
 }
 
@@ -160,18 +224,15 @@ static int find_symbol(const char *function) {
         return send_all(-1) < 0 ? 1 : 0;
 }
 
-int main(int argc, char **argv) {
+/* One request: an object's description (or, with symbol, a function's offset), on descriptors 0 and 1. */
+static int serve_one(bool symbol, const char *arg) {
         size_t size = 0;
         void *data;
         int memfd, flags, r;
 
         alarm(TIME_LIMIT_SEC); /* a descriptor that never ends is not waited on forever */
-#if !defined(__SANITIZE_ADDRESS__) /* ASan reserves terabytes of address space for its shadow memory */
-        (void) setrlimit(RLIMIT_AS, &(struct rlimit) { 1024UL << 20, 1024UL << 20 });
-#endif
-        inspect_libbpf_messages();
-        if (argc == 3 && strcmp(argv[1], "--symbol") == 0)
-                return find_symbol(argv[2]);
+        if (symbol)
+                return find_symbol(arg);
 
         flags = fcntl(STDIN_FILENO, F_GETFL);
         if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY)
@@ -197,7 +258,30 @@ int main(int argc, char **argv) {
         data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, memfd, 0);
         if (data == MAP_FAILED)
                 return fail("failed", "Cannot map the object: %s", strerror(errno));
-        if (inspect_describe(data, size, argc > 1 ? argv[1] : "object") < 0)
+        if (inspect_describe(data, size, arg) < 0)
                 return send_all(-1), 1;
         return send_all(memfd) < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+        const char *arg = argc > 1 ? argv[1] : "object";
+        bool symbol = argc == 3 && strcmp(argv[1], "--symbol") == 0;
+
+#if !defined(__SANITIZE_ADDRESS__) /* ASan reserves terabytes of address space for its shadow memory */
+        (void) setrlimit(RLIMIT_AS, &(struct rlimit) { 1024UL << 20, 1024UL << 20 });
+#endif
+        inspect_libbpf_messages();
+        if (symbol)
+                arg = argv[2];
+        else if (argc == 2 && strcmp(argv[1], "--zygote") == 0) {
+                /* Returns in a spare that got its one request; the zygote itself stays in there. */
+                int r = parse_filter_prepare();
+                if (r >= 0)
+                        r = zygote_serve(restrict_syscalls, parse_syscalls, ELEMENTSOF(parse_syscalls), &symbol, &arg);
+                if (r < 0) {
+                        fprintf(stderr, "bpfd-inspect: cannot start the zygote: %s\n", strerror(-r));
+                        return 1;
+                }
+        }
+        return serve_one(symbol, arg);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <bpf/libbpf.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -315,9 +316,25 @@ int main(int argc, char *argv[]) {
         sigset_t mask;
         int r;
 
-        /* GLib 2.74's slice allocator keeps freed memory in per-thread magazines for good; with plain malloc,
-         * what bulk unloads free goes back to the system (manager_trim_later()). Before any GLib call. */
-        (void) setenv("G_SLICE", "always-malloc", 0);
+        /* Memory that bulk unloads free must go back to the system (manager_trim_later()): GLib 2.74's slice
+         * allocator keeps it in per-thread magazines for good, and glibc's per-thread caches (tcache) hold
+         * freed chunks that malloc_trim() cannot touch and that pin the pages around them (after 1000 loads and
+         * unloads: 1.2 MiB of heap more than at start with them, 0.06 MiB without). Both settings are read
+         * before main() (GLib's constructor already allocates): unless the environment has them (bpfd.service
+         * sets them), bpfd executes itself once more with them. */
+        if (!getenv("G_SLICE")) {
+                char self[PATH_MAX];
+                ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+                (void) setenv("G_SLICE", "always-malloc", 1);
+                (void) setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 0);
+                /* By its path, not /proc/self/exe: the process is named after what it executes ("bpfd"). If
+                 * that fails (the binary was replaced), bpfd runs with the caches. */
+                if (n > 0) {
+                        self[n] = 0;
+                        (void) execv(self, argv);
+                }
+        }
         /* bpfd has the capabilities itself: no BPF token (libbpf >= 1.4 would otherwise try to make one from
          * /sys/fs/bpf for every object it opens, here and in libxdp). */
         (void) setenv("LIBBPF_BPF_TOKEN_PATH", "", 0);

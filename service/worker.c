@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 
 #include "caps.h"
+#include "inspect-zygote.h"
 #include "log.h"
 #include "worker.h"
 
@@ -70,6 +71,10 @@ static void *worker_main(void *userdata) {
         pthread_mutex_unlock(&w->lock);
         if (r < 0)
                 return NULL;
+        /* The inspection helpers' zygote and its first spare, ahead of the first load (inspect-zygote.h). */
+        r = inspect_zygote_start();
+        if (r < 0)
+                log_debug_errno(r, "Cannot start the inspection zygote yet: %m");
 
         for (;;) {
                 Job *j;

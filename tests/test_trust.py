@@ -396,6 +396,13 @@ def _children(pid):
     return out
 
 
+def _fd0(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/fd/0")
+    except OSError:
+        return None
+
+
 def _check_bpfd_threads(pid):
     privileged = []
     for task in glob.glob(f"/proc/{pid}/task/*/status"):
@@ -426,7 +433,10 @@ def test_helpers_are_sandboxed_while_working():
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     os.close(r)
     try:
-        helpers = lib.wait_for(lambda: [c for c in _children(daemon.pid) if c[1]["Name"] == "bpfd-inspect"],
+        # the helper at work on this pipe (not the spare waiting beside it, see test_inspect_zygote.py)
+        pipe = f"pipe:[{os.fstat(w).st_ino}]"
+        helpers = lib.wait_for(lambda: [c for c in _children(daemon.pid)
+                                        if c[1]["Name"] == "bpfd-inspect" and _fd0(c[0]) == pipe],
                                timeout=30, what="bpfd-inspect to start")
         (hpid, st), = helpers
         text = "\n".join(f"{k}: {v}" for k, v in st.items() if k.startswith(("Cap", "Uid", "Gid", "NoNew", "Secc")))

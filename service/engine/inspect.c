@@ -13,8 +13,8 @@
 #include "config.h"
 #include "engine-error.h"
 #include "inspect.h"
+#include "inspect-zygote.h"
 #include "log.h"
-#include "sandbox.h"
 #include "util.h"
 
 void inspection_done(Inspection *i) {
@@ -31,66 +31,12 @@ void inspection_done(Inspection *i) {
         *i = (Inspection) { .memfd = -1 };
 }
 
-/* The helper next to bpfd in a build tree, else the installed one; $BPFD_INSPECT_HELPER wins. */
-static char *helper_path(void) {
-        const char *env = getenv("BPFD_INSPECT_HELPER");
-        char self[4096], *slash, *p = NULL;
-        ssize_t n;
-
-        if (env && *env)
-                return strdup(env);
-        n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = 0;
-                slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = 0;
-                        if (asprintf(&p, "%s/bpfd-inspect", self) >= 0 && access(p, X_OK) == 0)
-                                return p;
-                        p = mfree(p);
-                }
-        }
-        return strdup(BPFD_INSPECT_HELPER);
-}
-
-static int spawn(int object_fd, const char *arg1, const char *arg2, pid_t *ret_pid, int *ret_sock) {
-        _cleanup_free_ char *path = helper_path();
-        uid_t uid;
-        gid_t gid;
-        int sv[2];
-        pid_t pid;
-
-        if (!path)
-                return -ENOMEM;
-        sandbox_helper_identity(&uid, &gid);
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                close(sv[0]);
-                close(sv[1]);
-                return -errno;
-        }
-        if (pid == 0) {
-                int keep[2] = { object_fd, sv[1] };
-                if (sandbox_enter(&(Sandbox) { .keep_fds = keep, .n_keep_fds = 2, .keep_stderr = true, .uid = uid,
-                                               .gid = gid }) < 0)
-                        _exit(126);
-                execl(path, "bpfd-inspect", arg1, arg2, (char *) NULL);
-                _exit(127);
-        }
-        close(sv[1]);
-        *ret_pid = pid;
-        *ret_sock = sv[0];
-        return 0;
-}
-
 int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *ret_sock) {
         assert(object_fd >= 0);
         assert(ret_pid);
         assert(ret_sock);
 
-        return spawn(object_fd, object_name ?: "object", NULL, ret_pid, ret_sock);
+        return inspect_zygote_spawn(object_fd, false, object_name ?: "object", ret_pid, ret_sock);
 }
 
 int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
@@ -104,7 +50,7 @@ int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
         assert(function);
         assert(ret);
 
-        r = spawn(fd, "--symbol", function, &pid, &sock);
+        r = inspect_zygote_spawn(fd, true, function, &pid, &sock);
         if (r < 0)
                 return r;
         while (size < sizeof text - 1) {
@@ -248,8 +194,13 @@ static void finish(InspectReader *r) {
         int status, res;
 
         r->source = sd_event_source_disable_unref(r->source);
-        status = reap(r->pid);
-        r->pid = 0;
+        /* A whole answer needs no exit status: the helper closed its socket before exiting, and is reaped
+         * (inspect_reader_free()) after the callback, not waited for before it. */
+        status = 0;
+        if (r->memfd < 0 || !g_str_has_suffix(r->text->str, "end\n")) {
+                status = reap(r->pid);
+                r->pid = 0;
+        }
         res = conclude(r->text->str, &r->memfd, status, &ins, &error);
         /* The callback owns the request, which must forget this reader: it is freed right after. */
         if (res >= 0)

@@ -23,8 +23,8 @@ typedef struct Inspection {
 
 void inspection_done(Inspection *i);
 
-/* Worker: starts bpfd-inspect on object_fd, sandboxed (sandbox_enter()). Returns at once with the helper's
- * pid and the socket its answer comes on. */
+/* Worker: starts a bpfd-inspect of its own on object_fd (forked by the sandboxed zygote, inspect-zygote.h).
+ * Returns at once with the helper's pid and the socket its answer comes on. */
 int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *ret_sock);
 
 /* Worker: the file offset of function in the ELF binary on fd, found by bpfd-inspect (the binary is a

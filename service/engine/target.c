@@ -310,7 +310,8 @@ char *attach_target_describe(const AttachTarget *t) {
         else if (IN_SET2(t->kind, KIND_TC, KIND_TCX) || t->kind == KIND_XDP)
                 (void) asprintf(&s, "%s %s%s%s priority %" PRIi32 "%s%s", kind_to_string(t->kind), detail,
                                 t->direction ? " " : "", strempty(t->direction), t->priority,
-                                t->netns ? " netns " : "", strempty(t->netns));
+                                t->netns ? " netns " : "",
+                                t->resolved && t->resolved->netns_path ? t->resolved->netns_path : strempty(t->netns));
         else
                 (void) asprintf(&s, "%s %s", kind_to_string(t->kind), detail);
         if (s && t->has_pid) {

@@ -5,6 +5,8 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,17 +18,25 @@
 void sandbox_helper_identity(uid_t *ret_uid, gid_t *ret_gid) {
         struct passwd pw, *result = NULL;
         char buf[1024];
+        FILE *f;
 
         assert(ret_uid);
         assert(ret_gid);
 
         /* A dedicated user is better than nobody (whose files, if any, such a helper could touch); use it
-         * where the distribution made one. Looked up before forking: NSS is not for a forked child. */
-        if (getpwnam_r("bpfd-inspect", &pw, buf, sizeof buf, &result) == 0 && result && pw.pw_uid != 0) {
-                *ret_uid = pw.pw_uid;
-                *ret_gid = pw.pw_gid;
-                return;
-        }
+         * where the distribution made one (systemd-sysusers writes /etc/passwd). Read from /etc/passwd, not
+         * through NSS: a name NSS's files do not know sends glibc on to its other modules (libnss_systemd,
+         * 300 KiB that would stay mapped in bpfd for good). Before forking: a forked child does no such I/O. */
+        f = fopen("/etc/passwd", "re");
+        while (f && fgetpwent_r(f, &pw, buf, sizeof buf, &result) == 0 && result)
+                if (strcmp(pw.pw_name, "bpfd-inspect") == 0 && pw.pw_uid != 0) {
+                        *ret_uid = pw.pw_uid;
+                        *ret_gid = pw.pw_gid;
+                        fclose(f);
+                        return;
+                }
+        if (f)
+                fclose(f);
         *ret_uid = NOBODY;
         *ret_gid = NOBODY;
 }

@@ -31,9 +31,13 @@ static char *int_string(bool has, long long v) {
 }
 
 char *check_describe(const CheckSpec *c) {
-        _cleanup_free_ char *where = c->target && c->target->kind >= 0 ? attach_target_describe(c->target) : NULL;
+        bool has_target = c->target && c->target->kind >= 0;
+        _cleanup_free_ char *where = has_target ? attach_target_describe(c->target) : NULL;
         char *s = NULL;
 
+        /* No description rather than one without its target: a question fails closed, never vaguer. */
+        if (has_target && !where)
+                return NULL;
         if (asprintf(&s, "the %s program '%s'%s%s%s%s", c->kind >= 0 ? kind_to_string(c->kind) : "BPF",
                      strempty(c->program_name), where ? " at " : "", strempty(where),
                      c->attach_type && !where ? " for " : "", c->attach_type && !where ? c->attach_type : "") < 0)
