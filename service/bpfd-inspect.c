@@ -168,7 +168,7 @@ static int parse_filter_prepare(void) {
 
         fd = r >= 0 ? memfd_create("bpfd-filter", MFD_CLOEXEC) : -1;
         if (r >= 0 && fd < 0)
-                r = -errno;
+                r = errno > 0 ? -errno : -EIO;
         if (r >= 0)
                 r = seccomp_export_bpf(ctx, fd);
         if (r >= 0 && (size = lseek(fd, 0, SEEK_END)) <= 0)

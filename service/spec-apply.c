@@ -71,6 +71,8 @@ static int load_object(SpecApply *a, Engine *e, size_t i, GHashTable *objects) {
 
 /* The kind an [Attach] of the applied spec has: its own, or that of its program. */
 static Kind applied_kind(SpecState *st, Engine *e, const SpecAttach *at) {
+        assert(st);
+        assert(at);
         GArray *ids = g_hash_table_lookup(st->objects, at->object);
         Kind k = at->target.kind;
 
@@ -279,7 +281,10 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
 
                 g_hash_table_replace(objects, g_strdup(o->name), ids);
                 if (!a->loads[i]) {
+                        /* Nothing to load: the object is kept as the applied spec has it. */
+                        assert(st);
                         GArray *old = g_hash_table_lookup(st->objects, o->name);
+                        assert(old);
                         g_array_append_vals(ids, old->data, old->len);
                         continue;
                 }
@@ -330,13 +335,15 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                 uid_t old_owner = st->owner_uid;
 
                 st->applied = a->spec;
-                st->objects = objects;
-                st->links = links;
+                st->objects = g_steal_pointer(&objects);
+                st->links = g_steal_pointer(&links);
                 st->generation = a->generation + 1;
                 st->owner_uid = a->caller.uid;
                 r = spec_record_save(s, st, unload, detach, false);
                 if (r < 0) {
                         st->applied = old_applied;
+                        objects = g_steal_pointer(&st->objects); /* this apply's again, freed on return */
+                        links = g_steal_pointer(&st->links);
                         st->objects = old_objects;
                         st->links = old_links;
                         st->generation = old_generation;
@@ -345,8 +352,10 @@ int spec_execute(SpecStore *s, Engine *e, SpecApply *a) {
                         goto fail;
                 }
                 a->spec = NULL;
-                objects = old_objects; /* freed on return */
-                links = old_links;
+                if (old_objects)
+                        g_hash_table_unref(old_objects);
+                if (old_links)
+                        g_hash_table_unref(old_links);
                 spec_free(old_applied);
         }
         spec_record_remove(s, a->name, "journal");

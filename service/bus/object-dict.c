@@ -95,12 +95,13 @@ int append_program_map_used_by(sd_bus_message *reply, Manager *m, const ProgramI
 /* ---- dictionaries ---- */
 
 int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p) {
-        _cleanup_free_ char *path = program_object_path(p->id);
+        _cleanup_free_ char *path = NULL;
         uint64_t cnt, ns;
         int r;
 
         assert(reply && m && p);
 
+        path = program_object_path(p->id);
         if (!path)
                 return -ENOMEM;
         program_stats(p, &cnt, &ns);
@@ -155,12 +156,14 @@ int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
 }
 
 int append_component_program_dict(sd_bus_message *reply, const KernelProgram *k, const LinkInfo *l) {
-        _cleanup_free_ char *prog = program_object_path(l->program_id), *link = link_object_path(l->id);
+        _cleanup_free_ char *prog = NULL, *link = NULL;
         int r;
 
         assert(reply && k && l);
         assert(l->component_id == k->id); /* k is the extension that runs in l's dispatcher slot */
 
+        prog = program_object_path(l->program_id);
+        link = link_object_path(l->id);
         if (!prog || !link)
                 return -ENOMEM;
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
@@ -182,12 +185,14 @@ int append_component_program_dict(sd_bus_message *reply, const KernelProgram *k,
 }
 
 int append_link_dict(sd_bus_message *reply, const LinkInfo *l) {
-        _cleanup_free_ char *path = link_object_path(l->id), *prog = program_object_path(l->program_id);
+        _cleanup_free_ char *path = NULL, *prog = NULL;
         int r;
 
         assert(reply && l);
         assert(l->program_id != 0); /* a link always belongs to a program */
 
+        path = link_object_path(l->id);
+        prog = program_object_path(l->program_id);
         if (!path || !prog)
                 return -ENOMEM;
         r = sd_bus_message_open_container(reply, 'a', "{sv}");

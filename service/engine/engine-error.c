@@ -7,6 +7,9 @@
 
 #include "engine-error.h"
 
+#undef engine_error_setf
+#undef engine_error_set_errnof
+
 /* What an error says when even its message could not be allocated: e stays set, and is never freed. */
 static char oom_message[] = "Out of memory.";
 
@@ -42,6 +45,8 @@ int engine_error_set_errnof(EngineError *e, int error, const char *fmt, ...) {
         va_list ap;
 
         error = error < 0 ? -error : error;
+        if (error == 0)
+                error = EIO; /* a failure with no errno still fails */
         va_start(ap, fmt);
         (void) engine_error_setv(e, bpfd_error_from_errno(error), error, fmt, ap);
         va_end(ap);

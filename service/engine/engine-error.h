@@ -25,8 +25,19 @@ typedef struct EngineError {
 int engine_error_setf(EngineError *e, BpfdError code, const char *fmt, ...) _printf_(3, 4);
 
 /* PermissionDenied for EACCES and EPERM, Failed for the rest (bpfd_error_from_errno()); %m is error.
- * Returns -|error|. */
+ * Returns -|error| (-EIO for 0). */
 int engine_error_set_errnof(EngineError *e, int error, const char *fmt, ...) _printf_(3, 4);
+
+/* Both setters always return a negative errno; saying so where they are called lets the compiler and the
+ * static analyzers (which see one file at a time) know that an error path returns < 0, so nothing after
+ * it is read uninitialized. */
+static inline int engine_error_negative(int r) {
+        if (r >= 0)
+                __builtin_unreachable();
+        return r;
+}
+#define engine_error_setf(e, code, ...) engine_error_negative(engine_error_setf(e, code, __VA_ARGS__))
+#define engine_error_set_errnof(e, error, ...) engine_error_negative(engine_error_set_errnof(e, error, __VA_ARGS__))
 
 bool engine_error_is_set(const EngineError *e);
 

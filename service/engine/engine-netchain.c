@@ -337,7 +337,8 @@ int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding
 
         for (guint k = 0; k < all->len; k++) {
                 LinkInfo *l = g_ptr_array_index(all, k);
-                if (same_tc_hook(l, hook) && l->id != skip_id && l != adding)
+                assert(l); /* the engine's links */
+                if (same_tc_hook(l, hook) && l->id != skip_id && !(adding && l == adding))
                         g_ptr_array_add(slots, l);
         }
         if (adding)

@@ -183,10 +183,78 @@ static void recover_journal(Engine *e, const char *path) {
         (void) unlink(path);
 }
 
-static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t id, Group *g) {
-        _cleanup_(link_info_unrefp) LinkInfo *l = calloc(1, sizeof(LinkInfo));
+/* A link in a dispatcher's slot (TCX placed by priority, bpfd's TC dispatcher, libxdp's XDP dispatcher):
+ * still there if its extension is. */
+static bool recover_component_link(Engine *e, LinkInfo *l, uint32_t id) {
+        assert(e);
+        assert(l);
+
+        if (l->target.kind == KIND_TCX) {
+                NetnsGuard guard;
+                bool present = false;
+
+                if (!(l->pin_path = strdup("")))
+                        return false;
+                if (netns_enter(l->target.netns, &daemon_caller, &guard) >= 0) {
+                        present = tc_filter_present(l);
+                        netns_leave(&guard);
+                }
+                if (!present) {
+                        log_warning("The tc filter of link %" PRIu32 " is gone, forgetting it.", id);
+                        return false;
+                }
+                return true;
+        }
+        if (l->target.kind == KIND_TC) {
+                struct bpf_prog_info info = {};
+                uint32_t len = sizeof info;
+                _cleanup_close_ int ext = -1;
+
+                /* The extension's pin keeps it; the dispatcher's own pins keep the chain. */
+                l->pin_path = path_join(e->fs_dir, "tcext_%" PRIu32, l->component_id);
+                ext = l->pin_path ? bpf_obj_get(l->pin_path) : -1;
+                if (ext < 0 || bpf_obj_get_info_by_fd(ext, &info, &len) < 0 || info.id != l->component_id) {
+                        log_warning("The extension of link %" PRIu32 " is gone, forgetting it.", id);
+                        return false;
+                }
+                return true;
+        }
+        if (!(l->pin_path = strdup("")))
+                return false;
+        if (!slot_in_chain(l)) {
+                log_warning("Link %" PRIu32 " is no longer in the XDP chain of %s, forgetting it.", id,
+                            l->target.interface);
+                return false;
+        }
+        return true;
+}
+
+/* A plain link: its pin still holds the link of this id, of this program. */
+static bool recover_pinned_link(Engine *e, LinkInfo *l, uint32_t id) {
         _cleanup_close_ int fd = -1;
         uint32_t kid, kprog;
+
+        assert(e);
+        assert(l);
+
+        l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, id);
+        if (!l->pin_path)
+                return false;
+        fd = bpf_obj_get(l->pin_path);
+        if (fd < 0) {
+                log_warning("Link %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, l->pin_path);
+                return false;
+        }
+        if (link_id_of_fd(fd, &kid, &kprog) < 0 || kid != id || kprog != l->program_id) {
+                log_warning("The pin %s holds another link than %" PRIu32 ", forgetting it.", l->pin_path, id);
+                (void) unlink(l->pin_path);
+                return false;
+        }
+        return true;
+}
+
+static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t id, Group *g) {
+        _cleanup_(link_info_unrefp) LinkInfo *l = calloc(1, sizeof(LinkInfo));
         int r;
 
         assert(e);
@@ -204,61 +272,11 @@ static LinkInfo *recover_link(Engine *e, GKeyFile *kf, const char *sec, uint32_t
                 e->link_seq = l->seq;
         if (r < 0 || !group_find_program(g, l->program_id, NULL))
                 return NULL;
-        if (l->component_id) {
-                if (id > e->slot_id)
-                        e->slot_id = id;
-                if (l->target.kind == KIND_TCX) {
-                        NetnsGuard guard;
-                        bool present = false;
-
-                        if (!(l->pin_path = strdup("")))
-                                return NULL;
-                        if (netns_enter(l->target.netns, &daemon_caller, &guard) >= 0) {
-                                present = tc_filter_present(l);
-                                netns_leave(&guard);
-                        }
-                        if (!present) {
-                                log_warning("The tc filter of link %" PRIu32 " is gone, forgetting it.", id);
-                                return NULL;
-                        }
-                        return TAKE_PTR(l);
-                }
-                if (l->target.kind == KIND_TC) {
-                        struct bpf_prog_info info = {};
-                        uint32_t len = sizeof info;
-                        _cleanup_close_ int ext = -1;
-
-                        /* The extension's pin keeps it; the dispatcher's own pins keep the chain. */
-                        l->pin_path = path_join(e->fs_dir, "tcext_%" PRIu32, l->component_id);
-                        ext = l->pin_path ? bpf_obj_get(l->pin_path) : -1;
-                        if (ext < 0 || bpf_obj_get_info_by_fd(ext, &info, &len) < 0 || info.id != l->component_id) {
-                                log_warning("The extension of link %" PRIu32 " is gone, forgetting it.", id);
-                                return NULL;
-                        }
-                        return TAKE_PTR(l);
-                }
-                if (!(l->pin_path = strdup("")))
-                        return NULL;
-                if (!slot_in_chain(l)) {
-                        log_warning("Link %" PRIu32 " is no longer in the XDP chain of %s, forgetting it.", id,
-                                    l->target.interface);
-                        return NULL;
-                }
-                return TAKE_PTR(l);
-        }
-        l->pin_path = path_join(e->fs_dir, "link_%" PRIu32, id);
-        if (!l->pin_path)
+        /* Slot ids, like link ids, are never given out twice, recovered or not. */
+        if (l->component_id && id > e->slot_id)
+                e->slot_id = id;
+        if (!(l->component_id ? recover_component_link(e, l, id) : recover_pinned_link(e, l, id)))
                 return NULL;
-        fd = bpf_obj_get(l->pin_path);
-        if (fd < 0) {
-                log_warning("Link %" PRIu32 " of the state is gone (%s: %m), forgetting it.", id, l->pin_path);
-                return NULL;
-        }
-        if (link_id_of_fd(fd, &kid, &kprog) < 0 || kid != id || kprog != l->program_id) {
-                log_warning("The pin %s holds another link than %" PRIu32 ", forgetting it.", l->pin_path, id);
-                (void) unlink(l->pin_path);
-                return NULL;
-        }
         return TAKE_PTR(l);
 }
 
@@ -324,6 +342,14 @@ static bool tc_extension_in_use(Engine *e, uint32_t component_id) {
         return false;
 }
 
+/* Removes name from the directory d reads (never from the working directory, whatever dirfd() says). */
+static void unlink_in(DIR *d, const char *name) {
+        int fd = dirfd(d);
+
+        if (fd >= 0)
+                (void) unlinkat(fd, name, 0);
+}
+
 /* Pins no record names are leftovers of an operation that was interrupted before its commit. */
 static void sweep_orphans(Engine *e) {
         DIR *d = opendir(e->fs_dir);
@@ -345,7 +371,7 @@ static void sweep_orphans(Engine *e) {
                         keep = tc_extension_in_use(e, id);
                 if (!keep) {
                         log_info("Removing orphaned pin %s/%s.", e->fs_dir, de->d_name);
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        unlink_in(d, de->d_name);
                 }
         }
         closedir(d);
@@ -354,7 +380,7 @@ static void sweep_orphans(Engine *e) {
                 unsigned id;
                 if (sscanf(de->d_name, "group-%u.o", &id) == 1 && !g_hash_table_contains(e->groups, GUINT_TO_POINTER(id))) {
                         log_info("Removing the orphaned object %s/%s.", e->objects_dir, de->d_name);
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        unlink_in(d, de->d_name);
                 }
         }
         if (d)

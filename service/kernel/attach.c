@@ -65,7 +65,7 @@ static int read_uint_file(const char *path, unsigned *ret) {
         int r = 0;
 
         if (!f)
-                return -errno;
+                return errno > 0 ? -errno : -EIO;
         if (fscanf(f, "%u", ret) != 1)
                 r = -EBADMSG;
         fclose(f);

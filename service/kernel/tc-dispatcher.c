@@ -328,6 +328,7 @@ static int rev_dir_remove(int dir_fd, const char *name) {
         struct dirent *de;
         int fd, r = 0;
 
+        assert(dir_fd >= 0);
         fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
@@ -340,7 +341,7 @@ static int rev_dir_remove(int dir_fd, const char *name) {
         while ((de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+                if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT && r == 0) /* fd: d's own */
                         r = -errno;
         }
         if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
