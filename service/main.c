@@ -298,6 +298,7 @@ static void manager_done(Manager *m) {
         sd_event_source_disable_unref(m->idle_timer);
         sd_event_source_disable_unref(m->stop_post);
         sd_event_source_disable_unref(m->stop_timer);
+        interfaces_lists_done(m);
         view_done(m);
         if (m->callers)
                 g_hash_table_unref(m->callers);

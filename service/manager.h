@@ -31,6 +31,11 @@ typedef struct Manager {
         sd_event_source *netlink_source;
         bool scan_in_flight, scan_full;
         GArray *scan_keys;    /* InterfaceKey: the interfaces the next scan reads */
+        /* Reads of interfaces asked for (by bpfd's own changes or by rtnetlink) and done, counted, so that a
+         * ListInterfaces waits for those asked before it came (interface-watch.c): a caller who attached
+         * sees the chain with its link. */
+        uint64_t scans_asked, scans_done;
+        GQueue *interface_lists; /* ListInterfaces calls waiting (ListWait*) */
         bool supported[_KIND_MAX];
         bool xdp_ready;
         char *runtime_dir;

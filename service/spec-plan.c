@@ -174,6 +174,7 @@ int spec_object_index(const Spec *s, const char *name) {
 
 /* An attachment of a program the spec keeps, resolved as Attach resolves it. */
 int spec_plan_attach(SpecApply *a, Engine *e, GArray *ids, const SpecAttach *at) {
+        _cleanup_free_ char *label = NULL;
         SpecAttachPlan *ap;
         ProgramInfo *p = NULL;
         int r;
@@ -202,19 +203,13 @@ int spec_plan_attach(SpecApply *a, Engine *e, GArray *ids, const SpecAttach *at)
                 return -ENOMEM;
         free(ap->target.program);
         ap->target.program = NULL;
-        if (ap->target.kind == KIND_DEFAULT)
-                ap->target.kind = p->kind;
-        if (IN_SET2(ap->target.kind, KIND_FENTRY, KIND_FEXIT) && !ap->target.function && p->attach_function &&
-            !(ap->target.function = strdup(p->attach_function)))
+        /* The one completion of a target for its program, as for a load's targets and Attach. */
+        if (asprintf(&label, "[Attach %s]: program %s", at->name, p->name) < 0) {
+                label = NULL;
                 return -ENOMEM;
-        if (attach_target_fill_from_section(&ap->target, p->section) < 0)
-                return -ENOMEM;
-        if (!kind_attach_compatible(p->kind, ap->target.kind))
-                return engine_error_setf(&a->error, BPFD_ERR_INVALID_ARGUMENT,
-                                         "[Attach %s]: program %s is a %s program; it cannot be attached as %s.",
-                                         at->name, p->name, kind_to_string(p->kind), kind_to_string(ap->target.kind));
-        r = attach_target_validate(&ap->target, &a->error);
-        return r;
+        }
+        return attach_target_complete(&ap->target, label, p->kind, strempty(p->section), p->attach_function, NULL,
+                                      &a->error);
 }
 
 int spec_plan(SpecStore *s, Engine *e, SpecApply *a) {

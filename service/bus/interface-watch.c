@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 
 #include "bus-spec.h"
+#include "errors.h"
+#include "interface.h"
 #include "interface-watch.h"
 #include "log.h"
 #include "view.h"
@@ -16,6 +18,7 @@
 typedef struct ScanJob {
         Job job;
         Manager *m;
+        uint64_t asked;         /* m->scans_asked when it was submitted: it reads all asked until then */
         bool full;              /* every interface; else only keys */
         InterfaceKey *keys;
         size_t n_keys;
@@ -39,6 +42,55 @@ static void scan_run(Job *j, Engine *e) {
 
 static void scan_submit(Manager *m);
 
+/* ---- ListInterfaces after the reads asked before it ---- */
+
+typedef struct ListWait {
+        sd_bus_message *msg;
+        uint64_t asked;
+} ListWait;
+
+static void list_answer(Manager *m, ListWait *w) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        if (sd_bus_message_rewind(w->msg, true) < 0 || interfaces_reply(m, w->msg, &error) < 0)
+                (void) bpfd_reply_error(w->msg, &error);
+        sd_bus_message_unref(w->msg);
+        free(w);
+}
+
+/* Answers the calls whose reads are done; all of them when flush (bpfd stops, or a scan could not start). */
+static void lists_answer(Manager *m, bool flush) {
+        ListWait *w;
+
+        while (m->interface_lists && (w = g_queue_peek_head(m->interface_lists)) &&
+               (flush || w->asked <= m->scans_done))
+                list_answer(m, g_queue_pop_head(m->interface_lists));
+}
+
+int interfaces_list_when_read(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
+        ListWait *w;
+
+        assert(m);
+        assert(msg);
+        if (m->scans_done >= m->scans_asked)
+                return interfaces_reply(m, msg, error);
+        if (!m->interface_lists && !(m->interface_lists = g_queue_new()))
+                return -ENOMEM;
+        w = calloc(1, sizeof(ListWait));
+        if (!w)
+                return -ENOMEM;
+        *w = (ListWait) { .msg = sd_bus_message_ref(msg), .asked = m->scans_asked };
+        g_queue_push_tail(m->interface_lists, w);
+        return 1;
+}
+
+void interfaces_lists_done(Manager *m) {
+        lists_answer(m, true);
+        if (m->interface_lists)
+                g_queue_free(m->interface_lists);
+        m->interface_lists = NULL;
+}
+
 static void scan_done(Job *j) {
         ScanJob *s = (ScanJob *) j;
         Manager *m = s->m;
@@ -51,8 +103,11 @@ static void scan_done(Job *j) {
         free(s->found);
         free(s->vanished);
         free(s->gone_links);
+        assert(s->asked >= m->scans_done);
+        m->scans_done = s->asked;
         free(s);
         m->scan_in_flight = false;
+        lists_answer(m, false);
         manager_specs_interfaces_changed(m); /* specs waiting for an interface that came */
         scan_submit(m);
 }
@@ -66,9 +121,12 @@ static void scan_submit(Manager *m) {
         if (m->scan_in_flight || (!m->scan_full && m->scan_keys->len == 0))
                 return;
         s = calloc(1, sizeof(ScanJob));
-        if (!s)
+        if (!s) {
+                lists_answer(m, true); /* nothing will be read: answer with what the view has */
                 return;
-        *s = (ScanJob) { .job = { .run = scan_run, .done = scan_done }, .m = m, .full = m->scan_full };
+        }
+        *s = (ScanJob) { .job = { .run = scan_run, .done = scan_done }, .m = m, .asked = m->scans_asked,
+                         .full = m->scan_full };
         if (!s->full) {
                 s->n_keys = m->scan_keys->len;
                 s->keys = (InterfaceKey *) g_array_free(m->scan_keys, FALSE);
@@ -82,6 +140,7 @@ static void scan_submit(Manager *m) {
 
 void manager_scan_interfaces(Manager *m) {
         m->scan_full = true;
+        m->scans_asked++;
         scan_submit(m);
 }
 
@@ -90,6 +149,7 @@ void manager_scan_interface(Manager *m, uint64_t netns_ino, uint32_t ifindex) {
 
         if (!ifindex)
                 return;
+        m->scans_asked++;
         for (guint i = 0; i < m->scan_keys->len; i++)
                 if (g_array_index(m->scan_keys, InterfaceKey, i).ifindex == ifindex &&
                     g_array_index(m->scan_keys, InterfaceKey, i).netns_ino == netns_ino)

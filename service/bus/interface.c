@@ -6,6 +6,7 @@
 #include "dict-macros.h"
 #include "bus-paths.h"
 #include "interface.h"
+#include "interface-watch.h"
 #include "view.h"
 
 static int append_chain(sd_bus_message *reply, const Chain *c) {
@@ -127,9 +128,11 @@ static int cmp_interface(gconstpointer a, gconstpointer b) {
 }
 
 /* The interfaces in (namespace, index) order, from the view: no trip to the worker. */
-int method_list_interfaces(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-
+int interfaces_reply(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         assert(m);
         return bus_reply_sorted_dicts(msg, m->interfaces, cmp_interface, append_interface_dict, error);
+}
+
+int method_list_interfaces(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return interfaces_list_when_read(userdata, msg, error);
 }
