@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fd-send.h"
 #include "bpfd-inspect-zygote.h"
 
 #define REQUEST_MAX 4096
@@ -59,16 +60,7 @@ static void announce(int32_t pid_or_error, int fd) {
         struct iovec iov = { .iov_base = &pid_or_error, .iov_len = sizeof pid_or_error };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-        if (fd >= 0) {
-                struct cmsghdr *c;
-                mh.msg_control = control;
-                mh.msg_controllen = sizeof control;
-                c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
+        msghdr_attach_fd(&mh, control, fd);
         while (sendmsg(STDIN_FILENO, &mh, MSG_NOSIGNAL) < 0)
                 if (errno != EINTR)
                         _exit(1); /* bpfd is gone */

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fd-send.h"
 #include "bpfd-inspect-zygote.h"
 #include "elf-symbol.h"
 #include "inspect-describe.h"
@@ -49,16 +50,7 @@ static int send_all(int memfd) {
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
         size_t done = 0;
 
-        if (memfd >= 0) {
-                struct cmsghdr *cmsg;
-                mh.msg_control = control;
-                mh.msg_controllen = sizeof control;
-                cmsg = CMSG_FIRSTHDR(&mh);
-                cmsg->cmsg_level = SOL_SOCKET;
-                cmsg->cmsg_type = SCM_RIGHTS;
-                cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cmsg), &memfd, sizeof(int));
-        }
+        msghdr_attach_fd(&mh, control, memfd);
         while (done < out_len) {
                 ssize_t n;
                 iov = (struct iovec) { .iov_base = (void *) (out + done), .iov_len = out_len - done };

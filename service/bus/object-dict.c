@@ -136,7 +136,8 @@ int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p)
         return sd_bus_message_close_container(reply);
 }
 
-int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
+/* Opens a program's a{sv} with what the kernel says of any program, bpfd's or not. */
+static int open_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
@@ -149,6 +150,15 @@ int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
         DICT("tag", "s", k->tag);
         DICT("load_time", "t", k->load_time_usec);
         DICT_WITH("map_ids", "au", sd_bus_message_append_array(reply, 'u', k->map_ids, k->n_map_ids * sizeof(uint32_t)));
+        return 0;
+}
+
+int append_kernel_program_dict(sd_bus_message *reply, const KernelProgram *k) {
+        int r;
+
+        r = open_kernel_program_dict(reply, k);
+        if (r < 0)
+                return r;
         DICT("run_count", "t", k->run_count);
         DICT("run_time_ns", "t", k->run_time_ns);
         DICT("managed", "b", 0);
@@ -166,16 +176,9 @@ int append_component_program_dict(sd_bus_message *reply, const KernelProgram *k,
         link = link_object_path(l->id);
         if (!prog || !link)
                 return -ENOMEM;
-        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        r = open_kernel_program_dict(reply, k);
         if (r < 0)
                 return r;
-        DICT("id", "u", k->id);
-        DICT("name", "s", k->name);
-        DICT("kind", "s", strempty(kind_to_string(k->kind)));
-        DICT("kernel_type", "s", k->kernel_type);
-        DICT("tag", "s", k->tag);
-        DICT("load_time", "t", k->load_time_usec);
-        DICT_WITH("map_ids", "au", sd_bus_message_append_array(reply, 'u', k->map_ids, k->n_map_ids * sizeof(uint32_t)));
         DICT("owner_uid", "u", (uint32_t) l->owner_uid);
         DICT("managed", "b", 1);
         DICT("component_of", "u", l->program_id);

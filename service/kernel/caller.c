@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "fd-send.h"
 #include "caller.h"
 #include "sandbox.h"
 
@@ -148,16 +149,7 @@ static int send_result(int sock, int error, int fd, const char *canonical) {
 
         if (canonical)
                 strncpy(msg.canonical, canonical, sizeof msg.canonical - 1);
-        if (fd >= 0) {
-                struct cmsghdr *cmsg;
-                mh.msg_control = control;
-                mh.msg_controllen = sizeof control;
-                cmsg = CMSG_FIRSTHDR(&mh);
-                cmsg->cmsg_level = SOL_SOCKET;
-                cmsg->cmsg_type = SCM_RIGHTS;
-                cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-        }
+        msghdr_attach_fd(&mh, control, fd);
         return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
