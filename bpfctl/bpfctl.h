@@ -43,22 +43,9 @@ bool parse_common_option(int c);
         "  -q, --quiet               Print no confirmation (errors and what was asked for stay)\n" \
         "  -h, --help                Show this help\n"
 
-/* The commands. argv[0] is "bpfctl COMMAND" (for getopt's messages); each
- * returns an ExitStatus. A usage error is logged before returning
- * EXIT_STATUS_USAGE; main then points at COMMAND --help. */
-int verb_load(int argc, char *argv[]);
-int verb_attach(int argc, char *argv[]);
-int verb_detach(int argc, char *argv[]);
-int verb_unload(int argc, char *argv[]);
-int verb_list(int argc, char *argv[]);
-int verb_get(int argc, char *argv[]);
-int verb_interface(int argc, char *argv[]); /* "get interface" without the "get" */
-int verb_status(int argc, char *argv[]);
-int verb_map(int argc, char *argv[]);
-int verb_image(int argc, char *argv[]);
-int verb_apply(int argc, char *argv[]);
-int verb_remove_spec(int argc, char *argv[]);
-int verb_list_specs(int argc, char *argv[]); /* "list specs" */
+/* The commands are declared in verb-*.h, one header per file: argv[0] is "bpfctl COMMAND" (for getopt's
+ * messages); each returns an ExitStatus. A usage error is logged before returning EXIT_STATUS_USAGE; main
+ * then points at COMMAND --help. */
 
 /* "Unloaded program 42." and the like: one line on standard output saying what a command did, unless
  * --quiet or --json. */

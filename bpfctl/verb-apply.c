@@ -9,6 +9,7 @@
 
 #include "../service/bus/spec-file.h"
 #include "bpfctl.h"
+#include "verb-apply.h"
 #include "format.h"
 #include "json.h"
 #include "manager.h"

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 
 #include "bpfctl.h"
+#include "verb-attach.h"
 #include "json.h"
 #include "manager.h"
 #include "target.h"

@@ -5,6 +5,7 @@
  * Manager.ListInterfaces for NAME. */
 
 #include "bpfctl.h"
+#include "verb-get.h"
 #include "format.h"
 #include "interface.h"
 #include "json.h"

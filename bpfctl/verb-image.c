@@ -4,6 +4,7 @@
  * bpfd's cache of OCI bytecode images. */
 
 #include "bpfctl.h"
+#include "verb-image.h"
 #include "format.h"
 #include "json.h"
 #include "load-options.h"

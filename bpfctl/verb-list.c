@@ -6,6 +6,8 @@
 #include <pwd.h>
 
 #include "bpfctl.h"
+#include "verb-apply.h"
+#include "verb-list.h"
 #include "bus-dict.h"
 #include "format.h"
 #include "interface.h"

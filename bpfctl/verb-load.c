@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "bpfctl.h"
+#include "verb-load.h"
 #include "json.h"
 #include "load-options.h"
 #include "manager.h"

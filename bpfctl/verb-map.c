@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "bpfctl.h"
+#include "verb-map.h"
 #include "btf-format.h"
 #include "bytes-argument.h"
 #include "format.h"

@@ -3,6 +3,7 @@
 /* bpfctl status: the properties of org.bpfd.Manager. */
 
 #include "bpfctl.h"
+#include "verb-status.h"
 #include "format.h"
 #include "json.h"
 #include "manager.h"

@@ -20,13 +20,14 @@
 #include "deferred.h"
 #include "interface-watch.h"
 #include "manager-object.h"
-#include "request.h"
+#include "credentials.h"
 #include "shutdown.h"
 #include "view.h"
 #include "stats.h"
 #include "netns.h"
 #include "tc-dispatcher.h"
 #include "xdp-chain.h"
+#include "engine-interfaces.h"
 
 static const char *arg_runtime_dir = "/run/bpfd";
 static uint64_t arg_exit_idle_usec = 0;

@@ -6,6 +6,8 @@
 #include "engine-error.h"
 #include "log.h"
 #include "spec-store.h"
+#include "engine-lifecycle.h"
+#include "engine-load.h"
 /* ---- execute ---- */
 
 static bool is_net_kind(Kind k) {

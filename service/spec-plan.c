@@ -7,6 +7,7 @@
 #include "engine-error.h"
 #include "image-ref.h"
 #include "spec-store.h"
+#include "engine-load.h"
 
 /* ---- plan ---- */
 

@@ -10,6 +10,7 @@
 #include "engine-error.h"
 #include "log.h"
 #include "spec-store.h"
+#include "engine-lifecycle.h"
 
 static const char *const status_names[_SPEC_STATUS_MAX] = { "Applied", "Pending", "Failed" };
 

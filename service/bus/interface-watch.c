@@ -14,6 +14,7 @@
 #include "interface-watch.h"
 #include "log.h"
 #include "view.h"
+#include "engine-interfaces.h"
 
 typedef struct ScanJob {
         Job job;

@@ -7,7 +7,7 @@
 #include "bus-util.h"
 #include "link.h"
 #include "log.h"
-#include "request.h"
+#include "op-lifecycle.h"
 #include "stats.h"
 #include "view.h"
 

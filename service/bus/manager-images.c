@@ -5,7 +5,7 @@
 
 #include "errors.h"
 #include "manager-methods.h"
-#include "request.h"
+#include "op-images.h"
 #include "utf8.h"
 
 static int read_reference(sd_bus_message *msg, char **ret_ref, char **ret_registry, sd_bus_error *error) {

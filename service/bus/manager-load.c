@@ -8,7 +8,8 @@
 #include "bus-util.h"
 #include "errors.h"
 #include "manager-methods.h"
-#include "request.h"
+#include "op-images.h"
+#include "op-load.h"
 #include "target-bus.h"
 #include "utf8.h"
 

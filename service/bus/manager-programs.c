@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Manager's methods on programs and links, and the argument readers the Program and Link objects share
- * (request_attach(), request_map_access()): arguments into plain structs, then the request layer. */
+ * (bus_attach_program(), bus_map_access()): arguments into plain structs, then the request layer. */
 #include <assert.h>
 #include <inttypes.h>
 
@@ -8,11 +8,13 @@
 #include "errors.h"
 #include "manager-methods.h"
 #include "object-dict.h"
-#include "request.h"
+#include "op-lifecycle.h"
+#include "op-query.h"
 #include "target-bus.h"
 #include "utf8.h"
+#include "engine-maps.h"
 
-int request_attach(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error) {
+int bus_attach_program(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error) {
         AttachTarget target = { .kind = KIND_DEFAULT };
         int r = attach_target_read(msg, false, &target, error);
 
@@ -71,7 +73,7 @@ static int read_map_access(sd_bus_message *msg, int op, MapAccess *a, sd_bus_err
         return 0;
 }
 
-int request_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_bus_error *error) {
+int bus_map_access(Manager *m, sd_bus_message *msg, uint32_t id, int op, sd_bus_error *error) {
         MapAccess a = { .ringbuf_fd = -1 };
         int r;
 
@@ -99,7 +101,7 @@ int method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t id;
         int r = sd_bus_message_read(msg, "u", &id);
-        return r < 0 ? r : request_attach(userdata, msg, id, error);
+        return r < 0 ? r : bus_attach_program(userdata, msg, id, error);
 }
 
 static int read_filter_all(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {

@@ -14,7 +14,6 @@
 #include "manager-methods.h"
 #include "manager-object.h"
 #include "program.h"
-#include "request.h"
 #include "stats.h"
 #include "view.h"
 

@@ -8,9 +8,11 @@
 #include "log.h"
 #include "object-dict.h"
 #include "program.h"
-#include "request.h"
+#include "manager-methods.h"
+#include "op-lifecycle.h"
 #include "stats.h"
 #include "view.h"
+#include "engine-maps.h"
 
 /* ---- org.bpfd.Program ---- */
 
@@ -87,13 +89,13 @@ static int program_method_unload(sd_bus_message *msg, void *userdata, sd_bus_err
 
 static int program_method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ProgramInfo *p = userdata;
-        return request_attach(manager_of(sd_bus_message_get_bus(msg)), msg, p->id, error);
+        return bus_attach_program(manager_of(sd_bus_message_get_bus(msg)), msg, p->id, error);
 }
 
 #define MAP_METHOD(fn, op)                                                                                        \
         static int fn(sd_bus_message *msg, void *userdata, sd_bus_error *error) {                              \
                 ProgramInfo *p = userdata;                                                                      \
-                return request_map_access(manager_of(sd_bus_message_get_bus(msg)), msg, p->id, (op), error); \
+                return bus_map_access(manager_of(sd_bus_message_get_bus(msg)), msg, p->id, (op), error); \
         }
 MAP_METHOD(program_method_map_info, MAP_OP_INFO)
 MAP_METHOD(program_method_map_lookup, MAP_OP_LOOKUP)

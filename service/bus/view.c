@@ -5,6 +5,7 @@
 #include "bus-paths.h"
 #include "log.h"
 #include "view.h"
+#include "engine-interfaces.h"
 
 /* ---- the signals that only say "this changed": sent together in the loop's next turn ---- */
 

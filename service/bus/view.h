@@ -4,6 +4,7 @@
 #include "engine-changes.h"
 #include "engine.h"
 #include "manager.h"
+#include "engine-interfaces.h"
 
 /* The bus view: the programs, links and interfaces the objects under /org/bpfd/Manager show, and the one
  * place that changes them and sends the signals that say so (InterfacesAdded/Removed, PropertiesChanged).

@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 
 #include "engine-internal.h"
+#include "engine-steps.h"
 #include "inspect.h"
 #include "load-plan.h"
 #include "target-resolve.h"
+#include "engine-load.h"
 
 char *object_name_of(const char *source) {
         _cleanup_free_ char *copy = strdup(strempty(source));

@@ -15,6 +15,8 @@
 #include "tc-dispatcher.h"
 #include "tcx.h"
 #include "xdp-chain.h"
+#include "engine-interfaces.h"
+#include "engine-lifecycle.h"
 
 static void chain_entry_fill(Engine *e, ChainEntry *c, uint32_t prog_id, uint32_t link_id) {
         Group *g = g_hash_table_lookup(e->programs, GUINT_TO_POINTER(prog_id));

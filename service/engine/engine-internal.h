@@ -2,7 +2,8 @@
 #pragma once
 
 /* What the files of the engine (service/engine/engine*.c) share, and nothing outside them includes: the Engine
- * itself, its load groups, the undo log of an operation, and the steps each file offers the others. */
+ * itself, its load groups, the records and the undo log of an operation. The steps the files offer one another
+ * are in engine-steps.h (loading and linking) and engine-hooks.h (network hooks, the kernel's view). */
 
 #include <bpf/libbpf.h>
 #include <glib.h>
@@ -75,33 +76,9 @@ int group_save(Engine *e, Group *g);
 int group_remove_record(Engine *e, uint32_t id);
 int journal_write(Engine *e, Undo *u, const LinkInfo *l);
 
-/* engine-kernel-programs.c: programs in the kernel, managed or not */
-int kernel_program_from_fd(int fd, KernelProgram *k);
-int link_id_of_fd(int fd, uint32_t *ret_id, uint32_t *ret_prog_id);
-
-/* engine-inspect.c: before polkit: the object and the attach targets opened as the caller, bpfd-inspect started */
-char *object_name_of(const char *source);
-
-/* engine-load-open.c: after polkit: the inspected bytes opened with libbpf, bound and checked */
-int load_open(Engine *e, LoadRequest *req, EngineError *error);
-
 /* engine-load.c: the load, step by step, and the undo log every change goes through */
 void undo_run(Undo *u);
 void undo_done(Undo *u);
 void undo_commit(Undo *u);
 int pin_fd(Undo *u, int fd, char *path);
 
-/* engine-lifecycle.c: attach, detach, unload */
-int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, const AttachTarget *target,
-              const Caller *caller, LinkInfo **ret, EngineError *error);
-bool map_dir_in_use(Engine *e, uint32_t gid);
-
-/* engine-netchain.c: network hooks: XDP through libxdp's dispatcher, TC through bpfd's, TCX ordered by priority */
-unsigned xdp_run_prio(const LinkInfo *l);
-void remove_slot(Engine *e, LinkInfo *l);
-int tc_hook_update(Engine *e, const LinkInfo *hook, LinkInfo *adding, int adding_fd, uint32_t skip_id,
-                   EngineError *error);
-void remove_tc_filter(const LinkInfo *l);
-bool tc_filter_present(const LinkInfo *l);
-int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, LinkInfo *l,
-               const Caller *caller, int *ret_link_fd, EngineError *error);

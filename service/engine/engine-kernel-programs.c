@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "engine-internal.h"
+#include "engine-hooks.h"
+#include "engine-kernel-programs.h"
 
 static uint64_t boottime_to_realtime_usec(uint64_t boot_ns) {
         return now_usec(CLOCK_REALTIME) - now_usec(CLOCK_BOOTTIME) + boot_ns / 1000ULL;

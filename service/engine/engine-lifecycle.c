@@ -6,7 +6,10 @@
 
 #include "attach.h"
 #include "engine-internal.h"
+#include "engine-steps.h"
+#include "engine-hooks.h"
 #include "log.h"
+#include "engine-lifecycle.h"
 
 /* object_path: the ELF object kept for the program's load group, for dispatchers that load it again. */
 int make_link(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, const AttachTarget *target,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "engine-internal.h"
+#include "engine-steps.h"
 
 static char *datasec_of_map(const struct bpf_map *map) {
         const char *dot = strchr(bpf_map__name(map), '.');

@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 
 #include "engine-internal.h"
+#include "engine-steps.h"
+#include "engine-hooks.h"
 #include "log.h"
+#include "engine-load.h"
 
 void undo_run(Undo *u) {
         assert(u);

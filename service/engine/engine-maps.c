@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "engine-internal.h"
+#include "engine-maps.h"
 
 static bool map_type_per_cpu(uint32_t type) {
         return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||

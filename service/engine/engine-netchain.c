@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "engine-internal.h"
+#include "engine-hooks.h"
 #include "log.h"
 #include "netns.h"
 #include "tc-dispatcher.h"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "engine-internal.h"
+#include "engine-hooks.h"
 
 static char *group_record_path(Engine *e, uint32_t id) {
         return path_join(e->state_dir, "group-%" PRIu32 ".conf", id);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "engine-internal.h"
+#include "engine-steps.h"
+#include "engine-hooks.h"
 #include "log.h"
 #include "netns.h"
 #include "target-record.h"

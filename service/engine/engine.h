@@ -85,70 +85,8 @@ int engine_recover(Engine *e);
 /* Every managed program and link, referenced. */
 int engine_snapshot(Engine *e, ProgramInfo ***ret_programs, size_t *ret_n_programs, LinkInfo ***ret_links,
                     size_t *ret_n_links);
-/* Before polkit: gets the object (opens a path as the caller, or takes the caller's fd or the puller's
- * memfd) and starts bpfd-inspect on the object. Parses nothing of the caller's. The attach targets are
- * opened as the caller once the plan completed them (targets_open_as_caller()). */
-int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error);
-/* Worker: engine_prepare_load(), the plan from bpfd-inspect's answer, waiting for it, and the targets opened
- * as the caller (specs). */
-int engine_inspect(Engine *e, LoadRequest *req, EngineError *error);
-/* After polkit: opens the inspected bytes with libbpf, binds, shares maps, loads, pins, attaches. */
-int engine_load(Engine *e, LoadRequest *req, EngineError *error);
-int engine_attach(Engine *e, uint32_t program_id, const AttachTarget *target, const Caller *caller,
-                  LinkInfo **ret, EngineError *error);
-int engine_detach(Engine *e, uint32_t link_id, EngineError *error);
-/* Returns the ids of the links that went with the program. */
-int engine_unload(Engine *e, uint32_t program_id, uint32_t **ret_link_ids, size_t *ret_n, EngineError *error);
-/* Every interface of bpfd's own network namespace, and those of other namespaces where bpfd has links, with
- * the chains on their hooks. Links whose interface or namespace is gone are dropped (pins removed, records
- * rewritten); their ids come back in ret_gone. */
-int engine_scan_interfaces(Engine *e, InterfaceInfo ***ret, size_t *ret_n, uint32_t **ret_gone, size_t *ret_n_gone);
-/* An interface by namespace (inode) and index. */
-typedef struct InterfaceKey {
-        uint64_t netns_ino;
-        uint32_t ifindex;
-} InterfaceKey;
-/* The same for these interfaces only, after a change bpfd made on them or an rtnetlink event about them.
- * Interfaces that are no longer there (or, in other namespaces, no longer hold links of bpfd) come back in
- * ret_vanished; links on vanished interfaces are dropped as above (ret_gone). */
-int engine_scan_interfaces_of(Engine *e, const InterfaceKey *keys, size_t n_keys, InterfaceInfo ***ret, size_t *ret_n,
-                              InterfaceKey **ret_vanished, size_t *ret_n_vanished, uint32_t **ret_gone, size_t *ret_n_gone);
-typedef enum MapOp {
-        MAP_OP_INFO,
-        MAP_OP_LOOKUP,
-        MAP_OP_DUMP,
-        MAP_OP_UPDATE,
-        MAP_OP_DELETE,
-        MAP_OP_RINGBUF,
-} MapOp;
-
-/* One map operation: inputs from the bus thread, results from the worker. */
-typedef struct MapAccess {
-        MapOp op;
-        char *map;
-        uint8_t *key;
-        size_t key_size_given;
-        uint8_t *value;          /* update: input; lookup: result */
-        size_t value_len;
-        uint64_t flags;
-        /* results */
-        GPtrArray *entries;      /* dump: GBytes key, value, key, value, ... */
-        char *type;
-        char *pin_path;
-        uint32_t map_id, map_type, key_size, value_size, max_entries, map_flags;
-        uint32_t btf_key_type_id, btf_value_type_id, possible_cpus;
-        bool per_cpu;
-        uint8_t *btf;
-        size_t btf_size;
-        int ringbuf_fd;          /* ringbuf: the map, for the caller (owned; -1 otherwise) */
-} MapAccess;
-
-void map_access_done(MapAccess *a);
-int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, EngineError *error);
 
 /* A managed program (referenced), or NULL; whether a managed link exists. */
 ProgramInfo *engine_program_ref(Engine *e, uint32_t id);
 bool engine_link_exists(Engine *e, uint32_t id);
 
-int engine_kernel_programs(Engine *e, KernelProgram **ret, size_t *ret_n, EngineError *error);
-int engine_kernel_program(Engine *e, uint32_t id, KernelProgram *ret, EngineError *error);

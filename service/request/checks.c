@@ -7,7 +7,9 @@
 
 #include "checks.h"
 #include "errors.h"
+#include "checks-request.h"
 #include "request-internal.h"
+#include "engine-maps.h"
 
 bool caller_owns(const Caller *caller, uid_t owner) {
         assert(caller && caller->uid != (uid_t) -1);

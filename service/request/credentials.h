@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "manager.h"
+
 #include <systemd/sd-bus.h>
 
 #include "bpfd-error.h"
@@ -20,3 +22,6 @@ typedef void (*credentials_done_t)(void *userdata, BpfdError code, const char *m
  * was started and done will not run. */
 int credentials_acquire(struct Manager *m, sd_bus_message *msg, Caller *caller, credentials_done_t done,
                         void *userdata, sd_bus_slot **ret_slot);
+
+/* credentials.c: remembers the callers' credentials per unique name until the name goes away. */
+int manager_watch_callers(Manager *m);

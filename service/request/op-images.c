@@ -8,6 +8,7 @@
 #include "bus-util.h"
 #include "errors.h"
 #include "image-ref.h"
+#include "checks-request.h"
 #include "request-internal.h"
 #include "utf8.h"
 

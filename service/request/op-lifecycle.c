@@ -8,8 +8,11 @@
 #include "errors.h"
 #include "deferred.h"
 #include "interface-watch.h"
+#include "checks-request.h"
 #include "request-internal.h"
 #include "target-resolve.h"
+#include "engine-lifecycle.h"
+#include "engine-maps.h"
 
 /* ---- Attach: the target made whole for the program (attach_target_complete(), as for a load's targets),
  * its files opened as the caller on the worker, then polkit, then the worker attaches ---- */

@@ -10,8 +10,10 @@
 #include "log.h"
 #include "bus-util.h"
 #include "interface-watch.h"
+#include "checks-request.h"
 #include "request-internal.h"
 #include "target-resolve.h"
+#include "engine-load.h"
 
 static bool targets_name_files(const LoadRequest *load) {
         for (size_t t = 0; t < load->n_targets; t++)

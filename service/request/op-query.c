@@ -6,6 +6,11 @@
 #include "bus-util.h"
 #include "object-dict.h"
 #include "request-internal.h"
+#include "engine-kernel-programs.h"
+
+void program_filter_done(ProgramFilter *f) {
+        f->kind = mfree(f->kind);
+}
 
 static bool program_matches(const ProgramFilter *f, const ProgramInfo *p) {
         return (!f->kind || streq(f->kind, kind_to_string(p->kind))) && (!f->has_owner || p->owner_uid == f->owner);

@@ -15,8 +15,13 @@
 #include "authorize.h"
 #include "image-puller.h"
 #include "inspect.h"
-#include "request.h"
+#include "credentials.h"
+#include "op-images.h"
+#include "op-lifecycle.h"
+#include "op-load.h"
+#include "op-query.h"
 #include "stats.h"
+#include "engine-maps.h"
 
 typedef enum Operation {
         OP_LOAD,
@@ -115,17 +120,6 @@ void request_inspected(Request *req);
 void request_submit(Request *req);
 /* The commit is done (commit_async): the reply, and the request is freed. */
 void request_reply(Request *req);
-
-/* checks.c: the view's program or link, or the one error for its absence. */
-const ProgramInfo *request_program(const Request *req, uint32_t id, sd_bus_error *error);
-/* The polkit questions of each operation (pure). */
-int checks_load_gate(const Request *req, Authorization *out, sd_bus_error *error);
-int checks_load(const Request *req, Authorization *out, sd_bus_error *error);
-int checks_attach(const Request *req, Authorization *out, sd_bus_error *error);
-int checks_detach(const Request *req, Authorization *out, sd_bus_error *error);
-int checks_unload(const Request *req, Authorization *out, sd_bus_error *error);
-int checks_map(const Request *req, Authorization *out, sd_bus_error *error);
-int checks_image(const Request *req, Authorization *out, sd_bus_error *error);
 
 /* op-images.c: runs the request's verb in the puller; when it is done, a load goes on in
  * image_load_pulled() (op-load.c, which takes object_fd and sets req->error or returns < 0 on failure) and

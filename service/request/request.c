@@ -14,6 +14,7 @@
 #include "log.h"
 #include "request-internal.h"
 #include "shutdown.h"
+#include "engine-maps.h"
 
 const OperationDesc *const operation_descs[_OP_MAX] = {
         [OP_LOAD] = &op_load,
@@ -31,10 +32,6 @@ const OperationDesc *const operation_descs[_OP_MAX] = {
 static const OperationDesc *desc_of(const Request *req) {
         assert(req->op < _OP_MAX && operation_descs[req->op]);
         return operation_descs[req->op];
-}
-
-void program_filter_done(ProgramFilter *f) {
-        f->kind = mfree(f->kind);
 }
 
 void request_free(Request *req) {
