@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <glib.h>
 
+#include "record.h"
 #include "target-record.h"
 #include "unit.h"
 
@@ -173,4 +174,126 @@ TEST(record_written_by_an_older_bpfd) {
         CHECK_STREQ(t.interface, "eth0");
         CHECK(t.has_priority && t.priority == 50);
         attach_target_done(&t);
+}
+
+/* ---- a load group's [Program N] and [Link N] (engine/record.c) ---- */
+
+/* Writes kf as bpfd writes a record, and reads it back into a new key file. */
+static GKeyFile *through_file(GKeyFile *kf) {
+        GKeyFile *in = g_key_file_new();
+        g_autofree gchar *data = NULL;
+        _cleanup_free_ char *back = NULL;
+        gsize size;
+        size_t back_size;
+
+        data = g_key_file_to_data(kf, &size, NULL);
+        CHECK(data);
+        CHECK_INT(write_file_atomic(record_path(), data, size), 0);
+        CHECK_INT(read_full_file(record_path(), 1 << 20, &back, &back_size), 0);
+        CHECK(g_key_file_load_from_data(in, back, back_size, G_KEY_FILE_NONE, NULL));
+        return in;
+}
+
+TEST(program_round_trip) {
+        MapInfo maps[] = { { .id = 7, .name = (char *) "counts", .pin_path = (char *) "/run/bpfd/fs/maps/3/counts" },
+                           { .id = 9, .name = (char *) "ring", .pin_path = (char *) "/run/bpfd/fs/maps/3/ring" } };
+        uint8_t bytes[] = { 0x00, 0x01, 0xfe, 0xff };
+        GlobalData globals[] = { { .name = (char *) "rodata.limit", .data = bytes, .size = sizeof bytes } };
+        char *metadata[] = { (char *) "owner", (char *) "team-a", (char *) "tier", (char *) "1 2", NULL };
+        ProgramInfo p = { .id = 42, .name = (char *) "count_getpid", .kind = KIND_FENTRY,
+                          .kernel_type = (char *) "tracing", .section = (char *) "fentry/do_unlinkat",
+                          .tag = (char *) "0123456789abcdef", .load_time_usec = 1234567890123ULL, .maps = maps,
+                          .n_maps = 2, .metadata = metadata, .globals = globals, .n_globals = 1,
+                          .expected_attach_type = 24, .attach_function = (char *) "do_unlinkat", .map_group = 3,
+                          .image_reference = (char *) "127.0.0.1:5000/bpf/x:v1",
+                          .image_digest = (char *) "sha256:0000000000000000000000000000000000000000000000000000000000000000" };
+        g_autoptr(GKeyFile) out = g_key_file_new(), in = NULL;
+        ProgramInfo *b = calloc(1, sizeof(ProgramInfo));
+
+        CHECK(b);
+        b->n_ref = 1;
+        CHECK_INT(record_write_program(out, &p), 0);
+        in = through_file(out);
+        CHECK_INT(record_read_program(in, "Program 42", b), 0);
+        CHECK_STREQ(b->name, p.name);
+        CHECK_INT(b->kind, p.kind);
+        CHECK_STREQ(b->kernel_type, p.kernel_type);
+        CHECK_STREQ(b->section, p.section);
+        CHECK_STREQ(b->tag, p.tag);
+        CHECK_INT(b->load_time_usec, p.load_time_usec);
+        CHECK_INT(b->expected_attach_type, p.expected_attach_type);
+        CHECK_STREQ(b->attach_function, p.attach_function);
+        CHECK_INT(b->map_group, p.map_group);
+        CHECK_STREQ(b->image_reference, p.image_reference);
+        CHECK_STREQ(b->image_digest, p.image_digest);
+        CHECK_INT(b->n_maps, 2);
+        for (size_t i = 0; i < 2; i++) {
+                CHECK_INT(b->maps[i].id, maps[i].id);
+                CHECK_STREQ(b->maps[i].name, maps[i].name);
+                CHECK_STREQ(b->maps[i].pin_path, maps[i].pin_path);
+        }
+        CHECK_INT(strv_length(b->metadata), 4);
+        for (size_t i = 0; i < 4; i++)
+                CHECK_STREQ(b->metadata[i], metadata[i]);
+        CHECK_INT(b->n_globals, 1);
+        CHECK_STREQ(b->globals[0].name, "rodata.limit");
+        CHECK_INT(b->globals[0].size, sizeof bytes);
+        CHECK(memcmp(b->globals[0].data, bytes, sizeof bytes) == 0);
+        program_info_unref(b);
+}
+
+TEST(program_record_damaged) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        ProgramInfo *b = calloc(1, sizeof(ProgramInfo));
+
+        CHECK(b);
+        b->n_ref = 1;
+        /* Two map ids, one name: a record no bpfd wrote. */
+        g_key_file_set_string(kf, "Program 5", "Name", "x");
+        g_key_file_set_string(kf, "Program 5", "Kind", "tracepoint");
+        g_key_file_set_integer_list(kf, "Program 5", "MapIds", (gint[]) { 1, 2 }, 2);
+        g_key_file_set_string_list(kf, "Program 5", "MapNames", (const gchar *const[]) { "a" }, 1);
+        g_key_file_set_string_list(kf, "Program 5", "MapPins", (const gchar *const[]) { "/a" }, 1);
+        CHECK_INT(record_read_program(kf, "Program 5", b), -EBADMSG);
+        program_info_unref(b);
+}
+
+TEST(link_round_trip) {
+        char *proceed[] = { (char *) "pass", (char *) "dispatcher_return", NULL };
+        LinkInfo l = { .id = 77, .program_id = 42, .owner_uid = 1000, .attach_time_usec = 99,
+                       .attach_point = (char *) "xdp eth1", .seq = 12, .netns_ino = 4026531840ULL, .ifindex = 3,
+                       .component_id = 501, .tc_priority = 0,
+                       .target = { .kind = KIND_XDP, .interface = (char *) "eth1", .netns = (char *) "/run/netns/blue",
+                                   .priority = 60, .has_priority = true, .proceed_on = proceed } };
+        g_autoptr(GKeyFile) out = g_key_file_new(), in = NULL;
+        LinkInfo *b = calloc(1, sizeof(LinkInfo));
+
+        CHECK(b);
+        b->n_ref = 1;
+        record_write_link(out, &l);
+        in = through_file(out);
+        CHECK_INT(record_read_link(in, "Link 77", b), 0);
+        CHECK_INT(b->program_id, l.program_id);
+        CHECK_INT(b->owner_uid, l.owner_uid);
+        CHECK_INT(b->attach_time_usec, l.attach_time_usec);
+        CHECK_STREQ(b->attach_point, l.attach_point);
+        CHECK_INT(b->seq, l.seq);
+        CHECK_INT(b->netns_ino, l.netns_ino);
+        CHECK_INT(b->ifindex, l.ifindex);
+        CHECK_INT(b->component_id, l.component_id);
+        check_equal(&l.target, &b->target);
+        link_info_unref(b);
+}
+
+TEST(link_record_without_attach_point) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        LinkInfo *b = calloc(1, sizeof(LinkInfo));
+
+        CHECK(b);
+        b->n_ref = 1;
+        g_key_file_set_uint64(kf, "Link 1", "Program", 2);
+        g_key_file_set_string(kf, "Link 1", "Kind", "tracepoint");
+        g_key_file_set_string(kf, "Link 1", "Tracepoint", "syscalls/sys_enter_getpid");
+        CHECK_INT(record_read_link(kf, "Link 1", b), -EBADMSG);
+        link_info_unref(b);
 }
