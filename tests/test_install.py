@@ -74,6 +74,10 @@ echo "== an unprivileged user's view"
 runuser -u bpfd-bob -- bpfctl list
 echo "== using it"
 bash -euxo pipefail "$work/using-it.sh"
+echo "== helper users"
+getent passwd bpfd-image bpfd-inspect | cut -d: -f1,6,7
+echo "== inspection zygote's user"
+ps -o user:20=,comm= --ppid "$pid" | awk '$2 == "bpfd-inspect" { print $1 }' | sort -u
 echo "== man"
 for p in bpfctl.1 bpfd.8 org.bpfd.5 bpfd-registries.conf.5; do man -w "${p##*.}" "${p%.*}"; done
 echo "== completion"
@@ -141,6 +145,11 @@ def test_readme_install_and_using_it_verbatim():
     # Using it: loads, confirmations, the maps that counted
     using_out = section("using it")
     assert "Unloaded program" in using_out and "Detached link" in using_out, using_out[-5000:]
+    # the helpers' users, made by systemd-sysusers at install; the inspection zygote (started by the loads
+    # above and kept) runs as its own, not as nobody
+    assert section("helper users").split() == ["bpfd-image:/var/cache/bpfd/images:/usr/sbin/nologin",
+                                               "bpfd-inspect:/:/usr/sbin/nologin"], section("helper users")
+    assert section("inspection zygote's user").split() == ["bpfd-inspect"], section("inspection zygote's user")
     # man finds every page; bash-completion loads ours on demand
     pages = section("man").split()
     assert len(pages) == 4 and all(pg.startswith("/usr/share/man/") for pg in pages), section("man")
