@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <stdio.h>
 
+#include "bpfd-error.h"
 #include "credentials.h"
 #include "errors.h"
 #include "log.h"
@@ -164,8 +165,9 @@ static void refused(Request *req, int authorized, const sd_bus_error *error, cha
                                      check[0], strempty(what));
         if (authorized == -EKEYREJECTED)
                 return request_failf(req, BPFD_ERR_PERMISSION_DENIED,
-                                     "An administrator's password is needed (polkit action %s), but this call did "
-                                     "not allow interactive authentication (bpfctl: leave out --no-ask-password). Refused: %s",
+                                     "An administrator's password is needed (polkit action %s), but "
+                                     BPFD_MESSAGE_INTERACTIVE_NOT_ALLOWED " (bpfctl: leave out --no-ask-password). "
+                                     "Refused: %s",
                                      check[0], strempty(what));
         request_failf(req, BPFD_ERR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). Refused: %s",
                       (unsigned) req->caller.uid, action_verb(check[0]), check[0], strempty(what));
