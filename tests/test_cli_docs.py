@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What a new user reads agrees with itself and with bpfctl: every option a command's --help names is in
+bpfctl --help, in bpfctl(1) and in the bash completion; every list bpfctl has is in 'list --help' and in its
+error for an unknown list; and the EXIT STATUS of bpfctl --help and of bpfctl(1) names every org.bpfd.Error
+of common/bpfd-error.c under the status bpfctl gives it."""
+
+import os
+import re
+
+import lib
+import test_man
+
+COMMANDS = ("load", "attach", "detach", "unload", "list", "get", "interface", "status", "map", "image", "apply",
+            "remove-spec")
+OPTION = r"(?<![\w-])(--[a-z][a-z-]+)"
+
+
+def _help(*args):
+    return lib.bpfctl(*args, "--help").stdout
+
+
+def test_every_command_option_is_in_help_man_and_completion():
+    main_help = _help()
+    man = test_man.rendered("bpfctl")
+    with open(os.path.join(lib.SRC_DIR, "completion", "bpfctl.bash")) as f:
+        completion = f.read()
+    missing = []
+    for command in COMMANDS:
+        for option in sorted(set(re.findall(OPTION, _help(command)))):
+            for where, text in (("bpfctl --help", main_help), ("bpfctl(1)", man), ("completion", completion)):
+                if not re.search(rf"(?<![\w-]){option}(?![\w-])", text):
+                    missing.append(f"{where} lacks {option} of '{command}'")
+    assert not missing, "\n".join(missing)
+    # the short forms too
+    for short, long in (("-q", "--quiet"), ("-p", "--program"), ("-g", "--global"), ("-m", "--metadata")):
+        assert re.search(rf"{short}, {long}\b", main_help), f"bpfctl --help lacks {short}, {long}"
+
+
+def test_every_list_is_in_list_help_and_its_error():
+    lib.ensure_daemon()
+    usage = _help("list").split("\n\n", 1)[0]
+    p = lib.bpfctl("list", "bogus", check=False)
+    assert p.returncode == 2, p.stderr
+    for what in ("programs", "links", "interfaces", "specs"):
+        lib.bpfctl("list", what)
+        assert re.search(rf"list \[?{what}\b", usage), f"'list --help' lacks 'list {what}':\n{usage}"
+        assert what in p.stderr, f"the error for an unknown list does not offer {what}: {p.stderr}"
+
+
+def _statuses():
+    """{short error name: exit status} of bpfd's own errors, from common/bpfd-error.{h,c}."""
+    with open(os.path.join(lib.SRC_DIR, "common", "bpfd-error.h")) as f:
+        numbers = {m.group(1): int(m.group(2)) for m in re.finditer(r"(EXIT_STATUS_\w+) = (\d+)", f.read())}
+    with open(os.path.join(lib.SRC_DIR, "common", "bpfd-error.c")) as f:
+        table = re.findall(r'"org\.bpfd\.Error\.(\w+)",\s*\w+,\s*(EXIT_STATUS_\w+)', f.read())
+    assert len(table) >= 20 and len(numbers) >= 10, (table, numbers)
+    return {name: numbers[status] for name, status in table}
+
+
+def _sections(text, status_line):
+    """{status: the text under it} of an EXIT STATUS section whose lines each status starts."""
+    sections, current = {}, None
+    for line in text.splitlines():
+        m = re.match(status_line, line)
+        if m:
+            current = int(m.group(1))
+            sections[current] = line[m.end():]
+        elif current is not None and line.strip():
+            sections[current] += " " + line.strip()
+    return sections
+
+
+def test_exit_status_names_every_error():
+    statuses = _statuses()
+    main_help = _help().split("EXIT STATUS", 1)[1].split("ENVIRONMENT", 1)[0]
+    man = test_man.rendered("bpfctl").split("EXIT STATUS", 1)[1].split("ENVIRONMENT", 1)[0]
+    wrong = []
+    for where, sections in (("bpfctl --help", _sections(main_help, r"^  (\d+)\s")),
+                            ("bpfctl(1)", _sections(man, r"^\s+(\d+)\s*$"))):
+        assert set(range(11)) <= set(sections), (where, sorted(sections))
+        for name, status in statuses.items():
+            under = [s for s, text in sections.items() if re.search(rf"\b{name}\b", text)]
+            if under != [status]:
+                wrong.append(f"{where}: {name} is under {under or 'no status'}, bpfctl exits {status}")
+    assert not wrong, "\n".join(wrong)
