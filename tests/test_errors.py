@@ -431,13 +431,17 @@ def test_unsupported_kinds():
     supported = lib.bpfctl("--json", "status").json["SupportedKinds"]
     if "tc" not in supported:
         # a tc program still loads for TCX where the kernel has it; the dispatcher needs freplace
-        load_error("NotSupported", lib.bpf_obj("tc_pass"), "tc", "--iface", "lo", "--direction", "ingress")
+        p = load_error("NotSupported", lib.bpf_obj("tc_pass"), "tc", "--iface", "lo", "--direction", "ingress",
+                       contains="'bpfctl status', lists what is")
+        # what to do instead, where it can be done
+        assert ("attach it as 'tcx' instead" in p.stderr) == ("tcx" in supported), p.stderr
     kprobes = os.path.exists("/sys/bus/event_source/devices/kprobe/type")
     assert ("kprobe" in supported) == kprobes and ("kretprobe" in supported) == kprobes, supported
     fentry = kernel_loads("fentry_counter", "count_fentry")
     assert ("fentry" in supported) == fentry and ("fexit" in supported) == fentry, supported
     if not kprobes:
-        load_error("NotSupported", lib.bpf_obj("kprobe_counter"), "-p", "count_kprobe")
+        load_error("NotSupported", lib.bpf_obj("kprobe_counter"), "-p", "count_kprobe",
+                   contains="'bpfctl status', lists what is")
     if not fentry:
         load_error("NotSupported", lib.bpf_obj("fentry_counter"), "-p", "count_fentry")
     if kprobes and fentry:
