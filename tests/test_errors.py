@@ -284,6 +284,10 @@ def test_same_tracepoint_twice():
         assert_bpfctl_error(p, "AttachFailed")
         assert_unchanged(before)
         assert prog.links[0]["id"] in kernel_links()
+        # bpfd's own words, for every client (busctl, Cockpit), not only the kernel's "File exists"
+        call_error("AttachFailed", "Attach", str(prog.id),
+                   f"{{'kind': <'tracepoint'>, 'tracepoint': <'{TP_GETPID}'>}}",
+                   contains=f"attached to tracepoint '{TP_GETPID}' already")
 
 
 def test_uprobe_missing_binary_and_function():
