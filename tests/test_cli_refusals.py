@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """What a user whom polkit refuses reads: what was refused, the polkit action, and what to do about it (an
 administrator's polkit rule, bpfd(8)); image refusals in words that fit a pull and a removal as well as a
-load. bpfd-carol is allowed nothing but unloading others' programs (tests/env/rules)."""
+load; and a mistyped kind gets the kinds there are. bpfd-carol is allowed nothing but unloading others'
+programs (tests/env/rules)."""
 
 import lib
 
@@ -34,3 +35,11 @@ def test_image_refusals_fit_pull_and_remove():
         assert "not allowed to use this BPF image (polkit action org.bpfd.load-image" in text, text
         assert f"Refused: {what} {ref}" in text, text
         assert "load BPF programs" not in text, text
+
+
+def test_unknown_kind_filter_lists_the_kinds():
+    """A mistyped --kind of 'list' is refused with the kinds there are."""
+    lib.ensure_daemon()
+    p = lib.bpfctl("list", "--kind", "tracepont", check=False)
+    assert p.returncode == 9 and "(org.bpfd.Error.InvalidArgument)" in p.stderr, (p.returncode, p.stderr)
+    assert "Unknown program kind 'tracepont'" in p.stderr and "tracepoint, uprobe" in p.stderr, p.stderr
