@@ -2,10 +2,13 @@
 """What a new user reads agrees with itself and with bpfctl: every option a command's --help names is in
 bpfctl --help, in bpfctl(1) and in the bash completion; every list bpfctl has is in 'list --help' and in its
 error for an unknown list; and the EXIT STATUS of bpfctl --help and of bpfctl(1) names every org.bpfd.Error
-of common/bpfd-error.c under the status bpfctl gives it."""
+of common/bpfd-error.c under the status bpfctl gives it; README's install command names every package the
+build needs."""
 
 import os
 import re
+import shlex
+import shutil
 
 import lib
 import test_man
@@ -83,3 +86,29 @@ def test_exit_status_names_every_error():
             if under != [status]:
                 wrong.append(f"{where}: {name} is under {under or 'no status'}, bpfctl exits {status}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_readme_install_names_every_build_dependency():
+    """README's install command names the package of every library and program the build requires (this
+    machine has them all, so a missing one would only show on a fresh one): the owner of each required
+    dependency's pkg-config file, and of each program meson finds."""
+    from test_install import readme_block
+    words = shlex.split(readme_block("Installing")[0])
+    named = {w.partition("/")[0] for w in words[words.index("--no-install-recommends") + 1:]}
+    wanted = {}
+    for root, _, files in os.walk(lib.SRC_DIR):
+        if "meson.build" not in files or any(part in root for part in ("/tests", "/fuzz", "/build", "/.git")):
+            continue
+        with open(os.path.join(root, "meson.build")) as f:
+            text = f.read()
+        for name, rest in re.findall(r"dependency\('([\w.+-]+)'([^)]*)\)", text):
+            if name != "threads" and "required" not in rest:
+                path = lib.run(["pkg-config", "--path", name]).stdout.strip()
+                wanted[name] = lib.run(["dpkg", "-S", path]).stdout.split(":")[0]
+        for name, rest in re.findall(r"find_program\('([\w.+-]+)'([^)]*)\)", text):
+            path = os.path.realpath(shutil.which(name))
+            wanted[name] = lib.run(["dpkg", "-S", path]).stdout.split(":")[0]
+    assert len(wanted) >= 14, wanted
+    missing = sorted(f"{package} (for {name})" for name, package in wanted.items()
+                     if package not in named and not (package.startswith("clang-") and "clang" in named))
+    assert not missing, f"README's install command lacks {missing}"
