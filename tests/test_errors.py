@@ -267,6 +267,18 @@ def test_unknown_tracepoint():
         assert_unchanged(before)
 
 
+def test_unknown_interface_says_which_namespace():
+    """A network attach to an interface bpfd's namespace lacks says where it looked and how to name another
+    (bpfctl says it as its option, --netns)."""
+    lib.ensure_daemon()
+    before = {p["id"] for p in lib.bpfctl("--json", "list").json or []}
+    p = bpfctl_fail("load", lib.bpf_obj("tc_counter"), "-p", "tc_count_a", "tcx", "--iface", "nosuch0",
+                    "--direction", "ingress")
+    assert_bpfctl_error(p, "AttachTargetNotFound", "There is no network interface 'nosuch0'")
+    assert "in bpfd's network namespace" in p.stderr and "--netns" in p.stderr, p.stderr
+    assert {p["id"] for p in lib.bpfctl("--json", "list").json or []} == before
+
+
 def test_malformed_tracepoint():
     with Loaded("tracepoint_counter", "-p", "count_getpid") as prog:
         for tp in ("no_slash", "syscalls/", "/sys_enter_getpid", "a/b/c", "../syscalls/sys_enter_getpid",
