@@ -112,3 +112,22 @@ def test_readme_install_names_every_build_dependency():
     missing = sorted(f"{package} (for {name})" for name, package in wanted.items()
                      if package not in named and not (package.startswith("clang-") and "clang" in named))
     assert not missing, f"README's install command lacks {missing}"
+
+
+def test_apply_exit_statuses_as_its_help_says():
+    """'apply --help': 5 for a FILE bpfctl cannot read, 9 for one that is no valid spec, 4 for remove-spec
+    of an unknown spec."""
+    lib.ensure_daemon()
+    text = " ".join(_help("apply").split())
+    assert "5 if bpfctl cannot read a FILE, 9 if it is no valid spec" in text, text
+    d = os.environ.get("BPFD_TEST_TMPDIR") or "/tmp"
+    bad = os.path.join(d, "not-a-spec.conf")
+    with open(bad, "w") as f:
+        f.write("[Spec]\nNoSuchKey=1\n")
+    try:
+        assert lib.bpfctl("apply", os.path.join(d, "missing.conf"), check=False).returncode == 5
+        p = lib.bpfctl("apply", bad, check=False)
+        assert p.returncode == 9 and "NoSuchKey" in p.stderr, (p.returncode, p.stderr)
+        assert lib.bpfctl("remove-spec", "no-such-spec", check=False).returncode == 4
+    finally:
+        os.unlink(bad)
