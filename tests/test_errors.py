@@ -198,6 +198,9 @@ def test_truncated_elf():
 
 def test_garbage_bytes():
     load_error("InvalidObject", write_file(os.urandom(4096)))
+    # the source instead of the object: say what makes one
+    load_error("InvalidObject", os.path.join(lib.SRC_DIR, "bpf", "tracepoint_counter.bpf.c"),
+               contains="clang -target bpf -c")
     load_error("InvalidObject", write_file(b"\x7fELF" + os.urandom(4092)))
 
 
