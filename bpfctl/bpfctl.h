@@ -40,7 +40,8 @@ bool parse_common_option(int c);
 #define COMMON_OPTIONS_HELP                                                             \
         "      --json                Print JSON instead of text\n"                      \
         "      --no-ask-password     Do not let polkit ask for a password; fail instead\n" \
-        "  -q, --quiet               Print no confirmation (errors and what was asked for stay)\n" \
+        "  -q, --quiet               Print no confirmation (errors and what was asked for\n" \
+        "                            are printed all the same)\n"                       \
         "  -h, --help                Show this help\n"
 
 /* The commands are declared in verb-*.h, one header per file: argv[0] is "bpfctl COMMAND" (for getopt's

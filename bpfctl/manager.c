@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "manager.h"
+#include "bpfd-error.h"
 #include "polkit-agent.h"
 #include "log.h"
 #include "string-util.h"
@@ -60,11 +61,11 @@ int bpfd_new_method_call(sd_bus *bus, const char *member, sd_bus_message **ret) 
 }
 
 /* polkit would have asked for a password, but the call did not allow it: the standard D-Bus error, or
- * bpfd's permission error that says so. */
+ * bpfd's permission error that says so (in words common/bpfd-error.h fixes for both sides). */
 static bool needs_interactive(const sd_bus_error *e) {
         return sd_bus_error_has_name(e, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) ||
                (sd_bus_error_has_name(e, "org.bpfd.Error.PermissionDenied") && e->message &&
-                strstr(e->message, "authentication is required"));
+                strstr(e->message, BPFD_MESSAGE_INTERACTIVE_NOT_ALLOWED));
 }
 
 int bpfd_call(sd_bus *bus, sd_bus_message *m, bool mutating, sd_bus_error *error, sd_bus_message **reply) {

@@ -51,8 +51,10 @@ void polkit_agent_open(void) {
                         _exit(EXIT_FAILURE);
 
                 (void) snprintf(fd_text, sizeof(fd_text), "%i", notify[1]);
-                /* It registers for its parent process: us. */
-                execl(PKTTYAGENT_PATH, PKTTYAGENT_PATH, "--notify-fd", fd_text, "--fallback", (char *) NULL);
+                /* It registers for its parent process: us. Not with --fallback: polkitd (122) never picks a
+                 * fallback agent registered for a process when bpfd asks about our bus name, so the prompt
+                 * never came; an agent for this one process replaces nobody's session agent anyway. */
+                execl(PKTTYAGENT_PATH, PKTTYAGENT_PATH, "--notify-fd", fd_text, (char *) NULL);
                 _exit(EXIT_FAILURE);
         }
 

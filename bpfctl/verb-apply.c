@@ -45,8 +45,9 @@ static void help_apply(void) {
                "  %1$s apply --dir /etc/bpfd/programs.d\n"
                "  %1$s remove-spec counters\n"
                "\n"
-               "Exit status: that of the first spec that failed (see bpfctl --help); 4 for\n"
-               "remove-spec of an unknown spec.\n",
+               "Exit status: that of the first spec that failed (see bpfctl --help): 5 if\n"
+               "bpfctl cannot read a FILE, 9 if it is no valid spec (bpfctl reads it, so no\n"
+               "error name follows the message); 4 for remove-spec of an unknown spec.\n",
                PROGRAM_NAME);
 }
 

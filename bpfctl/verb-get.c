@@ -200,10 +200,17 @@ static int get_interface(sd_bus *bus, const GetArguments *args) {
 
         r = interface_find(interfaces, args->name, args->netns, &interface);
         if (r == -ENOENT) {
-                if (args->netns)
-                        log_error("no interface %s in network namespace %s", args->name, args->netns);
+                /* Say where bpfctl looked, and where to see what there is. */
+                if (args->netns && access(args->netns, F_OK) < 0)
+                        log_error("no interface %s: network namespace %s: %s", args->name, args->netns,
+                                  strerror(errno));
+                else if (args->netns)
+                        log_error("no interface %s in network namespace %s that bpfd shows (it shows the "
+                                  "interfaces of other namespaces where it attached programs; see '%s list "
+                                  "interfaces')", args->name, args->netns, PROGRAM_NAME);
                 else
-                        log_error("no interface %s", args->name);
+                        log_error("no interface %s in bpfd's network namespace, nor in another where bpfd "
+                                  "attached programs (see '%s list interfaces')", args->name, PROGRAM_NAME);
                 return EXIT_STATUS_NOT_FOUND;
         }
         if (r == -ENOTUNIQ) {

@@ -22,15 +22,17 @@ static void help_list(void) {
         printf("Usage: %1$s list [programs] [--all] [--kind KIND] [--owner USER]\n"
                "       %1$s list links [--program ID]\n"
                "       %1$s list interfaces\n"
+               "       %1$s list specs\n"
                "\n"
                "List programs, with columns ID, NAME, KIND, OWNER, LOADED and ATTACHED,\n"
-               "links, with columns LINK, PROGRAM, KIND, OWNER and ATTACH POINT, or network\n"
+               "links, with columns LINK, PROGRAM, KIND, OWNER and ATTACH POINT, network\n"
                "interfaces (those of bpfd's network namespace, and those of other namespaces\n"
                "where it attached programs), with columns IFACE, IFINDEX, NETNS (\"-\" for\n"
                "bpfd's own namespace, else the path attachments named), XDP (the number of\n"
                "XDP programs, after the XDP mode if there are any), INGRESS and EGRESS (the\n"
-               "number of TC programs on each hook). With --json an array of objects with\n"
-               "every property the daemon reports.\n"
+               "number of TC programs on each hook), or specs (bpfd.spec(5)), with columns\n"
+               "NAME, STATUS, PROGRAMS, LINKS and DETAIL. With --json an array of objects\n"
+               "with every property the daemon reports.\n"
                "\n"
                "Options:\n"
                "      --all                 Also programs bpfd did not load; adds column\n"
@@ -139,7 +141,7 @@ static int parse_list_argv(int argc, char *argv[], ListArguments *args) {
         else if (streq(what, "interfaces"))
                 args->what = LIST_INTERFACES;
         else {
-                log_error("unknown list '%s': expected programs, links or interfaces", what);
+                log_error("unknown list '%s': expected programs, links, interfaces or specs", what);
                 return -EINVAL;
         }
 

@@ -61,3 +61,27 @@ need_id() {
         *[!0-9]*) die "$1 must be a number, not '$2'" ;;
         esac
 }
+
+# bytes HEX: the bytes of HEX ("01000000", "0x2a00000000000000") as TOOL takes an "ay" argument: busctl the
+# count, then each byte as a number; gdbus GVariant text, an array of bytes.
+bytes() {
+        local hex=${1#0x} out=() i
+        case $hex in
+        '' | *[!0-9a-fA-F]*) die "'$1' is not hex bytes (e.g. 01000000, in the map's key or value size)" ;;
+        esac
+        [ $((${#hex} % 2)) -eq 0 ] || die "'$1' has an odd number of hex digits"
+        for ((i = 0; i < ${#hex}; i += 2)); do
+                out+=($((16#${hex:i:2})))
+        done
+        if [ "$TOOL" = busctl ]; then
+                echo "${#out[@]} ${out[*]}"
+        else
+                local IFS=,
+                echo "@ay [${out[*]}]"
+        fi
+}
+
+# program_path ID: the object path of program ID.
+program_path() {
+        printf '%s/program/%s\n' "$MANAGER" "$1"
+}

@@ -50,6 +50,11 @@ typedef enum ExitStatus {
         EXIT_STATUS_UNREACHABLE = 10,     /* no bus, no daemon, no answer */
 } ExitStatus;
 
+/* Words of bpfd's PermissionDenied message when polkit would have asked for a password but the call did not
+ * allow interactive authorization. bpfctl looks for them to make the call again with a polkit agent and the
+ * flag set, so both sides take them from here. */
+#define BPFD_MESSAGE_INTERACTIVE_NOT_ALLOWED "this call did not allow interactive authentication"
+
 /* "org.bpfd.Error.InvalidObject" for BPFD_ERR_INVALID_OBJECT; Failed's name for anything out of range. */
 const char *bpfd_error_name(BpfdError e);
 

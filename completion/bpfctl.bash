@@ -9,6 +9,20 @@ _bpfctl_common="--json --quiet -q --no-ask-password --help -h"
 _bpfctl_kind_options="--tracepoint --target --fn --function --offset --pid --container-pid --cgroup
         --attach-type --iface --interface --priority --proceed-on --mode --netns --direction"
 
+# The options of one kind (bpfctl --help, KINDS AND THEIR OPTIONS).
+_bpfctl_options_of_kind() {
+        case $1 in
+        tracepoint) echo --tracepoint ;;
+        uprobe | uretprobe) echo --target --fn --function --offset --pid --container-pid ;;
+        kprobe) echo --fn --function --offset ;;
+        kretprobe | fentry | fexit) echo --fn --function ;;
+        cgroup) echo --cgroup --attach-type ;;
+        xdp) echo --iface --interface --priority --proceed-on --mode --netns ;;
+        tc | tcx) echo --iface --interface --direction --priority --proceed-on --netns ;;
+        *) echo "$_bpfctl_kind_options" ;;
+        esac
+}
+
 # bpfctl itself, as the user typed it (a build tree's bpfctl completes from that one).
 _bpfctl_run() {
         "${_bpfctl_cmd:-bpfctl}" --no-ask-password "$@" 2>/dev/null
@@ -94,8 +108,9 @@ _bpfctl() {
                         getpeername4 getpeername6 getsockname4 getsockname6 sysctl getsockopt setsockopt" -- "$cur"))
                 return ;;
         --proceed-on)
-                COMPREPLY=($(compgen -W "aborted drop pass tx redirect unspec ok reclassify shot pipe stolen
-                        queued repeat trap dispatcher_return" -- "${cur##*,}"))
+                # a comma-separated list: complete its last action, keeping those before it
+                COMPREPLY=($(compgen -P "${cur%"${cur##*,}"}" -W "aborted drop pass tx redirect unspec ok reclassify
+                        shot pipe stolen queued repeat trap dispatcher_return" -- "${cur##*,}"))
                 return ;;
         --pull-policy)
                 COMPREPLY=($(compgen -W "Always IfNotPresent Never" -- "$cur")); return ;;
@@ -134,8 +149,12 @@ _bpfctl() {
         local options=$_bpfctl_common words_now=
         case $command in
         load)
+                # after the kind, only its options; --pull-policy only for images
+                local kind=${args[1]}
+                [ "${args[0]}" = image ] && kind=${args[2]}
                 options+=" --program -p --global -g --metadata -m --by-path --map-owner-id --attach-program
-                        --pull-policy $_bpfctl_kind_options"
+                        $(_bpfctl_options_of_kind "$kind")"
+                [ "${args[0]}" = image ] && options+=" --pull-policy"
                 if [ ${#args[@]} -eq 0 ] && [[ $cur != -* ]]; then
                         # an object file, or "image"
                         compopt -o filenames 2>/dev/null
@@ -150,7 +169,7 @@ _bpfctl() {
                         words_now=$_bpfctl_kinds
                 fi ;;
         attach)
-                options+=" $_bpfctl_kind_options"
+                options+=" $(_bpfctl_options_of_kind "${args[1]}")"
                 case ${#args[@]} in
                 0) words_now=$(_bpfctl_ids list) ;;
                 1) words_now=$_bpfctl_kinds ;;
@@ -170,7 +189,10 @@ _bpfctl() {
         unload)
                 words_now=$(_bpfctl_ids list) ;;
         list)
-                options+=" --all --kind --owner --program"
+                case ${args[0]} in
+                "" | programs) options+=" --all --kind --owner" ;;
+                links) options+=" --program" ;;
+                esac
                 [ ${#args[@]} -eq 0 ] && words_now="programs links interfaces specs" ;;
         get)
                 options+=" --netns"

@@ -246,7 +246,8 @@ static int serve_one(bool symbol, const char *arg) {
         if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
                 return fail("failed", "Cannot seal the memfd: %s", strerror(errno));
         if (size < 4)
-                return fail("object", "The file is not an ELF object (it does not start with the ELF magic).");
+                return fail("object", "The file is not an ELF object (it does not start with the ELF magic): a "
+                                      "BPF object is what clang -target bpf -c makes of a .bpf.c file.");
         data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, memfd, 0);
         if (data == MAP_FAILED)
                 return fail("failed", "Cannot map the object: %s", strerror(errno));

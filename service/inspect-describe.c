@@ -88,7 +88,9 @@ int inspect_describe(const void *data, size_t size, const char *object_name) {
         out[0] = 0;
         libbpf_last[0] = 0;
         if (size < 4 || memcmp(data, "\177ELF", 4) != 0) {
-                inspect_text_error("object", "The file is not an ELF object (it does not start with the ELF magic).");
+                inspect_text_error("object", "The file is not an ELF object (it does not start with the ELF "
+                                             "magic): a BPF object is what clang -target bpf -c makes of a "
+                                             ".bpf.c file.");
                 return -EBADMSG;
         }
         obj = bpf_object__open_mem(data, size, &opts);

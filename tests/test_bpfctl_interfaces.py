@@ -134,9 +134,20 @@ def test_unknown_interface():
         assert p.returncode == 4, (args, p.returncode, p.stderr)
         assert f"no interface {name}" in p.stderr, p.stderr
         assert p.stdout == "", p.stdout
-    # "lo" exists, but not in that namespace
+        # where it looked, and where to see what there is
+        assert "bpfd's network namespace" in p.stderr and "bpfctl list interfaces" in p.stderr, p.stderr
+    # "lo" exists, but not in that namespace: a path that is not there says so
     p = lib.bpfctl("get", "interface", "lo", "--netns", "/nonexistent/ns", check=False)
     assert p.returncode == 4 and "no interface lo" in p.stderr, (p.returncode, p.stderr)
+    assert "/nonexistent/ns: No such file or directory" in p.stderr, p.stderr
+    # a namespace bpfd attached nothing in
+    ns = f"bpfctl-unknown-{os.getpid()}"
+    lib.run(["ip", "netns", "add", ns])
+    try:
+        p = lib.bpfctl("get", "interface", "lo", "--netns", f"/run/netns/{ns}", check=False)
+        assert p.returncode == 4 and "where it attached programs" in p.stderr, (p.returncode, p.stderr)
+    finally:
+        lib.run(["ip", "netns", "delete", ns])
     assert lib.bpfctl("get", "interface", "lo").stdout.startswith("Interface lo (ifindex 1)")
 
 

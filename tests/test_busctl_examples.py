@@ -7,6 +7,7 @@ unloads, and each step's effect is checked through bpfctl.
 
 import glob
 import os
+import re
 
 import lib
 
@@ -14,6 +15,10 @@ EXAMPLES_DIR = os.path.join(lib.SRC_DIR, "busctl-examples")
 OBJECT = lib.bpf_obj("tracepoint_counter")
 PROGRAM_PREFIX = f"{lib.MANAGER_PATH}/program/"
 LINK_PREFIX = f"{lib.MANAGER_PATH}/link/"
+
+
+# The scripts for images, which need a registry: test_image_examples.
+IMAGE_SCRIPTS = {"list-images.sh", "pull-image.sh", "load-from-image.sh", "remove-image.sh"}
 
 
 def _all_scripts():
@@ -30,7 +35,8 @@ class Examples:
     def run(self, script, *args, check=True, **env):
         e = dict(os.environ, BPFD_EXAMPLE_TOOL=self.tool, BPFD_EXAMPLE_OBJECT=OBJECT)
         for k in ("BPFD_EXAMPLE_PROGRAM", "BPFD_EXAMPLE_PROGRAM_ID", "BPFD_EXAMPLE_LINK_ID",
-                  "BPFD_EXAMPLE_TRACEPOINT", "BPFD_EXAMPLE_KIND", "BPFD_EXAMPLE_OBJECT_PATH"):
+                  "BPFD_EXAMPLE_TRACEPOINT", "BPFD_EXAMPLE_KIND", "BPFD_EXAMPLE_OBJECT_PATH", "BPFD_EXAMPLE_MAP",
+                  "BPFD_EXAMPLE_IMAGE", "BPFD_EXAMPLE_PULL_POLICY"):
             e.pop(k, None)
         e.update(env)
         path = os.path.join(EXAMPLES_DIR, script)
@@ -184,8 +190,65 @@ def _sequence(tool):
     p = ex.run("remove-spec.sh", "example", check=False)
     assert p.returncode != 0 and p.stderr.strip(), p.stdout
 
-    missing = _all_scripts() - ex.ran
+    _maps_lists_and_stats(ex)
+
+    missing = _all_scripts() - IMAGE_SCRIPTS - ex.ran
     assert not missing, f"scripts not exercised: {sorted(missing)}"
+
+
+def _value_hex(text):
+    """The bytes of MapLookup's answer as hex: busctl's "ay 8 42 0 ..." or gdbus's ([byte 0x2a, ...],)."""
+    if text.startswith("ay "):
+        words = text.split()
+        return "".join(f"{int(b):02x}" for b in words[2:2 + int(words[1])])
+    return "".join(re.findall(r"0x([0-9a-f]{2})", text))
+
+
+def _maps_lists_and_stats(ex):
+    """The Program's map methods on a loaded program's maps (an array and a hash map), the lists of
+    interfaces and specs, and the statistics."""
+    p = ex.run("load-from-path.sh", OBJECT, "count_getpid")
+    (prog,) = _ids_in(_call_output(p), PROGRAM_PREFIX)
+    out = _call_output(ex.run("map-info.sh"))
+    assert "array" in out and "key_size" in out, out
+    ex.run("map-update.sh", str(prog), "counter", "01000000", "2a00000000000000")
+    assert _value_hex(_call_output(ex.run("map-lookup.sh", str(prog), "counter", "01000000"))) == "2a00000000000000"
+    assert lib.bpfctl("map", "get", str(prog), "counter", "u32:1").stdout.strip() == "42"
+    out = _call_output(ex.run("map-dump.sh", str(prog)))
+    assert re.search(r"\b8 42 0 0 0 0 0 0 0\b|\[(byte )?0x2a, 0x00,", out), out
+    # a wrong key size and an array entry: bpfd says why, the script fails
+    p = ex.run("map-lookup.sh", str(prog), "counter", "0100", check=False)
+    assert p.returncode != 0 and "4 bytes" in p.stderr, p.stderr
+    p = ex.run("map-delete.sh", str(prog), check=False)
+    assert p.returncode != 0 and "cannot be deleted" in p.stderr, p.stderr
+    ex.run("unload.sh", str(prog))
+
+    p = ex.run("load-from-path.sh", lib.bpf_obj("hash_map"), "", BPFD_EXAMPLE_OBJECT=lib.bpf_obj("hash_map"))
+    (prog,) = _ids_in(_call_output(p), PROGRAM_PREFIX)
+    ex.run("map-update.sh", str(prog), "entries", "07000000", "0500000000000000", "1")
+    assert lib.bpfctl("map", "get", str(prog), "entries", "u32:7").stdout.strip() == "5"
+    p = ex.run("map-update.sh", str(prog), "entries", "07000000", "0600000000000000", "1", check=False)
+    assert p.returncode != 0, p.stdout    # only create: the key is there
+    ex.run("map-delete.sh", str(prog), "entries", "07000000")
+    p = ex.run("map-lookup.sh", str(prog), "entries", "07000000", check=False)
+    assert p.returncode != 0 and "no entry" in p.stderr, p.stderr
+    ex.run("unload.sh", str(prog))
+
+    out = _call_output(ex.run("list-interfaces.sh"))
+    assert "lo" in out and "/org/bpfd/Manager/interface/lo" in out, out
+    ex.run("apply-spec.sh", "listed")
+    out = _call_output(ex.run("list-specs.sh"))
+    assert f"{lib.MANAGER_PATH}/spec/listed" in out and "Applied" in out, out
+    ex.run("remove-spec.sh", "listed")
+
+    ex.run("stats.sh", "on")
+    assert lib.busctl("get-property", "org.bpfd", lib.MANAGER_PATH, "org.bpfd.Manager",
+                      "StatsEnabled").stdout.strip() == "b true"
+    out = ex.run("stats.sh", "off").stdout
+    assert lib.busctl("get-property", "org.bpfd", lib.MANAGER_PATH, "org.bpfd.Manager",
+                      "StatsEnabled").stdout.strip() == "b false"
+    assert "Manager.SetStatsEnabled" in out and "Program.MapUpdate" in out, out
+    assert _programs() == {}
 
 
 def test_readme_lists_every_script():
@@ -203,3 +266,46 @@ def test_examples_with_busctl():
 
 def test_examples_with_gdbus():
     _sequence("gdbus")
+
+
+def _image_examples(tool):
+    """pull-image.sh, list-images.sh, load-from-image.sh and remove-image.sh against a registry on 127.0.0.1
+    that the daemon's registries.conf names, with a signed image."""
+    from test_image import new_key, push, registry, scratch, sign, write_config
+    from test_image_load import daemon_with_images
+
+    with registry() as reg:
+        digest = push(reg, "v1")
+        config = write_config(reg, require_signature=True, keys=[sign(reg, digest, new_key())])
+        ref = reg.ref("v1")
+        with daemon_with_images(config, scratch()):
+            ex = Examples(tool)
+            assert "digest" not in _call_output(ex.run("list-images.sh"))
+            out = _call_output(ex.run("pull-image.sh", ref))
+            assert digest in out and "count_getpid" in out, out
+            out = _call_output(ex.run("list-images.sh"))
+            assert ref in out and digest in out, out
+            p = ex.run("load-from-image.sh", ref, "count_getpid", "syscalls/sys_enter_getpid",
+                       BPFD_EXAMPLE_PULL_POLICY="Never")
+            (prog,) = _ids_in(_call_output(p), PROGRAM_PREFIX)
+            (link,) = _ids_in(_call_output(p), LINK_PREFIX)
+            got = lib.bpfctl("--json", "get", str(prog)).json
+            assert got["image_reference"] == ref and got["image_digest"] == digest, got
+            assert _links()[link]["program_id"] == prog
+            ex.run("remove-image.sh", ref)
+            assert ref not in _call_output(ex.run("list-images.sh"))
+            assert prog in _programs(), "a program loaded from an image stays when the image goes"
+            p = ex.run("remove-image.sh", ref, check=False)
+            assert p.returncode != 0 and "not cached" in p.stderr, p.stderr
+            p = ex.run("pull-image.sh", check=False)
+            assert p.returncode != 0 and "no image reference" in p.stderr, p.stderr
+            ex.run("unload.sh", str(prog))
+            assert ex.ran == IMAGE_SCRIPTS | {"unload.sh"}, ex.ran
+
+
+def test_image_examples_with_busctl():
+    _image_examples("busctl")
+
+
+def test_image_examples_with_gdbus():
+    _image_examples("gdbus")

@@ -127,6 +127,7 @@ def test_e2big_is_explained():
                 break
         assert p.returncode == 7, (p.returncode, p.stderr)
         assert "Argument list too long" in p.stderr and "too many programs on one hook" in p.stderr, p.stderr
+        assert "has as many programs as the kernel allows" in p.stderr, p.stderr
     finally:
         mine = loaded_ids() - before
         lib.unload(*mine)

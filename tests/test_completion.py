@@ -85,3 +85,21 @@ def test_ids_from_the_running_daemon():
         lib.bpfctl("-q", "unload", str(prog))
     (after,) = complete("bpfctl unload ")
     assert str(prog) not in after
+
+
+def test_options_fit_what_is_typed():
+    """After a kind only that kind's options (and --pull-policy only for images); each list only its own
+    options; a comma-separated --proceed-on keeps the actions already typed."""
+    (tracepoint, tcx_attach, image_xdp, file_any, specs, links, programs, proceed, proceed_dr) = complete(
+        "bpfctl load x.o tracepoint --", "bpfctl attach 7 tcx --", "bpfctl load image r/x:y xdp --",
+        "bpfctl load x.o --", "bpfctl list specs --", "bpfctl list links --", "bpfctl list --",
+        "bpfctl load x.o xdp --proceed-on pass,", "bpfctl load x.o xdp --proceed-on pass,dr")
+    assert "--tracepoint" in tracepoint and not {"--iface", "--target", "--pull-policy"} & tracepoint, tracepoint
+    assert {"--iface", "--direction", "--priority"} <= tcx_attach and "--tracepoint" not in tcx_attach, tcx_attach
+    assert {"--iface", "--mode", "--pull-policy"} <= image_xdp and "--direction" not in image_xdp, image_xdp
+    assert {"--tracepoint", "--iface", "--program"} <= file_any and "--pull-policy" not in file_any, file_any
+    assert not {"--all", "--kind", "--owner", "--program"} & specs, specs
+    assert "--program" in links and not {"--all", "--kind"} & links, links
+    assert {"--all", "--kind", "--owner"} <= programs and "--program" not in programs, programs
+    assert {"pass,drop", "pass,dispatcher_return"} <= proceed and "drop" not in proceed, proceed
+    assert proceed_dr == {"pass,drop"}, proceed_dr

@@ -198,6 +198,9 @@ def test_truncated_elf():
 
 def test_garbage_bytes():
     load_error("InvalidObject", write_file(os.urandom(4096)))
+    # the source instead of the object: say what makes one
+    load_error("InvalidObject", os.path.join(lib.SRC_DIR, "bpf", "tracepoint_counter.bpf.c"),
+               contains="clang -target bpf -c")
     load_error("InvalidObject", write_file(b"\x7fELF" + os.urandom(4092)))
 
 
@@ -267,6 +270,18 @@ def test_unknown_tracepoint():
         assert_unchanged(before)
 
 
+def test_unknown_interface_says_which_namespace():
+    """A network attach to an interface bpfd's namespace lacks says where it looked and how to name another
+    (bpfctl says it as its option, --netns)."""
+    lib.ensure_daemon()
+    before = {p["id"] for p in lib.bpfctl("--json", "list").json or []}
+    p = bpfctl_fail("load", lib.bpf_obj("tc_counter"), "-p", "tc_count_a", "tcx", "--iface", "nosuch0",
+                    "--direction", "ingress")
+    assert_bpfctl_error(p, "AttachTargetNotFound", "There is no network interface 'nosuch0'")
+    assert "in bpfd's network namespace" in p.stderr and "--netns" in p.stderr, p.stderr
+    assert {p["id"] for p in lib.bpfctl("--json", "list").json or []} == before
+
+
 def test_malformed_tracepoint():
     with Loaded("tracepoint_counter", "-p", "count_getpid") as prog:
         for tp in ("no_slash", "syscalls/", "/sys_enter_getpid", "a/b/c", "../syscalls/sys_enter_getpid",
@@ -284,6 +299,10 @@ def test_same_tracepoint_twice():
         assert_bpfctl_error(p, "AttachFailed")
         assert_unchanged(before)
         assert prog.links[0]["id"] in kernel_links()
+        # bpfd's own words, for every client (busctl, Cockpit), not only the kernel's "File exists"
+        call_error("AttachFailed", "Attach", str(prog.id),
+                   f"{{'kind': <'tracepoint'>, 'tracepoint': <'{TP_GETPID}'>}}",
+                   contains=f"attached to tracepoint '{TP_GETPID}' already")
 
 
 def test_uprobe_missing_binary_and_function():
@@ -431,13 +450,17 @@ def test_unsupported_kinds():
     supported = lib.bpfctl("--json", "status").json["SupportedKinds"]
     if "tc" not in supported:
         # a tc program still loads for TCX where the kernel has it; the dispatcher needs freplace
-        load_error("NotSupported", lib.bpf_obj("tc_pass"), "tc", "--iface", "lo", "--direction", "ingress")
+        p = load_error("NotSupported", lib.bpf_obj("tc_pass"), "tc", "--iface", "lo", "--direction", "ingress",
+                       contains="'bpfctl status', lists what is")
+        # what to do instead, where it can be done
+        assert ("attach it as 'tcx' instead" in p.stderr) == ("tcx" in supported), p.stderr
     kprobes = os.path.exists("/sys/bus/event_source/devices/kprobe/type")
     assert ("kprobe" in supported) == kprobes and ("kretprobe" in supported) == kprobes, supported
     fentry = kernel_loads("fentry_counter", "count_fentry")
     assert ("fentry" in supported) == fentry and ("fexit" in supported) == fentry, supported
     if not kprobes:
-        load_error("NotSupported", lib.bpf_obj("kprobe_counter"), "-p", "count_kprobe")
+        load_error("NotSupported", lib.bpf_obj("kprobe_counter"), "-p", "count_kprobe",
+                   contains="'bpfctl status', lists what is")
     if not fentry:
         load_error("NotSupported", lib.bpf_obj("fentry_counter"), "-p", "count_fentry")
     if kprobes and fentry:

@@ -114,7 +114,9 @@ static int read_filter_kind(sd_bus_message *m, const char *key, void *userdata, 
         ProgramFilter *f = userdata;
         int r = bus_read_string_checked(m, key, BPFD_NAME_MAX, &f->kind, error);
         if (r >= 0 && kind_from_string(f->kind) == KIND_INVALID)
-                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "Unknown program kind '%s'.", f->kind);
+                return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                       "Unknown program kind '%s' (known: tracepoint, uprobe, uretprobe, cgroup, "
+                                       "kprobe, kretprobe, fentry, fexit, xdp, tc, tcx).", f->kind);
         return r;
 }
 

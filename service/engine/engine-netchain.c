@@ -518,8 +518,11 @@ int attach_net(Engine *e, Undo *u, ProgramInfo *p, const char *object_path, Link
                 return engine_error_set_errnof(error, r, "Cannot identify the network namespace: %m");
         l->ifindex = if_nametoindex(l->target.interface);
         if (l->ifindex == 0)
-                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'%s%s.",
-                                         l->target.interface, l->target.netns ? " in " : "", strempty(l->target.netns));
+                return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no network interface '%s'%s%s%s.",
+                                         l->target.interface, l->target.netns ? " in " : "", strempty(l->target.netns),
+                                         /* where a container's interface is looked for, and how to name another */
+                                         l->target.netns ? "" : " in bpfd's network namespace (another is named "
+                                         "with 'netns', a path such as /run/netns/NAME)");
         switch (l->target.kind) {
         case KIND_TCX:
                 if (!e->tcx_native)

@@ -111,7 +111,7 @@ int load_plan(LoadRequest *req, Inspection *ins, const bool supported[_KIND_MAX]
                 if (!kind_loadable(supported, req->kinds[i]))
                         return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
                                                  "Program '%s' is a %s program; that kind is not supported by bpfd "
-                                                 "on this kernel.",
+                                                 "on this kernel (SupportedKinds, 'bpfctl status', lists what is).",
                                                  p->name, kind_to_string(req->kinds[i]));
         }
         for (size_t t = 0; t < req->n_targets; t++) {

@@ -349,7 +349,10 @@ int attach_target_complete(AttachTarget *t, const char *label, Kind program_kind
                                          kind_to_string(program_kind), kind_to_string(t->kind));
         if (supported && !supported[t->kind])
                 return engine_error_setf(error, BPFD_ERR_NOT_SUPPORTED,
-                                         "Attaching as '%s' is not supported by bpfd on this kernel.",
-                                         kind_to_string(t->kind));
+                                         "Attaching as '%s' is not supported by bpfd on this kernel (SupportedKinds, "
+                                         "'bpfctl status', lists what is)%s.",
+                                         kind_to_string(t->kind),
+                                         /* the same programs run on either hook */
+                                         t->kind == KIND_TC && supported[KIND_TCX] ? "; attach it as 'tcx' instead" : "");
         return attach_target_validate(t, error);
 }

@@ -117,6 +117,16 @@ static int attach_tracepoint(int prog_fd, const char *tracepoint, int *ret_link_
                 return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED, "Cannot open tracepoint '%s': %s",
                                          tracepoint, strerror(-pfd));
         r = link_perf_event(prog_fd, pfd, ret_link_fd);
+        /* The two refusals a caller meets, in words (the errno text stays last, as bpfctl reads it). */
+        if (r == -EEXIST)
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
+                                         "The program is attached to tracepoint '%s' already (the kernel takes a "
+                                         "program once per tracepoint; load it again for a second attachment): %s",
+                                         tracepoint, strerror(-r));
+        if (r == -E2BIG)
+                return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
+                                         "Tracepoint '%s' has as many programs as the kernel allows (64): %s",
+                                         tracepoint, strerror(-r));
         if (r < 0)
                 return engine_error_setf(error, BPFD_ERR_ATTACH_FAILED,
                                          "The kernel refused to attach the program to tracepoint '%s': %s",

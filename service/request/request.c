@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <stdio.h>
 
+#include "bpfd-error.h"
 #include "credentials.h"
 #include "errors.h"
 #include "log.h"
@@ -127,7 +128,7 @@ static const char *action_verb(const char *action) {
         if (streq(action, "org.bpfd.load"))
                 return "load BPF programs";
         if (streq(action, "org.bpfd.load-image"))
-                return "load BPF programs from this image";
+                return "use this BPF image"; /* asked for loads, pulls and removals alike */
         if (streq(action, "org.bpfd.attach"))
                 return "attach BPF programs";
         if (streq(action, "org.bpfd.map"))
@@ -164,10 +165,13 @@ static void refused(Request *req, int authorized, const sd_bus_error *error, cha
                                      check[0], strempty(what));
         if (authorized == -EKEYREJECTED)
                 return request_failf(req, BPFD_ERR_PERMISSION_DENIED,
-                                     "An administrator's password is needed (polkit action %s), but this call did "
-                                     "not allow interactive authentication (bpfctl: leave out --no-ask-password). Refused: %s",
+                                     "An administrator's password is needed (polkit action %s), but "
+                                     BPFD_MESSAGE_INTERACTIVE_NOT_ALLOWED " (bpfctl: leave out --no-ask-password). "
+                                     "Refused: %s",
                                      check[0], strempty(what));
-        request_failf(req, BPFD_ERR_PERMISSION_DENIED, "This user (uid %u) is not allowed to %s (polkit action %s). Refused: %s",
+        request_failf(req, BPFD_ERR_PERMISSION_DENIED,
+                      "This user (uid %u) is not allowed to %s (polkit action %s; an administrator can allow it with a "
+                      "polkit rule, see bpfd(8)). Refused: %s",
                       (unsigned) req->caller.uid, action_verb(check[0]), check[0], strempty(what));
 }
 
