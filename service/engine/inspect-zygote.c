@@ -124,8 +124,18 @@ int inspect_zygote_start(void) {
         return r;
 }
 
-/* The spare the zygote made last: its pid and bpfd's end of its socket. Then asks for the next one, which the
- * zygote forks while this request goes on. *ret_refused: the zygote answered with an error (a fork that
+/* Asks the zygote for the next spare, which it forks while the current request goes on. A zygote that died
+ * after it made the current spare is replaced now, so that the next request finds a spare again. */
+static void next_spare_locked(void) {
+        if (send(zygote_sock, "n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                log_debug_errno(errno, "The inspection zygote is gone (%m); starting a new one.");
+                zygote_stop_locked();
+                (void) zygote_start_locked();
+        }
+}
+
+/* The spare the zygote made last: its pid and bpfd's end of its socket (the caller asks for the next one once
+ * this one has its request, next_spare_locked()). *ret_refused: the zygote answered with an error (a fork that
  * failed: a new zygote would not do better); any other error means the zygote is gone or confused. */
 static int spare_take_locked(pid_t *ret_pid, int *ret_sock, bool *ret_refused) {
         char control[CMSG_SPACE(sizeof(int))];
@@ -152,14 +162,8 @@ static int spare_take_locked(pid_t *ret_pid, int *ret_sock, bool *ret_refused) {
         if (answer > 0 && (fd < 0 || answer == zygote_pid ||
                            waitid(P_PID, (id_t) answer, &si, WEXITED | WNOHANG | WNOWAIT) < 0))
                 return -EPROTO;
-        /* The next spare: forked while this one works. A zygote that died after it made this one is replaced
-         * now, so that the next request finds a spare again; this spare is good. */
-        if (send(zygote_sock, "n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-                log_debug_errno(errno, "The inspection zygote is gone (%m); starting a new one.");
-                zygote_stop_locked();
-                (void) zygote_start_locked();
-        }
         if (answer < 0) {
+                next_spare_locked();
                 *ret_refused = true;
                 return answer;
         }
@@ -217,6 +221,9 @@ int inspect_zygote_spawn(int object_fd, bool symbol, const char *arg, pid_t *ret
                         continue;
                 }
                 r = spare_send(sock, data, (size_t) len + 1, object_fd);
+                /* Only now the next spare: the zygote, woken on this CPU, would preempt the worker and fork
+                 * before this spare had its object; asked after, it forks while the spare parses. */
+                next_spare_locked();
                 if (r >= 0) {
                         *ret_pid = pid;
                         *ret_sock = sock;
