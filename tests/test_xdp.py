@@ -73,3 +73,24 @@ def test_bad_xdp_targets():
             assert lib.bpfctl("--json", "list", "links").json == []
         finally:
             unload(progs[0]["id"])
+
+
+def test_failed_first_network_load_leaves_no_trace():
+    """The first XDP load of a fresh bpfd that fails (someone else's program holds the interface) leaves
+    bpfd's files as they were: no directory made for the object it would have kept."""
+    import os
+    from test_errors import files_under
+    lib.stop_daemon()
+    objects = os.path.join(lib.RUNTIME_DIR, "state", "objects")
+    if os.path.isdir(objects):
+        assert os.listdir(objects) == [], "programs of earlier tests are still loaded"
+        os.rmdir(objects)
+    lib.ensure_daemon()
+    with Pair() as pair:
+        Pair.ns(pair.procs[0], ["ip", "link", "set", "dev", "veth0", "xdpgeneric", "obj", lib.bpf_obj("xdp_pass"),
+                                "sec", "xdp"])
+        before = files_under(lib.RUNTIME_DIR)
+        p = lib.bpfctl("load", lib.bpf_obj(OBJ), "-p", "xdp_count_a", *xdp(pair, 10), check=False)
+        assert p.returncode != 0 and "org.bpfd.Error." in p.stderr, p.stderr
+        assert lib.bpfctl("--json", "list").json == []
+        assert files_under(lib.RUNTIME_DIR) == before

@@ -415,6 +415,9 @@ int engine_recover(Engine *e) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create %s: %m", e->state_dir);
         (void) mkdir_p_one(e->maps_dir, 0755);
+        /* Made here with the rest of bpfd's state, not by the first network load (which left it behind
+         * when that load failed). */
+        (void) mkdir_p_one(e->objects_dir, 0700);
         d = opendir(e->state_dir);
         if (!d)
                 return log_error_errno(-errno, "Cannot open %s: %m", e->state_dir);
