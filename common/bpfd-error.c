@@ -100,6 +100,8 @@ BpfdError bpfd_error_for_open_errno(int error) {
         case EACCES:
         case EPERM:
                 return BPFD_ERR_PERMISSION_DENIED;
+        case ETIMEDOUT: /* a file system that does not answer (open_as_caller()) */
+                return BPFD_ERR_INVALID_ARGUMENT;
         default:
                 return BPFD_ERR_FAILED;
         }

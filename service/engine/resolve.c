@@ -55,7 +55,7 @@ static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *err
                                          "the caller: the caller's identity changed since it connected.", t->netns);
         if (r < 0)
                 return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the network namespace '%s': %s",
-                                         t->netns, strerror(-r));
+                                         t->netns, open_as_caller_strerror(r));
         if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a network namespace.", t->netns);
         res = resolved_of(t);
@@ -98,7 +98,7 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
                                          "caller: the caller's identity changed since it connected.", t->target);
         if (r < 0)
                 return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
-                                         t->target, strerror(-r));
+                                         t->target, open_as_caller_strerror(r));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
@@ -123,7 +123,7 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
                                          "the caller's identity changed since it connected.", t->cgroup);
         if (r < 0)
                 return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open cgroup '%s': %s", t->cgroup,
-                                         strerror(-r));
+                                         open_as_caller_strerror(r));
         if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
                                          t->cgroup);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -260,6 +262,60 @@ fail:
         _exit(0);
 }
 
+/* Openers killed after their time ran out. One blocked in a request a FUSE server read and never answers cannot
+ * die until that server goes, so it is never waited for: each open_as_caller() reaps those that have ended. */
+#define STUCK_MAX 256
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t stuck[STUCK_MAX];
+
+static void stuck_reap_or_add(pid_t add) {
+        pthread_mutex_lock(&stuck_lock);
+        for (size_t i = 0; i < STUCK_MAX; i++) {
+                if (stuck[i] > 0 && waitpid(stuck[i], NULL, WNOHANG) != 0)
+                        stuck[i] = 0; /* reaped (or not ours any more) */
+                if (add > 0 && stuck[i] == 0) {
+                        stuck[i] = add;
+                        add = 0;
+                }
+        }
+        pthread_mutex_unlock(&stuck_lock);
+        /* More than STUCK_MAX at once: that one stays a zombie once it ends, which costs only its pid. */
+}
+
+const char *open_as_caller_strerror(int r) {
+        if (r == -ETIMEDOUT)
+                return "it did not open within " STR(OPEN_AS_CALLER_TIMEOUT_SEC) " seconds (a file system that does "
+                       "not answer)";
+        return strerror(-r);
+}
+
+/* Waits up to OPEN_AS_CALLER_TIMEOUT_SEC for the opener's answer: 1 when there is one, 0 when the time is up. */
+static int opener_wait(int sock) {
+        struct timespec now, deadline;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += OPEN_AS_CALLER_TIMEOUT_SEC;
+        for (;;) {
+                struct pollfd p = { .fd = sock, .events = POLLIN };
+                long ms;
+                int n;
+
+                (void) clock_gettime(CLOCK_MONOTONIC, &now);
+                ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+                if (ms <= 0)
+                        return 0;
+                n = poll(&p, 1, (int) ms);
+                if (n > 0)
+                        return 1;
+                if (n == 0)
+                        return 0;
+                if (errno != EINTR)
+                        return 1; /* recvmsg() says what is wrong */
+        }
+}
+
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {
         char control[CMSG_SPACE(sizeof(int))];
         struct {
@@ -278,6 +334,7 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
         assert(path);
         assert(ret_fd);
 
+        stuck_reap_or_add(0);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
         child = fork();
@@ -289,6 +346,14 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
         if (child == 0)
                 opener_child(sv[1], c, path, flags);
         close(sv[1]);
+        /* The caller chooses the file system (its own mount namespace): one that never answers must not hold the
+         * worker, which serves everybody. */
+        if (opener_wait(sv[0]) == 0) {
+                close(sv[0]);
+                (void) kill(child, SIGKILL);
+                stuck_reap_or_add(child);
+                return -ETIMEDOUT;
+        }
         do
                 n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);

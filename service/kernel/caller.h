@@ -29,5 +29,11 @@ int caller_check_identity(Caller *c, char **ret_why);
 /* Opens path the way the caller would: in its mount namespace, with the bus's uid and groups, from a child
  * that holds nothing else (see sandbox_enter()). The daemon never reads a file for someone who could not.
  * ret_canonical (optional): the path of what was opened, as the caller's namespace sees it, with no
- * symbolic links and no "..". */
+ * symbolic links and no "..". -ETIMEDOUT if the open did not finish within OPEN_AS_CALLER_TIMEOUT_SEC (a file
+ * system of the caller's that does not answer, e.g. a FUSE mount in the caller's own user and mount namespace):
+ * the opener is killed, and the worker is not held longer than that. */
+#define OPEN_AS_CALLER_TIMEOUT_SEC 10
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical);
+
+/* Why open_as_caller() failed, for a message: strerror(), or what -ETIMEDOUT means there. */
+const char *open_as_caller_strerror(int r);
