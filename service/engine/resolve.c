@@ -15,6 +15,11 @@
 #include "engine-error.h"
 #include "target.h"
 
+/* caller_path_is_bpfds() said no: the caller's mount namespace names the file differently from bpfd's. */
+#define NOT_THE_TRUTH                                                                                             \
+        "The %s '%s' is %s in the caller's mount namespace, but that name is something else in the system's: "    \
+        "polkit would not be told the truth (a mount of the caller's own), so it is not allowed."
+
 static ResolvedTarget *resolved_of(AttachTarget *t) {
         if (!t->resolved && (t->resolved = calloc(1, sizeof(ResolvedTarget))))
                 *t->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1 };
@@ -58,6 +63,9 @@ static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *err
                                          t->netns, open_as_caller_strerror(r));
         if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a network namespace.", t->netns);
+        if (caller_path_is_bpfds(caller, fd, canonical) < 0)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "network namespace", t->netns,
+                                         canonical);
         res = resolved_of(t);
         if (!res)
                 return -ENOMEM;
@@ -102,6 +110,10 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
+        /* A container's files have their names in the container (polkit sees container_pid too). */
+        if (!t->has_container_pid && caller_path_is_bpfds(caller, fd, canonical) < 0)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target,
+                                         canonical);
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
@@ -127,6 +139,9 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
         if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
                                          t->cgroup);
+        if (caller_path_is_bpfds(caller, fd, canonical) < 0)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "cgroup", t->cgroup,
+                                         canonical);
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 

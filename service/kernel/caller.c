@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/openat2.h>
 
 #include "fd-send.h"
 #include "caller.h"
@@ -314,6 +315,79 @@ static int opener_wait(int sock) {
                 if (errno != EINTR)
                         return 1; /* recvmsg() says what is wrong */
         }
+}
+
+/* In the checker child, as the caller, in bpfd's mount namespace: canonical reaches (dev, ino) through no symbolic
+ * link but a magic one at its end. System calls only. */
+static bool same_file_here(const char *canonical, dev_t dev, ino_t ino) {
+        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+        char dir[4096], link[64];
+        const char *slash = strrchr(canonical, '/'), *base;
+        struct stat got;
+        int dfd, r;
+
+        if (canonical[0] != '/' || !slash || (size_t) (slash - canonical) >= sizeof dir)
+                return false;
+        memcpy(dir, canonical, (size_t) (slash - canonical));
+        dir[slash - canonical] = 0;
+        base = slash[1] ? slash + 1 : ".";
+        dfd = (int) syscall(SYS_openat2, AT_FDCWD, dir[0] ? dir : "/", &how, sizeof how);
+        if (dfd < 0)
+                return false;
+        r = fstatat(dfd, base, &got, AT_SYMLINK_NOFOLLOW);
+        if (r >= 0 && S_ISLNK(got.st_mode)) {
+                /* only the kernel's own ("net:[4026531840]" of /proc/PID/ns/net) */
+                ssize_t n = readlinkat(dfd, base, link, sizeof link - 1);
+                r = n > 0 && link[0] != '/' && memchr(link, ':', (size_t) n) ? fstatat(dfd, base, &got, 0) : -1;
+        }
+        close(dfd);
+        return r >= 0 && got.st_dev == dev && got.st_ino == ino;
+}
+
+int caller_path_is_bpfds(const Caller *c, int fd, const char *canonical) {
+        struct stat want;
+        char answer = 1;
+        int sv[2], status;
+        pid_t child;
+
+        assert(c);
+        assert(canonical);
+
+        if (fstat(fd, &want) < 0)
+                return -errno;
+        stuck_reap_or_add(0);
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        child = fork();
+        if (child < 0) {
+                close(sv[0]);
+                close(sv[1]);
+                return -errno;
+        }
+        if (child == 0) {
+                /* As the caller, in bpfd's namespace (no setns()): a path the caller could not walk is no proof. */
+                int sock = sv[1];
+                if (sandbox_enter(&(Sandbox) { .keep_fds = &sock, .n_keep_fds = 1, .uid = c->uid,
+                                               .gid = c->gid == (gid_t) -1 ? 65534 : c->gid, .groups = c->gids,
+                                               .n_groups = c->n_gids, .keep_root_caps = true }) >= 0)
+                        answer = same_file_here(canonical, want.st_dev, want.st_ino) ? 0 : 1;
+                (void) write(0, &answer, 1);
+                _exit(0);
+        }
+        close(sv[1]);
+        if (opener_wait(sv[0]) == 0) {
+                close(sv[0]);
+                (void) kill(child, SIGKILL);
+                stuck_reap_or_add(child);
+                return -ETIMEDOUT;
+        }
+        if (read(sv[0], &answer, 1) != 1)
+                answer = 1;
+        close(sv[0]);
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                ;
+        return answer == 0 ? 0 : -EREMOTE;
 }
 
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {
