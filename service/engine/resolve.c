@@ -15,10 +15,10 @@
 #include "engine-error.h"
 #include "target.h"
 
-/* caller_path_is_bpfds() said no: the caller's mount namespace names the file differently from bpfd's. */
+/* open_as_caller() or mount_ns_is_systems() said -EREMOTE. */
 #define NOT_THE_TRUTH                                                                                             \
-        "The %s '%s' is %s in the caller's mount namespace, but that name is something else in the system's: "    \
-        "polkit would not be told the truth (a mount of the caller's own), so it is not allowed."
+        "The %s '%s' is named in a mount namespace of a user's own (a user namespace's), where anything can be "    \
+        "mounted under any name: polkit would not be told the truth, so it is not allowed."
 
 static ResolvedTarget *resolved_of(AttachTarget *t) {
         if (!t->resolved && (t->resolved = calloc(1, sizeof(ResolvedTarget))))
@@ -48,6 +48,8 @@ static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *err
         int r;
 
         r = open_as_caller(caller, t->netns, O_RDONLY, &fd, &canonical);
+        if (r == -EREMOTE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "network namespace", t->netns);
         if (IN_SET2(r, -ENOENT, -ENOTDIR))
                 return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no network namespace '%s'.",
                                          t->netns);
@@ -63,9 +65,6 @@ static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *err
                                          t->netns, open_as_caller_strerror(r));
         if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a network namespace.", t->netns);
-        if (caller_path_is_bpfds(caller, fd, canonical) < 0)
-                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "network namespace", t->netns,
-                                         canonical);
         res = resolved_of(t);
         if (!res)
                 return -ENOMEM;
@@ -91,6 +90,8 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
         } else if (!(path = strdup(t->target)))
                 return -ENOMEM;
         r = open_as_caller(caller, path, O_RDONLY, &fd, &canonical);
+        if (r == -EREMOTE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target);
         if (r == -ENOENT && t->has_container_pid && access(path, F_OK) < 0 && errno == ENOENT) {
                 char proc[64];
                 snprintf(proc, sizeof proc, "/proc/%" PRIi32, t->container_pid);
@@ -110,10 +111,9 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
-        /* A container's files have their names in the container (polkit sees container_pid too). */
-        if (!t->has_container_pid && caller_path_is_bpfds(caller, fd, canonical) < 0)
-                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target,
-                                         canonical);
+        /* The container's names count only from a container of the system's (not of a user's own namespaces). */
+        if (t->has_container_pid && mount_ns_is_systems(t->container_pid, -1) < 0)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target);
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
@@ -128,6 +128,8 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
         assert(caller);
 
         r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd, &canonical);
+        if (r == -EREMOTE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "cgroup", t->cgroup);
         if (IN_SET2(r, -ENOENT, -ENOTDIR))
                 return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
         if (r == -ESTALE)
@@ -139,9 +141,6 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
         if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
                                          t->cgroup);
-        if (caller_path_is_bpfds(caller, fd, canonical) < 0)
-                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "cgroup", t->cgroup,
-                                         canonical);
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/openat2.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 
 #include "fd-send.h"
 #include "caller.h"
@@ -213,7 +214,7 @@ static int canonical_name(const char *path, char *ret, size_t size) {
 
 /* Runs in the forked child: only async-signal-safe calls and raw system calls, so no glibc state shared with
  * other threads matters, and the credential calls change this one process. */
-static _Noreturn void opener_child(int sock, const Caller *c, const char *path, int flags) {
+static _Noreturn void opener_child(int sock, const Caller *c, const char *path, int flags, bool want_truth) {
         char why[256], proc[64], canonical[4096];
         gid_t gid = c->gid;
         ssize_t n;
@@ -225,6 +226,10 @@ static _Noreturn void opener_child(int sock, const Caller *c, const char *path, 
                 r = r == -EPERM ? -ESTALE : r; /* told apart from an open() that says EPERM */
                 goto fail;
         }
+        /* A name polkit will see must come from a mount namespace of the system's user namespace: in one of a
+         * user's own (unshare -Urm) any file can be mounted under any name. */
+        if (want_truth && c->pid > 0 && (r = mount_ns_is_systems(c->pid, c->pidfd)) < 0)
+                goto fail;
         if (c->pid > 0) {
                 int ns = c->pidfd;
                 if (ns < 0) {
@@ -317,77 +322,29 @@ static int opener_wait(int sock) {
         }
 }
 
-/* In the checker child, as the caller, in bpfd's mount namespace: canonical reaches (dev, ino) through no symbolic
- * link but a magic one at its end. System calls only. */
-static bool same_file_here(const char *canonical, dev_t dev, ino_t ino) {
-        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-        char dir[4096], link[64];
-        const char *slash = strrchr(canonical, '/'), *base;
-        struct stat got;
-        int dfd, r;
+int mount_ns_is_systems(pid_t pid, int pidfd) {
+        char proc[64];
+        struct stat owner, ours;
+        int fd, userns;
 
-        if (canonical[0] != '/' || !slash || (size_t) (slash - canonical) >= sizeof dir)
-                return false;
-        memcpy(dir, canonical, (size_t) (slash - canonical));
-        dir[slash - canonical] = 0;
-        base = slash[1] ? slash + 1 : ".";
-        dfd = (int) syscall(SYS_openat2, AT_FDCWD, dir[0] ? dir : "/", &how, sizeof how);
-        if (dfd < 0)
-                return false;
-        r = fstatat(dfd, base, &got, AT_SYMLINK_NOFOLLOW);
-        if (r >= 0 && S_ISLNK(got.st_mode)) {
-                /* only the kernel's own ("net:[4026531840]" of /proc/PID/ns/net) */
-                ssize_t n = readlinkat(dfd, base, link, sizeof link - 1);
-                r = n > 0 && link[0] != '/' && memchr(link, ':', (size_t) n) ? fstatat(dfd, base, &got, 0) : -1;
+        snprintf(proc, sizeof proc, "/proc/%d/ns/mnt", (int) pid);
+        fd = open(proc, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (!pidfd_alive(pidfd)) { /* the namespace of whoever has the pid now */
+                close(fd);
+                return -ESRCH;
         }
-        close(dfd);
-        return r >= 0 && got.st_dev == dev && got.st_ino == ino;
-}
-
-int caller_path_is_bpfds(const Caller *c, int fd, const char *canonical) {
-        struct stat want;
-        char answer = 1;
-        int sv[2], status;
-        pid_t child;
-
-        assert(c);
-        assert(canonical);
-
-        if (fstat(fd, &want) < 0)
+        userns = ioctl(fd, NS_GET_USERNS);
+        close(fd);
+        if (userns < 0)
                 return -errno;
-        stuck_reap_or_add(0);
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return -errno;
-        child = fork();
-        if (child < 0) {
-                close(sv[0]);
-                close(sv[1]);
+        if (fstat(userns, &owner) < 0 || stat("/proc/self/ns/user", &ours) < 0) {
+                close(userns);
                 return -errno;
         }
-        if (child == 0) {
-                /* As the caller, in bpfd's namespace (no setns()): a path the caller could not walk is no proof. */
-                int sock = sv[1];
-                if (sandbox_enter(&(Sandbox) { .keep_fds = &sock, .n_keep_fds = 1, .uid = c->uid,
-                                               .gid = c->gid == (gid_t) -1 ? 65534 : c->gid, .groups = c->gids,
-                                               .n_groups = c->n_gids, .keep_root_caps = true }) >= 0)
-                        answer = same_file_here(canonical, want.st_dev, want.st_ino) ? 0 : 1;
-                (void) write(0, &answer, 1);
-                _exit(0);
-        }
-        close(sv[1]);
-        if (opener_wait(sv[0]) == 0) {
-                close(sv[0]);
-                (void) kill(child, SIGKILL);
-                stuck_reap_or_add(child);
-                return -ETIMEDOUT;
-        }
-        if (read(sv[0], &answer, 1) != 1)
-                answer = 1;
-        close(sv[0]);
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                ;
-        return answer == 0 ? 0 : -EREMOTE;
+        close(userns);
+        return owner.st_dev == ours.st_dev && owner.st_ino == ours.st_ino ? 0 : -EREMOTE;
 }
 
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {
@@ -418,7 +375,7 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
                 return -errno;
         }
         if (child == 0)
-                opener_child(sv[1], c, path, flags);
+                opener_child(sv[1], c, path, flags, ret_canonical != NULL);
         close(sv[1]);
         /* The caller chooses the file system (its own mount namespace): one that never answers must not hold the
          * worker, which serves everybody. */

@@ -35,13 +35,12 @@ int caller_check_identity(Caller *c, char **ret_why);
 #define OPEN_AS_CALLER_TIMEOUT_SEC 10
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical);
 
-/* Whether canonical (open_as_caller()'s name for fd, as the caller's mount namespace shows it) names the same
- * file in bpfd's own mount namespace, through no symbolic link but the kernel's magic ones at its end. In a
- * mount namespace of its own (unshare -Urm) a user can mount any directory or file they can read under any
- * name (the root cgroup as .../trust-alice, a named network namespace as /run/netns/other, /usr/bin/sudo in
- * an allowed directory): such a name is not the truth polkit must see. Checked by a child as the caller (a path it
- * could not walk proves nothing) within OPEN_AS_CALLER_TIMEOUT_SEC. 0 if it is the same, -EREMOTE if not. */
-int caller_path_is_bpfds(const Caller *c, int fd, const char *canonical);
+/* Whether the mount namespace of process pid (pidfd: the same process, or -1) belongs to bpfd's own user
+ * namespace, the system's: in a mount namespace of a user's own (unshare -Urm) they can mount whatever they can
+ * read under any name (the root cgroup as .../trust-alice, /usr/bin/sudo in an allowed directory), so a name
+ * from there is not the truth polkit must see. 0 if it does, -EREMOTE if not, -errno if it cannot be told.
+ * System calls only (the opener child calls it). open_as_caller() with ret_canonical checks the caller's. */
+int mount_ns_is_systems(pid_t pid, int pidfd);
 
 /* Why open_as_caller() failed, for a message: strerror(), or what -ETIMEDOUT means there. */
 const char *open_as_caller_strerror(int r);
