@@ -268,8 +268,9 @@ fail:
         _exit(0);
 }
 
-/* Openers killed after their time ran out. One blocked in a request a FUSE server read and never answers cannot
- * die until that server goes, so it is never waited for: each open_as_caller() reaps those that have ended. */
+/* Openers whose time ran out. They are sent SIGKILL, which the worker (no CAP_KILL) may not be allowed to send to
+ * the caller's uid, and one blocked in a request a FUSE server read and never answers cannot die until that server
+ * goes: so they are never waited for, and each open_as_caller() reaps those that have ended. */
 #define STUCK_MAX 256
 #define STR_(x) #x
 #define STR(x) STR_(x)
