@@ -82,3 +82,39 @@ def test_a_file_system_that_never_answers_holds_nobody_else():
             bob.communicate(timeout=60)
         for i in loaded:
             lib.bpfctl("unload", str(i), check=False)
+
+
+def _zygotes_of(pid):
+    """(pid, uid, gid) of each bpfd-zygote child of process PID."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                st = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        except OSError:
+            continue
+        if int(st.get("PPid", 0)) == pid and st.get("Name") == "bpfd-zygote":
+            found.append((int(entry), int(st["Uid"].split()[0]), int(st["Gid"].split()[0])))
+    return found
+
+
+def test_a_stopped_zygote_holds_nobody_else():
+    """Any process of the helpers' uid (nobody by default, which other services share) may stop the inspection
+    zygote. bpfd has no CAP_KILL to end it: it must not wait for it either (the worker did, for ever), but start
+    another and go on."""
+    daemon = lib.ensure_daemon()
+    ((zpid, uid, gid),) = lib.wait_for(lambda: _zygotes_of(daemon.pid), timeout=30, what="the inspection zygote")
+    lib.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "kill", "-STOP", str(zpid)])
+    loaded = []
+    try:
+        for program in ("count_getpid", "count_getppid", "count_getpid"):
+            p = lib.bpfctl("--json", "load", lib.bpf_obj("tracepoint_counter"), "-p", program, "tracepoint",
+                           "--tracepoint", QUIET_TRACEPOINT, timeout=120)
+            loaded += [prog["id"] for prog in p.json["programs"]]
+        assert [z for z, _, _ in _zygotes_of(daemon.pid) if z != zpid], "bpfd did not start another zygote"
+        assert daemon.running
+    finally:
+        os.kill(zpid, signal.SIGKILL)
+        os.kill(zpid, signal.SIGCONT)
+        for i in loaded:
+            lib.bpfctl("unload", str(i), check=False)

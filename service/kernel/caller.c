@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 
@@ -289,6 +290,18 @@ static void stuck_reap_or_add(pid_t add) {
         }
         pthread_mutex_unlock(&stuck_lock);
         /* More than STUCK_MAX at once: that one stays a zombie once it ends, which costs only its pid. */
+}
+
+void child_reap_later(pid_t pid) {
+        /* One that got its SIGKILL, or is ending anyway, is gone within moments: reaped here; only one that does
+         * not end costs this second, once. */
+        for (int i = 0; pid > 0 && i < 20; i++) {
+                if (waitpid(pid, NULL, WNOHANG) != 0)
+                        pid = 0; /* reaped (or not ours) */
+                else
+                        (void) nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 * 1000 }, NULL);
+        }
+        stuck_reap_or_add(pid);
 }
 
 const char *open_as_caller_strerror(int r) {
