@@ -39,6 +39,8 @@ static const struct {
         /* Not UNREACHABLE: that is bpfd being unreachable; here bpfd answered, the registry did not. */
         [BPFD_ERR_REGISTRY_UNREACHABLE]     = { "org.bpfd.Error.RegistryUnreachable",     EHOSTUNREACH, EXIT_STATUS_ATTACH },
         [BPFD_ERR_AUTHENTICATION_FAILED]    = { "org.bpfd.Error.AuthenticationFailed",    EACCES,     EXIT_STATUS_PERMISSION },
+        /* Too many requests of one user in flight at once: nothing was done, the same call may be made again. */
+        [BPFD_ERR_LIMIT_EXCEEDED]           = { "org.bpfd.Error.LimitExceeded",           EAGAIN,     EXIT_STATUS_FAILURE },
 };
 
 /* The bus's own errors, by what they mean to a script. */
@@ -100,6 +102,8 @@ BpfdError bpfd_error_for_open_errno(int error) {
         case EACCES:
         case EPERM:
                 return BPFD_ERR_PERMISSION_DENIED;
+        case ETIMEDOUT: /* a file system that does not answer (open_as_caller()) */
+                return BPFD_ERR_INVALID_ARGUMENT;
         default:
                 return BPFD_ERR_FAILED;
         }

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,12 @@ int main(int argc, char **argv) {
         _cleanup_free_ char *err = NULL;
         int c, r;
 
+        /* Run as nobody (or its own user) after exec, which made it dumpable again: no other process of that uid
+         * may write its memory or trace it (it verifies what it hands bpfd). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                fprintf(stderr, "error: Failed: cannot make bpfd-image non-dumpable: %s\n", strerror(errno));
+                return 1;
+        }
         libbpf_set_print(NULL);   /* its messages would be taken for ours */
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {

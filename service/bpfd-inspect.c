@@ -260,6 +260,14 @@ int main(int argc, char **argv) {
         const char *arg = argc > 1 ? argv[1] : "object";
         bool symbol = argc == 3 && strcmp(argv[1], "--symbol") == 0;
 
+        /* Executing the helper made it dumpable again: any other process of its uid (nobody is shared with other
+         * services, and the image puller's default) could then write its memory through /proc/PID/mem or ptrace,
+         * and choose the bytes every later caller's load gets (the zygote forks them all). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                fprintf(stderr, "bpfd-inspect: cannot make itself non-dumpable: %m\n");
+                return 1;
+        }
+
 #if !defined(__SANITIZE_ADDRESS__) /* ASan reserves terabytes of address space for its shadow memory */
         (void) setrlimit(RLIMIT_AS, &(struct rlimit) { 1024UL << 20, 1024UL << 20 });
 #endif

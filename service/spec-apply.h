@@ -90,6 +90,8 @@ typedef struct SpecApply {
         size_t n_attaches;
         uint32_t *keep_programs; /* programs of the old state that stay */
         size_t n_keep_programs;
+        char **approved;     /* a user's apply: the polkit questions answered yes, one string each (bus/spec.c); a
+                              * retry of a pending spec does nothing polkit was not asked about */
         bool pulls_needed;   /* objects from images are to load: the bus thread pulls them, then they are inspected */
         SpecPulled *pulled;  /* per [Object] (spec_objects of them), or NULL */
         size_t failed_pull;  /* 1 + the index of the [Object] whose pull failed, or 0 */

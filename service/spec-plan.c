@@ -18,6 +18,7 @@ void spec_apply_free(SpecApply *a) {
         spec_free(a->spec);
         free(a->origin);
         caller_done(&a->caller);
+        g_strfreev(a->approved);
         for (size_t i = 0; a->loads && a->spec_objects && i < a->spec_objects; i++)
                 load_request_free(a->loads[i]);
         free(a->loads);
@@ -308,6 +309,8 @@ int spec_retry_plan(SpecStore *s, Engine *e, SpecApply *a) {
         caller_done(&a->caller);
         if (caller_copy(&a->caller, &st->desired_caller) < 0)
                 return -ENOMEM;
+        g_strfreev(a->approved);
+        a->approved = g_strdupv(st->desired_approved); /* NULL after a restart: nothing is known to be allowed */
         spec_set_str(&a->origin, st->desired_origin);
         if (spec_plan(s, e, a) < 0) {
                 (void) spec_plan_failed(s, a);

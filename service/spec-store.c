@@ -31,6 +31,7 @@ void spec_state_free(void *p) {
         spec_free(st->desired);
         caller_done(&st->desired_caller);
         free(st->desired_origin);
+        g_strfreev(st->desired_approved);
         free(st);
 }
 
@@ -281,10 +282,14 @@ int spec_finish_unapplied(SpecStore *s, SpecApply *a, SpecStatus status, SpecWai
                 (void) caller_copy(&st->desired_caller, &a->caller);
                 st->desired_caller.pid = 0; /* it may be gone when the interface comes */
                 spec_set_str(&st->desired_origin, a->origin);
+                g_strfreev(st->desired_approved);
+                st->desired_approved = TAKE_PTR(a->approved);
                 if (spec_pending_save(s, st) < 0)
                         log_warning("Cannot keep pending spec %s across restarts.", st->name);
         } else {
                 st->desired = spec_free(st->desired);
+                g_strfreev(st->desired_approved);
+                st->desired_approved = NULL;
                 spec_record_remove(s, st->name, "pending");
         }
         if (!st->applied)

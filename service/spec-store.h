@@ -21,6 +21,7 @@ typedef struct SpecState {
         Spec *desired;       /* pending: applied again when waiting_for appears */
         Caller desired_caller;
         char *desired_origin;
+        char **desired_approved; /* a user's: what polkit said yes to for it (SpecApply.approved) */
 } SpecState;
 
 struct SpecStore {

@@ -37,6 +37,12 @@ static int read_metadata(sd_bus_message *m, const char *key, void *userdata, sd_
                         return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                                  "Metadata keys must be 1 to %u bytes, values at most %u bytes.",
                                                  BPFD_NAME_MAX, BPFD_STRING_MAX);
+                /* bpfd.spec and bpfd.spec.object say which spec a program belongs to (crash recovery unloads
+                 * by them, bpfctl list shows them): nobody's load may claim them. */
+                if (strncmp(k, "bpfd.", 5) == 0)
+                        return bpfd_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                               "Metadata keys starting with 'bpfd.' are bpfd's own ('%.*s').",
+                                               UTF8_CUT(k, 64));
                 if (strv_push(&load->metadata, strdup(k)) < 0 || strv_push(&load->metadata, strdup(v)) < 0)
                         return -ENOMEM;
         }

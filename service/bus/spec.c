@@ -120,6 +120,55 @@ static void apply_to_view(Manager *m, SpecApply *a) {
 
 /* ---- the worker's part ---- */
 
+/* One polkit question as one string, to compare questions asked at different times. */
+static char *question_string(char **check) {
+        return g_strjoinv("\x1f", check);
+}
+
+/* The questions of the loads and attaches a plan causes: a load's as for LoadFrom* (the maps it shares are the
+ * spec's own), its attach targets' org.bpfd.attach included, then the attaches of kept programs. */
+static void add_plan_questions(SpecJob *j, Authorization *auth) {
+        SpecApply *a = j->a;
+        uid_t uid = a->caller.uid;
+
+        for (size_t i = 0; i < a->spec_objects; i++)
+                if (a->loads[i])
+                        checks_add_load(auth, a->loads[i], uid, a->loads[i]->map_owner_id != 0, uid, "spec", a->name);
+        for (size_t i = 0; i < a->n_attaches; i++) {
+                const SpecAttachPlan *ap = &a->attaches[i];
+                authorization_add(auth, &(CheckSpec) {
+                        .action = "org.bpfd.attach", .operation = "attach", .kind = ap->target.kind,
+                        .program_name = ap->program->name, .target = &ap->target, .owner_uid = uid,
+                        .attach_type = attach_type_detail(ap->target.kind, ap->program->expected_attach_type,
+                                                          &ap->target) }, "spec", a->name);
+        }
+}
+
+/* A user's pending spec is applied again with nobody to ask (the caller may be long gone): only if every
+ * question its new plan would ask was answered yes when it was applied. Its files are opened and inspected
+ * anew, so a changed object or target would otherwise be loaded and attached without polkit. */
+static bool retry_was_approved(SpecJob *j) {
+        Authorization questions;
+        bool ok;
+
+        if (j->a->caller.uid == 0)
+                return true; /* root needs no polkit answer */
+        authorization_init(&questions);
+        add_plan_questions(j, &questions);
+        ok = !questions.incomplete && j->a->approved;
+        for (guint i = 0; ok && i < questions.checks->len; i++) {
+                _cleanup_free_ char *q = question_string(g_ptr_array_index(questions.checks, i));
+                ok = q && g_strv_contains((const char *const *) j->a->approved, q);
+        }
+        authorization_done(&questions);
+        if (!ok)
+                (void) engine_error_setf(&j->a->error, BPFD_ERR_PERMISSION_DENIED,
+                                         "Spec %s was to be applied again now that what it waited for is there, but "
+                                         "it would load or attach what polkit was not asked about when it was applied "
+                                         "(its files changed, or bpfd restarted since): apply it again.", j->a->name);
+        return ok;
+}
+
 static void spec_job_run(Job *job, Engine *e) {
         SpecJob *j = (SpecJob *) job;
         SpecStore *store = j->m->specs->store;
@@ -141,13 +190,19 @@ static void spec_job_run(Job *job, Engine *e) {
                         (void) spec_execute(store, e, a);
                 break;
         case SPEC_OP_RETRY:
-                if (spec_retry_plan(store, e, a) > 0 && !a->pulls_needed)
-                        (void) spec_execute(store, e, a);
+                if (spec_retry_plan(store, e, a) > 0 && !a->pulls_needed) {
+                        if (retry_was_approved(j))
+                                (void) spec_execute(store, e, a);
+                        else
+                                (void) spec_set_failed(store, a);
+                }
                 break;
         case SPEC_OP_INSPECT:
                 if (spec_inspect_pulled(store, e, a) < 0) {
                         if (j->started_as != SPEC_OP_PLAN) /* root's directory, a retry: the status says why */
                                 (void) spec_plan_failed(store, a);
+                } else if (!j->msg && !retry_was_approved(j)) {
+                        (void) spec_set_failed(store, a);
                 } else if (!j->msg || a->caller.uid == 0) {
                         j->op = SPEC_OP_EXECUTE;
                         (void) spec_execute(store, e, a);
@@ -198,26 +253,12 @@ void spec_add_check(SpecJob *j, const CheckSpec *spec) {
 /* After the plan: the same questions as the loads and attaches the apply causes. */
 static void authorize_plan(SpecJob *j) {
         SpecApply *a = j->a;
-        uid_t uid = a->caller.uid;
 
         /* The spec got another owner between the first questions and the plan: ask about that too. */
         if (a->exists && !caller_owns(&a->caller, a->owner_uid) && !j->asked_manage_others)
                 spec_add_check(j, &(CheckSpec) { .action = "org.bpfd.manage-others", .operation = "apply",
                                                  .kind = KIND_INVALID, .owner_uid = a->owner_uid });
-        /* A load's questions as for LoadFrom* (the maps it shares are the spec's own), its attach targets'
-         * org.bpfd.attach included. */
-        for (size_t i = 0; i < a->spec_objects; i++)
-                if (a->loads[i])
-                        checks_add_load(&j->auth, a->loads[i], uid, a->loads[i]->map_owner_id != 0, uid, "spec",
-                                        a->name);
-        for (size_t i = 0; i < a->n_attaches; i++) {
-                const SpecAttachPlan *ap = &a->attaches[i];
-                spec_add_check(j, &(CheckSpec) {
-                        .action = "org.bpfd.attach", .operation = "attach", .kind = ap->target.kind,
-                        .program_name = ap->program->name, .target = &ap->target, .owner_uid = uid,
-                        .attach_type = attach_type_detail(ap->target.kind, ap->program->expected_attach_type,
-                                                          &ap->target) });
-        }
+        add_plan_questions(j, &j->auth);
         j->op = SPEC_OP_EXECUTE;
         spec_authorize_next(j);
 }
@@ -245,6 +286,13 @@ static void on_authorized(void *userdata, AuthorizationResult result, int author
                                                                  : "");
         case AUTHORIZATION_YES:
                 break;
+        }
+        /* What a user's spec may do when it is applied again without anybody to ask (retry_was_approved()). */
+        if (j->a->caller.uid != 0 && j->auth.checks) {
+                g_strfreev(j->a->approved);
+                j->a->approved = g_new0(char *, j->auth.checks->len + 1);
+                for (guint i = 0; i < j->auth.checks->len; i++)
+                        j->a->approved[i] = question_string(g_ptr_array_index(j->auth.checks, i));
         }
         then = TAKE_PTR(j->authorized);
         if (then)

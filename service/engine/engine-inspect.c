@@ -44,7 +44,7 @@ int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error) {
                                                  "identity since it connected to the bus.", req->path);
                 if (r < 0)
                         return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
-                                                 req->path, strerror(-r));
+                                                 req->path, open_as_caller_strerror(r));
         } else
                 fd = TAKE_FD(req->object_fd);
 

@@ -14,6 +14,33 @@ static bool map_type_per_cpu(uint32_t type) {
                type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
+/* Map types whose values are plain bytes. In every other type a value written from user space names a file
+ * descriptor of the writing process (programs, maps, perf events, cgroups, sockets; a device or CPU map's
+ * optional program): over the bus that process is bpfd, which holds every user's programs and maps. */
+static bool map_type_values_are_data(uint32_t type) {
+        switch (type) {
+        case BPF_MAP_TYPE_HASH:
+        case BPF_MAP_TYPE_ARRAY:
+        case BPF_MAP_TYPE_PERCPU_HASH:
+        case BPF_MAP_TYPE_PERCPU_ARRAY:
+        case BPF_MAP_TYPE_LRU_HASH:
+        case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+        case BPF_MAP_TYPE_LPM_TRIE:
+        case BPF_MAP_TYPE_QUEUE:
+        case BPF_MAP_TYPE_STACK:
+        case BPF_MAP_TYPE_BLOOM_FILTER:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* Local storage is keyed by a descriptor of the calling process (a socket, file, pidfd or cgroup): bpfd's. */
+static bool map_type_keys_are_descriptors(uint32_t type) {
+        return type == BPF_MAP_TYPE_SK_STORAGE || type == BPF_MAP_TYPE_INODE_STORAGE ||
+               type == BPF_MAP_TYPE_TASK_STORAGE || type == BPF_MAP_TYPE_CGRP_STORAGE;
+}
+
 void map_access_done(MapAccess *a) {
         assert(a);
 
@@ -200,6 +227,18 @@ int engine_map_access(Engine *e, uint32_t program_id, MapAccess *a, EngineError 
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The keys of map '%s' are %" PRIu32 " bytes long, not %zu.", a->map,
                                          info.key_size, a->key_size_given);
+        if (a->op == MAP_OP_LOOKUP || a->op == MAP_OP_UPDATE || a->op == MAP_OP_DELETE) {
+                if (map_type_keys_are_descriptors(info.type))
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                                 "The keys of map '%s' (%s) are file descriptors, which bpfd does not "
+                                                 "take from callers.", a->map,
+                                                 libbpf_bpf_map_type_str(info.type) ?: "unknown");
+                if (a->op == MAP_OP_UPDATE && !map_type_values_are_data(info.type))
+                        return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
+                                                 "The values of map '%s' (%s) name programs, maps or other kernel "
+                                                 "objects by file descriptor; bpfd does not write them for callers.",
+                                                 a->map, libbpf_bpf_map_type_str(info.type) ?: "unknown");
+        }
         switch (a->op) {
         case MAP_OP_RINGBUF:
                 return 0; /* handled above */

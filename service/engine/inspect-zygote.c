@@ -21,6 +21,7 @@
 #include "config.h"
 #include "inspect-zygote.h"
 #include "log.h"
+#include "caller.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -62,9 +63,9 @@ static void zygote_stop_locked(void) {
                 zygote_sock = -1;
         }
         if (zygote_pid > 0) {
+                /* One that hangs (stopped by any process of its uid, say) must not take the worker with it. */
                 (void) kill(zygote_pid, SIGKILL);
-                while (waitpid(zygote_pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
+                child_reap_later(zygote_pid);
                 zygote_pid = 0;
         }
 }

@@ -15,6 +15,11 @@
 #include "engine-error.h"
 #include "target.h"
 
+/* open_as_caller() or mount_ns_is_systems() said -EREMOTE. */
+#define NOT_THE_TRUTH                                                                                             \
+        "The %s '%s' is named in a mount namespace of a user's own (a user namespace's), where anything can be "    \
+        "mounted under any name: polkit would not be told the truth, so it is not allowed."
+
 static ResolvedTarget *resolved_of(AttachTarget *t) {
         if (!t->resolved && (t->resolved = calloc(1, sizeof(ResolvedTarget))))
                 *t->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1 };
@@ -43,6 +48,8 @@ static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *err
         int r;
 
         r = open_as_caller(caller, t->netns, O_RDONLY, &fd, &canonical);
+        if (r == -EREMOTE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "network namespace", t->netns);
         if (IN_SET2(r, -ENOENT, -ENOTDIR))
                 return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no network namespace '%s'.",
                                          t->netns);
@@ -55,7 +62,7 @@ static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *err
                                          "the caller: the caller's identity changed since it connected.", t->netns);
         if (r < 0)
                 return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the network namespace '%s': %s",
-                                         t->netns, strerror(-r));
+                                         t->netns, open_as_caller_strerror(r));
         if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a network namespace.", t->netns);
         res = resolved_of(t);
@@ -83,6 +90,8 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
         } else if (!(path = strdup(t->target)))
                 return -ENOMEM;
         r = open_as_caller(caller, path, O_RDONLY, &fd, &canonical);
+        if (r == -EREMOTE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target);
         if (r == -ENOENT && t->has_container_pid && access(path, F_OK) < 0 && errno == ENOENT) {
                 char proc[64];
                 snprintf(proc, sizeof proc, "/proc/%" PRIi32, t->container_pid);
@@ -98,10 +107,13 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
                                          "caller: the caller's identity changed since it connected.", t->target);
         if (r < 0)
                 return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open the uprobe target '%s': %s",
-                                         t->target, strerror(-r));
+                                         t->target, open_as_caller_strerror(r));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
+        /* The container's names count only from a container of the system's (not of a user's own namespaces). */
+        if (t->has_container_pid && mount_ns_is_systems(t->container_pid, -1) < 0)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target);
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
@@ -116,6 +128,8 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
         assert(caller);
 
         r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd, &canonical);
+        if (r == -EREMOTE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "cgroup", t->cgroup);
         if (IN_SET2(r, -ENOENT, -ENOTDIR))
                 return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND, "There is no cgroup '%s'.", t->cgroup);
         if (r == -ESTALE)
@@ -123,7 +137,7 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
                                          "the caller's identity changed since it connected.", t->cgroup);
         if (r < 0)
                 return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open cgroup '%s': %s", t->cgroup,
-                                         strerror(-r));
+                                         open_as_caller_strerror(r));
         if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT, "'%s' is not a cgroup v2 directory.",
                                          t->cgroup);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -9,6 +11,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 
 #include "fd-send.h"
 #include "caller.h"
@@ -210,7 +215,7 @@ static int canonical_name(const char *path, char *ret, size_t size) {
 
 /* Runs in the forked child: only async-signal-safe calls and raw system calls, so no glibc state shared with
  * other threads matters, and the credential calls change this one process. */
-static _Noreturn void opener_child(int sock, const Caller *c, const char *path, int flags) {
+static _Noreturn void opener_child(int sock, const Caller *c, const char *path, int flags, bool want_truth) {
         char why[256], proc[64], canonical[4096];
         gid_t gid = c->gid;
         ssize_t n;
@@ -222,6 +227,10 @@ static _Noreturn void opener_child(int sock, const Caller *c, const char *path, 
                 r = r == -EPERM ? -ESTALE : r; /* told apart from an open() that says EPERM */
                 goto fail;
         }
+        /* A name polkit will see must come from a mount namespace of the system's user namespace: in one of a
+         * user's own (unshare -Urm) any file can be mounted under any name. */
+        if (want_truth && c->pid > 0 && (r = mount_ns_is_systems(c->pid, c->pidfd)) < 0)
+                goto fail;
         if (c->pid > 0) {
                 int ns = c->pidfd;
                 if (ns < 0) {
@@ -260,6 +269,98 @@ fail:
         _exit(0);
 }
 
+/* Openers whose time ran out. They are sent SIGKILL, which the worker (no CAP_KILL) may not be allowed to send to
+ * the caller's uid, and one blocked in a request a FUSE server read and never answers cannot die until that server
+ * goes: so they are never waited for, and each open_as_caller() reaps those that have ended. */
+#define STUCK_MAX 256
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t stuck[STUCK_MAX];
+
+static void stuck_reap_or_add(pid_t add) {
+        pthread_mutex_lock(&stuck_lock);
+        for (size_t i = 0; i < STUCK_MAX; i++) {
+                if (stuck[i] > 0 && waitpid(stuck[i], NULL, WNOHANG) != 0)
+                        stuck[i] = 0; /* reaped (or not ours any more) */
+                if (add > 0 && stuck[i] == 0) {
+                        stuck[i] = add;
+                        add = 0;
+                }
+        }
+        pthread_mutex_unlock(&stuck_lock);
+        /* More than STUCK_MAX at once: that one stays a zombie once it ends, which costs only its pid. */
+}
+
+void child_reap_later(pid_t pid) {
+        /* One that got its SIGKILL, or is ending anyway, is gone within moments: reaped here; only one that does
+         * not end costs this second, once. */
+        for (int i = 0; pid > 0 && i < 20; i++) {
+                if (waitpid(pid, NULL, WNOHANG) != 0)
+                        pid = 0; /* reaped (or not ours) */
+                else
+                        (void) nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 * 1000 }, NULL);
+        }
+        stuck_reap_or_add(pid);
+}
+
+const char *open_as_caller_strerror(int r) {
+        if (r == -ETIMEDOUT)
+                return "it did not open within " STR(OPEN_AS_CALLER_TIMEOUT_SEC) " seconds (a file system that does "
+                       "not answer)";
+        return strerror(-r);
+}
+
+/* Waits up to OPEN_AS_CALLER_TIMEOUT_SEC for the opener's answer: 1 when there is one, 0 when the time is up. */
+static int opener_wait(int sock) {
+        struct timespec now, deadline;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += OPEN_AS_CALLER_TIMEOUT_SEC;
+        for (;;) {
+                struct pollfd p = { .fd = sock, .events = POLLIN };
+                long ms;
+                int n;
+
+                (void) clock_gettime(CLOCK_MONOTONIC, &now);
+                ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+                if (ms <= 0)
+                        return 0;
+                n = poll(&p, 1, (int) ms);
+                if (n > 0)
+                        return 1;
+                if (n == 0)
+                        return 0;
+                if (errno != EINTR)
+                        return 1; /* recvmsg() says what is wrong */
+        }
+}
+
+int mount_ns_is_systems(pid_t pid, int pidfd) {
+        char proc[64];
+        struct stat owner, ours;
+        int fd, userns;
+
+        snprintf(proc, sizeof proc, "/proc/%d/ns/mnt", (int) pid);
+        fd = open(proc, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (!pidfd_alive(pidfd)) { /* the namespace of whoever has the pid now */
+                close(fd);
+                return -ESRCH;
+        }
+        userns = ioctl(fd, NS_GET_USERNS);
+        close(fd);
+        if (userns < 0)
+                return -errno;
+        if (fstat(userns, &owner) < 0 || stat("/proc/self/ns/user", &ours) < 0) {
+                close(userns);
+                return -errno;
+        }
+        close(userns);
+        return owner.st_dev == ours.st_dev && owner.st_ino == ours.st_ino ? 0 : -EREMOTE;
+}
+
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {
         char control[CMSG_SPACE(sizeof(int))];
         struct {
@@ -278,6 +379,7 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
         assert(path);
         assert(ret_fd);
 
+        stuck_reap_or_add(0);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
         child = fork();
@@ -287,8 +389,16 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
                 return -errno;
         }
         if (child == 0)
-                opener_child(sv[1], c, path, flags);
+                opener_child(sv[1], c, path, flags, ret_canonical != NULL);
         close(sv[1]);
+        /* The caller chooses the file system (its own mount namespace): one that never answers must not hold the
+         * worker, which serves everybody. */
+        if (opener_wait(sv[0]) == 0) {
+                close(sv[0]);
+                (void) kill(child, SIGKILL);
+                stuck_reap_or_add(child);
+                return -ETIMEDOUT;
+        }
         do
                 n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);

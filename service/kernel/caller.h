@@ -29,5 +29,24 @@ int caller_check_identity(Caller *c, char **ret_why);
 /* Opens path the way the caller would: in its mount namespace, with the bus's uid and groups, from a child
  * that holds nothing else (see sandbox_enter()). The daemon never reads a file for someone who could not.
  * ret_canonical (optional): the path of what was opened, as the caller's namespace sees it, with no
- * symbolic links and no "..". */
+ * symbolic links and no "..". -ETIMEDOUT if the open did not finish within OPEN_AS_CALLER_TIMEOUT_SEC (a file
+ * system of the caller's that does not answer, e.g. a FUSE mount in the caller's own user and mount namespace):
+ * the opener is killed, and the worker is not held longer than that. */
+#define OPEN_AS_CALLER_TIMEOUT_SEC 10
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical);
+
+/* Whether the mount namespace of process pid (pidfd: the same process, or -1) belongs to bpfd's own user
+ * namespace, the system's: in a mount namespace of a user's own (unshare -Urm) they can mount whatever they can
+ * read under any name (the root cgroup as .../trust-alice, /usr/bin/sudo in an allowed directory), so a name
+ * from there is not the truth polkit must see. 0 if it does, -EREMOTE if not, -errno if it cannot be told.
+ * System calls only (the opener child calls it). open_as_caller() with ret_canonical checks the caller's. */
+int mount_ns_is_systems(pid_t pid, int pidfd);
+
+/* A child of bpfd that was sent SIGKILL but may not end soon: bpfd has no CAP_KILL, so a helper running as
+ * another uid (nobody, bpfd-inspect, the caller's) may not have got it, and one stopped (SIGSTOP by any process
+ * of its uid) or blocked in a FUSE request does not end. Waits at most a second for it, then it is reaped by a
+ * later call. */
+void child_reap_later(pid_t pid);
+
+/* Why open_as_caller() failed, for a message: strerror(), or what -ETIMEDOUT means there. */
+const char *open_as_caller_strerror(int r);

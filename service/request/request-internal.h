@@ -100,6 +100,7 @@ struct Request {
         bool planned;              /* bpfd-inspect answered and load_plan() ran: the worker opens the targets next */
         ImagePull *image_pull;     /* the puller at work for this request (never on the worker) */
         char **pulled;             /* its output lines */
+        bool counted;              /* in the caller's count of requests in flight (request.c) */
 };
 
 extern const OperationDesc *const operation_descs[_OP_MAX];

@@ -17,6 +17,35 @@
 #include "shutdown.h"
 #include "engine-maps.h"
 
+/* Requests in flight per uid, from the caller being known to the reply. A request before polkit's answer costs a
+ * process (bpfd-inspect, up to its 60 s limit on a descriptor that never ends) and a few descriptors, and any
+ * user may ask, even one allowed nothing: without a bound, one user could spend the machine's processes and
+ * memory. Root is not counted. Bus thread only. */
+#define REQUESTS_PER_USER_MAX 64
+static GHashTable *in_flight_by_uid; /* uid → count */
+
+static bool in_flight_take(uid_t uid) {
+        guint n;
+
+        if (!in_flight_by_uid)
+                in_flight_by_uid = g_hash_table_new(g_direct_hash, g_direct_equal);
+        n = GPOINTER_TO_UINT(g_hash_table_lookup(in_flight_by_uid, GUINT_TO_POINTER(uid)));
+        if (n >= REQUESTS_PER_USER_MAX)
+                return false;
+        g_hash_table_insert(in_flight_by_uid, GUINT_TO_POINTER(uid), GUINT_TO_POINTER(n + 1));
+        return true;
+}
+
+static void in_flight_release(uid_t uid) {
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(in_flight_by_uid, GUINT_TO_POINTER(uid)));
+
+        assert(n > 0);
+        if (n > 1)
+                g_hash_table_insert(in_flight_by_uid, GUINT_TO_POINTER(uid), GUINT_TO_POINTER(n - 1));
+        else
+                g_hash_table_remove(in_flight_by_uid, GUINT_TO_POINTER(uid));
+}
+
 const OperationDesc *const operation_descs[_OP_MAX] = {
         [OP_LOAD] = &op_load,
         [OP_ATTACH] = &op_attach,
@@ -41,6 +70,8 @@ void request_free(Request *req) {
         if (!req)
                 return;
         m = req->m;
+        if (req->counted)
+                in_flight_release(req->caller.uid);
         stats_abandon(&req->stats);
         sd_bus_slot_unref(req->slot);
         authorization_done(&req->auth);
@@ -236,6 +267,14 @@ static void on_credentials(void *userdata, BpfdError code, const char *message) 
         if (message)
                 return request_failf(req, code, "%s", message);
         assert(req->stage == STAGE_CREDENTIALS);
+        if (req->caller.uid != 0) {
+                if (!in_flight_take(req->caller.uid))
+                        return request_failf(req, BPFD_ERR_LIMIT_EXCEEDED,
+                                             "This user (uid %u) has %u requests in flight already; nothing was done. "
+                                             "Make the call again once some of them are answered.",
+                                             (unsigned) req->caller.uid, REQUESTS_PER_USER_MAX);
+                req->counted = true;
+        }
         req->stage = STAGE_GATE;
         if (d->gate)
                 return authorize(req, d->gate);
