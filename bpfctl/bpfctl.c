@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "bpfctl.h"
+#include "terminal-safe.h"
 #include "verb-apply.h"
 #include "verb-attach.h"
 #include "verb-get.h"
@@ -384,6 +385,7 @@ int main(int argc, char *argv[]) {
         int r, verb_argc, status = -1;
 
         argv[0] = (char *) PROGRAM_NAME; /* how getopt names us in its messages */
+        (void) terminal_safe_streams(); /* other users' words never reach the terminal as escape sequences */
         log_setup_console(PROGRAM_NAME);
 
         r = parse_argv(argc, argv);

@@ -20,9 +20,12 @@ void json_print_string(FILE *f, const char *s) {
                 case '\r': fputs("\\r", f); break;
                 case '\t': fputs("\\t", f); break;
                 default:
-                        /* D-Bus strings are valid UTF-8, so only control characters need escaping. */
-                        if (*p < 0x20)
+                        /* D-Bus strings are valid UTF-8, so only control characters need escaping (C1 ones,
+                         * U+0080..U+009F, too: bpfctl's streams would print them as '?'). */
+                        if (*p < 0x20 || *p == 0x7f)
                                 fprintf(f, "\\u%04x", *p);
+                        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+                                fprintf(f, "\\u%04x", *++p);
                         else
                                 fputc(*p, f);
                 }

@@ -14,6 +14,7 @@
 #include "image-cache.h"
 #include "image-fileid.h"
 #include "image-serve.h"
+#include "image-util.h"
 #include "util.h"
 
 #define MEMO_MAX 64
@@ -133,9 +134,17 @@ static void send_reply(int reply_fd, const char *text, int object_fd) {
 }
 
 static void reply_error(int reply_fd, int r, const char *message) {
+        _cleanup_free_ char *line = image_one_line(message ?: strerror(-r));
         g_autofree char *text = g_strdup_printf("error %s: %s\nstatus %d\n", image_error_class(r),
-                                                message ?: strerror(-r), image_exit_status(r));
+                                                line ?: "out of memory", image_exit_status(r));
         send_reply(reply_fd, text, -1);
+}
+
+/* "KEY VALUE..." as one line: the values may be the registry's words. */
+static void append_line(GString *s, const char *key, const char *a, const char *b) {
+        _cleanup_free_ char *x = image_one_line(a), *y = b ? image_one_line(b) : NULL;
+
+        g_string_append_printf(s, "%s %s%s%s\n", key, strempty(x), b ? " " : "", strempty(y));
 }
 
 /* The answer's lines; for an answer from the cache (REF_PATH) also what it was made from, so bpfd can
@@ -143,20 +152,22 @@ static void reply_error(int reply_fd, int r, const char *message) {
 static char *result_lines(const ImageResult *res, const char *ref_path) {
         GString *s = g_string_new(NULL);
 
-        g_string_append_printf(s, "reference %s\ndigest %s\nfilename %s\nsource %s\n", res->reference,
-                               res->manifest_digest, res->object_filename, res->from_cache ? "cache" : "registry");
+        append_line(s, "reference", res->reference, NULL);
+        append_line(s, "digest", res->manifest_digest, NULL);
+        append_line(s, "filename", res->object_filename, NULL);
+        append_line(s, "source", res->from_cache ? "cache" : "registry", NULL);
         if (res->signed_)
-                g_string_append_printf(s, "signed %s\n", res->signer_key);
+                append_line(s, "signed", res->signer_key, NULL);
         else
                 g_string_append(s, "unsigned\n");
         for (size_t i = 0; i < res->n_programs; i++)
-                g_string_append_printf(s, "program %s %s\n", res->programs[i].name, res->programs[i].type);
+                append_line(s, "program", res->programs[i].name, res->programs[i].type);
         for (size_t i = 0; i < res->n_maps; i++)
-                g_string_append_printf(s, "map %s %s\n", res->maps[i].name, res->maps[i].type);
+                append_line(s, "map", res->maps[i].name, res->maps[i].type);
         if (ref_path) {
-                g_string_append_printf(s, "refpath %s\n", ref_path);
+                append_line(s, "refpath", ref_path, NULL);
                 for (char **i = res->inputs; i && *i; i++)
-                        g_string_append_printf(s, "input %s\n", *i);
+                        append_line(s, "input", *i, NULL);
         }
         return g_string_free(s, FALSE);
 }

@@ -20,6 +20,15 @@ int image_error(char **err, int r, const char *fmt, ...) {
         return r;
 }
 
+char *image_one_line(const char *s) {
+        char *t = strdup(s ?: "");
+
+        for (char *p = t; p && *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
+        return t;
+}
+
 void image_sha256_digest(const void *data, size_t size, char out[static IMAGE_DIGEST_LEN + 1]) {
         unsigned char md[32];
         unsigned int len = 0;

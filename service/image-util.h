@@ -17,6 +17,11 @@
 int image_error(char **err, int r, const char *fmt, ...) _printf_(3, 4);
 
 
+/* A copy of S (NULL: "") with every control character, a newline above all, replaced by '?': a value of
+ * the puller's answer, whose lines are "key value" and whose first line with a key counts, stays on its one
+ * line whatever a registry put in it (label names, layer file names, quoted in errors). NULL on OOM. */
+char *image_one_line(const char *s);
+
 /* out must hold IMAGE_DIGEST_LEN + 1 bytes: "sha256:<hex>" of data. */
 void image_sha256_digest(const void *data, size_t size, char out[static IMAGE_DIGEST_LEN + 1]);
 

@@ -137,7 +137,10 @@ static int map_info(Engine *e, uint32_t program_id, MapAccess *a, int fd, const 
 static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, EngineError *error) {
         const uint32_t chunk = 4096;
         _cleanup_free_ uint8_t *keys = malloc((size_t) chunk * info->key_size), *values = malloc((size_t) chunk * value_len);
-        _cleanup_free_ uint8_t *in = malloc(info->key_size + 8), *out = malloc(info->key_size + 8);
+        /* The batch token is the map type's own: a key for arrays, a u32 bucket index for hashes, whatever the
+         * key size. It is passed on whole, never cut to key_size (2-byte keys lost the bucket's high half). */
+        const size_t token_size = info->key_size + 8;
+        _cleanup_free_ uint8_t *in = calloc(1, token_size), *out = calloc(1, token_size);
         bool first = true;
         size_t total = 0;
 
@@ -163,7 +166,7 @@ static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info,
                 }
                 if (done)
                         return 0;
-                memcpy(in, out, info->key_size);
+                memcpy(in, out, token_size);
                 first = false;
         }
 }
