@@ -97,7 +97,7 @@ static const Field program_fields[] = {
         { "map_ids",       "Map IDs",       FIELD_GENERIC    },
         { "maps",          "Maps",          FIELD_GENERIC    }, /* one "ID NAME PIN" per line */
         { "metadata",      "Metadata",      FIELD_GENERIC    }, /* one key=value per line */
-        { "global_data",   "Global data",   FIELD_GENERIC    }, /* one name=hex per line */
+        { "global_data",   "Global data",   FIELD_GENERIC    }, /* the names set at load */
         { "run_count",     "Run count",     FIELD_GENERIC    },
         { "run_time_ns",   "Run time",      FIELD_NSEC       },
         { "object_path",   "Object path",   FIELD_GENERIC    },

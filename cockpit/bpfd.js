@@ -326,7 +326,7 @@ function renderProgram(id) {
     const progLinks = Object.values(links || {}).filter(p => p.valid && p.data && p.data.ProgramId === id)
             .map(p => p.data).sort((a, b) => a.Id - b.Id);
     const metadata = Object.entries(d.Metadata || {}).map(([k, v]) => `${k}=${v}`).join(", ");
-    const globals = Object.keys(d.GlobalData || {}).join(", ");
+    const globals = (d.GlobalData || []).join(", ");
     view.replaceChildren(
         el("div", { class: "pf-c-card" },
             el("div", { class: "title-row" },

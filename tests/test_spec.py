@@ -743,7 +743,7 @@ Tracepoint=syscalls/sys_enter_getppid
     try:
         first = apply(path).json
         owner, sharer = (lib.bpfctl("--json", "get", str(i)).json for i in first["Programs"])
-        assert owner["global_data"] == {"target_tgid": tgid}, owner
+        assert owner["global_data"] == ["target_tgid"], owner
         owner_maps = {name: mid for mid, name, _ in owner["maps"]}
         sharer_maps = {name: mid for mid, name, _ in sharer["maps"]}
         assert owner_maps["counter"] == sharer_maps["counter"], (owner["maps"], sharer["maps"])

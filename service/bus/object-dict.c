@@ -57,17 +57,12 @@ int append_program_metadata(sd_bus_message *reply, const ProgramInfo *p) {
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+/* The names only: every user reads these dictionaries (properties, lists, signals), while the values are the
+ * starting contents of the program's data maps, which other users may read only with org.bpfd.map-others. */
 int append_program_globals(sd_bus_message *reply, const ProgramInfo *p) {
-        int r = sd_bus_message_open_container(reply, 'a', "{say}");
-        for (size_t i = 0; r >= 0 && i < p->n_globals; i++) {
-                r = sd_bus_message_open_container(reply, 'e', "say");
-                if (r >= 0)
-                        r = sd_bus_message_append_basic(reply, 's', p->globals[i].name);
-                if (r >= 0)
-                        r = sd_bus_message_append_array(reply, 'y', p->globals[i].data, p->globals[i].size);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-        }
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < p->n_globals; i++)
+                r = sd_bus_message_append_basic(reply, 's', p->globals[i].name);
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -128,7 +123,7 @@ int append_program_dict(sd_bus_message *reply, Manager *m, const ProgramInfo *p)
         DICT("image_digest", "s", strempty(p->image_digest));
         DICT("map_group", "u", program_map_group(p));
         DICT_WITH("map_used_by", "au", append_program_map_used_by(reply, m, p));
-        DICT_WITH("global_data", "a{say}", append_program_globals(reply, p));
+        DICT_WITH("global_data", "as", append_program_globals(reply, p));
         DICT("run_count", "t", cnt);
         DICT("run_time_ns", "t", ns);
         DICT("managed", "b", 1);

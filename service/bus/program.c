@@ -141,7 +141,7 @@ const sd_bus_vtable program_vtable[] = {
         SD_BUS_PROPERTY("ImageDigest", "s", NULL, offsetof(ProgramInfo, image_digest), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MapGroup", "u", program_get_map_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MapUsedBy", "au", program_get_map_used_by, 0, 0),
-        SD_BUS_PROPERTY("GlobalData", "a{say}", program_get_globals, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("GlobalData", "as", program_get_globals, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RunCount", "t", program_get_stats, 0, 0),
         SD_BUS_PROPERTY("RunTimeNs", "t", program_get_stats, 0, 0),
         SD_BUS_VTABLE_END
