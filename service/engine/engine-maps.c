@@ -50,8 +50,8 @@ void map_access_done(MapAccess *a) {
         free(a->btf);
         free(a->type);
         free(a->pin_path);
-        if (a->entries)
-                g_ptr_array_unref(a->entries);
+        if (a->dump)
+                g_byte_array_unref(a->dump);
         if (a->ringbuf_fd > 0)
                 close(a->ringbuf_fd);
         *a = (MapAccess) {};
@@ -132,10 +132,31 @@ static int map_info(Engine *e, uint32_t program_id, MapAccess *a, int fd, const 
         return 0;
 }
 
+/* What a dump may cost: its entries are kept one after another, and the reply encodes each as a struct
+ * (aligned to 8) of two byte arrays with their lengths: counted as that, not only the key and value bytes
+ * (a map of small entries encodes at twice its bytes), so the reply stays well inside the 128 MiB a D-Bus
+ * message may hold and bpfd's memory for a dump is bounded by about twice this. */
+#define MAP_DUMP_ENCODED_MAX (64U * 1024U * 1024U)
+#define MAP_DUMP_ENTRY_OVERHEAD 16U
+/* One batch's buffers: at most 4096 entries and about 4 MiB, whatever the value size (per-CPU values grow
+ * with the CPUs). */
+#define MAP_DUMP_BATCH_BYTES (4U * 1024U * 1024U)
+
+static int map_dump_add(MapAccess *a, size_t *total, const void *key, const void *value, EngineError *error) {
+        *total += a->dump_key_size + a->dump_value_size + MAP_DUMP_ENTRY_OVERHEAD;
+        if (*total > MAP_DUMP_ENCODED_MAX)
+                return engine_error_setf(error, BPFD_ERR_FAILED,
+                                         "Map '%s' is too large to dump over the bus (its entries would take more than "
+                                         "%u MiB); read the keys you need with MapLookup.", a->map, MAP_DUMP_ENCODED_MAX >> 20);
+        g_byte_array_append(a->dump, key, a->dump_key_size);
+        g_byte_array_append(a->dump, value, a->dump_value_size);
+        return 0;
+}
+
 /* BPF_MAP_LOOKUP_BATCH: thousands of entries per system call, where the map type has it. -EOPNOTSUPP
  * (or -EINVAL) tells the caller to walk the map instead. */
 static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info, size_t value_len, EngineError *error) {
-        const uint32_t chunk = 4096;
+        const uint32_t chunk = (uint32_t) MAX(1U, MIN(4096U, MAP_DUMP_BATCH_BYTES / ((size_t) info->key_size + value_len)));
         _cleanup_free_ uint8_t *keys = malloc((size_t) chunk * info->key_size), *values = malloc((size_t) chunk * value_len);
         /* The batch token is the map type's own: a key for arrays, a u32 bucket index for hashes, whatever the
          * key size. It is passed on whole, never cut to key_size (2-byte keys lost the bucket's high half). */
@@ -145,7 +166,7 @@ static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info,
         size_t total = 0;
 
         assert(a);
-        assert(a->entries);
+        assert(a->dump);
         assert(info);
 
         if (!keys || !values || !in || !out)
@@ -158,11 +179,10 @@ static int map_dump_batch(MapAccess *a, int fd, const struct bpf_map_info *info,
                 if (r < 0 && !done)
                         return first ? r : engine_error_set_errnof(error, r, "Cannot read map '%s': %m", a->map);
                 for (uint32_t i = 0; i < count; i++) {
-                        total += info->key_size + value_len;
-                        if (total > 64U * 1024U * 1024U)
-                                return engine_error_setf(error, BPFD_ERR_FAILED, "The map is too large to dump over the bus.");
-                        g_ptr_array_add(a->entries, g_bytes_new(keys + (size_t) i * info->key_size, info->key_size));
-                        g_ptr_array_add(a->entries, g_bytes_new(values + (size_t) i * value_len, value_len));
+                        int c = map_dump_add(a, &total, keys + (size_t) i * info->key_size, values + (size_t) i * value_len,
+                                             error);
+                        if (c < 0)
+                                return c;
                 }
                 if (done)
                         return 0;
@@ -183,11 +203,13 @@ static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_
 
         if (!key || !next || !value)
                 return -ENOMEM;
-        a->entries = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+        a->dump = g_byte_array_new();
+        a->dump_key_size = info->key_size;
+        a->dump_value_size = value_len;
         r = map_dump_batch(a, fd, info, value_len, error);
         if (r >= 0 || engine_error_is_set(error))
                 return r;
-        g_ptr_array_set_size(a->entries, 0); /* no batches for this map type: walk it */
+        g_byte_array_set_size(a->dump, 0); /* no batches for this map type: walk it */
         for (;;) {
                 r = bpf_map_get_next_key(fd, first ? NULL : key, next);
                 if (r == -ENOENT)
@@ -198,12 +220,9 @@ static int map_dump(MapAccess *a, int fd, const struct bpf_map_info *info, size_
                 memcpy(key, next, info->key_size);
                 if (bpf_map_lookup_elem(fd, key, value) < 0)
                         continue; /* deleted meanwhile */
-                total += info->key_size + value_len;
-                /* a D-Bus message holds at most 128 MiB; stay well below */
-                if (total > 64U * 1024U * 1024U)
-                        return engine_error_setf(error, BPFD_ERR_FAILED, "The map is too large to dump over the bus.");
-                g_ptr_array_add(a->entries, g_bytes_new(key, info->key_size));
-                g_ptr_array_add(a->entries, g_bytes_new(value, value_len));
+                r = map_dump_add(a, &total, key, value, error);
+                if (r < 0)
+                        return r;
         }
 }
 

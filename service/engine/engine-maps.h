@@ -24,7 +24,8 @@ typedef struct MapAccess {
         size_t value_len;
         uint64_t flags;
         /* results */
-        GPtrArray *entries;      /* dump: GBytes key, value, key, value, ... */
+        GByteArray *dump;        /* dump: key, value, key, value, ... of dump_key_size and dump_value_size bytes */
+        size_t dump_key_size, dump_value_size;
         char *type;
         char *pin_path;
         uint32_t map_id, map_type, key_size, value_size, max_entries, map_flags;

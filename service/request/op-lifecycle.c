@@ -209,17 +209,16 @@ static int append_map_result(sd_bus_message *reply, const MapAccess *a) {
         case MAP_OP_LOOKUP:
                 return sd_bus_message_append_array(reply, 'y', a->value, a->value_len);
         case MAP_OP_DUMP:
-                assert(a->entries);
+                assert(a->dump);
                 r = sd_bus_message_open_container(reply, 'a', "(ayay)");
-                for (guint i = 0; r >= 0 && i + 1 < a->entries->len; i += 2) {
-                        gsize kn, vn;
-                        const void *k = g_bytes_get_data(g_ptr_array_index(a->entries, i), &kn);
-                        const void *v = g_bytes_get_data(g_ptr_array_index(a->entries, i + 1), &vn);
+                for (size_t at = 0, n = a->dump_key_size + a->dump_value_size; r >= 0 && at + n <= a->dump->len && n > 0;
+                     at += n) {
                         r = sd_bus_message_open_container(reply, 'r', "ayay");
                         if (r >= 0)
-                                r = sd_bus_message_append_array(reply, 'y', k, kn);
+                                r = sd_bus_message_append_array(reply, 'y', a->dump->data + at, a->dump_key_size);
                         if (r >= 0)
-                                r = sd_bus_message_append_array(reply, 'y', v, vn);
+                                r = sd_bus_message_append_array(reply, 'y', a->dump->data + at + a->dump_key_size,
+                                                                a->dump_value_size);
                         if (r >= 0)
                                 r = sd_bus_message_close_container(reply);
                 }
