@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* As a signature manifest whose payload blob is the input again. */
         blob = g_bytes_new(data, size);
         (void) cosign_verify(text, size, "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-                             keys, blob_from_input, blob, &key, &err);
+                             "127.0.0.1:5000", "bpfd/fuzz", keys, blob_from_input, blob, &key, &err);
         g_bytes_unref(blob);
         free(key), free(err);
         g_free(text);

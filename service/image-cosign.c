@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 
 #include "image-cosign.h"
+#include "image-ref.h"
 #include "image-util.h"
 
 #define MAX_PAYLOAD_SIZE (64u * 1024u)
@@ -55,29 +56,45 @@ static bool verify_with(EVP_PKEY *pkey, const unsigned char *sig, size_t sig_len
         return ok;
 }
 
-/* critical.image.docker-manifest-digest of a payload, or NULL. */
-static char *payload_digest(const char *payload, size_t size) {
+/* critical.image.docker-manifest-digest and critical.identity.docker-reference of a payload (NULL where
+ * absent). */
+static void payload_claims(const char *payload, size_t size, char **ret_digest, char **ret_reference) {
         g_autoptr(JsonParser) parser = json_parser_new();
+        JsonObject *critical, *image, *identity;
         JsonNode *root;
-        JsonObject *o;
 
+        *ret_digest = *ret_reference = NULL;
         if (!json_parser_load_from_data(parser, payload, (gssize) size, NULL))
-                return NULL;
+                return;
         root = json_parser_get_root(parser);
         if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-                return NULL;
-        o = json_node_get_object(root);
-        o = json_object_has_member(o, "critical") ? json_object_get_object_member(o, "critical") : NULL;
-        o = o && json_object_has_member(o, "image") ? json_object_get_object_member(o, "image") : NULL;
-        if (!o)
-                return NULL;
-        return g_strdup(json_object_get_string_member_with_default(o, "docker-manifest-digest", NULL));
+                return;
+        critical = json_object_has_member(json_node_get_object(root), "critical") ?
+                json_object_get_object_member(json_node_get_object(root), "critical") : NULL;
+        image = critical && json_object_has_member(critical, "image") ? json_object_get_object_member(critical, "image") : NULL;
+        identity = critical && json_object_has_member(critical, "identity") ?
+                json_object_get_object_member(critical, "identity") : NULL;
+        if (image)
+                *ret_digest = g_strdup(json_object_get_string_member_with_default(image, "docker-manifest-digest", NULL));
+        if (identity)
+                *ret_reference = g_strdup(json_object_get_string_member_with_default(identity, "docker-reference", NULL));
 }
 
-int cosign_verify(const char *sig_manifest, size_t sig_size, const char *manifest_digest, char * const *keys,
-                  CosignBlobGetter get, void *userdata, char **ret_key, char **err) {
+/* The payload's docker-reference names REGISTRY/REPOSITORY (a tag or digest in it does not matter: the
+ * digest is checked on its own), compared in canonical form ("index.docker.io" is "docker.io"). */
+static bool reference_names(const char *reference, const char *registry, const char *repository) {
+        _cleanup_image_ref_ ImageRef *ref = NULL;
+
+        if (!reference || image_ref_parse(reference, &ref) < 0)
+                return false;
+        return streq(ref->registry, registry) && streq(ref->repository, repository);
+}
+
+int cosign_verify(const char *sig_manifest, size_t sig_size, const char *manifest_digest, const char *registry,
+                  const char *repository, char * const *keys, CosignBlobGetter get, void *userdata, char **ret_key,
+                  char **err) {
         g_autoptr(JsonParser) parser = json_parser_new();
-        g_autofree char *other_digest = NULL;
+        g_autofree char *other_digest = NULL, *other_reference = NULL;
         EVP_PKEY *pkeys[16] = {};
         size_t n_keys = 0, n_sigs = 0;
         JsonArray *layers = NULL;
@@ -107,7 +124,7 @@ int cosign_verify(const char *sig_manifest, size_t sig_size, const char *manifes
                 const char *media, *digest, *sig_b64;
                 _cleanup_free_ char *payload = NULL;
                 g_autofree guchar *sig = NULL;
-                g_autofree char *named = NULL;
+                g_autofree char *named = NULL, *reference = NULL;
                 gsize sig_len = 0;
                 size_t payload_size = 0;
 
@@ -132,11 +149,18 @@ int cosign_verify(const char *sig_manifest, size_t sig_size, const char *manifes
                 for (size_t k = 0; k < n_keys; k++) {
                         if (!verify_with(pkeys[k], sig, sig_len, payload, payload_size))
                                 continue;
-                        named = payload_digest(payload, payload_size);
-                        if (streq_ptr(named, manifest_digest)) {
+                        payload_claims(payload, payload_size, &named, &reference);
+                        if (streq_ptr(named, manifest_digest) && reference_names(reference, registry, repository)) {
                                 *ret_key = strdup(keys[k]);
                                 r = *ret_key ? 0 : -ENOMEM;
                                 goto finish;
+                        }
+                        /* The right content, signed for another repository: the same bytes published under a
+                         * name polkit's rules may trust differently. */
+                        if (streq_ptr(named, manifest_digest)) {
+                                if (!other_reference)
+                                        other_reference = g_strdup(reference ?: "(none)");
+                                break;
                         }
                         /* Signed by a trusted key, but for other content: a replayed signature. */
                         if (!other_digest)
@@ -145,7 +169,10 @@ int cosign_verify(const char *sig_manifest, size_t sig_size, const char *manifes
                 }
         }
 
-        if (other_digest)
+        if (other_reference)
+                r = image_error(err, -EXDEV, "the signature of %s was made for %s, not for %s/%s", manifest_digest,
+                                other_reference, registry, repository);
+        else if (other_digest)
                 r = image_error(err, -EXDEV, "the signature of %s is for another image: its payload names %s",
                                 manifest_digest, other_digest);
         else if (n_sigs == 0)

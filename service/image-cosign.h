@@ -10,8 +10,9 @@
  *                   "type": "cosign container image signature"}, "optional": ...}
  * and carries the base64 DER ECDSA (SHA-256) signature over the payload's bytes in the annotation
  * dev.cosignproject.cosign/signature. One layer that verifies with one of the trusted keys and names
- * the pulled manifest's digest is enough. The docker-reference is not checked (cosign does not
- * either by default): the digest binds the signature to the content. */
+ * the pulled manifest's digest is enough, if its docker-reference names the repository pulled from (as
+ * containers' signature policy does by default, "matchRepoDigestOrExact"): the digest binds the signature
+ * to the content, the reference to the name polkit's rules see. */
 
 #include <stddef.h>
 
@@ -29,9 +30,11 @@ char *cosign_signature_tag(const char *manifest_digest);
  * Returns 0 and the path of the key that verified in *ret_key (malloc'd), or:
  *     -ENOKEY        the manifest has no simple-signing layer with a signature
  *     -EKEYREJECTED  no signature verifies with any of the keys
- *     -EXDEV         a signature verifies but its payload names another digest
+ *     -EXDEV         a signature verifies but its payload names another digest, or this digest for
+ *                    another repository than REGISTRY/REPOSITORY
  *     -EINVAL        a key file cannot be read or is not an EC public key
  *     -EBADMSG, ...  from GET (a payload blob that does not match its digest)
  * with a message in *err. */
-int cosign_verify(const char *sig_manifest, size_t sig_size, const char *manifest_digest, char * const *keys,
-                  CosignBlobGetter get, void *userdata, char **ret_key, char **err);
+int cosign_verify(const char *sig_manifest, size_t sig_size, const char *manifest_digest, const char *registry,
+                  const char *repository, char * const *keys, CosignBlobGetter get, void *userdata, char **ret_key,
+                  char **err);

@@ -532,7 +532,8 @@ static int pull_verify_signature(Pull *p, const char *manifest_digest, ImageResu
         if (r < 0)
                 return image_error(p->err, r, "signature of %s: %s", manifest_digest, strempty(sub_err));
 
-        r = cosign_verify(sig, sig_size, manifest_digest, p->reg.keys, blob_getter, p, &key, p->err);
+        r = cosign_verify(sig, sig_size, manifest_digest, p->ref->registry, p->ref->repository, p->reg.keys,
+                          blob_getter, p, &key, p->err);
         if (r == -ENOKEY && !p->reg.require_signature)
                 return 0;
         if (r < 0)

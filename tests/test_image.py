@@ -125,8 +125,12 @@ def push(reg, tag, *args, creds=None):
     return digest
 
 
-def sign(reg, digest, key, payload_digest=None, creds=None):
+def sign(reg, digest, key, payload_digest=None, creds=None, repo=None, identity=None):
     cmd = [SIGN_IMAGE, "--registry", reg.addr, "--digest", digest, "--key", key, "--workdir", scratch()]
+    if repo:
+        cmd += ["--repo", repo]
+    if identity:
+        cmd += ["--identity", identity]
     if payload_digest:
         cmd += ["--payload-digest", payload_digest]
     if creds:
@@ -358,6 +362,17 @@ def test_signatures():
         sign(reg, d2, k1, payload_digest=d1)
         p = pull(reg.ref("v2"), required, scratch(), expect="SignatureDigestMismatch")
         assert d1 in p.p.stderr
+
+        # The same content and its signature published under another name of the registry: the signature
+        # names bpfd/test, so bpfd/other is not signed by it (polkit's rules may trust the names differently).
+        d3 = push(reg, "v1", "--repo", "bpfd/other")
+        sign(reg, d3, k1, repo="bpfd/other", identity=f"{reg.addr}/bpfd/test")
+        p = pull(reg.ref("v1", repo="bpfd/other"), required, scratch(), expect="SignatureDigestMismatch")
+        assert f"was made for {reg.addr}/bpfd/test, not for {reg.addr}/bpfd/other" in p.p.stderr, p.p.stderr
+        # Signed for its own name (a tag or digest in the reference does not matter): accepted.
+        sign(reg, d3, k1, repo="bpfd/other", identity=f"{reg.addr}/bpfd/other:v1")
+        r = pull(reg.ref("v1", repo="bpfd/other"), required, scratch())
+        assert r["signed"] == pub1 and r["digest"] == d3
 
         # The signature is cached with the image: IfNotPresent with the registry down still verifies.
         cache = scratch()
