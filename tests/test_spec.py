@@ -268,6 +268,32 @@ def test_spec_directory_at_start():
             remove_spec(n)
 
 
+def test_spec_file_only_root_reads_is_not_quoted_to_others():
+    """A Spec's Error is everybody's to read: a bad spec file only root may read (0600) is not quoted there (a
+    GKeyFile error quotes the line, a bad value is quoted), only in bpfd's log; a readable one still is."""
+    d = tmpdir()
+    secret = "hunter2-spec-secret"
+    write_spec(d, "garbledsecret", f"[Object o\nPassword={secret}\n", mode=0o600)
+    write_spec(d, "badvalue", f"[Object o]\nPath={TP_OBJ}\nGlobalData={secret}\n", mode=0o600)
+    write_spec(d, "badpublic", f"[Object o]\nPath={TP_OBJ}\nGlobalData=public-value\n", mode=0o644)
+    names = ("garbledsecret", "badvalue", "badpublic")
+    try:
+        restart_with(["--spec-dir", d])
+        lib.wait_for(lambda: all((spec_props(n) or {}).get("Status") == "Failed" for n in names),
+                     timeout=30, what="the bad specs to fail")
+        for n in ("garbledsecret", "badvalue"):
+            p = lib.busctl("get-property", lib.BUS_NAME, spec_path(n), "org.bpfd.Spec", "Error", user=lib.BOB)
+            assert secret not in p.stdout and "log says why" in p.stdout, p.stdout
+            listed = lib.bpfctl("--json", "list", "specs", user=lib.BOB).stdout
+            assert secret not in listed, listed
+        assert "public-value" in spec_props("badpublic")["Error"], spec_props("badpublic")
+        assert secret in lib.daemon.log(), "the reason is not in bpfd's log"
+    finally:
+        restart_with()
+        for n in names:
+            remove_spec(n)
+
+
 def test_spec_waits_for_interface():
     """A spec with a tcx attachment on an interface that does not exist yet is Pending (nothing of it is
     loaded); when the interface appears (rtnetlink), bpfd applies it."""

@@ -98,6 +98,15 @@ static void apply_spec_file(Manager *m, int dir_fd, const char *file) {
                 spec = mfree(spec);
         if (r < 0 && !engine_error_is_set(&j->a->error))
                 (void) engine_error_set_errnof(&j->a->error, r, "%m");
+        /* The Spec object's Error is everybody's to read: what is wrong in a file only root may read stays
+         * in the log, not quoted there (a GKeyFile error quotes the line; a bad value is quoted too). */
+        if (!spec && data && !(st.st_mode & 0004) && j->a->error.code == BPFD_ERR_INVALID_ARGUMENT) {
+                log_warning("Spec %s: %s", name, strempty(j->a->error.message));
+                engine_error_done(&j->a->error);
+                (void) engine_error_setf(&j->a->error, BPFD_ERR_INVALID_ARGUMENT,
+                                         "%s is not a valid spec; bpfd's log says why (the file is readable by root "
+                                         "only, so it is not quoted here).", strempty(j->a->origin));
+        }
         j->a->spec = spec;
         if (!spec)
                 j->op = SPEC_OP_FAIL;
