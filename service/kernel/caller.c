@@ -317,6 +317,8 @@ unsigned open_as_caller_timeout_sec = OPEN_AS_CALLER_TIMEOUT_DEFAULT_SEC;
 const char *open_as_caller_strerror(int r) {
         static _Thread_local char text[128];
 
+        if (r == -ECONNABORTED || r == -ENOTCONN)
+                return "its file system went away while it was being opened (a FUSE server that ended)";
         if (r != -ETIMEDOUT)
                 return strerror(-r);
         snprintf(text, sizeof text, "it did not open within %u seconds (a file system that does not answer)",
