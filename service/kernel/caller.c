@@ -415,6 +415,7 @@ int opener_receive(int sock, int *ret_fd, char **ret_canonical) {
         int fd = -1;
         ssize_t n;
 
+        assert(sock >= 0);
         assert(ret_fd);
 
         do
@@ -448,7 +449,7 @@ void opener_abandon(pid_t pid) {
 
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {
         _cleanup_close_ int sock = -1;
-        pid_t child;
+        pid_t child = 0;
         int r;
 
         assert(c);
