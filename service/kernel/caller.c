@@ -218,17 +218,17 @@ static int canonical_name(const char *path, char *ret, size_t size) {
 static _Noreturn void opener_child(int sock, const Caller *c, const char *path, int flags, bool want_truth) {
         char why[256], proc[64], canonical[4096];
         gid_t gid = c->gid;
+        sigset_t alrm;
         ssize_t n;
         int fd, r;
 
         /* Its own end when the time is up: bpfd (no CAP_KILL) may not be allowed to kill the caller's uid. A signal
          * the process sends itself is fatal as SIGKILL is, so an open still waiting to be read by a file system
          * that never answers ends too (one the file system has read ends only with that file system). */
-        sigset_t all;
-        (void) sigemptyset(&all);
-        (void) sigaddset(&all, SIGALRM);
+        (void) sigemptyset(&alrm);
+        (void) sigaddset(&alrm, SIGALRM);
         (void) signal(SIGALRM, SIG_DFL);
-        (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
+        (void) sigprocmask(SIG_UNBLOCK, &alrm, NULL);
         (void) alarm(open_as_caller_timeout_sec + 1);
 
         /* Once more, as late as possible: a setgid program executed after the bus thread looked. */
