@@ -22,8 +22,8 @@ int targets_open_as_caller(AttachTarget *targets, size_t n, const Caller *caller
         return 0;
 }
 
-int targets_open_next(AttachTarget *targets, size_t n, const Caller *caller, CallerOpen **opening,
-                      EngineError *error) {
+static int targets_open_next_one(AttachTarget *targets, size_t n, const Caller *caller, CallerOpen **opening,
+                                 EngineError *error) {
         int r;
 
         assert(targets || n == 0);
@@ -62,4 +62,14 @@ int targets_open_next(AttachTarget *targets, size_t n, const Caller *caller, Cal
                 return 1;
         }
         return 0;
+}
+
+int targets_open_next(AttachTarget *targets, size_t n, const Caller *caller, CallerOpen **opening,
+                      EngineError *error) {
+        int r = targets_open_next_one(targets, n, caller, opening, error);
+
+        /* Every failure says why: the request goes on only when nothing failed. */
+        if (r < 0 && !engine_error_is_set(error))
+                return engine_error_set_errnof(error, r, "Cannot open the attach targets' files as the caller: %m");
+        return r;
 }
