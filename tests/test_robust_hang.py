@@ -135,36 +135,43 @@ def test_a_file_system_that_never_answers_holds_nobody_else():
 
 
 def test_a_target_that_never_opens_holds_nobody_else():
-    """The same with an attach target: bob loads a readable object with a cgroup named through /proc/PID/root of a
-    process of his own namespace, into his FUSE mount (opened before polkit refuses him anything)."""
+    """The same with attach targets: bob loads a readable object with a cgroup named through /proc/PID/root of a
+    process of his own namespace, into his FUSE mount, and attaches root's program there (Attach); both are opened
+    before polkit refuses him anything."""
     daemon = _restart_daemon("--open-timeout=86400")
     bob_uid = lib.uid_of(lib.BOB)
     mnt = _hang_dir()
     obj = lib.world_readable_copy(lib.bpf_obj("cgroup_counter"))
-    loaded = []
+    loaded = [prog["id"] for prog in lib.bpfctl("--json", "load", obj).json["programs"]]
     stall, pid = _stall_as_bob(mnt, "true")
-    bob = None
+    calls = []
     try:
-        cgroup = f"/proc/{pid}/root{mnt}/cg"
-        bob = subprocess.Popen(["runuser", "-u", lib.BOB, "--",
-                                *_gdbus_load(obj, f"{{'attach': <[{{'kind': <'cgroup'>, 'cgroup': <'{cgroup}'>}}]>}}")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd="/")
-        lib.wait_for(lambda: _children_of(daemon.pid, bob_uid) or bob.poll() is not None, timeout=60,
-                     what="bpfd's opener to wait in bob's file system")
-        assert bob.poll() is None, f"bob's call ended early:\n{bob.communicate()}"
-        _others_are_served(daemon, bob_uid, lambda: bob.poll() is None, loaded)
+        target = f"{{'kind': <'cgroup'>, 'cgroup': <'/proc/{pid}/root{mnt}/cg'>}}"
+        for call in (_gdbus_load(obj, f"{{'attach': <[{target}]>}}"),
+                     ["gdbus", "call", "--system", "--timeout", "600", "--dest", lib.BUS_NAME, "--object-path",
+                      lib.MANAGER_PATH, "--method", f"{lib.MANAGER_IFACE}.Attach", str(loaded[0]), target]):
+            calls.append(subprocess.Popen(["runuser", "-u", lib.BOB, "--", *call], stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, text=True, cwd="/"))
+        lib.wait_for(lambda: len(_children_of(daemon.pid, bob_uid)) == 2 or any(c.poll() is not None for c in calls),
+                     timeout=60, what="bpfd's two openers to wait in bob's file system")
+        assert all(c.poll() is None for c in calls), f"a call of bob's ended early:\n{[c.communicate() for c in calls]}"
+        _others_are_served(daemon, bob_uid, lambda: all(c.poll() is None for c in calls), loaded)
 
         _release(stall)
-        out, _ = bob.communicate(timeout=120)
-        assert bob.returncode != 0, f"bob's load did not fail:\n{out}"
-        assert "org.bpfd.Error.InvalidArgument" in out and "Cannot open cgroup" in out, out
-        assert "file system went away" in out, out
+        for c in calls:
+            out, _ = c.communicate(timeout=120)
+            assert c.returncode != 0, f"bob's call did not fail:\n{out}"
+            assert "org.bpfd.Error.InvalidArgument" in out and "Cannot open cgroup" in out, out
+            assert "file system went away" in out, out
         _no_opener_left(daemon, bob_uid)
     finally:
-        for p in (bob, stall):
-            if p is not None and p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL) if p is stall else p.kill()
-                p.communicate(timeout=60)
+        for c in calls:
+            if c.poll() is None:
+                c.kill()
+                c.communicate(timeout=60)
+        if stall.poll() is None:
+            os.killpg(stall.pid, signal.SIGKILL)
+            stall.communicate(timeout=60)
         for i in loaded:
             lib.bpfctl("unload", str(i), check=False)
         _restart_daemon()
