@@ -103,6 +103,8 @@ BpfdError bpfd_error_for_open_errno(int error) {
         case EPERM:
                 return BPFD_ERR_PERMISSION_DENIED;
         case ETIMEDOUT: /* a file system that does not answer (open_as_caller()) */
+        case ECONNABORTED: /* a FUSE file system that went away while the file was being opened, */
+        case ENOTCONN:     /* or before */
                 return BPFD_ERR_INVALID_ARGUMENT;
         default:
                 return BPFD_ERR_FAILED;

@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-spec.h"
+#include "caller.h"
 #include "caps.h"
 #include "image-puller.h"
 #include "config.h"
@@ -56,6 +57,8 @@ static void help(void) {
                "                            (default /etc/bpfd/auth.json)\n"
                "     --image-cache-max=BYTES  Bound of the image cache (default 1 GiB; least recently used go first)\n"
                "     --image-user=USER      The image puller's user, owner of the cache (default nobody)\n"
+               "     --open-timeout=SECS    How long a file a caller names may take to open (default 10); only\n"
+               "                            that caller's request waits for it\n"
                "     --log-target=TARGET    auto, stderr, syslog or journal (default auto: the journal when\n"
                "                            started by systemd, syslog when standard error is /dev/null,\n"
                "                            standard error otherwise)\n"
@@ -67,7 +70,8 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_RUNTIME_DIR, ARG_EXIT_IDLE, ARG_DEBUG, ARG_IMAGE_CACHE, ARG_IMAGE_CONFIG,
-               ARG_IMAGE_AUTH, ARG_LOG_TARGET, ARG_SPEC_DIR, ARG_IMAGE_CACHE_MAX, ARG_IMAGE_USER };
+               ARG_IMAGE_AUTH, ARG_LOG_TARGET, ARG_SPEC_DIR, ARG_IMAGE_CACHE_MAX, ARG_IMAGE_USER,
+               ARG_OPEN_TIMEOUT };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -81,6 +85,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "spec-dir", required_argument, NULL, ARG_SPEC_DIR },
                 { "image-cache-max", required_argument, NULL, ARG_IMAGE_CACHE_MAX },
                 { "image-user", required_argument, NULL, ARG_IMAGE_USER },
+                { "open-timeout", required_argument, NULL, ARG_OPEN_TIMEOUT },
                 {}
         };
         int c;
@@ -100,6 +105,16 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         arg_runtime_dir = optarg;
                         break;
+                case ARG_OPEN_TIMEOUT: {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (*end || *optarg == '-' || v == 0 || v > 86400) {
+                                fprintf(stderr, "bpfd: --open-timeout needs a number of seconds from 1 to 86400.\n");
+                                return -EINVAL;
+                        }
+                        open_as_caller_timeout_sec = (unsigned) v;
+                        break;
+                }
                 case ARG_EXIT_IDLE: {
                         char *end;
                         unsigned long v = strtoul(optarg, &end, 10);

@@ -3,8 +3,9 @@
 answers, for tests/test_robust_hang.py. Run it inside `unshare -Urm` (a user and mount namespace of one's own,
 where FUSE mounts are allowed): it mounts FUSE on MOUNTPOINT and serves it with a process that answers FUSE_INIT
 and then reads every request and answers none (a process stuck in such a request cannot even be killed until
-this server goes). Then it runs COMMAND in this namespace, prints "done RC" and COMMAND's output, and keeps the
-server until its standard input ends."""
+this server goes). Then it starts COMMAND in this namespace, prints "ready PID" (its own pid, a process in the
+namespace: /proc/PID/root reaches the mount from outside), keeps the server until its standard input ends, then
+waits for COMMAND and prints "done RC" and COMMAND's output."""
 
 import ctypes
 import os
@@ -44,11 +45,13 @@ def main():
         serve(fd)
         os._exit(0)
     os.close(fd)
-    p = subprocess.run(command, capture_output=True, text=True, errors="replace")
-    print(f"done {p.returncode}\n{p.stdout}{p.stderr}", flush=True)
+    p = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    print(f"ready {os.getpid()}", flush=True)
     sys.stdin.read()
     os.kill(server, 9)
     os.waitpid(server, 0)
+    out, _ = p.communicate()
+    print(f"done {p.returncode}\n{out}", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "caller-open.h"
 #include "engine-internal.h"
 #include "engine-steps.h"
 #include "inspect.h"
@@ -26,6 +27,29 @@ char *object_name_of(const char *source) {
         return name;
 }
 
+int engine_open_object_start(LoadRequest *req, CallerOpen **ret, EngineError *error) {
+        int r;
+
+        assert(req && req->path && req->object_fd < 0);
+        r = caller_open_start(&req->caller, req->path, O_RDONLY, false, ret);
+        if (r < 0)
+                return engine_error_set_errnof(error, r, "Cannot open '%s' as the caller: %m", req->path);
+        return 0;
+}
+
+int engine_object_opened(LoadRequest *req, int r, int fd, EngineError *error) {
+        assert(req && req->path && req->object_fd < 0);
+        if (r == -ESTALE)
+                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED,
+                                         "Cannot open '%s' as the caller: the calling process changed its "
+                                         "identity since it connected to the bus.", req->path);
+        if (r < 0)
+                return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
+                                         req->path, open_as_caller_strerror(r));
+        req->object_fd = fd;
+        return 0;
+}
+
 int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error) {
         _cleanup_free_ char *objname = NULL;
         _cleanup_close_ int fd = -1;
@@ -35,18 +59,15 @@ int engine_prepare_load(Engine *e, LoadRequest *req, EngineError *error) {
         assert(e);
         assert(req);
 
-        /* An image's object comes as object_fd too: the puller's sealed memfd (see image-puller.h). */
-        if (req->path) {
+        /* An image's object comes as object_fd too: the puller's sealed memfd (see image-puller.h). A path not
+         * opened yet (engine_open_object_start() opens it without waiting on the worker) is opened here. */
+        if (req->path && req->object_fd < 0) {
                 r = open_as_caller(&req->caller, req->path, O_RDONLY, &fd, NULL);
-                if (r == -ESTALE)
-                        return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED,
-                                                 "Cannot open '%s' as the caller: the calling process changed its "
-                                                 "identity since it connected to the bus.", req->path);
+                r = engine_object_opened(req, r, TAKE_FD(fd), error);
                 if (r < 0)
-                        return engine_error_setf(error, bpfd_error_for_open_errno(r), "Cannot open '%s' as the caller: %s",
-                                                 req->path, open_as_caller_strerror(r));
-        } else
-                fd = TAKE_FD(req->object_fd);
+                        return r;
+        }
+        fd = TAKE_FD(req->object_fd);
 
         /* A path or an image names a file; a descriptor may also be a pipe or a socket (bpfd-inspect reads
          * it, with a time limit). Nothing else: a device could block or never end. */

@@ -41,13 +41,11 @@ static int resolved_new(AttachTarget *t, int fd, char *path) {
 
 /* The namespace a network target names, opened as the caller: polkit sees its canonical name, and the worker
  * enters this very namespace (not whatever the path names by then). */
-static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *error) {
-        _cleanup_free_ char *canonical = NULL;
-        _cleanup_close_ int fd = -1;
+static int netns_opened(AttachTarget *t, int r, int fd_, char *canonical_, EngineError *error) {
+        _cleanup_free_ char *canonical = canonical_;
+        _cleanup_close_ int fd = fd_;
         ResolvedTarget *res;
-        int r;
 
-        r = open_as_caller(caller, t->netns, O_RDONLY, &fd, &canonical);
         if (r == -EREMOTE)
                 return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "network namespace", t->netns);
         if (IN_SET2(r, -ENOENT, -ENOTDIR))
@@ -73,23 +71,15 @@ static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *err
         return 0;
 }
 
-static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineError *error) {
-        _cleanup_free_ char *path = NULL, *canonical = NULL;
-        _cleanup_close_ int fd = -1;
+static int uprobe_binary_opened(AttachTarget *t, const char *path, int r, int fd_, char *canonical_,
+                                EngineError *error) {
+        _cleanup_free_ char *canonical = canonical_;
+        _cleanup_close_ int fd = fd_;
         struct stat st;
-        int r;
 
         assert(t);
         assert(t->target);
-        assert(caller);
 
-        /* A binary inside a container is found through that process's root directory. */
-        if (t->has_container_pid) {
-                if (asprintf(&path, "/proc/%" PRIi32 "/root%s", t->container_pid, t->target) < 0)
-                        return -ENOMEM;
-        } else if (!(path = strdup(t->target)))
-                return -ENOMEM;
-        r = open_as_caller(caller, path, O_RDONLY, &fd, &canonical);
         if (r == -EREMOTE)
                 return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target);
         if (r == -ENOENT && t->has_container_pid && access(path, F_OK) < 0 && errno == ENOENT) {
@@ -117,17 +107,14 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
-static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *error) {
-        _cleanup_free_ char *canonical = NULL;
-        _cleanup_close_ int fd = -1;
+static int cgroup_opened(AttachTarget *t, int r, int fd_, char *canonical_, EngineError *error) {
+        _cleanup_free_ char *canonical = canonical_;
+        _cleanup_close_ int fd = fd_;
         struct statfs sfs;
-        int r;
 
         assert(t);
         assert(t->cgroup);
-        assert(caller);
 
-        r = open_as_caller(caller, t->cgroup, O_RDONLY | O_DIRECTORY, &fd, &canonical);
         if (r == -EREMOTE)
                 return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "cgroup", t->cgroup);
         if (IN_SET2(r, -ENOENT, -ENOTDIR))
@@ -144,18 +131,20 @@ static int resolve_cgroup(AttachTarget *t, const Caller *caller, EngineError *er
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
-int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *error) {
-        int r;
+int attach_target_next_file(AttachTarget *t, TargetFile *ret_what, char **ret_path, int *ret_flags,
+                            EngineError *error) {
+        const ResolvedTarget *res = t->resolved;
+        char *path = NULL;
 
         assert(t);
-        assert(caller);
+        assert(ret_what && ret_path && ret_flags);
 
-        if (t->resolved)
-                return 0;
-        if (t->netns && t->netns[0]) {
-                r = resolve_netns(t, caller, error);
-                if (r < 0)
-                        return r;
+        *ret_what = TARGET_FILE_NONE;
+        *ret_path = NULL;
+        *ret_flags = O_RDONLY;
+        if (t->netns && t->netns[0] && !(res && res->netns_fd >= 0)) {
+                *ret_what = TARGET_FILE_NETNS;
+                return (*ret_path = strdup(t->netns)) ? 0 : -ENOMEM;
         }
         if (t->target && t->target[0] != '/')
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
@@ -163,11 +152,58 @@ int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *er
         if (t->cgroup && t->cgroup[0] != '/')
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The 'cgroup' must be an absolute path, not '%s'.", t->cgroup);
-        if (t->target && (t->kind == KIND_DEFAULT || IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE)))
-                return resolve_uprobe_binary(t, caller, error);
-        if (t->cgroup && (t->kind == KIND_DEFAULT || t->kind == KIND_CGROUP))
-                return resolve_cgroup(t, caller, error);
+        if (res && res->fd >= 0)
+                return 0;
+        if (t->target && (t->kind == KIND_DEFAULT || IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE))) {
+                /* A binary inside a container is found through that process's root directory. */
+                if (t->has_container_pid ? asprintf(&path, "/proc/%" PRIi32 "/root%s", t->container_pid, t->target) < 0
+                                         : !(path = strdup(t->target)))
+                        return -ENOMEM;
+                *ret_what = TARGET_FILE_BINARY;
+        } else if (t->cgroup && (t->kind == KIND_DEFAULT || t->kind == KIND_CGROUP)) {
+                if (!(path = strdup(t->cgroup)))
+                        return -ENOMEM;
+                *ret_what = TARGET_FILE_CGROUP;
+                *ret_flags = O_RDONLY | O_DIRECTORY;
+        }
+        *ret_path = path;
         return 0;
+}
+
+int attach_target_file_opened(AttachTarget *t, TargetFile what, const char *path, int r, int fd, char *canonical,
+                              EngineError *error) {
+        assert(t);
+
+        switch (what) {
+        case TARGET_FILE_NETNS:
+                return netns_opened(t, r, fd, canonical, error);
+        case TARGET_FILE_BINARY:
+                return uprobe_binary_opened(t, path, r, fd, canonical, error);
+        case TARGET_FILE_CGROUP:
+                return cgroup_opened(t, r, fd, canonical, error);
+        default:
+                assert(false);
+                return -EINVAL;
+        }
+}
+
+int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *error) {
+        assert(t);
+        assert(caller);
+
+        for (;;) {
+                _cleanup_free_ char *path = NULL, *canonical = NULL;
+                TargetFile what;
+                int r, flags, fd = -1;
+
+                r = attach_target_next_file(t, &what, &path, &flags, error);
+                if (r < 0 || what == TARGET_FILE_NONE)
+                        return r;
+                r = open_as_caller(caller, path, flags, &fd, &canonical);
+                r = attach_target_file_opened(t, what, path, r, fd, TAKE_PTR(canonical), error);
+                if (r < 0)
+                        return r;
+        }
 }
 
 int attach_target_settle(AttachTarget *t) {

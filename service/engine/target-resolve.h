@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "caller-open.h"
 #include "engine-error.h"
 #include "target.h"
 
@@ -17,3 +18,9 @@ bool attach_target_names_files(const AttachTarget *t);
 
 /* Worker: opens what completed targets name as the caller (attach_target_resolve()). */
 int targets_open_as_caller(AttachTarget *targets, size_t n, const Caller *caller, EngineError *error);
+
+/* The same one file at a time, without waiting for any (requests): takes the answer of the file in *opening
+ * (waited for with caller_open_wait_async()), then starts opening the next one into *opening: 1 to wait for it,
+ * 0 when every file the targets name is open, < 0 with error set. */
+int targets_open_next(AttachTarget *targets, size_t n, const Caller *caller, CallerOpen **opening,
+                      EngineError *error);

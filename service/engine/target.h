@@ -68,6 +68,14 @@ char *attach_target_describe(const AttachTarget *t);
  * binaries (inside container_pid's root where given), cgroup directories and network namespaces. Targets
  * naming no file are left alone. */
 int attach_target_resolve(AttachTarget *t, const Caller *caller, EngineError *error);
+/* attach_target_resolve() in steps, for an open waited for elsewhere (caller-open.h): the next file of t to open as
+ * the caller, with the flags to open it with (TARGET_FILE_NONE: every file it names is open), then what opening it
+ * said (r: 0 or the open's -errno; fd and canonical are taken either way). */
+typedef enum TargetFile { TARGET_FILE_NONE, TARGET_FILE_NETNS, TARGET_FILE_BINARY, TARGET_FILE_CGROUP } TargetFile;
+int attach_target_next_file(AttachTarget *t, TargetFile *ret_what, char **ret_path, int *ret_flags,
+                            EngineError *error);
+int attach_target_file_opened(AttachTarget *t, TargetFile what, const char *path, int r, int fd, char *canonical,
+                              EngineError *error);
 /* After attaching: drop the resolved descriptor, keeping its canonical path as the target's own (what a link
  * records and shows), except inside a container's root, where the caller's path is the meaningful one. */
 int attach_target_settle(AttachTarget *t);

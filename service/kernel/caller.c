@@ -218,8 +218,18 @@ static int canonical_name(const char *path, char *ret, size_t size) {
 static _Noreturn void opener_child(int sock, const Caller *c, const char *path, int flags, bool want_truth) {
         char why[256], proc[64], canonical[4096];
         gid_t gid = c->gid;
+        sigset_t alrm;
         ssize_t n;
         int fd, r;
+
+        /* Its own end when the time is up: bpfd (no CAP_KILL) may not be allowed to kill the caller's uid. A signal
+         * the process sends itself is fatal as SIGKILL is, so an open still waiting to be read by a file system
+         * that never answers ends too (one the file system has read ends only with that file system). */
+        (void) sigemptyset(&alrm);
+        (void) sigaddset(&alrm, SIGALRM);
+        (void) signal(SIGALRM, SIG_DFL);
+        (void) sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+        (void) alarm(open_as_caller_timeout_sec + 1);
 
         /* Once more, as late as possible: a setgid program executed after the bus thread looked. */
         r = check_identity(c, NULL, why, sizeof why);
@@ -273,8 +283,6 @@ fail:
  * the caller's uid, and one blocked in a request a FUSE server read and never answers cannot die until that server
  * goes: so they are never waited for, and each open_as_caller() reaps those that have ended. */
 #define STUCK_MAX 256
-#define STR_(x) #x
-#define STR(x) STR_(x)
 static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t stuck[STUCK_MAX];
 
@@ -304,19 +312,26 @@ void child_reap_later(pid_t pid) {
         stuck_reap_or_add(pid);
 }
 
+unsigned open_as_caller_timeout_sec = OPEN_AS_CALLER_TIMEOUT_DEFAULT_SEC;
+
 const char *open_as_caller_strerror(int r) {
-        if (r == -ETIMEDOUT)
-                return "it did not open within " STR(OPEN_AS_CALLER_TIMEOUT_SEC) " seconds (a file system that does "
-                       "not answer)";
-        return strerror(-r);
+        static _Thread_local char text[128];
+
+        if (r == -ECONNABORTED || r == -ENOTCONN)
+                return "its file system went away while it was being opened (a FUSE server that ended)";
+        if (r != -ETIMEDOUT)
+                return strerror(-r);
+        snprintf(text, sizeof text, "it did not open within %u seconds (a file system that does not answer)",
+                 open_as_caller_timeout_sec);
+        return text;
 }
 
-/* Waits up to OPEN_AS_CALLER_TIMEOUT_SEC for the opener's answer: 1 when there is one, 0 when the time is up. */
+/* Waits up to open_as_caller_timeout_sec for the opener's answer: 1 when there is one, 0 when the time is up. */
 static int opener_wait(int sock) {
         struct timespec now, deadline;
 
         (void) clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += OPEN_AS_CALLER_TIMEOUT_SEC;
+        deadline.tv_sec += open_as_caller_timeout_sec;
         for (;;) {
                 struct pollfd p = { .fd = sock, .events = POLLIN };
                 long ms;
@@ -361,23 +376,14 @@ int mount_ns_is_systems(pid_t pid, int pidfd) {
         return owner.st_dev == ours.st_dev && owner.st_ino == ours.st_ino ? 0 : -EREMOTE;
 }
 
-int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {
-        char control[CMSG_SPACE(sizeof(int))];
-        struct {
-                int error;
-                char canonical[4096];
-        } msg = {};
-        int sv[2], fd = -1, status;
-        struct iovec iov = { .iov_base = &msg, .iov_len = sizeof msg };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                             .msg_controllen = sizeof control };
-        struct cmsghdr *cmsg;
-        ssize_t n;
+int opener_start(const Caller *c, const char *path, int flags, bool want_canonical, pid_t *ret_pid, int *ret_sock) {
+        int sv[2];
         pid_t child;
 
         assert(c);
         assert(path);
-        assert(ret_fd);
+        assert(ret_pid);
+        assert(ret_sock);
 
         stuck_reap_or_add(0);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -389,31 +395,39 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
                 return -errno;
         }
         if (child == 0)
-                opener_child(sv[1], c, path, flags, ret_canonical != NULL);
+                opener_child(sv[1], c, path, flags, want_canonical);
         close(sv[1]);
-        /* The caller chooses the file system (its own mount namespace): one that never answers must not hold the
-         * worker, which serves everybody. */
-        if (opener_wait(sv[0]) == 0) {
-                close(sv[0]);
-                (void) kill(child, SIGKILL);
-                stuck_reap_or_add(child);
-                return -ETIMEDOUT;
-        }
+        *ret_pid = child;
+        *ret_sock = sv[0];
+        return 0;
+}
+
+int opener_receive(int sock, int *ret_fd, char **ret_canonical) {
+        char control[CMSG_SPACE(sizeof(int))];
+        struct {
+                int error;
+                char canonical[4096];
+        } msg = {};
+        struct iovec iov = { .iov_base = &msg, .iov_len = sizeof msg };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof control };
+        struct cmsghdr *cmsg;
+        int fd = -1;
+        ssize_t n;
+
+        assert(sock >= 0);
+        assert(ret_fd);
+
         do
-                n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         while (n < 0 && errno == EINTR);
-        close(sv[0]);
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (n != (ssize_t) sizeof msg)
-                return -EIO;
-        for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg))
+        for (cmsg = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg))
                 if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
                         memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-        if (msg.error != 0) {
+        if (n != (ssize_t) sizeof msg || msg.error != 0) {
                 if (fd >= 0)
                         close(fd);
-                return -msg.error;
+                return n != (ssize_t) sizeof msg ? -EIO : -msg.error;
         }
         if (fd < 0)
                 return -EIO;
@@ -424,4 +438,37 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
         }
         *ret_fd = fd;
         return 0;
+}
+
+void opener_abandon(pid_t pid) {
+        if (pid <= 0)
+                return;
+        (void) kill(pid, SIGKILL); /* may be refused (no CAP_KILL); its own alarm ends it then */
+        stuck_reap_or_add(pid);
+}
+
+int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {
+        _cleanup_close_ int sock = -1;
+        pid_t child = 0;
+        int r;
+
+        assert(c);
+        assert(path);
+        assert(ret_fd);
+
+        r = opener_start(c, path, flags, ret_canonical != NULL, &child, &sock);
+        if (r < 0)
+                return r;
+        /* The caller chooses the file system (its own mount namespace): one that never answers must not hold the
+         * thread that waits longer than the limit. Requests wait on the bus thread's loop (caller-open.c); this
+         * waiting form is left for what runs on the worker already (specs, recovery's own namespaces). */
+        if (opener_wait(sock) == 0) {
+                opener_abandon(child);
+                return -ETIMEDOUT;
+        }
+        r = opener_receive(sock, ret_fd, ret_canonical);
+        /* It has answered (or failed) and exits now; reaped without waiting for it (its exit closes a file a
+         * hostile file system might not let go of). */
+        stuck_reap_or_add(child);
+        return r;
 }

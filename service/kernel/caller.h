@@ -29,11 +29,22 @@ int caller_check_identity(Caller *c, char **ret_why);
 /* Opens path the way the caller would: in its mount namespace, with the bus's uid and groups, from a child
  * that holds nothing else (see sandbox_enter()). The daemon never reads a file for someone who could not.
  * ret_canonical (optional): the path of what was opened, as the caller's namespace sees it, with no
- * symbolic links and no "..". -ETIMEDOUT if the open did not finish within OPEN_AS_CALLER_TIMEOUT_SEC (a file
- * system of the caller's that does not answer, e.g. a FUSE mount in the caller's own user and mount namespace):
- * the opener is killed, and the worker is not held longer than that. */
-#define OPEN_AS_CALLER_TIMEOUT_SEC 10
+ * symbolic links and no "..". -ETIMEDOUT if the open did not finish within open_as_caller_timeout_sec (a file
+ * system of the caller's that does not answer, e.g. a FUSE mount in the caller's own user and mount namespace).
+ * This form waits for the answer: requests do not use it (they wait on the bus thread's loop, caller-open.h),
+ * so nobody else's request waits for a caller's file system. */
+#define OPEN_AS_CALLER_TIMEOUT_DEFAULT_SEC 10
+extern unsigned open_as_caller_timeout_sec; /* bpfd --open-timeout; set before any open */
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical);
+
+/* The parts of open_as_caller() for waiting elsewhere. opener_start() forks the opener (it needs the worker's
+ * privileges to take the caller's ids and mount namespace) and returns at once: *ret_sock becomes readable
+ * when it answers. opener_receive() takes the answer without blocking: 0 with the descriptor (and canonical
+ * name), or the open's -errno. The opener ends itself when open_as_caller_timeout_sec has passed (its own
+ * alarm); opener_abandon() sends it SIGKILL anyway and reaps it later without waiting for it. */
+int opener_start(const Caller *c, const char *path, int flags, bool want_canonical, pid_t *ret_pid, int *ret_sock);
+int opener_receive(int sock, int *ret_fd, char **ret_canonical);
+void opener_abandon(pid_t pid);
 
 /* Whether the mount namespace of process pid (pidfd: the same process, or -1) belongs to bpfd's own user
  * namespace, the system's: in a mount namespace of a user's own (unshare -Urm) they can mount whatever they can

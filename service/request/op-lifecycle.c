@@ -41,7 +41,13 @@ static void attach_inspect(Request *req) {
 }
 
 static void attach_inspect_run(Request *req, Engine *e) {
-        (void) targets_open_as_caller(&req->target, 1, &req->caller, &req->error);
+        (void) targets_open_next(&req->target, 1, &req->caller, &req->opening, &req->error);
+}
+
+static void attach_inspect_done(Request *req) {
+        if (req->opening)
+                return request_wait_open(req); /* then attach_inspect_run() again */
+        request_inspected(req);
 }
 
 static void attach_commit(Request *req, Engine *e) {
@@ -63,7 +69,7 @@ const OperationDesc op_attach = {
         .needs_caller = true,
         .inspect = attach_inspect,
         .inspect_run = attach_inspect_run,
-        .inspect_done = request_inspected,
+        .inspect_done = attach_inspect_done,
         .checks = checks_attach,
         .commit = attach_commit,
         .reply = attach_reply,

@@ -2,7 +2,7 @@
 /* LoadFromFd, LoadFromPath, LoadFromImage through the pipeline: (images: polkit's pull question, then the
  * puller) → the worker opens the object as the caller and starts bpfd-inspect → its answer read here, the
  * plan (load_plan(): programs, kinds, targets resolved) → the worker opens the targets' files as the caller
- * → polkit, per program and target → the worker loads → the reply and the view. */
+ * (files are opened by a child as the caller; its answer is waited for here, never on the worker) → polkit, per program and target → the worker loads → the reply and the view. */
 #include <assert.h>
 
 #include "errors.h"
@@ -31,15 +31,29 @@ static void load_inspect(Request *req) {
         request_submit(req);
 }
 
+/* On the worker, in steps that never wait for a caller's file system: LoadFromPath's object opened as the
+ * caller (its answer waited for on the bus thread), then bpfd-inspect started on it; after the plan, the files
+ * the targets name, one at a time the same way. */
 static void load_inspect_run(Request *req, Engine *e) {
         LoadRequest *load = req->load;
 
         assert(req->op == OP_LOAD && req->stage == STAGE_INSPECT);
 
-        if (!req->planned)
-                (void) engine_prepare_load(e, load, &req->error);
-        else
-                (void) targets_open_as_caller(load->targets, load->n_targets, &load->caller, &req->error);
+        if (req->planned) {
+                (void) targets_open_next(load->targets, load->n_targets, &load->caller, &req->opening, &req->error);
+                return;
+        }
+        if (req->opening) {
+                int fd = -1, r = caller_open_take(req->opening, &fd, NULL);
+
+                req->opening = caller_open_free(req->opening);
+                if (engine_object_opened(load, r, fd, &req->error) < 0)
+                        return;
+        } else if (load->path && load->object_fd < 0) {
+                (void) engine_open_object_start(load, &req->opening, &req->error);
+                return;
+        }
+        (void) engine_prepare_load(e, load, &req->error);
 }
 
 static void on_inspected(Inspection *ins, const EngineError *error, void *userdata) {
@@ -67,6 +81,8 @@ static void load_inspect_done(Request *req) {
         LoadRequest *load = req->load;
         int r;
 
+        if (req->opening)
+                return request_wait_open(req); /* then load_inspect_run() again */
         if (req->planned)
                 return request_inspected(req);
         r = inspect_read_async(sd_bus_get_event(req->m->bus), TAKE_FD(load->inspect_sock), load->inspect_pid,

@@ -14,6 +14,7 @@
 
 #include "authorize.h"
 #include "image-puller.h"
+#include "caller-open.h"
 #include "inspect.h"
 #include "credentials.h"
 #include "op-images.h"
@@ -97,6 +98,8 @@ struct Request {
         /* LoadFrom*, and the images' calls (the reference and pull policy) */
         LoadRequest *load;
         InspectReader *reader;     /* bpfd-inspect's answer, read on the bus thread */
+        CallerOpen *opening;       /* a file being opened as the caller: started on the worker, its answer waited
+                                    * for on the bus thread, taken by the next step on the worker */
         bool planned;              /* bpfd-inspect answered and load_plan() ran: the worker opens the targets next */
         ImagePull *image_pull;     /* the puller at work for this request (never on the worker) */
         char **pulled;             /* its output lines */
@@ -117,6 +120,9 @@ void request_failf(Request *req, BpfdError code, const char *fmt, ...) _printf_(
 void request_fail_engine(Request *req, const EngineError *e);
 /* Inspection is over: the checks, polkit, the commit. */
 void request_inspected(Request *req);
+/* The worker started req->opening (inspect_run): waits for its answer on the bus thread's loop, then runs
+ * inspect_run again, which takes it. The worker never waits for a caller's file system. */
+void request_wait_open(Request *req);
 /* Runs the stage's worker part (inspect_run or commit); then inspect_done or the reply. */
 void request_submit(Request *req);
 /* The commit is done (commit_async): the reply, and the request is freed. */

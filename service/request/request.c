@@ -76,6 +76,7 @@ void request_free(Request *req) {
         sd_bus_slot_unref(req->slot);
         authorization_done(&req->auth);
         inspect_reader_free(req->reader);
+        caller_open_free(req->opening);
         sd_bus_message_unref(req->msg);
         caller_done(&req->caller);
         engine_error_done(&req->error);
@@ -151,6 +152,22 @@ void request_fail_engine(Request *req, const EngineError *error) {
 void request_submit(Request *req) {
         assert(IN_SET2(req->stage, STAGE_INSPECT, STAGE_COMMIT));
         worker_submit(req->m->worker, &req->job);
+}
+
+static void on_opened(CallerOpen *o, void *userdata) {
+        Request *req = userdata;
+
+        assert(req->opening == o && req->stage == STAGE_INSPECT);
+        request_submit(req); /* inspect_run takes the answer */
+}
+
+void request_wait_open(Request *req) {
+        int r;
+
+        assert(req->opening && req->stage == STAGE_INSPECT);
+        r = caller_open_wait_async(req->opening, sd_bus_get_event(req->m->bus), on_opened, req);
+        if (r < 0)
+                request_failf(req, BPFD_ERR_FAILED, "Cannot wait for a file to open: %s", strerror(-r));
 }
 
 /* ---- polkit's answers ---- */

@@ -83,6 +83,8 @@ TEST(errno_classification) {
         CHECK_INT(bpfd_error_for_open_errno(-ELOOP), BPFD_ERR_FILE_NOT_FOUND);
         CHECK_INT(bpfd_error_for_open_errno(-EACCES), BPFD_ERR_PERMISSION_DENIED);
         CHECK_INT(bpfd_error_for_open_errno(-EIO), BPFD_ERR_FAILED);
+        CHECK_INT(bpfd_error_for_open_errno(-ETIMEDOUT), BPFD_ERR_INVALID_ARGUMENT);
+        CHECK_INT(bpfd_error_for_open_errno(-ECONNABORTED), BPFD_ERR_INVALID_ARGUMENT);
 }
 
 /* What bpfctl(1) promises a script, code by code (the man page's EXIT STATUS). */
