@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 
 #include "engine-error.h"
+#include "helper-reaper.h"
 #include "target.h"
 
 /* open_as_caller() or mount_ns_is_systems() said -EREMOTE. */
@@ -73,9 +74,15 @@ static int resolve_netns(AttachTarget *t, const Caller *caller, EngineError *err
         return 0;
 }
 
+static int container_gone(AttachTarget *t, EngineError *error) {
+        return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND,
+                                 "There is no process %" PRIi32 " (or it ended while its uprobe target '%s' was "
+                                 "opened; its pid may name another process now).", t->container_pid, t->target);
+}
+
 static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineError *error) {
         _cleanup_free_ char *path = NULL, *canonical = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, pidfd = -1;
         struct stat st;
         int r;
 
@@ -83,8 +90,16 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
         assert(t->target);
         assert(caller);
 
-        /* A binary inside a container is found through that process's root directory. */
+        /* A binary inside a container is found through that process's root directory, read through /proc/PID:
+         * the pidfd, taken first and found alive after the last read of /proc/PID, says that every read was of
+         * this one process, not of one that got its pid since. */
         if (t->has_container_pid) {
+                pidfd = helper_pidfd_open(t->container_pid);
+                if (pidfd < 0)
+                        return pidfd == -ESRCH || pidfd == -EINVAL ? container_gone(t, error)
+                                                                   : engine_error_set_errnof(error, -pidfd,
+                                                                         "Cannot open process %" PRIi32 ": %m",
+                                                                         t->container_pid);
                 if (asprintf(&path, "/proc/%" PRIi32 "/root%s", t->container_pid, t->target) < 0)
                         return -ENOMEM;
         } else if (!(path = strdup(t->target)))
@@ -111,9 +126,16 @@ static int resolve_uprobe_binary(AttachTarget *t, const Caller *caller, EngineEr
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
-        /* The container's names count only from a container of the system's (not of a user's own namespaces). */
-        if (t->has_container_pid && mount_ns_is_systems(t->container_pid, -1) < 0)
-                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target);
+        /* The container's names count only from a container of the system's (not of a user's own namespaces).
+         * mount_ns_is_systems() checks the pidfd after its own read of /proc/PID (-ESRCH: it ended). */
+        if (t->has_container_pid) {
+                r = mount_ns_is_systems(t->container_pid, pidfd);
+                if (r == -ESRCH || r == -ENOENT)
+                        return container_gone(t, error);
+                if (r < 0)
+                        return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target",
+                                                 t->target);
+        }
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 

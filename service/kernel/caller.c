@@ -17,6 +17,7 @@
 
 #include "fd-send.h"
 #include "caller.h"
+#include "helper-reaper.h"
 #include "sandbox.h"
 
 void caller_done(Caller *c) {
@@ -279,6 +280,11 @@ static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t stuck[STUCK_MAX];
 
 static void stuck_reap_or_add(pid_t add) {
+        if (add > 0) {
+                /* Killed and reaped by the reaper thread (helper-reaper.h), which may send to the caller's uid. */
+                helper_kill(add);
+                add = 0;
+        }
         pthread_mutex_lock(&stuck_lock);
         for (size_t i = 0; i < STUCK_MAX; i++) {
                 if (stuck[i] > 0 && waitpid(stuck[i], NULL, WNOHANG) != 0)
@@ -293,15 +299,8 @@ static void stuck_reap_or_add(pid_t add) {
 }
 
 void child_reap_later(pid_t pid) {
-        /* One that got its SIGKILL, or is ending anyway, is gone within moments: reaped here; only one that does
-         * not end costs this second, once. */
-        for (int i = 0; pid > 0 && i < 20; i++) {
-                if (waitpid(pid, NULL, WNOHANG) != 0)
-                        pid = 0; /* reaped (or not ours) */
-                else
-                        (void) nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 * 1000 }, NULL);
-        }
-        stuck_reap_or_add(pid);
+        /* The reaper thread has CAP_KILL, and reaps it once it has ended: nobody sleeps or waits for it here. */
+        helper_kill(pid);
 }
 
 const char *open_as_caller_strerror(int r) {
@@ -367,7 +366,7 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
                 int error;
                 char canonical[4096];
         } msg = {};
-        int sv[2], fd = -1, status;
+        int sv[2], fd = -1;
         struct iovec iov = { .iov_base = &msg, .iov_len = sizeof msg };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
                              .msg_controllen = sizeof control };
@@ -403,8 +402,7 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
                 n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
         close(sv[0]);
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                ;
+        helper_kill(child); /* it answered: a caller stopping it now must not hold the worker in waitpid() */
         if (n != (ssize_t) sizeof msg)
                 return -EIO;
         for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg))
