@@ -10,6 +10,8 @@ org.bpfd.Error.HelperTimedOut and is killed."""
 
 import os
 import signal
+import subprocess
+import tempfile
 
 import lib
 
@@ -82,3 +84,70 @@ def test_a_stopped_spare_fails_its_load_and_is_killed():
         for i in (_program_ids() - before) if before is not None else ():
             lib.bpfctl("unload", str(i), check=False)
         lib.stop_daemon()
+
+
+FUSE_SYMLINK = os.path.join(lib.TESTS_DIR, "fuse-symlink.py")
+
+
+def _take_pid(pid):
+    """A root process (in the test's mount namespace, of the system's user namespace) that has pid PID, which
+    is free: ns_last_pid set just below it, then a fork; other processes of the machine may take it first, so
+    a few tries."""
+    for _ in range(200):
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(pid - 1))
+        p = subprocess.Popen(["sleep", "600"])
+        if p.pid == pid:
+            return p
+        p.kill()
+        p.wait()
+    raise AssertionError(f"pid {pid} could not be taken again")
+
+
+def test_container_pid_reused_while_its_target_is_opened():
+    """alice names a uprobe target in a container (container_pid P): her own user and mount namespace, whose
+    FUSE file system answers the open only once P has ended and a process of the system's namespaces has pid P.
+    bpfd read /proc/P/root and then checked /proc/P/ns/mnt of another process, which passed: the target must be
+    refused (the process ended), never resolved through the pid's new owner."""
+    lib.ensure_daemon()
+    d = tempfile.mkdtemp(prefix="ctr-", dir=os.environ.get("BPFD_TEST_TMPDIR") or "/tmp")
+    os.chmod(d, 0o755)
+    mnt = os.path.join(d, "mnt")
+    os.mkdir(mnt)
+    os.chmod(mnt, 0o777)
+    binary = lib.world_readable_copy(lib.UPROBE_TARGET)
+    os.chmod(binary, 0o755)
+    obj = lib.world_readable_copy(lib.bpf_obj("uprobe_counter"))
+    fuse = subprocess.Popen(["runuser", "-u", lib.ALICE, "--", "unshare", "-Urm", "python3", FUSE_SYMLINK, mnt,
+                             binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd="/", start_new_session=True)
+    load, reborn = None, None
+    try:
+        line = fuse.stdout.readline()
+        assert line.startswith("mounted "), (line, fuse.stderr.read() if fuse.poll() is not None else "")
+        ctr = int(line.split()[1])
+        load = subprocess.Popen(["runuser", "-u", lib.ALICE, "--", lib.BPFCTL, "--no-ask-password", "load", obj,
+                                 "-p", "count_uprobe", "uprobe", "--target", f"{mnt}/app", "--fn",
+                                 "bpfd_test_target", "--container-pid", str(ctr)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
+        # bpfd's opener walked /proc/P/root and waits for the FUSE server's answer about "app".
+        assert fuse.stdout.readline().strip() == "lookup app"
+        os.kill(ctr, signal.SIGKILL)
+        lib.wait_for(lambda: not os.path.exists(f"/proc/{ctr}"), timeout=30, what="the container process to end")
+        reborn = _take_pid(ctr)
+        fuse.stdin.write("go\n")
+        fuse.stdin.flush()
+        out, err = load.communicate(timeout=120)
+        assert load.returncode != 0, f"the target was resolved through pid {ctr}'s new owner:\n{out}\n{err}"
+        assert "org.bpfd.Error.AttachTargetNotFound" in err and "ended while its uprobe target" in err, err
+    finally:
+        if load is not None and load.poll() is None:
+            load.kill()
+        if reborn is not None:
+            reborn.kill()
+            reborn.wait()
+        os.killpg(fuse.pid, signal.SIGKILL)
+        fuse.communicate(timeout=60)
+        ids = [p["id"] for p in lib.bpfctl("--json", "list").json or [] if p.get("name") == "count_uprobe"]
+        for i in ids:
+            lib.bpfctl("unload", str(i), check=False)
