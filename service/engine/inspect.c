@@ -91,7 +91,7 @@ int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
         size_t size = 0;
         uint64_t deadline;
         pid_t pid;
-        int r = 0, status = 0;
+        int r = 0;
 
         assert(fd >= 0);
         assert(function);
@@ -118,8 +118,8 @@ int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
                 size += (size_t) n;
         }
         text[size] = 0;
-        if (spare_wait_exit(pid, deadline, &status) < 0 && r >= 0 && size == 0)
-                r = -ETIMEDOUT;
+        /* Its answer is all bpfd needs, not its exit status: the reaper ends it, nobody waits for it. */
+        helper_kill(pid);
         if (r < 0)
                 return r;
         if (strncmp(text, "offset\t", 7) == 0) {
@@ -305,9 +305,11 @@ int inspect_read(int sock, pid_t pid, Inspection *ret, EngineError *error) {
                 }
                 n = receive(sock, 0, text, &memfd);
         } while ((n > 0 && text->len < (1U << 22)) || n == -EINTR);
-        if (n > 0)
-                helper_kill(pid); /* far too much */
-        else if (spare_wait_exit(pid, deadline, &status) < 0 && (memfd < 0 || !g_str_has_suffix(text->str, "end\n")))
+        /* A whole answer needs no exit status, nor does far too much: the reaper ends the spare. Only an answer
+         * that is not whole waits for its status (SIGALRM: its own limit), until the same deadline. */
+        if (n > 0 || (memfd >= 0 && g_str_has_suffix(text->str, "end\n")))
+                helper_kill(pid);
+        else if (spare_wait_exit(pid, deadline, &status) < 0)
                 return timed_out(error);
         return conclude(text->str, &memfd, status, ret, error);
 }
