@@ -270,9 +270,9 @@ fail:
         _exit(0);
 }
 
-/* Openers whose time ran out. They are sent SIGKILL, which the worker (no CAP_KILL) may not be allowed to send to
- * the caller's uid, and one blocked in a request a FUSE server read and never answers cannot die until that server
- * goes: so they are never waited for, and each open_as_caller() reaps those that have ended. */
+/* Openers whose time ran out. They are handed to the reaper thread (helper-reaper.h: CAP_KILL, which the caller's
+ * uid needs), and one blocked in a request a FUSE server read and never answers may not die at once: so they are
+ * never waited for. The list is what was left here before the reaper; it stays empty now. */
 #define STUCK_MAX 256
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -394,8 +394,7 @@ int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, ch
          * worker, which serves everybody. */
         if (opener_wait(sv[0]) == 0) {
                 close(sv[0]);
-                (void) kill(child, SIGKILL);
-                stuck_reap_or_add(child);
+                stuck_reap_or_add(child); /* the reaper kills it */
                 return -ETIMEDOUT;
         }
         do
