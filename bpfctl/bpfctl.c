@@ -262,7 +262,7 @@ static void help_main(void) {
                "\n"
                "EXIT STATUS\n"
                "  0   Success\n"
-               "  1   Failure: org.bpfd.Error.Failed, or an error not listed below\n"
+               "  1   Failure: org.bpfd.Error.Failed, HelperTimedOut, or an error not listed below\n"
                "  2   Bad command line\n"
                "  3   Not allowed: org.bpfd.Error.PermissionDenied,\n"
                "      org.freedesktop.DBus.Error.AccessDenied or\n"
