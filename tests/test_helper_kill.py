@@ -5,7 +5,7 @@ The inspection zygote and its spares run as bpfd-inspect (nobody where that user
 as the caller: any process of that uid may stop them (SIGSTOP). bpfd used to have no CAP_KILL, so its SIGKILL
 did not reach them, and it waited for a spare's answer with no time limit and in waitpid(): one stopped spare
 held its request for ever. Now a thread of its own (bpfd-reaper) keeps CAP_KILL, kills and reaps them; a
-spare that does not answer within BPFD_INSPECT_TIMEOUT_SEC (90 s by default; 3 here) fails its request with
+spare that does not answer within BPFD_INSPECT_TIMEOUT_SEC (90 s by default; 5 here) fails its request with
 org.bpfd.Error.HelperTimedOut and is killed."""
 
 import os
@@ -16,7 +16,7 @@ import tempfile
 import lib
 
 TRACEPOINT_OBJ = lib.bpf_obj("tracepoint_counter")
-TIMEOUT_SEC = "3"
+TIMEOUT_SEC = "5"
 
 
 def _status(pid):
