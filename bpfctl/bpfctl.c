@@ -264,7 +264,7 @@ static void help_main(void) {
                "EXIT STATUS\n"
                "  0   Success\n"
                "  1   Failure: org.bpfd.Error.Failed, LimitExceeded (too many of your requests\n"
-               "      in flight at once), or an error not listed below\n"
+               "      in flight at once), HelperTimedOut, or an error not listed below\n"
                "  2   Bad command line\n"
                "  3   Not allowed: org.bpfd.Error.PermissionDenied,\n"
                "      org.freedesktop.DBus.Error.AccessDenied or\n"

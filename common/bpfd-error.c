@@ -41,6 +41,9 @@ static const struct {
         [BPFD_ERR_AUTHENTICATION_FAILED]    = { "org.bpfd.Error.AuthenticationFailed",    EACCES,     EXIT_STATUS_PERMISSION },
         /* Too many requests of one user in flight at once: nothing was done, the same call may be made again. */
         [BPFD_ERR_LIMIT_EXCEEDED]           = { "org.bpfd.Error.LimitExceeded",           EAGAIN,     EXIT_STATUS_FAILURE },
+        /* bpfd's unprivileged helper (bpfd-inspect) did not answer in time (stopped by another process of its
+         * uid, say): it was killed, nothing was done, the same call may be made again. */
+        [BPFD_ERR_HELPER_TIMED_OUT]         = { "org.bpfd.Error.HelperTimedOut",          ETIMEDOUT,  EXIT_STATUS_FAILURE },
 };
 
 /* The bus's own errors, by what they mean to a script. */

@@ -34,6 +34,7 @@ typedef enum BpfdError {
         BPFD_ERR_REGISTRY_UNREACHABLE,
         BPFD_ERR_AUTHENTICATION_FAILED,
         BPFD_ERR_LIMIT_EXCEEDED,
+        BPFD_ERR_HELPER_TIMED_OUT,
         _BPFD_ERR_MAX,
 } BpfdError;
 

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 
 #include "caps.h"
+#include "helper-reaper.h"
 #include "inspect-zygote.h"
 #include "log.h"
 #include "worker.h"
@@ -32,11 +33,12 @@ struct Worker {
  * entering mount namespaces; SETUID/SETGID/SYS_CHROOT/SYS_PTRACE only so its short-lived children can open
  * files as the caller (see open_as_caller()) and run helpers as nobody; SETPCAP only so those children start
  * with an empty bounding set (sandbox_enter()); CHOWN to give map pins
- * to the program's owner. Not DAC_READ_SEARCH: the worker reads only root's files and what callers hand it;
+ * to the program's owner; KILL because those helpers run as other uids (nobody, bpfd-inspect, the caller's):
+ * without it no SIGKILL reached them, and the reaper thread it starts (helper-reaper.h) keeps only KILL. Not DAC_READ_SEARCH: the worker reads only root's files and what callers hand it;
  * not SYS_RESOURCE: kernels since 5.11 charge BPF memory to the cgroup, not to RLIMIT_MEMLOCK. */
 static const int worker_caps[] = {
         CAP_BPF,        CAP_PERFMON, CAP_NET_ADMIN,       CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID,
-        CAP_SYS_CHROOT, CAP_SYS_PTRACE, CAP_CHOWN, CAP_SETPCAP,
+        CAP_SYS_CHROOT, CAP_SYS_PTRACE, CAP_CHOWN, CAP_SETPCAP, CAP_KILL,
 };
 
 static void queue_push(Job **head, Job **tail, Job *j) {
@@ -71,6 +73,10 @@ static void *worker_main(void *userdata) {
         pthread_mutex_unlock(&w->lock);
         if (r < 0)
                 return NULL;
+        /* Kills and reaps helpers for the bus thread (no capabilities) and for this one, never blocking either. */
+        r = helper_reaper_start();
+        if (r < 0)
+                log_warning_errno(r, "Cannot start the helper reaper: %m");
         /* The inspection helpers' zygote and its first spare, ahead of the first load (inspect-zygote.h). */
         r = inspect_zygote_start();
         if (r < 0)

@@ -13,6 +13,7 @@ import os
 import lib
 
 CAP_BPF = 39
+CAP_KILL = 5
 
 
 def _status(task_dir):
@@ -54,6 +55,14 @@ def _daemon_pid():
 def _check_threads(pid):
     threads = _threads(pid)
     text = _describe(threads)
+    # The helper reaper (bpfd-reaper) keeps CAP_KILL and nothing else, not even in its bounding set: it ends
+    # bpfd's helpers, which run as other users.
+    reapers = [tid for tid, st in threads.items() if st["Name"] == "bpfd-reaper"]
+    assert len(reapers) == 1, f"expected one bpfd-reaper thread:\n{text}"
+    reaper = threads.pop(reapers[0])
+    for field in ("CapEff", "CapPrm", "CapBnd"):
+        assert int(reaper[field], 16) == 1 << CAP_KILL, f"the reaper's {field} is not CAP_KILL alone:\n{text}"
+    assert int(reaper["CapAmb"], 16) == 0 and int(reaper["CapInh"], 16) == 0, f"the reaper inherits:\n{text}"
     privileged = {tid: st for tid, st in threads.items() if int(st["CapEff"], 16) != 0}
     assert len(privileged) == 1, f"expected exactly one thread with capabilities:\n{text}"
     (wtid, worker), = privileged.items()

@@ -217,8 +217,8 @@ def _zygotes_of(pid):
 
 def test_a_stopped_zygote_holds_nobody_else():
     """Any process of the helpers' uid (nobody by default, which other services share) may stop the inspection
-    zygote. bpfd has no CAP_KILL to end it: it must not wait for it either (the worker did, for ever), but start
-    another and go on."""
+    zygote. bpfd must not wait for it (the worker did, for ever), but start another, go on, and end the stopped
+    one (its SIGKILL did not reach it before it had CAP_KILL)."""
     daemon = lib.ensure_daemon()
     ((zpid, uid, gid),) = lib.wait_for(lambda: _zygotes_of(daemon.pid), timeout=30, what="the inspection zygote")
     lib.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "kill", "-STOP", str(zpid)])
@@ -229,9 +229,13 @@ def test_a_stopped_zygote_holds_nobody_else():
                            "--tracepoint", QUIET_TRACEPOINT, timeout=120)
             loaded += [prog["id"] for prog in p.json["programs"]]
         assert [z for z, _, _ in _zygotes_of(daemon.pid) if z != zpid], "bpfd did not start another zygote"
+        # ... and ended the stopped one (CAP_KILL, the reaper thread), which stayed stopped for ever before.
+        lib.wait_for(lambda: not os.path.exists(f"/proc/{zpid}"), timeout=60,
+                     what="the stopped zygote to be killed and reaped")
         assert daemon.running
     finally:
-        os.kill(zpid, signal.SIGKILL)
-        os.kill(zpid, signal.SIGCONT)
+        if os.path.exists(f"/proc/{zpid}"):
+            os.kill(zpid, signal.SIGKILL)
+            os.kill(zpid, signal.SIGCONT)
         for i in loaded:
             lib.bpfctl("unload", str(i), check=False)

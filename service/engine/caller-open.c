@@ -36,42 +36,8 @@ int caller_open_start(const Caller *c, const char *path, int flags, bool want_ca
         return 0;
 }
 
-static int on_reaped(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        pid_t pid = (pid_t) (intptr_t) userdata;
-
-        if (waitpid(pid, NULL, WNOHANG) == 0)
-                return 0; /* not yet (cannot be: its pidfd said it ended) */
-        /* The loop held it alone (floating): this drops the last reference, and its pidfd with it. */
-        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        (void) sd_event_source_set_floating(s, false);
-        return 0;
-}
-
-/* The opener is reaped when it ends, by the loop, without anybody waiting for it: one stuck in a file system that
- * never answers ends only with that file system, and even one that answered closes a file of that file system on
- * its way out. */
-static void reap_later(sd_event *event, pid_t pid) {
-        sd_event_source *s = NULL;
-        int pidfd;
-
-        if (pid <= 0)
-                return;
-        (void) kill(pid, SIGKILL); /* may be refused (no CAP_KILL): its own alarm ends it */
-        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0 || sd_event_add_io(event, &s, pidfd, EPOLLIN, on_reaped, (void *) (intptr_t) pid) < 0 ||
-            sd_event_source_set_io_fd_own(s, true) < 0 || sd_event_source_set_floating(s, true) < 0) {
-                if (s)
-                        sd_event_source_disable_unref(s);
-                else if (pidfd >= 0)
-                        close(pidfd);
-                return opener_abandon(pid); /* reaped by a later opener_start() */
-        }
-        sd_event_source_unref(s);
-}
 
 static void conclude(CallerOpen *o, int error) {
-        sd_event *event = sd_event_source_get_event(o->io);
-
         o->error = error;
         if (error == 0)
                 o->error = opener_receive(o->sock, &o->fd, o->want_canonical ? &o->canonical : NULL);
@@ -79,7 +45,7 @@ static void conclude(CallerOpen *o, int error) {
         o->timer = sd_event_source_disable_unref(o->timer);
         close(o->sock);
         o->sock = -1;
-        reap_later(event, o->pid);
+        opener_abandon(o->pid); /* answered or too late: ended and reaped by the reaper thread, unwaited */
         o->pid = 0;
         o->answered = true;
         o->callback(o, o->userdata);
@@ -133,10 +99,10 @@ int caller_open_take(CallerOpen *o, int *ret_fd, char **ret_canonical) {
 CallerOpen *caller_open_free(CallerOpen *o) {
         if (!o)
                 return NULL;
-        if (o->pid > 0 && o->io) /* waited for on a loop: reaped by it */
-                reap_later(sd_event_source_get_event(o->io), o->pid);
-        else
-                opener_abandon(o->pid);
+        /* The reaper thread (CAP_KILL) ends it and reaps it once it has ended, without anybody waiting for it:
+         * one stuck in a file system that never answers ends only with that file system, and even one that
+         * answered closes a file of that file system on its way out. */
+        opener_abandon(o->pid);
         sd_event_source_disable_unref(o->io);
         sd_event_source_disable_unref(o->timer);
         if (o->sock >= 0)

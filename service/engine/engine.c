@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "helper-reaper.h"
 #include "engine-internal.h"
 #include "log.h"
 #include "tc-dispatcher.h"
@@ -78,11 +79,8 @@ void load_request_free(LoadRequest *r) {
                 return;
         if (r->object_fd >= 0)
                 close(r->object_fd);
-        if (r->inspect_pid > 0) {
-                (void) kill(r->inspect_pid, SIGKILL);
-                while (waitpid(r->inspect_pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-        }
+        if (r->inspect_pid > 0)
+                helper_kill(r->inspect_pid); /* killed and reaped by the reaper thread, never waited for here */
         if (r->inspect_sock >= 0)
                 close(r->inspect_sock);
         if (r->object_memfd >= 0)

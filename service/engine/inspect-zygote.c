@@ -22,6 +22,7 @@
 #include "inspect-zygote.h"
 #include "log.h"
 #include "caller.h"
+#include "helper-reaper.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -63,9 +64,9 @@ static void zygote_stop_locked(void) {
                 zygote_sock = -1;
         }
         if (zygote_pid > 0) {
-                /* One that hangs (stopped by any process of its uid, say) must not take the worker with it. */
-                (void) kill(zygote_pid, SIGKILL);
-                child_reap_later(zygote_pid);
+                /* Killed and reaped by the reaper thread (CAP_KILL): one that hangs (stopped by any process of
+                 * its uid, say) must not take the worker with it, nor stay. */
+                helper_kill(zygote_pid);
                 zygote_pid = 0;
         }
 }
@@ -232,9 +233,7 @@ int inspect_zygote_spawn(int object_fd, bool symbol, const char *arg, pid_t *ret
                 }
                 /* The spare is gone (killed while it waited): the next one. */
                 close(sock);
-                (void) kill(pid, SIGKILL);
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
+                helper_kill(pid);
         }
         pthread_mutex_unlock(&zygote_lock);
         return r;

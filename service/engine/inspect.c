@@ -2,6 +2,8 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "engine-error.h"
 #include "inspect.h"
 #include "inspect-zygote.h"
+#include "helper-reaper.h"
 #include "log.h"
 #include "util.h"
 
@@ -39,12 +42,56 @@ int inspect_spawn(int object_fd, const char *object_name, pid_t *ret_pid, int *r
         return inspect_zygote_spawn(object_fd, false, object_name ?: "object", ret_pid, ret_sock);
 }
 
+/* Waits until deadline (CLOCK_MONOTONIC, µs) for fd to be readable: 1 when it is, 0 when the time is up. */
+static int wait_readable(int fd, uint64_t deadline) {
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                int n;
+
+                if (now >= deadline)
+                        return 0;
+                n = poll(&p, 1, (int) ((deadline - now + 999) / 1000));
+                if (n != 0 && !(n < 0 && errno == EINTR))
+                        return 1; /* readable, or an error the read will tell */
+        }
+}
+
+/* The spare's exit status once it has ended, waiting until deadline at most, and never in waitpid() (one stopped
+ * by another process of its uid would never end): 0 with *ret_status, or -ETIMEDOUT, the spare then handed to
+ * the reaper, which kills it. */
+static int spare_wait_exit(pid_t pid, uint64_t deadline, int *ret_status) {
+        _cleanup_close_ int pidfd = helper_pidfd_open(pid);
+        siginfo_t si = {};
+
+        if (pidfd >= 0)
+                (void) wait_readable(pidfd, deadline);
+        if (waitid(P_PID, (id_t) pid, &si, WEXITED | WNOHANG) == 0 && si.si_pid == pid) {
+                *ret_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
+                return 0;
+        }
+        helper_kill(pid);
+        return -ETIMEDOUT;
+}
+
+static uint64_t answer_deadline(void) {
+        return now_usec(CLOCK_MONOTONIC) + (uint64_t) helper_answer_timeout_sec() * 1000000ULL;
+}
+
+static int timed_out(EngineError *error) {
+        return engine_error_setf(error, BPFD_ERR_HELPER_TIMED_OUT,
+                                 "The object inspection helper (bpfd-inspect) did not answer within %u seconds; it "
+                                 "was killed and nothing was done (was it stopped?). The call may be made again.",
+                                 helper_answer_timeout_sec());
+}
+
 int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
         char text[4096];
         _cleanup_close_ int sock = -1;
         size_t size = 0;
+        uint64_t deadline;
         pid_t pid;
-        int r = 0, status = 0;
+        int r = 0;
 
         assert(fd >= 0);
         assert(function);
@@ -53,8 +100,15 @@ int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
         r = inspect_zygote_spawn(fd, true, function, &pid, &sock);
         if (r < 0)
                 return r;
+        deadline = answer_deadline();
         while (size < sizeof text - 1) {
-                ssize_t n = read(sock, text + size, sizeof text - 1 - size);
+                ssize_t n;
+
+                if (!wait_readable(sock, deadline)) {
+                        helper_kill(pid);
+                        return -ETIMEDOUT;
+                }
+                n = read(sock, text + size, sizeof text - 1 - size);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -64,8 +118,8 @@ int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
                 size += (size_t) n;
         }
         text[size] = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        /* Its answer is all bpfd needs, not its exit status: the reaper ends it, nobody waits for it. */
+        helper_kill(pid);
         if (r < 0)
                 return r;
         if (strncmp(text, "offset\t", 7) == 0) {
@@ -80,8 +134,10 @@ int inspect_function_offset(int fd, const char *function, uint64_t *ret) {
 }
 
 struct InspectReader {
-        sd_event_source *source;
+        sd_event_source *source; /* the socket, then (an answer that is not whole) the spare's exit */
+        sd_event_source *timer;  /* helper_answer_timeout_sec() */
         int sock;
+        int pidfd;
         pid_t pid;
         GString *text;
         int memfd;
@@ -89,21 +145,17 @@ struct InspectReader {
         void *userdata;
 };
 
-static int reap(pid_t pid) {
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        return status;
-}
-
 InspectReader *inspect_reader_free(InspectReader *r) {
         if (!r)
                 return NULL;
         sd_event_source_disable_unref(r->source);
-        if (r->pid > 0) {
-                (void) kill(r->pid, SIGKILL);
-                (void) reap(r->pid);
-        }
+        sd_event_source_disable_unref(r->timer);
+        /* The bus thread has no capabilities and must never wait: the reaper kills and reaps the spare (one that
+         * answered is ending anyway; one stopped right after answering is ended). */
+        if (r->pid > 0)
+                helper_kill(r->pid);
+        if (r->pidfd >= 0)
+                close(r->pidfd);
         if (r->sock >= 0)
                 close(r->sock);
         if (r->memfd >= 0)
@@ -188,20 +240,17 @@ static int conclude(const char *text, int *memfd, int status, Inspection *ins, E
         return 0;
 }
 
-static void finish(InspectReader *r) {
+/* status: the spare's exit status where it was waited for (an answer that is not whole), else 0. */
+static void finish(InspectReader *r, int status, bool expired) {
         _cleanup_(engine_error_done) EngineError error = ENGINE_ERROR_NULL;
         Inspection ins = { .memfd = -1 };
-        int status, res;
+        int res;
 
         r->source = sd_event_source_disable_unref(r->source);
+        r->timer = sd_event_source_disable_unref(r->timer);
         /* A whole answer needs no exit status: the helper closed its socket before exiting, and is reaped
          * (inspect_reader_free()) after the callback, not waited for before it. */
-        status = 0;
-        if (r->memfd < 0 || !g_str_has_suffix(r->text->str, "end\n")) {
-                status = reap(r->pid);
-                r->pid = 0;
-        }
-        res = conclude(r->text->str, &r->memfd, status, &ins, &error);
+        res = expired ? timed_out(&error) : conclude(r->text->str, &r->memfd, status, &ins, &error);
         /* The callback owns the request, which must forget this reader: it is freed right after. */
         if (res >= 0)
                 r->callback(&ins, NULL, r->userdata);
@@ -245,13 +294,36 @@ int inspect_read(int sock, pid_t pid, Inspection *ret, EngineError *error) {
         assert(pid > 0);
         assert(ret);
 
-        do
-                n = receive(sock, 0, text, &memfd);
-        while ((n > 0 && text->len < (1U << 22)) || n == -EINTR);
-        if (n > 0)
-                (void) kill(pid, SIGKILL); /* far too much */
+        uint64_t deadline = answer_deadline();
+        int status = 0;
+
         *ret = (Inspection) { .memfd = -1 };
-        return conclude(text->str, &memfd, reap(pid), ret, error);
+        do {
+                if (!wait_readable(sock, deadline)) {
+                        helper_kill(pid);
+                        return timed_out(error);
+                }
+                n = receive(sock, 0, text, &memfd);
+        } while ((n > 0 && text->len < (1U << 22)) || n == -EINTR);
+        /* A whole answer needs no exit status, nor does far too much: the reaper ends the spare. Only an answer
+         * that is not whole waits for its status (SIGALRM: its own limit), until the same deadline. */
+        if (n > 0 || (memfd >= 0 && g_str_has_suffix(text->str, "end\n")))
+                helper_kill(pid);
+        else if (spare_wait_exit(pid, deadline, &status) < 0)
+                return timed_out(error);
+        return conclude(text->str, &memfd, status, ret, error);
+}
+
+/* The spare ended after an answer that is not whole: its exit status says why (SIGALRM: its own time). */
+static int on_spare_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        InspectReader *r = userdata;
+        siginfo_t si = {};
+
+        if (waitid(P_PID, (id_t) r->pid, &si, WEXITED | WNOHANG) < 0 || si.si_pid != r->pid)
+                return 0; /* not yet */
+        r->pid = 0;
+        finish(r, si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status, false);
+        return 0;
 }
 
 static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -262,7 +334,20 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
                 return 0;
         if (n > 0 && r->text->len < (1U << 22))
                 return 0;
-        finish(r); /* end of file, an error, or far too much */
+        /* End of file without a whole answer: its exit status tells why, waited for without blocking (the timer
+         * still runs). Far too much, or a whole answer: no need. */
+        if (n <= 0 && (r->memfd < 0 || !g_str_has_suffix(r->text->str, "end\n")) && r->pidfd >= 0) {
+                r->source = sd_event_source_disable_unref(r->source);
+                if (sd_event_add_io(sd_event_source_get_event(s), &r->source, r->pidfd, EPOLLIN, on_spare_exit,
+                                    r) >= 0)
+                        return 0;
+        }
+        finish(r, 0, false);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        finish(userdata, 0, true); /* inspect_reader_free() has the spare killed */
         return 0;
 }
 
@@ -281,9 +366,12 @@ int inspect_read_async(sd_event *event, int sock, pid_t pid, inspect_callback_t 
                 close(sock);
                 return -ENOMEM;
         }
-        *r = (InspectReader) { .sock = sock, .pid = pid, .memfd = -1, .text = g_string_new(NULL),
-                               .callback = callback, .userdata = userdata };
+        *r = (InspectReader) { .sock = sock, .pid = pid, .pidfd = helper_pidfd_open(pid), .memfd = -1,
+                               .text = g_string_new(NULL), .callback = callback, .userdata = userdata };
         res = sd_event_add_io(event, &r->source, sock, EPOLLIN, on_readable, r);
+        if (res >= 0)
+                res = sd_event_add_time_relative(event, &r->timer, CLOCK_MONOTONIC,
+                                                 (uint64_t) helper_answer_timeout_sec() * 1000000ULL, 0, on_timeout, r);
         if (res < 0) {
                 inspect_reader_free(r);
                 return res;

@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 
 #include "engine-error.h"
+#include "helper-reaper.h"
 #include "target.h"
 
 /* open_as_caller() or mount_ns_is_systems() said -EREMOTE. */
@@ -22,7 +23,7 @@
 
 static ResolvedTarget *resolved_of(AttachTarget *t) {
         if (!t->resolved && (t->resolved = calloc(1, sizeof(ResolvedTarget))))
-                *t->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1 };
+                *t->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1, .container_pidfd = -1 };
         return t->resolved;
 }
 
@@ -71,6 +72,12 @@ static int netns_opened(AttachTarget *t, int r, int fd_, char *canonical_, Engin
         return 0;
 }
 
+static int container_gone(AttachTarget *t, EngineError *error) {
+        return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND,
+                                 "There is no process %" PRIi32 " (or it ended while its uprobe target '%s' was "
+                                 "opened; its pid may name another process now).", t->container_pid, t->target);
+}
+
 static int uprobe_binary_opened(AttachTarget *t, const char *path, int r, int fd_, char *canonical_,
                                 EngineError *error) {
         _cleanup_free_ char *canonical = canonical_;
@@ -101,9 +108,20 @@ static int uprobe_binary_opened(AttachTarget *t, const char *path, int r, int fd
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return engine_error_setf(error, BPFD_ERR_INVALID_ARGUMENT,
                                          "The uprobe target '%s' is not a regular file.", t->target);
-        /* The container's names count only from a container of the system's (not of a user's own namespaces). */
-        if (t->has_container_pid && mount_ns_is_systems(t->container_pid, -1) < 0)
-                return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target", t->target);
+        /* The container's names count only from a container of the system's (not of a user's own namespaces).
+         * mount_ns_is_systems() checks the pidfd taken before the open after its own read of /proc/PID
+         * (-ESRCH: it ended, and the pid may name another process now). */
+        if (t->has_container_pid) {
+                assert(t->resolved && t->resolved->container_pidfd >= 0);
+                r = mount_ns_is_systems(t->container_pid, t->resolved->container_pidfd);
+                close(t->resolved->container_pidfd);
+                t->resolved->container_pidfd = -1;
+                if (r == -ESRCH || r == -ENOENT)
+                        return container_gone(t, error);
+                if (r < 0)
+                        return engine_error_setf(error, BPFD_ERR_PERMISSION_DENIED, NOT_THE_TRUTH, "uprobe target",
+                                                 t->target);
+        }
         return resolved_new(t, TAKE_FD(fd), TAKE_PTR(canonical));
 }
 
@@ -155,7 +173,26 @@ int attach_target_next_file(AttachTarget *t, TargetFile *ret_what, char **ret_pa
         if (res && res->fd >= 0)
                 return 0;
         if (t->target && (t->kind == KIND_DEFAULT || IN_SET2(t->kind, KIND_UPROBE, KIND_URETPROBE))) {
-                /* A binary inside a container is found through that process's root directory. */
+                /* A binary inside a container is found through that process's root directory, read through
+                 * /proc/PID: the pidfd, taken first and found alive after the last read of /proc/PID
+                 * (uprobe_binary_opened()), says that every read was of this one process, not of one that got
+                 * its pid since. */
+                if (t->has_container_pid) {
+                        ResolvedTarget *rt = resolved_of(t);
+                        if (!rt)
+                                return -ENOMEM;
+                        if (rt->container_pidfd >= 0)
+                                close(rt->container_pidfd);
+                        rt->container_pidfd = helper_pidfd_open(t->container_pid);
+                        if (rt->container_pidfd < 0) {
+                                int e = rt->container_pidfd;
+                                rt->container_pidfd = -1;
+                                return e == -ESRCH || e == -EINVAL ? container_gone(t, error)
+                                                                   : engine_error_set_errnof(error, -e,
+                                                                         "Cannot open process %" PRIi32 ": %m",
+                                                                         t->container_pid);
+                        }
+                }
                 if (t->has_container_pid ? asprintf(&path, "/proc/%" PRIi32 "/root%s", t->container_pid, t->target) < 0
                                          : !(path = strdup(t->target)))
                         return -ENOMEM;
@@ -223,6 +260,8 @@ int attach_target_settle(AttachTarget *t) {
         }
         if (r->netns_fd >= 0)
                 close(r->netns_fd);
+        if (r->container_pidfd >= 0)
+                close(r->container_pidfd);
         free(r->netns_path);
         if (field && !t->has_container_pid && r->path && *r->path) {
                 char *copy = strdup(r->path);

@@ -28,6 +28,8 @@ void attach_target_done(AttachTarget *t) {
                         close(t->resolved->fd);
                 if (t->resolved->netns_fd >= 0)
                         close(t->resolved->netns_fd);
+                if (t->resolved->container_pidfd >= 0)
+                        close(t->resolved->container_pidfd);
                 free(t->resolved->path);
                 free(t->resolved->netns_path);
                 free(t->resolved);
@@ -69,7 +71,7 @@ int attach_target_copy(AttachTarget *dst, const AttachTarget *src) {
                         return -ENOMEM;
                 }
                 const ResolvedTarget *s = src->resolved;
-                *dst->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1 };
+                *dst->resolved = (ResolvedTarget) { .fd = -1, .netns_fd = -1, .container_pidfd = -1 };
                 if ((s->fd >= 0 && (dst->resolved->fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3)) < 0) ||
                     (s->netns_fd >= 0 && (dst->resolved->netns_fd = fcntl(s->netns_fd, F_DUPFD_CLOEXEC, 3)) < 0) ||
                     dup_str(&dst->resolved->path, s->path) < 0 || dup_str(&dst->resolved->netns_path, s->netns_path) < 0) {

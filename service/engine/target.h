@@ -43,6 +43,7 @@ typedef struct ResolvedTarget {
         char *path; /* canonical: no symbolic links, no ".." */
         int netns_fd;     /* the network namespace the target names, opened as the caller; -1 for bpfd's own */
         char *netns_path; /* its canonical name (see open_as_caller()) */
+        int container_pidfd; /* while a uprobe binary is opened through /proc/PID/root: that process; else -1 */
 } ResolvedTarget;
 
 void attach_target_done(AttachTarget *t);

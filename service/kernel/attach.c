@@ -285,6 +285,11 @@ static int attach_uprobe(int prog_fd, const AttachTarget *t, const Caller *calle
                 if (r == -ENOENT)
                         return engine_error_setf(error, BPFD_ERR_ATTACH_TARGET_NOT_FOUND,
                                                  "There is no function '%s' in '%s'.", t->function, t->target);
+                if (r == -ETIMEDOUT)
+                        return engine_error_setf(error, BPFD_ERR_HELPER_TIMED_OUT,
+                                                 "Cannot look up '%s' in '%s': the inspection helper (bpfd-inspect) "
+                                                 "did not answer in time; it was killed. The call may be made again.",
+                                                 t->function, t->target);
                 if (r < 0)
                         return engine_error_set_errnof(error, r, "Cannot look up '%s' in '%s': %m", t->function,
                                                      t->target);

@@ -17,6 +17,7 @@
 
 #include "fd-send.h"
 #include "caller.h"
+#include "helper-reaper.h"
 #include "sandbox.h"
 
 void caller_done(Caller *c) {
@@ -279,14 +280,19 @@ fail:
         _exit(0);
 }
 
-/* Openers whose time ran out. They are sent SIGKILL, which the worker (no CAP_KILL) may not be allowed to send to
- * the caller's uid, and one blocked in a request a FUSE server read and never answers cannot die until that server
- * goes: so they are never waited for, and each open_as_caller() reaps those that have ended. */
+/* Openers whose time ran out. They are handed to the reaper thread (helper-reaper.h: CAP_KILL, which the caller's
+ * uid needs), and one blocked in a request a FUSE server read and never answers may not die at once: so they are
+ * never waited for. The list is what was left here before the reaper; it stays empty now. */
 #define STUCK_MAX 256
 static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t stuck[STUCK_MAX];
 
 static void stuck_reap_or_add(pid_t add) {
+        if (add > 0) {
+                /* Killed and reaped by the reaper thread (helper-reaper.h), which may send to the caller's uid. */
+                helper_kill(add);
+                add = 0;
+        }
         pthread_mutex_lock(&stuck_lock);
         for (size_t i = 0; i < STUCK_MAX; i++) {
                 if (stuck[i] > 0 && waitpid(stuck[i], NULL, WNOHANG) != 0)
@@ -301,15 +307,8 @@ static void stuck_reap_or_add(pid_t add) {
 }
 
 void child_reap_later(pid_t pid) {
-        /* One that got its SIGKILL, or is ending anyway, is gone within moments: reaped here; only one that does
-         * not end costs this second, once. */
-        for (int i = 0; pid > 0 && i < 20; i++) {
-                if (waitpid(pid, NULL, WNOHANG) != 0)
-                        pid = 0; /* reaped (or not ours) */
-                else
-                        (void) nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 * 1000 }, NULL);
-        }
-        stuck_reap_or_add(pid);
+        /* The reaper thread has CAP_KILL, and reaps it once it has ended: nobody sleeps or waits for it here. */
+        helper_kill(pid);
 }
 
 unsigned open_as_caller_timeout_sec = OPEN_AS_CALLER_TIMEOUT_DEFAULT_SEC;
@@ -443,8 +442,7 @@ int opener_receive(int sock, int *ret_fd, char **ret_canonical) {
 void opener_abandon(pid_t pid) {
         if (pid <= 0)
                 return;
-        (void) kill(pid, SIGKILL); /* may be refused (no CAP_KILL); its own alarm ends it then */
-        stuck_reap_or_add(pid);
+        helper_kill(pid); /* the reaper thread: CAP_KILL, and reaped once it has ended */
 }
 
 int open_as_caller(const Caller *c, const char *path, int flags, int *ret_fd, char **ret_canonical) {

@@ -53,10 +53,8 @@ void opener_abandon(pid_t pid);
  * System calls only (the opener child calls it). open_as_caller() with ret_canonical checks the caller's. */
 int mount_ns_is_systems(pid_t pid, int pidfd);
 
-/* A child of bpfd that was sent SIGKILL but may not end soon: bpfd has no CAP_KILL, so a helper running as
- * another uid (nobody, bpfd-inspect, the caller's) may not have got it, and one stopped (SIGSTOP by any process
- * of its uid) or blocked in a FUSE request does not end. Waits at most a second for it, then it is reaped by a
- * later call. */
+/* A child of bpfd to end: sent SIGKILL and reaped by the reaper thread (helper-reaper.h, which has CAP_KILL, so
+ * the signal reaches helpers of other uids), never waited for by the caller. */
 void child_reap_later(pid_t pid);
 
 /* Why open_as_caller() failed, for a message: strerror(), or what -ETIMEDOUT means there. */

@@ -94,6 +94,7 @@ static const struct {
 } documented[] = {
         { BPFD_ERR_FAILED, 1 },
         { BPFD_ERR_LIMIT_EXCEEDED, 1 },
+        { BPFD_ERR_HELPER_TIMED_OUT, 1 },
         { BPFD_ERR_PERMISSION_DENIED, 3 },
         { BPFD_ERR_AUTHENTICATION_FAILED, 3 },
         { BPFD_ERR_PROGRAM_NOT_FOUND, 4 },
