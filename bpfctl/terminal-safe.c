@@ -65,23 +65,23 @@ static int safe_close(void *cookie) {
 
         if (s->held_c2)
                 (void) write_all(s->fd, "\xc2", 1);
-        free(s);
+        s->held_c2 = false;
         return 0;
 }
 
+/* The two streams live as long as the process (exit() flushes them but never closes them): static, so nothing
+ * of them is left to free. */
+static SafeStream safe_streams[2];
+
 static FILE *safe_stream(int fd, int mode) {
         static const cookie_io_functions_t io = { .write = safe_write, .close = safe_close };
-        SafeStream *s = calloc(1, sizeof(SafeStream));
+        SafeStream *s = &safe_streams[fd == STDOUT_FILENO ? 0 : 1];
         FILE *f;
 
-        if (!s)
-                return NULL;
-        s->fd = fd;
+        *s = (SafeStream) { .fd = fd };
         f = fopencookie(s, "w", io);
-        if (!f) {
-                free(s);
+        if (!f)
                 return NULL;
-        }
         setvbuf(f, NULL, mode, 0);
         return f;
 }

@@ -111,22 +111,25 @@ static size_t reaper_pass(struct pollfd **fds) {
         return n;
 }
 
+/* The reaper's poll set, reachable from a global: the thread never ends, and the leak checker at exit must not
+ * take the array it holds in a register for lost. */
+static struct pollfd *reaper_fds;
+
 static void *reaper_main(void *userdata) {
         static const int keep[] = { CAP_KILL };
-        struct pollfd *fds = NULL;
 
         (void) prctl(PR_SET_NAME, "bpfd-reaper", 0, 0, 0);
         if (caps_reduce_thread(keep, 1) < 0)
                 log_warning("The helper reaper cannot drop its capabilities; it goes on with those of the worker.");
         for (;;) {
                 uint64_t n;
-                size_t nfds = reaper_pass(&fds);
+                size_t nfds = reaper_pass(&reaper_fds);
 
                 if (nfds == 0) { /* no memory: try again in a while */
                         (void) poll(NULL, 0, 1000);
                         continue;
                 }
-                if (poll(fds, nfds, -1) > 0 && (fds[0].revents & POLLIN))
+                if (poll(reaper_fds, nfds, -1) > 0 && (reaper_fds[0].revents & POLLIN))
                         (void) !read(reaper_wake, &n, sizeof n);
         }
         return NULL;
