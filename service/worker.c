@@ -206,6 +206,7 @@ Worker *worker_stop(Worker *w) {
         pthread_cond_broadcast(&w->wake);
         pthread_mutex_unlock(&w->lock);
         pthread_join(w->thread, NULL);
+        helper_reaper_stop();
         sd_event_source_disable_unref(w->source);
         close(w->event_fd);
         free(w);

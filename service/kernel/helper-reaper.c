@@ -28,6 +28,8 @@ static pthread_mutex_t reaper_lock = PTHREAD_MUTEX_INITIALIZER;
 static Doomed *doomed;
 static size_t n_doomed;
 static int reaper_wake = -1;
+static bool reaper_stopping;
+static pthread_t reaper_thread;
 
 int helper_pidfd_open(pid_t pid) {
         int fd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -124,6 +126,13 @@ static void *reaper_main(void *userdata) {
         for (;;) {
                 uint64_t n;
                 size_t nfds = reaper_pass(&reaper_fds);
+                bool stopping;
+
+                pthread_mutex_lock(&reaper_lock);
+                stopping = reaper_stopping;
+                pthread_mutex_unlock(&reaper_lock);
+                if (stopping) /* what was handed over has had its SIGKILL; what has not ended yet is init's */
+                        break;
 
                 if (nfds == 0) { /* no memory: try again in a while */
                         (void) poll(NULL, 0, 1000);
@@ -136,7 +145,6 @@ static void *reaper_main(void *userdata) {
 }
 
 int helper_reaper_start(void) {
-        pthread_t thread;
         sigset_t all, old;
         int r;
 
@@ -148,13 +156,26 @@ int helper_reaper_start(void) {
         /* Signals are sd-event's, on the main thread. */
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
-        r = -pthread_create(&thread, NULL, reaper_main, NULL);
+        r = -pthread_create(&reaper_thread, NULL, reaper_main, NULL);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (r < 0) {
                 close(reaper_wake);
                 reaper_wake = -1;
                 return r;
         }
-        (void) pthread_detach(thread);
         return 0;
+}
+
+void helper_reaper_stop(void) {
+        uint64_t one = 1;
+
+        if (reaper_wake < 0)
+                return;
+        pthread_mutex_lock(&reaper_lock);
+        reaper_stopping = true;
+        pthread_mutex_unlock(&reaper_lock);
+        (void) !write(reaper_wake, &one, sizeof one);
+        pthread_join(reaper_thread, NULL);
+        free(reaper_fds);
+        reaper_fds = NULL;
 }

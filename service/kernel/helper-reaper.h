@@ -11,6 +11,10 @@
 
 /* Starts the reaper thread from a thread that has CAP_KILL (the worker); it keeps only CAP_KILL. */
 int helper_reaper_start(void);
+/* At exit, after the worker ended: the reaper sends what it holds its SIGKILL and ends (a thread that keeps a
+ * capability the exiting thread lacks could not be stopped by the sanitizers' leak check, nor should it
+ * outlive the worker that started it). */
+void helper_reaper_stop(void);
 
 /* pid is a child of bpfd not reaped yet (so its pid cannot have been reused): it is sent SIGKILL and reaped
  * when it ends. Never blocks. Its exit status is lost. */
