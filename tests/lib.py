@@ -7,6 +7,7 @@ polkitd, a private bpffs and the test users below.
 
 import json
 import os
+import re
 import pwd
 import shlex
 import signal
@@ -76,10 +77,17 @@ def check_sanitizer_reports():
     for name in new:
         try:
             with open(os.path.join(SAN_DIR, name), errors="replace") as f:
-                text.append(f"--- {name}\n" + f.read()[-6000:])
+                report = f.read()
         except OSError:
-            pass
-    raise AssertionError("sanitizer report(s):\n" + "\n".join(text))
+            continue
+        # LeakSanitizer's exit check of a helper that made itself non-dumpable (bpfd-inspect, bpfd-image:
+        # other processes of their uid must not read their memory) cannot stop its threads: that is all such
+        # a report says, no finding.
+        if re.fullmatch(r"(\s*==\d+==Unable to get registers from thread \d+\.\s*)+", report):
+            continue
+        text.append(f"--- {name}\n" + report[-6000:])
+    if text:
+        raise AssertionError("sanitizer report(s):\n" + "\n".join(text))
 
 
 BUS_NAME = "org.bpfd"
