@@ -72,7 +72,6 @@ def check_sanitizer_reports():
     new = sorted(set(os.listdir(SAN_DIR)) - _san_seen)
     if not new:
         return
-    _san_seen.update(new)
     text = []
     for name in new:
         try:
@@ -80,6 +79,10 @@ def check_sanitizer_reports():
                 report = f.read()
         except OSError:
             continue
+        # A report still being written (the file is made first): read again at the next check.
+        if not report.strip():
+            continue
+        _san_seen.add(name)
         # LeakSanitizer's exit check of a helper that made itself non-dumpable (bpfd-inspect, bpfd-image:
         # other processes of their uid must not read their memory) cannot stop its threads: that is all such
         # a report says, no finding.
